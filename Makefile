@@ -1,0 +1,35 @@
+# Two entry points that set everything up themselves on a fresh machine with Python >= 3.11:
+#   make demo   -- the main job on the embedded defaults
+#   make test   -- the whole test suite (what CI runs)
+# Both create and reuse a local virtual environment in .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/qkit theory mixup --success 0.5 --amplitude 0.3
+	$(BIN)/qkit theory mixup-optimum --success 0.1
+	$(BIN)/qkit theory channel --eta 1
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/theory.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check qkit tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

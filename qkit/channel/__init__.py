@@ -1,0 +1,1 @@
+"""Paper B: classical communication over a channel with correlated polarization noise."""

@@ -1,0 +1,5 @@
+import sys
+
+from qkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,98 @@
+"""Helpers shared by the CLI commands: one-line errors, number parsing, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any, NoReturn
+
+import numpy as np
+
+
+class UsageError(Exception):
+    """Bad command-line input; printed as one line, exit code 2."""
+
+
+def fail(message: str) -> int:
+    """Print ``qkit: error: message`` on one line and return exit code 2."""
+    print(f"qkit: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
+
+
+class QkitArgumentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (no usage dump) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.exit(fail(f"{self.prog}: {message}"))
+
+
+def number(text: str) -> float:
+    """argparse ``type`` for a finite float; the range check is the API's job."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type`` for an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse ``type`` for an integer >= 0 (seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays and NaN (-> null) into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        value = float(value)
+        return None if math.isnan(value) else value
+    return value
+
+
+def emit(record: dict[str, Any], as_json: bool, title: str = "") -> None:
+    """Print ``record`` as one JSON object, or as a readable two-column table."""
+    record = to_jsonable(record)
+    if as_json:
+        print(json.dumps(record))
+        return
+    if title:
+        print(title)
+    width = max(len(k) for k in record)
+    for key, value in record.items():
+        if isinstance(value, float):
+            text = f"{value:.10g}"
+        elif value is None:
+            text = "-"
+        else:
+            text = str(value)
+        print(f"  {key:<{width}}  {text}")

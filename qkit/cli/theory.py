@@ -1,0 +1,101 @@
+"""``qkit theory``: exact predictions of both papers, no sampling."""
+
+from __future__ import annotations
+
+import argparse
+
+from qkit.cli._common import emit, number
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("theory", help="exact predictions of both papers")
+    sub = parser.add_subparsers(dest="theory_command", metavar="QUANTITY")
+    sub.required = True
+
+    p = sub.add_parser("mixup", help="paper A: the mixed-up pair M[psi_a] at (S, a)")
+    p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
+    p.add_argument("--amplitude", "-a", type=number, required=True, help="a in [0, 1]")
+    p.set_defaults(func=_mixup)
+
+    p = sub.add_parser("mixup-optimum", help="paper A: best amplitude and E_F^max at S")
+    p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
+    p.set_defaults(func=_mixup_optimum)
+
+    p = sub.add_parser("mixup-threshold", help="paper A: smallest S for entanglement / CHSH at a")
+    p.add_argument("--amplitude", "-a", type=number, required=True, help="a in [0, 1]")
+    p.set_defaults(func=_mixup_threshold)
+
+    p = sub.add_parser("channel", help="paper B: Holevo quantities and capacities at eta")
+    p.add_argument("--eta", type=number, required=True, help="eta in [0, 1]")
+    p.set_defaults(func=_channel)
+
+    for action in sub.choices.values():
+        action.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def mixup_record(success: float, amplitude: float) -> dict:
+    """The ``qkit theory mixup`` record (also the ``prediction`` of ``qkit run mixup``)."""
+    from qkit.mixup import theory
+
+    return {
+        "success": success,
+        "amplitude": amplitude,
+        "fidelity": float(theory.fidelity(success, amplitude)),
+        "concurrence": float(theory.concurrence(success, amplitude)),
+        "eof": float(theory.eof(success, amplitude)),
+        "chsh_max": float(theory.chsh_max(success, amplitude)),
+        "entangled": bool(theory.concurrence(success, amplitude) > 0),
+        "chsh_violated": bool(theory.chsh_max(success, amplitude) > 2),
+        "lhv_region": bool(theory.lhv_region(success, amplitude)),
+    }
+
+
+def _mixup(args: argparse.Namespace) -> int:
+    emit(mixup_record(args.success, args.amplitude), args.json, "paper A: mixed-up pair")
+    return 0
+
+
+def _mixup_optimum(args: argparse.Namespace) -> int:
+    from qkit.mixup import theory
+
+    s = args.success
+    record = {
+        "success": s,
+        "amplitude_opt": float(theory.optimal_amplitude(s)),
+        "eof_max": float(theory.eof_max(s)),
+        "eof_max_approx": float(theory.eof_max_approx(s)),
+        "pairs_per_bell_pair": float(theory.pairs_per_bell_pair(s)),
+    }
+    emit(record, args.json, "paper A: optimal amplitude")
+    return 0
+
+
+def _mixup_threshold(args: argparse.Namespace) -> int:
+    from qkit.mixup import theory
+
+    a = args.amplitude
+    record = {
+        "amplitude": a,
+        "success_entangled": float(theory.entanglement_threshold(a)),
+        "success_chsh": float(theory.chsh_threshold(a)),
+    }
+    emit(record, args.json, "paper A: thresholds in S (null: no S <= 1)")
+    return 0
+
+
+def _channel(args: argparse.Namespace) -> int:
+    from qkit.channel import theory
+
+    eta = args.eta
+    record = {
+        "eta": eta,
+        "chi0": theory.CHI0,
+        "chi1": theory.CHI1,
+        "chi2_entangled": float(theory.chi2(eta, "entangled")),
+        "chi2_separable": float(theory.chi2(eta, "separable")),
+        "capacity_entangled": float(theory.capacity(eta, "entangled")),
+        "capacity_separable": float(theory.capacity(eta, "separable")),
+        "capacity_unpolarized": float(theory.capacity_unpolarized()),
+    }
+    emit(record, args.json, "paper B: bits per use of the two slots")
+    return 0

@@ -1,0 +1,1 @@
+"""Paper A: entanglement distribution by an inept delivery service (mix-up)."""
