@@ -1,0 +1,14 @@
+"""The papers' figures: exact theory on fine grids with sampled estimates and error bars.
+
+Each builder takes plain data (sample dicts, as stored in ``results.json``) and returns a
+:class:`matplotlib.figure.Figure`; :func:`save` writes it as PNG and PDF. Nothing here uses
+``pyplot`` or an interactive backend.
+
+Paper A (:mod:`qkit.figures.mixup`): :func:`mixup_phase_diagram` (Fig. 2),
+:func:`mixup_eof_max` (Fig. 3), :func:`mixup_fidelity` (Eq. 3.2).
+"""
+
+from qkit.figures._style import save
+from qkit.figures.mixup import mixup_eof_max, mixup_fidelity, mixup_phase_diagram
+
+__all__ = ["mixup_eof_max", "mixup_fidelity", "mixup_phase_diagram", "save"]

@@ -1,0 +1,219 @@
+"""The papers' figures: they build, render, save, and draw the theory they claim to draw.
+
+Curves are read back from the artists and held against independent computations (explicit
+density matrices through :mod:`qkit.measures`), not against the plotting code's own arrays.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from qkit import figures, measures
+from qkit.mixup import theory as mixup_theory
+
+BELL = 2**-0.5
+
+
+def _estimate(value: float, half_width: float) -> dict:
+    return {"value": value, "ci_low": value - half_width, "ci_high": value + half_width}
+
+
+def _render(fig: Figure) -> None:
+    """Draw every artist once (a low-resolution PNG), so rendering errors surface."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=30)
+    assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def _assert_readable(fig: Figure) -> None:
+    assert isinstance(fig, Figure)
+    main = fig.axes[0]
+    assert main.get_title(), "the first axes carries the title"
+    assert main.get_xlabel() and main.get_ylabel()
+    _render(fig)
+
+
+def _eof_by_density_matrix(success: float, amplitude: np.ndarray) -> np.ndarray:
+    """E_F of M[psi_a] from the mix-up map on explicit projectors and Wootters' formula."""
+    psi = mixup_theory.psi(amplitude)
+    rho = mixup_theory.mixup(np.einsum("...i,...j->...ij", psi, psi.conj()), success)
+    return measures.entanglement_of_formation(rho)
+
+
+@pytest.fixture(scope="module")
+def phase_samples() -> list[dict]:
+    return [
+        # Bell pairs at S = 0.95 violate CHSH by many sigma
+        {
+            "success": 0.95,
+            "amplitude": BELL,
+            "eof": _estimate(0.9, 0.03),
+            "chsh": {"value": 2.6, "stderr": 0.02},
+        },
+        # inside the local region: entangled, no violation
+        {
+            "success": 0.38,
+            "amplitude": 0.70,
+            "eof": _estimate(0.01, 0.02),
+            "chsh": {"value": 1.2, "stderr": 0.02},
+        },
+        # no estimates at all: a hollow marker
+        {"success": 0.6, "amplitude": 0.3},
+    ]
+
+
+@pytest.fixture(scope="module")
+def eof_samples() -> list[dict]:
+    s_small = 0.05
+    return [
+        {
+            "success": s_small,
+            "amplitude": float(mixup_theory.optimal_amplitude(s_small)),
+            "eof": {"value": 2e-6, "ci_low": -0.01, "ci_high": 0.01},
+        },  # interval crosses zero
+        {"success": 0.6, "amplitude": BELL, "eof": _estimate(0.3, 0.02)},
+        {
+            "success": 0.2,
+            "amplitude": 0.1,
+            "eof": {"value": -0.003, "ci_low": -0.01, "ci_high": 0.004},
+        },  # negative estimate
+    ]
+
+
+# --- paper A, Fig. 2 -----------------------------------------------------------------------
+
+
+def test_phase_diagram_builds_with_and_without_samples(phase_samples):
+    _assert_readable(figures.mixup_phase_diagram(resolution=60))
+    _assert_readable(figures.mixup_phase_diagram(phase_samples, resolution=60))
+
+
+def test_phase_diagram_entanglement_line_is_where_concurrence_vanishes():
+    """Eq. 3.4 as drawn: on the line C = 0, just right of it C > 0 (Eq. 3.3 on explicit states)."""
+    ax = figures.mixup_phase_diagram(resolution=40).axes[0]
+    line = ax.lines[0]
+    s, a = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    keep = np.isfinite(s) & (a > 0.02) & (a < 0.98)
+    s, a = s[keep][::50], a[keep][::50]
+    assert len(s) > 20
+    rho_on = [
+        mixup_theory.mixup(np.outer(p, p), x) for p, x in zip(mixup_theory.psi(a), s, strict=True)
+    ]
+    rho_right = [
+        mixup_theory.mixup(np.outer(p, p), min(x + 1e-3, 1.0))
+        for p, x in zip(mixup_theory.psi(a), s, strict=True)
+    ]
+    assert np.allclose(measures.concurrence(np.array(rho_on)), 0.0, atol=1e-9)
+    assert np.all(measures.concurrence(np.array(rho_right)) > 0)
+
+
+def test_phase_diagram_chsh_line_is_where_horodecki_value_reaches_two():
+    ax = figures.mixup_phase_diagram(resolution=40).axes[0]
+    line = ax.lines[1]
+    s, a = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    keep = np.isfinite(s)
+    s, a = s[keep][::40], a[keep][::40]
+    rho = np.array(
+        [mixup_theory.mixup(np.outer(p, p), x) for p, x in zip(mixup_theory.psi(a), s, strict=True)]
+    )
+    assert np.allclose(measures.chsh_max(rho), 2.0, atol=1e-9)
+
+
+def test_phase_diagram_marks_only_significant_chsh_violations_with_stars(phase_samples):
+    fig = figures.mixup_phase_diagram(phase_samples, resolution=40)
+    ax = fig.axes[0]
+    stars = [c for c in ax.collections if c.get_gid() == "chsh-violated"]
+    others = [c for c in ax.collections if c.get_gid() == "chsh-not-violated"]
+    assert np.concatenate([c.get_offsets() for c in stars]).tolist() == [[0.95, BELL]]
+    assert sorted(np.concatenate([c.get_offsets() for c in others]).tolist()) == [
+        [0.38, 0.70],
+        [0.6, 0.3],
+    ]
+
+
+# --- paper A, Fig. 3 -----------------------------------------------------------------------
+
+
+def test_eof_max_figure_builds_with_and_without_samples(eof_samples):
+    _assert_readable(figures.mixup_eof_max())
+    _assert_readable(figures.mixup_eof_max(eof_samples))
+
+
+def test_eof_max_curve_is_the_maximum_over_amplitudes_of_explicit_states():
+    """Fig. 3 curve a: beat every a on a fine grid, and be reached by one of them."""
+    ax = figures.mixup_eof_max().axes[0]
+    s_curve, e_curve = np.asarray(ax.lines[0].get_xdata()), np.asarray(ax.lines[0].get_ydata())
+    amplitudes = np.linspace(1e-4, BELL, 20001)
+    for s in (0.002, 0.03, 0.2, 0.5, 0.9):
+        i = np.argmin(np.abs(s_curve - s))
+        brute = _eof_by_density_matrix(s_curve[i], amplitudes)
+        assert e_curve[i] >= brute.max() * (1 - 1e-9)
+        assert e_curve[i] == pytest.approx(brute.max(), rel=1e-3)
+    assert np.allclose(e_curve, mixup_theory.eof_max(s_curve), rtol=1e-12)
+
+
+def test_eof_max_fixed_amplitude_curves_follow_explicit_states():
+    ax = figures.mixup_eof_max().axes[0]
+    for line, amplitude in ((ax.lines[2], BELL), (ax.lines[3], 0.1)):
+        s, e = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        pick = np.isfinite(e)
+        expected = [float(_eof_by_density_matrix(x, np.array(amplitude))) for x in s[pick][::40]]
+        assert np.allclose(e[pick][::40], expected, rtol=1e-6, atol=1e-15)
+        # undrawn (masked) points are exactly the separable ones
+        assert np.all(mixup_theory.concurrence(s[~pick], amplitude) == 0)
+
+
+def test_eof_max_log_axes_keep_nonpositive_estimates_visible(eof_samples):
+    ax = figures.mixup_eof_max(eof_samples).axes[0]
+    bottom, top = ax.get_ylim()
+    assert ax.get_yscale() == "log" and 0 < bottom < 1e-11 and top >= 1
+    marker_y = [c.lines[0].get_ydata()[0] for c in ax.containers]
+    # the negative estimate is drawn as an upper limit at its ci_high, inside the axes
+    assert 0.004 in marker_y
+    assert all(bottom <= y <= top for y in marker_y)
+
+
+# --- paper A, Eq. 3.2 ----------------------------------------------------------------------
+
+
+def test_fidelity_figure_builds_with_and_without_samples():
+    samples = [{"success": 0.5, "amplitude": 0.3, "fidelity": _estimate(0.88, 0.02)}]
+    _assert_readable(figures.mixup_fidelity())
+    _assert_readable(figures.mixup_fidelity(samples))
+
+
+def test_fidelity_curves_are_overlaps_with_the_sent_state():
+    """Eq. 3.2 as drawn equals <psi_a|M[psi_a]|psi_a> on explicit density matrices."""
+    samples = [{"success": 0.4, "amplitude": 0.6, "fidelity": _estimate(0.7, 0.02)}]
+    ax = figures.mixup_fidelity(samples, successes=(0.1, 0.9)).axes[0]
+    curves = ax.lines[:3]  # S = 0.1, 0.4 (added by the sample), 0.9
+    for line, s in zip(curves, (0.1, 0.4, 0.9), strict=True):
+        a = np.asarray(line.get_xdata())[::50]
+        psi = mixup_theory.psi(a)
+        rho = mixup_theory.mixup(np.einsum("...i,...j->...ij", psi, psi.conj()), s)
+        assert np.allclose(np.asarray(line.get_ydata())[::50], measures.fidelity_pure(psi, rho))
+
+
+def test_figures_reject_out_of_range_samples():
+    with pytest.raises(ValueError, match="success"):
+        figures.mixup_fidelity([{"success": 1.5, "amplitude": 0.3, "fidelity": _estimate(1, 0)}])
+
+
+# --- saving --------------------------------------------------------------------------------
+
+
+def test_save_writes_nonempty_png_and_pdf(tmp_path):
+    fig = figures.mixup_fidelity()
+    paths = figures.save(fig, tmp_path / "out", "fidelity")
+    assert [p.name for p in paths] == ["fidelity.png", "fidelity.pdf"]
+    assert paths[0].read_bytes().startswith(b"\x89PNG") and paths[0].stat().st_size > 10_000
+    assert paths[1].read_bytes().startswith(b"%PDF") and paths[1].stat().st_size > 5_000
+
+
+def test_save_rejects_a_path_as_name(tmp_path):
+    with pytest.raises(ValueError, match="name"):
+        figures.save(figures.mixup_fidelity(), tmp_path, "sub/fidelity")
