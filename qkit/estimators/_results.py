@@ -1,0 +1,181 @@
+"""Result containers and input checks shared by the estimators.
+
+Estimates broadcast: every field is a numpy array over the caller's leading batch axes (a
+0-d array for a single point). ``to_dict`` gives the JSON form used by ``qkit run``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def _plain(value: Any) -> Any:
+    """0-d arrays -> Python scalars, arrays -> nested lists (JSON-ready)."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return arr.item()
+    return arr.tolist()
+
+
+class _Batched:
+    """Indexing and shape for dataclasses whose array fields share leading batch axes."""
+
+    _batched_fields: tuple[str, ...] = ()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(getattr(self, self._batched_fields[0]))
+
+    def __getitem__(self, index: Any):
+        changes = {name: np.asarray(getattr(self, name))[index] for name in self._batched_fields}
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class Estimate(_Batched):
+    """A value with its standard error (1 sigma), e.g. a correlator or a CHSH value.
+
+    Attributes
+    ----------
+    value, stderr : numpy.ndarray
+        Point estimate and standard error, broadcast over the batch axes.
+    """
+
+    value: np.ndarray
+    stderr: np.ndarray
+
+    _batched_fields = ("value", "stderr")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"value": ..., "stderr": ...}`` with plain Python numbers (lists for batches)."""
+        return {"value": _plain(self.value), "stderr": _plain(self.stderr)}
+
+    def normal_interval(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """The normal-approximation interval ``value -/+ z stderr``."""
+        from scipy.stats import norm
+
+        z = norm.ppf(0.5 + confidence / 2.0)
+        return self.value - z * self.stderr, self.value + z * self.stderr
+
+
+@dataclass(frozen=True, eq=False)
+class ChshEstimate(Estimate):
+    """A CHSH value with its standard error and the violation significance.
+
+    ``significance = (value - 2) / stderr``: how many standard deviations the value lies above
+    the local bound 2 (negative when below it). ``to_dict`` keeps to ``{value, stderr}``.
+    """
+
+    significance: np.ndarray = None  # type: ignore[assignment]
+
+    _batched_fields = ("value", "stderr", "significance")
+
+
+@dataclass(frozen=True, eq=False)
+class Interval(_Batched):
+    """A value with a confidence interval ``[ci_low, ci_high]``.
+
+    Attributes
+    ----------
+    value : numpy.ndarray
+        Point estimate.
+    ci_low, ci_high : numpy.ndarray
+        Interval ends at the stated ``confidence``.
+    confidence : float
+        Nominal coverage, e.g. 0.95.
+    at_boundary : numpy.ndarray of bool
+        True where the estimate or its interval touches the edge of the quantity's range
+        (e.g. concurrence 0). There the interval cannot be trusted to have nominal coverage:
+        the sampling distribution piles up on the edge.
+    method : str
+        How the interval was made (e.g. ``"bootstrap-percentile"``).
+    """
+
+    value: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    confidence: float = 0.95
+    at_boundary: np.ndarray = False  # type: ignore[assignment]
+    method: str = ""
+
+    _batched_fields = ("value", "ci_low", "ci_high", "at_boundary")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"value", "ci_low", "ci_high"}``, plus ``"at_boundary"`` only where flagged.
+
+        The flag is added (for a batch, as a list) only when some entry is at a boundary, so
+        an interior result has exactly the three keys.
+        """
+        out = {
+            "value": _plain(self.value),
+            "ci_low": _plain(self.ci_low),
+            "ci_high": _plain(self.ci_high),
+        }
+        if np.any(self.at_boundary):
+            out["at_boundary"] = _plain(np.asarray(self.at_boundary, dtype=bool))
+        return out
+
+    def covers(self, truth: ArrayLike) -> np.ndarray:
+        """Whether ``ci_low <= truth <= ci_high`` (broadcast)."""
+        truth = np.asarray(truth, dtype=float)
+        return (self.ci_low <= truth) & (truth <= self.ci_high)
+
+
+def as_counts(counts: ArrayLike, trailing: tuple[int | None, ...], name: str = "counts") -> np.ndarray:
+    """Return ``counts`` as a float array after checking shape, sign and finiteness.
+
+    ``trailing`` gives the required sizes of the last axes (``None``: any size >= 1).
+    """
+    try:
+        arr = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of non-negative counts") from None
+    want = len(trailing)
+    shape_ok = arr.ndim >= want and all(
+        (size is None and got >= 1) or got == size
+        for size, got in zip(trailing, arr.shape[arr.ndim - want :], strict=True)
+    )
+    if not shape_ok:
+        spec = ", ".join("n" if s is None else str(s) for s in trailing)
+        raise ValueError(f"{name} must have shape (..., {spec}), got {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name} must be finite and non-negative")
+    return arr
+
+
+def check_shots(counts: np.ndarray, name: str = "counts") -> np.ndarray:
+    """Shots per row (sum over the last axis); every row needs at least one shot."""
+    shots = np.sum(counts, axis=-1)
+    if np.any(shots <= 0):
+        raise ValueError(f"{name}: every measurement setting needs at least one shot")
+    return shots
+
+
+def check_confidence(confidence: float) -> float:
+    confidence = float(confidence)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence:g}")
+    return confidence
+
+
+def check_n_boot(n_boot: int) -> int:
+    if int(n_boot) != n_boot or n_boot < 10:
+        raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+    return int(n_boot)
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a Generator, an integer seed, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, int | np.integer):
+        return np.random.default_rng(rng)
+    raise ValueError(f"rng must be a numpy.random.Generator or an integer seed, got {type(rng)}")
+
+
+def field_names(cls: type) -> list[str]:
+    return [f.name for f in fields(cls)]
