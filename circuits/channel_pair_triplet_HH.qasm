@@ -1,0 +1,18 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] dep_lam;
+input float[64] dep_phi;
+input float[64] dep_theta;
+input float[64] rot_lam;
+input float[64] rot_phi;
+input float[64] rot_theta;
+bit[2] bsm;
+qubit[1] pol1;
+qubit[1] pol2;
+U(rot_theta, rot_phi, rot_lam) pol1[0];
+U(rot_theta, rot_phi, rot_lam) pol2[0];
+U(dep_theta, dep_phi, dep_lam) pol2[0];
+cx pol1[0], pol2[0];
+h pol1[0];
+bsm[0] = measure pol1[0];
+bsm[1] = measure pol2[0];

@@ -1,0 +1,18 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] phi_A;
+input float[64] phi_B;
+input float[64] theta_A;
+input float[64] theta_B;
+input float[64] theta_a;
+bit[2] meas;
+qubit[1] A;
+qubit[1] B;
+ry(theta_a) A[0];
+cx A[0], B[0];
+rz(-phi_A) A[0];
+ry(-theta_A) A[0];
+meas[0] = measure A[0];
+rz(-phi_B) B[0];
+ry(-theta_B) B[0];
+meas[1] = measure B[0];
