@@ -1,0 +1,165 @@
+"""The backend interface shared by Aer, IBM fake devices, IBM Quantum and Amazon Braket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.primitives.containers.sampler_pub import SamplerPub
+from qiskit.transpiler import generate_preset_pass_manager
+
+from qkit.backends._jobs import Job
+from qkit.backends._transpile import TranspileCache, transpile_stats
+
+# Transpiler seed when the user gives none: layouts and routing stay reproducible.
+DEFAULT_TRANSPILER_SEED = 0
+
+
+class BackendUnavailableError(ValueError):
+    """A backend needs an optional package or credentials that are missing (one line)."""
+
+
+def check_seed(name: str, seed: int | None) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer or None, got {seed!r}")
+    return int(seed)
+
+
+def check_shots(shots: int) -> int:
+    if isinstance(shots, bool) or not isinstance(shots, int | np.integer) or shots < 1:
+        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    return int(shots)
+
+
+class Backend:
+    """A named execution target: transpile circuit families once, sample PUBs, track jobs.
+
+    Attributes
+    ----------
+    name : str
+        The name it was created from, e.g. ``"aer"``, ``"fake:sherbrooke"``.
+    kind : str
+        ``"aer"``, ``"fake"``, ``"ibm"`` or ``"braket"``.
+    supports_noise_model : bool
+        True only for Aer; elsewhere experiments use the circuit-mixture realization.
+    device : qiskit.providers.BackendV2
+        The Qiskit backend that defines the transpilation target.
+    """
+
+    kind: str = ""
+    supports_noise_model: bool = False
+    retrievable: bool = False  # can retrieve(job_id) re-attach to a job after a restart?
+
+    def __init__(self, name: str, device, *, seed: int | None, optimization_level: int):
+        if optimization_level not in (0, 1, 2, 3):
+            raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
+        self.name = name
+        self.device = device
+        self.seed = check_seed("seed", seed)
+        self.optimization_level = optimization_level
+        self._cache = TranspileCache(self._transpile_uncached)
+
+    @property
+    def num_qubits(self) -> int:
+        return int(self.device.num_qubits)
+
+    def __repr__(self) -> str:
+        return f"<qkit Backend {self.name!r}>"
+
+    # -- transpilation ------------------------------------------------------------------
+    def _pass_manager(self, target=None):
+        seed = DEFAULT_TRANSPILER_SEED if self.seed is None else self.seed
+        return generate_preset_pass_manager(
+            optimization_level=self.optimization_level,
+            target=self.device.target if target is None else target,
+            seed_transpiler=seed,
+        )
+
+    def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
+        return list(self._pass_manager().run(circuits))
+
+    def transpile(
+        self, circuits: Sequence[QuantumCircuit], *, key: str | None = None
+    ) -> list[QuantumCircuit]:
+        """Transpile for this backend, once per circuit family.
+
+        Results are cached by the structure of each circuit; ``Parameter``s stay unbound, so
+        one transpilation serves every parameter value and a repeated call costs a hash.
+        ``key`` names the family: reusing a key for different circuits raises. Preset pass
+        manager for the device's target (layout, routing, optimization at
+        ``optimization_level``), seeded so layouts are reproducible. Do not modify the
+        returned circuits in place.
+        """
+        return self._cache(circuits, key)
+
+    def transpile_stats(self, circuits: Sequence[QuantumCircuit]) -> list[dict]:
+        """``{"two_qubit_gates", "depth", "layout"}`` of each circuit as transpiled here.
+
+        Accepts the original circuits (they are transpiled through the cache) or circuits
+        returned by :meth:`transpile`.
+        """
+        circuits = list(circuits)
+        originals = [c for c in circuits if not self._cache.is_output(c)]
+        transpiled = iter(self.transpile(originals)) if originals else iter(())
+        return [
+            transpile_stats(c if self._cache.is_output(c) else next(transpiled)) for c in circuits
+        ]
+
+    # -- execution ----------------------------------------------------------------------
+    def _coerce_pubs(self, pubs: Sequence[tuple], shots: int) -> list[SamplerPub]:
+        if isinstance(pubs, QuantumCircuit | tuple):
+            raise ValueError("pubs must be a sequence of (circuit,) or (circuit, values) tuples")
+        coerced = []
+        for index, pub in enumerate(pubs):
+            if isinstance(pub, QuantumCircuit):
+                pub = (pub,)
+            if not isinstance(pub, tuple | list) or not 1 <= len(pub) <= 2:
+                raise ValueError(
+                    f"pub {index} must be (circuit,) or (circuit, parameter_values), got {pub!r}"
+                )
+            if pub[0].num_clbits == 0:
+                raise ValueError(f"pub {index}: the circuit measures nothing (no classical bits)")
+            coerced.append(SamplerPub.coerce(tuple(pub), shots))
+        if not coerced:
+            raise ValueError("pubs must not be empty")
+        return coerced
+
+    def _check_noise_model(self, noise_model) -> None:
+        if noise_model is not None and not self.supports_noise_model:
+            raise ValueError(
+                f"backend {self.name!r} cannot take an Aer noise model; "
+                "use the circuit-mixture realization of the noise"
+            )
+
+    def submit(
+        self, pubs: Sequence[tuple], *, shots: int, noise_model=None, seed: int | None = None
+    ) -> Job:
+        """Start sampling ``pubs`` (all in one primitive call) and return without waiting.
+
+        ``pubs`` are ``(transpiled_circuit,)`` or ``(transpiled_circuit, values)`` with
+        ``values`` of shape ``(..., n_parameters)`` in ``circuit.parameters`` order.
+        ``seed`` (default: the backend's seed) makes simulators reproducible.
+        """
+        shots = check_shots(shots)
+        seed = check_seed("seed", seed)
+        self._check_noise_model(noise_model)
+        coerced = self._coerce_pubs(pubs, shots)
+        return self._submit(coerced, shots, noise_model, self.seed if seed is None else seed)
+
+    def run(
+        self, pubs: Sequence[tuple], *, shots: int, noise_model=None, seed: int | None = None
+    ) -> list[dict[str, int] | np.ndarray]:
+        """Sample ``pubs`` and wait: counts per PUB (see :mod:`qkit.backends._jobs`)."""
+        return self.submit(pubs, shots=shots, noise_model=noise_model, seed=seed).result()
+
+    def _submit(self, pubs: list[SamplerPub], shots: int, noise_model, seed: int | None) -> Job:
+        raise NotImplementedError
+
+    def retrieve(self, job_id: str) -> Job:
+        """Re-attach to a job submitted earlier (cloud backends only)."""
+        raise ValueError(
+            f"backend {self.name!r} runs jobs in this process; they cannot be retrieved later"
+        )

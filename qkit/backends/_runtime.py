@@ -1,0 +1,190 @@
+"""IBM fake devices (offline, calibrated noise) and IBM Quantum, through qiskit-ibm-runtime.
+
+Both go through the runtime's own sampler, so a fake device exercises the code path of real
+hardware: on a fake device the runtime runs in its *local testing mode* (Aer with the
+device's noise model); with a ``QiskitRuntimeService`` backend it submits to IBM Quantum,
+all jobs of one :class:`RuntimeBackend` grouped in one ``Batch``.
+
+qiskit-ibm-runtime 0.51 deprecated its ``SamplerV2`` for the executor-based sampler with the
+same PUB interface; :func:`_sampler_class` is the one line to change at the next deprecation.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from qkit.backends._base import Backend, BackendUnavailableError
+from qkit.backends._jobs import Job
+
+IBM_EXTRA = "install qkit[ibm] (qiskit-ibm-runtime) to use IBM backends"
+_CREDENTIALS_HELP = (
+    "no IBM Quantum credentials found: save them once with "
+    "QiskitRuntimeService.save_account(...) or set QISKIT_IBM_TOKEN "
+    "(and QISKIT_IBM_INSTANCE, QISKIT_IBM_CHANNEL) in the environment"
+)
+
+
+def _require_runtime():
+    try:
+        import qiskit_ibm_runtime
+    except ImportError:
+        raise BackendUnavailableError(IBM_EXTRA) from None
+    return qiskit_ibm_runtime
+
+
+def _sampler_class():
+    """The runtime's current PUB sampler (executor-based since 0.51)."""
+    _require_runtime()
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+
+    return Sampler
+
+
+def _require_aer() -> None:
+    # The runtime's local mode falls back to a noiseless simulator without Aer.
+    from qiskit.utils.optionals import HAS_AER
+
+    if not HAS_AER:
+        raise BackendUnavailableError(
+            "fake devices need qiskit-aer for their noisy simulation: pip install qiskit-aer"
+        )
+
+
+def _fake_class_name_to_device(class_name: str) -> str:
+    return re.sub(r"V2$", "", class_name[len("Fake") :]).lower()
+
+
+@functools.cache
+def fake_device_classes() -> dict[str, type]:
+    """``{"sherbrooke": FakeSherbrooke, ...}`` built from ``qiskit_ibm_runtime.fake_provider``."""
+    _require_runtime()
+    from qiskit_ibm_runtime import fake_provider
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+    classes = {}
+    for class_name in dir(fake_provider):
+        cls = getattr(fake_provider, class_name)
+        if (
+            class_name.startswith("Fake")
+            and isinstance(cls, type)
+            and issubclass(cls, FakeBackendV2)
+            and cls is not FakeBackendV2
+        ):
+            classes[_fake_class_name_to_device(class_name)] = cls
+    return dict(sorted(classes.items()))
+
+
+class RuntimeBackend(Backend):
+    """A device reached through qiskit-ibm-runtime's sampler.
+
+    Use :func:`qkit.backends.get_backend` (``"fake:<device>"`` or ``"ibm:<device>"``). For
+    ``kind="ibm"``, ``service`` is a ``QiskitRuntimeService`` (or, for offline tests of
+    this same path, a ``QiskitRuntimeLocalService``, whose backends are fake devices).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        device,
+        *,
+        service=None,
+        seed: int | None = None,
+        optimization_level: int = 2,
+    ):
+        super().__init__(name, device, seed=seed, optimization_level=optimization_level)
+        self.kind = kind
+        self._service = service
+        self._mode = None
+        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+        self._local = isinstance(device, FakeBackendV2)
+        self.retrievable = not self._local
+        if self._local:
+            _require_aer()
+
+    def _execution_mode(self):
+        if self._mode is None:
+            from qiskit_ibm_runtime import Batch
+
+            if self.kind == "fake":
+                # Local testing mode deep-copies an AerSimulator it is given, which is several
+                # times cheaper than rebuilding the device noise model on every run.
+                from qiskit_aer import AerSimulator
+
+                simulator = AerSimulator.from_backend(self.device)
+                if (
+                    simulator.options.noise_model is None
+                    or simulator.options.noise_model.is_ideal()
+                ):
+                    raise BackendUnavailableError(
+                        f"{self.name}: the simulator of this fake device has no noise model"
+                    )
+                self._mode = simulator
+            else:
+                self._mode = Batch(backend=self.device)
+        return self._mode
+
+    def _submit(self, pubs, shots, noise_model, seed) -> Job:
+        sampler = _sampler_class()(mode=self._execution_mode())
+        if self._local and seed is not None:
+            sampler.options.simulator.seed_simulator = seed
+        return Job(sampler.run(pubs, shots=shots), self.name)
+
+    def retrieve(self, job_id: str) -> Job:
+        if self._local:
+            return super().retrieve(job_id)
+        return Job(self._service.job(job_id), self.name)
+
+    def close(self) -> None:
+        """Close the batch: submitted jobs still run, no new ones are accepted."""
+        if self._mode is not None and hasattr(self._mode, "close"):
+            self._mode.close()
+        self._mode = None
+
+
+def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
+    classes = fake_device_classes()
+    key = device.lower().removeprefix("fake_")
+    if key not in classes:
+        raise ValueError(
+            f"unknown fake device {device!r}; `fake:list` lists them (e.g. sherbrooke, manila)"
+        )
+    return RuntimeBackend(
+        f"fake:{key}", "fake", classes[key](), seed=seed, optimization_level=optimization_level
+    )
+
+
+def ibm_backend(
+    device: str, *, seed: int | None, optimization_level: int, service=None
+) -> RuntimeBackend:
+    """``ibm:<device>`` from the saved account or ``QISKIT_IBM_*`` environment variables."""
+    _require_runtime()
+    if service is None:
+        from qiskit_ibm_runtime import QiskitRuntimeService
+        from qiskit_ibm_runtime.accounts import AccountNotFoundError
+
+        try:
+            service = QiskitRuntimeService()
+        except AccountNotFoundError:
+            raise BackendUnavailableError(_CREDENTIALS_HELP) from None
+        except Exception as exc:  # noqa: BLE001 - the runtime raises many types; keep one line
+            raise BackendUnavailableError(
+                f"cannot connect to IBM Quantum ({type(exc).__name__}); check your saved "
+                "account or QISKIT_IBM_* variables and the network"
+            ) from None
+    try:
+        device_backend = service.backend(device)
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(
+            f"IBM backend {device!r} is not available ({type(exc).__name__})"
+        ) from None
+    return RuntimeBackend(
+        f"ibm:{device}",
+        "ibm",
+        device_backend,
+        service=service,
+        seed=seed,
+        optimization_level=optimization_level,
+    )

@@ -1,0 +1,160 @@
+"""Readout-error mitigation for device runs, with M3 (``mthree``).
+
+A device misreads each measured qubit with probabilities that depend on the state it was in;
+M3 corrects counts for that with per-qubit 2x2 assignment matrices
+``A[read, prepared] = P(read | prepared)`` measured on the *physical* qubits a transpiled
+circuit reads (Nation et al., PRX Quantum 2, 040326 (2021)). qkit measures the matrices with
+M3's balanced calibration circuits, but runs them through :meth:`Backend.run` so that they
+are seeded on simulators and grouped with the experiment on IBM Quantum; M3 then turns
+counts into quasi-probabilities and the nearest probability distribution.
+
+Mitigated counts are *floats*: the nearest probability distribution times the number of
+shots, over the bitstrings that were observed (M3 works in that subspace). Estimators that
+take counts arrays can use them unchanged; their binomial error bars then ignore the
+(small) extra variance of the calibration.
+
+Bitstrings use the convention of :mod:`qkit.backends`: clbit 0 is the rightmost character.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from qiskit import QuantumCircuit
+
+from qkit.backends import Backend
+
+__all__ = ["ReadoutCalibration", "calibrate_readout", "measured_qubits", "mitigate_counts"]
+
+
+def measured_qubits(circuit: QuantumCircuit) -> list[int]:
+    """Physical qubit read into each classical bit of a transpiled circuit (index = clbit).
+
+    Raises ``ValueError`` if a classical bit is never measured (M3 needs every bit's qubit).
+
+    >>> qc = QuantumCircuit(5, 2); _ = qc.measure(3, 0); _ = qc.measure(1, 1)
+    >>> measured_qubits(qc)
+    [3, 1]
+    """
+    qubit_of_clbit: dict[int, int] = {}
+    for instruction in circuit.data:
+        if instruction.operation.name == "measure":
+            clbit = circuit.find_bit(instruction.clbits[0]).index
+            qubit_of_clbit[clbit] = circuit.find_bit(instruction.qubits[0]).index
+    missing = [c for c in range(circuit.num_clbits) if c not in qubit_of_clbit]
+    if missing:
+        raise ValueError(f"classical bits {missing} are never measured; cannot mitigate readout")
+    return [qubit_of_clbit[c] for c in range(circuit.num_clbits)]
+
+
+@dataclass
+class ReadoutCalibration:
+    """Per-qubit assignment matrices ``A[read, prepared]`` measured on one backend."""
+
+    backend: str
+    matrices: dict[int, np.ndarray]
+    shots: int
+    seed: int | None = None
+    _mitigator: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def qubits(self) -> list[int]:
+        return sorted(self.matrices)
+
+    def readout_errors(self) -> dict[int, float]:
+        """Mean misassignment probability ``(P(1|0) + P(0|1)) / 2`` per qubit."""
+        return {q: float((m[1, 0] + m[0, 1]) / 2) for q, m in self.matrices.items()}
+
+    def _m3(self):
+        if self._mitigator is None:
+            from mthree import M3Mitigation
+
+            cals: list[np.ndarray | None] = [None] * (max(self.matrices) + 1)
+            for qubit, matrix in self.matrices.items():
+                cals[qubit] = np.asarray(matrix, dtype=np.float32)
+            mitigator = M3Mitigation()
+            mitigator.cals_from_matrices(cals)
+            self._mitigator = mitigator
+        return self._mitigator
+
+    def mitigate(
+        self, counts: dict[str, int] | np.ndarray, qubits: Sequence[int]
+    ) -> dict[str, float] | np.ndarray:
+        """Mitigated counts (nearest probability distribution x shots, floats).
+
+        ``qubits[k]`` is the physical qubit read into clbit ``k`` (see
+        :func:`measured_qubits`). ``counts`` is a dict or an object array of dicts, as
+        returned by :meth:`Backend.run`; the result has the same form.
+        """
+        qubits = [int(q) for q in qubits]
+        unknown = sorted(set(qubits) - set(self.matrices))
+        if unknown:
+            raise ValueError(f"qubits {unknown} were not calibrated (calibrated: {self.qubits})")
+        if isinstance(counts, np.ndarray):
+            out = np.empty(counts.shape, dtype=object)
+            for index in np.ndindex(counts.shape):
+                out[index] = self.mitigate(counts[index], qubits)
+            return out
+        if not counts:
+            raise ValueError("counts must not be empty")
+        width = {len(k) for k in counts}
+        if width != {len(qubits)}:
+            raise ValueError(
+                f"bitstrings have length {width}, expected {len(qubits)} (one per qubit)"
+            )
+        shots = sum(counts.values())
+        quasi = self._m3().apply_correction(dict(counts), qubits)
+        probabilities = quasi.nearest_probability_distribution()
+        return {str(k): float(v) * shots for k, v in probabilities.items()}
+
+
+def calibrate_readout(
+    backend: Backend, qubits: Sequence[int], *, shots: int = 10_000, seed: int | None = None
+) -> ReadoutCalibration:
+    """Measure the assignment matrices of ``qubits`` on ``backend`` (M3 balanced method).
+
+    Each qubit is prepared in 0 and in 1 in about ``shots`` shots each, in random
+    (Hadamard-balanced) contexts of the other qubits, all in one sampler call.
+    """
+    from mthree.circuits import balanced_cal_circuits
+    from mthree.generators import HadamardGenerator
+
+    qubits = sorted({int(q) for q in qubits})
+    if not qubits or qubits[0] < 0 or qubits[-1] >= backend.num_qubits:
+        raise ValueError(
+            f"qubits must be physical qubits in [0, {backend.num_qubits - 1}], got {qubits}"
+        )
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
+        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    generator = HadamardGenerator(len(qubits))
+    prepared = [np.asarray(bits, dtype=int)[::-1] for bits in generator]  # index = clbit
+    circuits = balanced_cal_circuits(generator, qubits, qubits[-1] + 1)
+    per_circuit = math.ceil(2 * shots / len(circuits))
+    results = backend.run([(c,) for c in circuits], shots=per_circuit, seed=seed)
+
+    # tally[k, p, r]: qubit k prepared in p and read as r
+    tally = np.zeros((len(qubits), 2, 2))
+    for prep, counts in zip(prepared, results, strict=True):
+        for bitstring, n in counts.items():
+            read = np.array([int(b) for b in bitstring[::-1]])
+            tally[np.arange(len(qubits)), prep, read] += n
+    matrices = {}
+    for k, qubit in enumerate(qubits):
+        prep_totals = tally[k].sum(axis=1, keepdims=True)
+        matrices[qubit] = (tally[k] / prep_totals).T  # A[read, prepared]
+    return ReadoutCalibration(backend.name, matrices, per_circuit * len(circuits), seed)
+
+
+def mitigate_counts(
+    calibration: ReadoutCalibration,
+    counts: Sequence[dict[str, int] | np.ndarray],
+    circuits: Sequence[QuantumCircuit],
+) -> list[dict[str, float] | np.ndarray]:
+    """Mitigate the counts of each PUB given its transpiled circuit (same order)."""
+    return [
+        calibration.mitigate(c, measured_qubits(circuit))
+        for c, circuit in zip(counts, circuits, strict=True)
+    ]

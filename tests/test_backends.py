@@ -1,0 +1,315 @@
+"""Backends by name (qkit.backends): Aer, IBM fake devices, the IBM runtime path, Braket.
+
+Real simulators only. Statistical checks compare sampled counts with exact probabilities
+from ``qiskit.quantum_info.Statevector`` with a chi-square test at a false-failure rate of
+1e-6 (the tests are seeded, so a pass is reproducible; the rate says how lucky a seed
+would have to be).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+from qiskit.circuit import Parameter
+from qiskit.circuit.library import UnitaryGate
+from qiskit.quantum_info import Statevector
+from qiskit_aer.noise import NoiseModel, pauli_error
+from scipy import stats
+
+from qkit.backends import BackendUnavailableError, get_backend, list_fake_devices
+
+HAS_BRAKET = importlib.util.find_spec("qiskit_braket_provider") is not None
+HAS_RUNTIME = importlib.util.find_spec("qiskit_ibm_runtime") is not None
+needs_runtime = pytest.mark.skipif(not HAS_RUNTIME, reason="qiskit-ibm-runtime (qkit[ibm]) missing")
+needs_braket = pytest.mark.skipif(
+    not HAS_BRAKET, reason="qiskit-braket-provider (qkit[braket]) is not installed"
+)
+FALSE_FAILURE = 1e-6
+THETA = Parameter("theta")
+
+
+def bell_family() -> QuantumCircuit:
+    """Bell pair, then ry(theta) on qubit 0, measured in Z: one circuit per theta value."""
+    circuit = QuantumCircuit(QuantumRegister(2, "q"), ClassicalRegister(2, "c"))
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.ry(THETA, 0)
+    circuit.measure([0, 1], [0, 1])
+    return circuit
+
+
+def exact_probabilities(theta: float) -> dict[str, float]:
+    circuit = bell_family().remove_final_measurements(inplace=False)
+    return Statevector(circuit.assign_parameters([theta])).probabilities_dict()
+
+
+def chi_square_pvalue(counts_list, probabilities_list) -> float:
+    """One chi-square test over many independent multinomial samples."""
+    statistic, dof = 0.0, 0
+    for counts, probabilities in zip(counts_list, probabilities_list, strict=True):
+        shots = sum(counts.values())
+        support = [k for k, p in probabilities.items() if p > 1e-12]
+        assert set(counts) <= set(support), f"impossible outcomes {set(counts) - set(support)}"
+        for key in support:
+            expected = shots * probabilities[key]
+            statistic += (counts.get(key, 0) - expected) ** 2 / expected
+        dof += len(support) - 1
+    return float(stats.chi2.sf(statistic, dof))
+
+
+# -- Aer ---------------------------------------------------------------------------------
+def test_aer_samples_a_parameter_batch_in_one_call_with_exact_statistics():
+    backend = get_backend("aer", seed=11)
+    (transpiled,) = backend.transpile([bell_family()])
+    assert transpiled.parameters == bell_family().parameters  # still parametrized
+    thetas = np.linspace(0, np.pi, 9)
+    batch, single = backend.run(
+        [(transpiled, thetas.reshape(3, 3, 1)), (transpiled, [0.4])], shots=4000
+    )
+    assert batch.shape == (3, 3) and isinstance(single, dict)
+    counts = list(batch.ravel()) + [single]
+    exact = [exact_probabilities(t) for t in thetas] + [exact_probabilities(0.4)]
+    assert all(sum(c.values()) == 4000 for c in counts)
+    assert chi_square_pvalue(counts, exact) > FALSE_FAILURE
+
+
+def test_same_seed_gives_identical_counts_and_another_seed_does_not():
+    backend = get_backend("aer", seed=3)
+    (transpiled,) = backend.transpile([bell_family()])
+    pubs = [(transpiled, np.array([[0.3], [1.2]]))]
+    first = backend.run(pubs, shots=500)[0]
+    again = backend.run(pubs, shots=500)[0]
+    other = backend.run(pubs, shots=500, seed=4)[0]
+    assert list(first) == list(again)
+    assert list(first) != list(other)
+
+
+@pytest.mark.parametrize("optimization_level", [0, 3])
+def test_aer_noise_acts_through_labelled_identity_placeholders(optimization_level):
+    # |00>, identity placeholders, measure. The noise model flips qubit 0 with p = 0.3 on
+    # "flip1" and applies XX with p = 0.2 on the two-qubit "flip2" (all qubits), so
+    # P(q0 = 1) = 0.3 (1 - 0.2) + 0.7 * 0.2 = 0.38 and P(q1 = 1) = 0.2 exactly.
+    circuit = QuantumCircuit(2, 2)
+    circuit.append(UnitaryGate(np.eye(2), label="flip1"), [0])
+    circuit.append(UnitaryGate(np.eye(4), label="flip2"), [0, 1])
+    circuit.measure([0, 1], [0, 1])
+    noise = NoiseModel()
+    noise.add_quantum_error(pauli_error([("X", 0.3), ("I", 0.7)]), "flip1", [0])
+    noise.add_all_qubit_quantum_error(pauli_error([("XX", 0.2), ("II", 0.8)]), "flip2")
+
+    backend = get_backend("aer", seed=5, optimization_level=optimization_level)
+    (transpiled,) = backend.transpile([circuit])
+    labels = [i.operation.label for i in transpiled.data if i.operation.label]
+    assert labels == ["flip1", "flip2"]
+    noisy = backend.run([(transpiled,)], shots=20000, noise_model=noise)[0]
+    ideal = backend.run([(transpiled,)], shots=1000)[0]
+    assert ideal == {"00": 1000}
+    p_flip1, p_flip2 = 0.3, 0.2
+    exact = {
+        "00": (1 - p_flip1) * (1 - p_flip2),
+        "01": p_flip1 * (1 - p_flip2),  # clbit 0 (qubit 0) is the rightmost character
+        "11": (1 - p_flip1) * p_flip2,
+        "10": p_flip1 * p_flip2,
+    }
+    assert chi_square_pvalue([noisy], [exact]) > FALSE_FAILURE
+
+
+def test_transpilation_happens_once_per_circuit_family():
+    backend = get_backend("aer")
+    family = [bell_family(), bell_family()]  # structurally identical: one transpilation
+    first = backend.transpile(family, key="bell")
+    second = backend.transpile([bell_family()], key=None)
+    assert first[0] is first[1] is second[0]
+    assert backend._cache.transpilations == 1
+    other = QuantumCircuit(1, 1)
+    other.measure(0, 0)
+    with pytest.raises(ValueError, match="key 'bell' was already used"):
+        backend.transpile([other], key="bell")
+
+
+def test_multiple_registers_join_with_the_first_register_rightmost():
+    circuit = QuantumCircuit(
+        QuantumRegister(3), ClassicalRegister(1, "a"), ClassicalRegister(2, "b")
+    )
+    circuit.x([0, 2])
+    circuit.measure([0, 1, 2], [0, 1, 2])
+    backend = get_backend("aer", seed=1)
+    assert backend.run([tuple(backend.transpile([circuit]))], shots=10) == [{"101": 10}]
+
+
+# -- bad input ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name", ["x", "", "fake:", "ibm:", "braket:", "braket:sv1", "AER", "fake:list", 3]
+)
+def test_unknown_backend_names_are_one_line_value_errors(name):
+    with pytest.raises(ValueError) as info:
+        get_backend(name)
+    message = str(info.value)
+    assert message == (
+        "backend must be one of aer, fake:<device>, ibm:<device>, braket:local, "
+        f"braket:<ARN>; got {name!r}"
+    )
+
+
+@needs_runtime
+def test_unknown_fake_device_names_the_listing_command():
+    with pytest.raises(ValueError, match="fake:list"):
+        get_backend("fake:nowhere")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"shots": 0}, "shots must be a positive integer"),
+        ({"shots": 10, "seed": -1}, "seed must be a non-negative integer"),
+    ],
+)
+def test_bad_run_arguments_are_rejected(kwargs, match):
+    backend = get_backend("aer")
+    pubs = [tuple(backend.transpile([bell_family()])) + ([0.1],)]
+    with pytest.raises(ValueError, match=match):
+        backend.run(pubs, **kwargs)
+
+
+def test_bad_levels_and_unmeasured_circuits_are_rejected():
+    with pytest.raises(ValueError, match="optimization_level must be 0, 1, 2 or 3"):
+        get_backend("aer", optimization_level=4)
+    with pytest.raises(ValueError, match="measures nothing"):
+        get_backend("aer").run([(QuantumCircuit(1),)], shots=10)
+
+
+def test_importing_qkit_backends_loads_no_cloud_package():
+    code = (
+        "import sys, qkit.backends; "
+        "print(any(m.startswith(('qiskit_ibm_runtime', 'qiskit_braket_provider', 'braket')) "
+        "for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# -- IBM fake devices --------------------------------------------------------------------
+@needs_runtime
+def test_fake_list_names_the_ibm_fake_devices():
+    names = list_fake_devices()
+    assert {"sherbrooke", "brisbane", "torino", "manila"} <= set(names)
+    assert names == sorted(names)
+
+
+@needs_runtime
+def test_fake_device_runs_a_parameter_batch_with_device_noise_reproducibly():
+    backend = get_backend("fake:manila", seed=2)
+    assert (backend.kind, backend.supports_noise_model) == ("fake", False)
+    (transpiled,) = backend.transpile([bell_family()])
+    assert transpiled.parameters == bell_family().parameters
+    stats_ = backend.transpile_stats([bell_family()])[0]
+    assert stats_ == backend.transpile_stats([transpiled])[0]
+    two_qubit_ops = sum(1 for i in transpiled.data if i.operation.num_qubits == 2)
+    assert stats_["two_qubit_gates"] == two_qubit_ops >= 1
+    assert len(stats_["layout"]) == 2 and all(0 <= q < 5 for q in stats_["layout"])
+
+    pubs = [(transpiled, np.array([[0.0], [np.pi / 2]]))]
+    counts = backend.run(pubs, shots=4000)[0]
+    again = backend.run(pubs, shots=4000)[0]
+    assert list(counts) == list(again)
+    bell = counts[0]
+    # Calibrated noise, not a silent noiseless fallback: the Bell pair shows 01 and 10 ...
+    assert bell.get("01", 0) + bell.get("10", 0) > 0
+    # ... but stays close to the ideal one (device errors are a few percent).
+    assert (bell.get("00", 0) + bell.get("11", 0)) / 4000 > 0.9
+    with pytest.raises(ValueError, match="circuit-mixture"):
+        backend.run(pubs, shots=10, noise_model=NoiseModel())
+    with pytest.raises(ValueError, match="cannot be retrieved"):
+        backend.retrieve("some-id")
+
+
+@needs_runtime
+@pytest.mark.slow
+def test_a_127_qubit_fake_device_simulates_only_the_active_qubits():
+    # A 127-qubit state vector could not be simulated at all: finishing proves truncation.
+    backend = get_backend("fake:sherbrooke", seed=1)
+    (transpiled,) = backend.transpile([bell_family()])
+    assert transpiled.num_qubits == 127
+    counts = backend.run([(transpiled, [0.0])], shots=2000)[0]
+    assert (counts.get("00", 0) + counts.get("11", 0)) / 2000 > 0.85
+
+
+# -- IBM Quantum path, offline through the runtime's local testing mode -------------------
+@needs_runtime
+@pytest.mark.filterwarnings("ignore:Properties of fake_nighthawk")
+def test_ibm_path_runs_in_a_batch_through_the_runtime_local_mode():
+    from qiskit_ibm_runtime import Batch
+    from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
+
+    from qkit.backends._runtime import ibm_backend
+
+    backend = ibm_backend(
+        "fake_manila", seed=4, optimization_level=2, service=QiskitRuntimeLocalService()
+    )
+    assert (backend.name, backend.kind) == ("ibm:fake_manila", "ibm")
+    (transpiled,) = backend.transpile([bell_family()])
+    job = backend.submit([(transpiled, [[0.0], [np.pi]])], shots=2000)
+    assert isinstance(job.job_id(), str) and job.job_id()
+    counts = job.result()[0]
+    assert isinstance(backend._mode, Batch)
+    assert job.status() == "DONE"
+    assert (counts[0].get("00", 0) + counts[0].get("11", 0)) / 2000 > 0.9
+    assert (counts[1].get("01", 0) + counts[1].get("10", 0)) / 2000 > 0.9  # ry(pi) flips q0
+    backend.close()
+
+
+@needs_runtime
+def test_missing_ibm_credentials_give_one_line_without_secrets(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_IBM")}
+    env.update(
+        HOME=str(tmp_path),  # no saved account
+        QISKIT_IBM_INSTANCE="crn:v1:secret-instance-4711",
+        HTTPS_PROXY="http://127.0.0.1:9",  # any network call would fail differently
+        HTTP_PROXY="http://127.0.0.1:9",
+    )
+    code = (
+        "from qkit.backends import get_backend, BackendUnavailableError\n"
+        "try:\n    get_backend('ibm:ibm_torino')\n"
+        "except BackendUnavailableError as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    message = out.stdout
+    assert message.count("\n") == 1, message
+    assert "QISKIT_IBM_TOKEN" in message and "save_account" in message
+    assert "secret-instance-4711" not in message + out.stderr
+
+
+def test_backend_unavailable_error_is_a_value_error_for_exit_code_2():
+    assert issubclass(BackendUnavailableError, ValueError)
+
+
+# -- Amazon Braket -----------------------------------------------------------------------
+@needs_braket
+def test_braket_local_samples_a_parameter_batch_with_exact_statistics():
+    backend = get_backend("braket:local", seed=0)
+    assert (backend.kind, backend.supports_noise_model) == ("braket", False)
+    (transpiled,) = backend.transpile([bell_family()])
+    thetas = np.array([0.0, 0.7, 2.0])
+    job = backend.submit([(transpiled, thetas[:, None]), (transpiled, [1.1])], shots=3000)
+    batch, single = job.result()
+    counts = list(batch) + [single]
+    exact = [exact_probabilities(t) for t in thetas] + [exact_probabilities(1.1)]
+    assert chi_square_pvalue(counts, exact) > FALSE_FAILURE
+    with pytest.raises(ValueError, match="circuit-mixture"):
+        backend.run([(transpiled, [0.1])], shots=10, noise_model=NoiseModel())
+
+    # Re-attaching to the same Braket tasks (what retrieve does with cloud task ids)
+    # rebuilds the counts per PUB from the PUBs and shots.
+    from qkit.backends._braket import attach_tasks
+
+    pubs = [(transpiled, thetas[:, None]), (transpiled, [1.1])]
+    again = attach_tasks(backend, job.raw.tasks, pubs, 3000, split=False).result()
+    assert [list(again[0]), again[1]] == [list(batch), single]
