@@ -1,0 +1,86 @@
+"""The record of one experiment: prediction beside estimate, with its provenance.
+
+A :class:`Result` is what every experiment returns, what ``qkit run --json`` prints, and
+what the results store keeps. It knows where it came from: parameters, backend, shots,
+seeds, package versions, transpiled circuit sizes and wall time.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+
+_PACKAGES = ("qkit", "qiskit", "qiskit-aer", "qutip", "numpy", "scipy")
+
+
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of the packages a result depends on (missing ones are omitted)."""
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES + extra:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars/arrays to Python, NaN and inf to ``None``."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    if hasattr(value, "to_dict"):
+        return jsonable(value.to_dict())
+    return value
+
+
+@dataclass
+class Result:
+    """One experiment: parameters, exact prediction, sampled estimate, raw counts, provenance."""
+
+    kind: str
+    params: dict[str, Any]
+    prediction: dict[str, Any]
+    estimate: dict[str, Any]
+    counts: dict[str, Any]
+    shots: int
+    seed: int | None
+    backend: str
+    run_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``qkit run --json`` (counts are left to the store)."""
+        record = {
+            **self.params,
+            "prediction": self.prediction,
+            "estimate": self.estimate,
+            "shots": self.shots,
+            "seed": self.seed,
+            "backend": self.backend,
+            "run_id": self.run_id,
+            "metadata": self.metadata,
+        }
+        return jsonable(record)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=False)
+
+    def full_record(self) -> dict[str, Any]:
+        """Everything, counts included (what the store keeps)."""
+        return jsonable(asdict(self))
