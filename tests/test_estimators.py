@@ -119,6 +119,7 @@ def _qiskit_pauli_probabilities(rho_qkit: np.ndarray) -> np.ndarray:
 
 def _setting_probabilities(rho: np.ndarray, directions: dict) -> np.ndarray:
     """Outcome probabilities (4 settings, 4 outcomes) for Bloch directions, by projectors."""
+
     def projectors(n):
         op = np.einsum("i,iab->ab", n, measures.PAULI)
         return [(np.eye(2) + op) / 2, (np.eye(2) - op) / 2]
@@ -203,7 +204,9 @@ def test_projection_agrees_with_qiskit_experiments_make_positive():
     eigs = rng.normal(size=(200, 4)) * 0.4 + 0.25
     eigs += (1 - eigs.sum(-1, keepdims=True)) / 4
     eigs = -np.sort(-eigs, axis=-1)
-    ours = np.array([np.sort(np.linalg.eigvalsh(project_to_physical(np.diag(e))))[::-1] for e in eigs])
+    ours = np.array(
+        [np.sort(np.linalg.eigvalsh(project_to_physical(np.diag(e))))[::-1] for e in eigs]
+    )
     theirs = np.array([_make_positive(e) for e in eigs])
     np.testing.assert_allclose(ours, theirs, atol=1e-12)
 
@@ -282,9 +285,9 @@ def test_miller_madow_removes_most_of_the_exact_known_prior_bias(channel, prior)
     truth = float(measures.mutual_information(prior[:, None] * channel))
     k = np.arange(shots + 1)
     k0, k1 = np.meshgrid(k, k, indexing="ij")
-    counts = np.stack(
-        [np.stack([k0, shots - k0], -1), np.stack([k1, shots - k1], -1)], -2
-    ).reshape(-1, 2, 2)
+    counts = np.stack([np.stack([k0, shots - k0], -1), np.stack([k1, shots - k1], -1)], -2).reshape(
+        -1, 2, 2
+    )
     weight = np.outer(binom.pmf(k, shots, channel[0, 0]), binom.pmf(k, shots, channel[1, 0]))
     weight = weight.ravel()
     plug = mutual_information(counts, prior, bias_correction="none", n_boot=10, rng=0).value

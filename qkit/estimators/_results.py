@@ -6,7 +6,7 @@ Estimates broadcast: every field is a numpy array over the caller's leading batc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -125,7 +125,9 @@ class Interval(_Batched):
         return (self.ci_low <= truth) & (truth <= self.ci_high)
 
 
-def as_counts(counts: ArrayLike, trailing: tuple[int | None, ...], name: str = "counts") -> np.ndarray:
+def as_counts(
+    counts: ArrayLike, trailing: tuple[int | None, ...], name: str = "counts"
+) -> np.ndarray:
     """Return ``counts`` as a float array after checking shape, sign and finiteness.
 
     ``trailing`` gives the required sizes of the last axes (``None``: any size >= 1).
@@ -175,7 +177,3 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     if rng is None or isinstance(rng, int | np.integer):
         return np.random.default_rng(rng)
     raise ValueError(f"rng must be a numpy.random.Generator or an integer seed, got {type(rng)}")
-
-
-def field_names(cls: type) -> list[str]:
-    return [f.name for f in fields(cls)]

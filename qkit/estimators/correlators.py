@@ -82,6 +82,8 @@ def chsh(counts: ArrayLike) -> ChshEstimate:
     stderr = np.sqrt(np.sum(each.stderr**2, axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         significance = np.where(
-            stderr > 0, (value - 2.0) / np.where(stderr > 0, stderr, 1.0), np.sign(value - 2.0) * np.inf
+            stderr > 0,
+            (value - 2.0) / np.where(stderr > 0, stderr, 1.0),
+            np.sign(value - 2.0) * np.inf,
         )
     return ChshEstimate(value=value, stderr=stderr, significance=significance)
