@@ -225,7 +225,7 @@ def test_fake_device_runs_a_parameter_batch_with_device_noise_reproducibly():
     assert (bell.get("00", 0) + bell.get("11", 0)) / 4000 > 0.9
     with pytest.raises(ValueError, match="circuit-mixture"):
         backend.run(pubs, shots=10, noise_model=NoiseModel())
-    with pytest.raises(ValueError, match="cannot be retrieved"):
+    with pytest.raises(ValueError, match="detach=True can be retrieved"):
         backend.retrieve("some-id")
 
 
@@ -313,3 +313,75 @@ def test_braket_local_samples_a_parameter_batch_with_exact_statistics():
     pubs = [(transpiled, thetas[:, None]), (transpiled, [1.1])]
     again = attach_tasks(backend, job.raw.tasks, pubs, 3000, split=False).result()
     assert [list(again[0]), again[1]] == [list(batch), single]
+
+
+# -- durable local jobs ------------------------------------------------------------------
+SUBMIT_AND_WAIT = """
+import sys
+from qiskit import QuantumCircuit
+from qkit.backends import get_backend
+circuit = QuantumCircuit(2, 2)
+circuit.h(0)
+circuit.cx(0, 1)
+circuit.measure([0, 1], [0, 1])
+backend = get_backend("aer", seed=9)
+job = backend.submit([tuple(backend.transpile([circuit]))], shots=200_000, detach=True)
+print(job.job_id(), flush=True)
+job.result()  # killed while waiting here
+print("not killed", flush=True)
+"""
+
+
+def test_a_detached_job_survives_killing_the_submitter_and_is_fetched_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("QKIT_JOBS_DIR", str(tmp_path))
+    submitter = subprocess.Popen(
+        [sys.executable, "-c", SUBMIT_AND_WAIT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "QKIT_JOBS_DIR": str(tmp_path)},
+    )
+    job_id = submitter.stdout.readline().strip()
+    backend = get_backend("aer")
+    assert backend.retrieve(job_id).status() in ("QUEUED", "RUNNING")  # still mid-wait
+    submitter.kill()
+    submitter.wait(timeout=30)
+    assert submitter.returncode != 0
+
+    counts = backend.retrieve(job_id).result(timeout=120)
+    circuit = QuantumCircuit(2, 2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    in_process = backend.run([tuple(backend.transpile([circuit]))], shots=200_000, seed=9)
+    assert counts == in_process  # nothing lost, same seeded samples
+    assert [p.name for p in tmp_path.iterdir()] == [job_id]  # submitted exactly once
+    assert backend.retrieve(job_id).status() == "DONE"
+
+
+def test_a_detached_job_whose_worker_dies_reports_an_error(tmp_path, monkeypatch):
+    import signal
+
+    monkeypatch.setenv("QKIT_JOBS_DIR", str(tmp_path))
+    backend = get_backend("aer", seed=1)
+    job = backend.submit(
+        [tuple(backend.transpile([bell_family()])) + ([0.2],)], shots=10, detach=True
+    )
+    os.kill(int((tmp_path / job.job_id() / "pid").read_text()), signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="worker process died"):
+        job.result(timeout=30)
+    assert job.status() == "ERROR"
+    with pytest.raises(ValueError, match="no local job"):
+        backend.retrieve("qkit-local-0000")
+    with pytest.raises(ValueError, match="detach=True"):
+        backend.retrieve("some-cloud-id")
+
+
+@needs_runtime
+def test_device_backends_refuse_aer_noise_sites_with_a_pointer_to_mixtures():
+    from qkit.noise import noise_site
+
+    circuit = QuantumCircuit(2, 2)
+    circuit.append(noise_site("mixup", 2), [0, 1])
+    circuit.measure([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="circuit-mixture"):
+        get_backend("fake:manila").transpile([circuit])

@@ -79,6 +79,13 @@ class Backend:
         )
 
     def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
+        for circuit in circuits:
+            sites = [i.operation.label for i in circuit.data if i.operation.name == "qerror_loc"]
+            if sites:
+                raise ValueError(
+                    f"backend {self.name!r} cannot run noise sites ({', '.join(sites)}); "
+                    "use the circuit-mixture realization of the noise (qkit.noise)"
+                )
         return list(self._pass_manager().run(circuits))
 
     def transpile(
@@ -116,9 +123,10 @@ class Backend:
         for index, pub in enumerate(pubs):
             if isinstance(pub, QuantumCircuit):
                 pub = (pub,)
-            if not isinstance(pub, tuple | list) or not 1 <= len(pub) <= 2:
+            if not isinstance(pub, tuple | list) or not 1 <= len(pub) <= 3:
                 raise ValueError(
-                    f"pub {index} must be (circuit,) or (circuit, parameter_values), got {pub!r}"
+                    f"pub {index} must be (circuit,), (circuit, parameter_values) or "
+                    f"(circuit, parameter_values, shots), got {pub!r}"
                 )
             if pub[0].num_clbits == 0:
                 raise ValueError(f"pub {index}: the circuit measures nothing (no classical bits)")
@@ -135,19 +143,32 @@ class Backend:
             )
 
     def submit(
-        self, pubs: Sequence[tuple], *, shots: int, noise_model=None, seed: int | None = None
+        self,
+        pubs: Sequence[tuple],
+        *,
+        shots: int,
+        noise_model=None,
+        seed: int | None = None,
+        detach: bool = False,
     ) -> Job:
         """Start sampling ``pubs`` (all in one primitive call) and return without waiting.
 
         ``pubs`` are ``(transpiled_circuit,)`` or ``(transpiled_circuit, values)`` with
         ``values`` of shape ``(..., n_parameters)`` in ``circuit.parameters`` order.
         ``seed`` (default: the backend's seed) makes simulators reproducible.
+        ``detach=True`` makes a local job durable: it runs in a detached process and
+        :meth:`retrieve` finds it from any process (cloud jobs are durable anyway).
         """
         shots = check_shots(shots)
         seed = check_seed("seed", seed)
         self._check_noise_model(noise_model)
         coerced = self._coerce_pubs(pubs, shots)
-        return self._submit(coerced, shots, noise_model, self.seed if seed is None else seed)
+        seed = self.seed if seed is None else seed
+        if detach and not self.retrievable and self.kind != "ibm":
+            from qkit.backends import _detached
+
+            return Job(_detached.submit(self, pubs, shots, noise_model, seed), self.name, _same)
+        return self._submit(coerced, shots, noise_model, seed)
 
     def run(
         self, pubs: Sequence[tuple], *, shots: int, noise_model=None, seed: int | None = None
@@ -159,7 +180,16 @@ class Backend:
         raise NotImplementedError
 
     def retrieve(self, job_id: str) -> Job:
-        """Re-attach to a job submitted earlier (cloud backends only)."""
+        """Re-attach to a job submitted earlier: a cloud job, or a detached local one."""
+        from qkit.backends import _detached
+
+        if job_id.startswith(_detached.PREFIX):
+            return Job(_detached.retrieve(job_id), self.name, _same)
         raise ValueError(
-            f"backend {self.name!r} runs jobs in this process; they cannot be retrieved later"
+            f"backend {self.name!r} ran job {job_id!r} in its submitting process; "
+            "only jobs submitted with detach=True can be retrieved later"
         )
+
+
+def _same(counts):
+    return counts

@@ -9,6 +9,7 @@ shape ``s`` gives a ``numpy`` object array of shape ``s`` whose entries are dict
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -88,8 +89,15 @@ class Job:
     def cancel(self) -> None:
         self.raw.cancel()
 
-    def result(self) -> list[dict[str, int] | np.ndarray]:
+    def result(self, timeout: float | None = None) -> list[dict[str, int] | np.ndarray]:
+        """Wait for the job (at most ``timeout`` seconds, else ``TimeoutError``); counts per PUB."""
         if self._counts is None:
+            if timeout is not None:
+                deadline = time.monotonic() + timeout
+                while not self.in_final_state():
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"job {self.job_id()} is still {self.status()}")
+                    time.sleep(0.1)
             self._counts = self._convert(self.raw.result())
         return self._counts
 
