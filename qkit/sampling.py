@@ -1,0 +1,153 @@
+"""Sample circuit families with their classical noise on any backend.
+
+The one place where the two realizations of the noise (:mod:`qkit.noise`) meet a backend
+(:mod:`qkit.backends`):
+
+- on Aer, each circuit runs as built, its labelled noise sites filled by an Aer noise model;
+- elsewhere (fake devices, IBM Quantum, Braket), each circuit is expanded into its fixed,
+  noise-free branch circuits and every setting's shots are split over the branches by a
+  multinomial draw with the mixture weights, so the pooled counts are distributed exactly as
+  under the noise. A new ``S`` or ``eta`` is a new weight vector, never a new circuit.
+
+Either way a circuit family is transpiled once (cached by the backend), measurement settings
+are bound as ``Parameter`` values, and everything goes to the backend in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from qiskit import QuantumCircuit
+
+from qkit import noise
+from qkit.backends import Backend
+
+
+@dataclass
+class Family:
+    """Circuits sampled together: one entry per circuit, each with ``K`` measurement settings.
+
+    ``settings[i]`` maps parameter *names* to arrays of shape ``(K_i,)`` (empty for an
+    unparametrized circuit, ``K_i = 1``).
+    """
+
+    name: str
+    circuits: list[QuantumCircuit]
+    settings: list[Mapping[str, np.ndarray]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.settings:
+            self.settings = [{} for _ in self.circuits]
+        if len(self.settings) != len(self.circuits):
+            raise ValueError("one settings mapping per circuit")
+
+    def num_settings(self, index: int) -> int:
+        values = list(self.settings[index].values())
+        return len(values[0]) if values else 1
+
+
+@dataclass
+class Sampled:
+    """Counts per circuit and setting (Qiskit counts dicts), and how they were obtained."""
+
+    counts: list[list[dict[str, int]]]
+    realization: str  # "noise-model" or "branch-mixture"
+    transpiled: dict[str, list[dict]]  # family name -> transpile stats per executed circuit
+    job_ids: list[str] = field(default_factory=list)
+
+
+def _bindings(circuit: QuantumCircuit, settings: Mapping[str, np.ndarray], k: slice | int):
+    by_name = {p.name: p for p in circuit.parameters}
+    missing = set(by_name) - set(settings)
+    if missing:
+        raise ValueError(f"no values for the circuit parameters {sorted(missing)}")
+    return {by_name[name]: np.asarray(settings[name])[k] for name in by_name}
+
+
+def _merge(counts: Sequence[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for c in counts:
+        for key, value in c.items():
+            total[key] = total.get(key, 0) + int(value)
+    return total
+
+
+def _as_list(pub_counts, size: int) -> list[dict[str, int]]:
+    if isinstance(pub_counts, dict):
+        return [pub_counts]
+    flat = list(np.asarray(pub_counts, dtype=object).reshape(-1))
+    if len(flat) != size:
+        raise RuntimeError(f"expected {size} settings from the backend, got {len(flat)}")
+    return flat
+
+
+def sample(
+    backend: Backend,
+    family: Family,
+    mixtures: Sequence[noise.MixedUnitary],
+    *,
+    shots: int,
+    seed: int,
+    realization: str | None = None,
+) -> Sampled:
+    """Sample every setting of every circuit of ``family`` with ``shots`` shots under ``mixtures``.
+
+    ``realization`` is ``"noise-model"`` (Aer only) or ``"branch-mixture"``; by default the
+    noise model where the backend takes one. Deterministic for a seed: the simulator seed and
+    the branch allocation both derive from it.
+    """
+    if realization not in (None, "noise-model", "branch-mixture"):
+        raise ValueError(f"realization must be 'noise-model' or 'branch-mixture', got {realization!r}")
+    if realization == "noise-model" and not backend.supports_noise_model:
+        raise ValueError(f"backend {backend.name!r} cannot take a noise model; use 'branch-mixture'")
+    if realization is None and backend.supports_noise_model or realization == "noise-model":
+        return _sample_with_noise_model(backend, family, mixtures, shots=shots, seed=seed)
+    return _sample_branch_mixture(backend, family, mixtures, shots=shots, seed=seed)
+
+
+def _sample_with_noise_model(backend, family, mixtures, *, shots, seed) -> Sampled:
+    transpiled = backend.transpile(family.circuits, key=f"{family.name}:noise-model")
+    pubs = []
+    for index, circuit in enumerate(transpiled):
+        if circuit.parameters:
+            pubs.append((circuit, _bindings(circuit, family.settings[index], slice(None))))
+        else:
+            pubs.append((circuit,))
+    model = noise.noise_model(mixtures) if mixtures else None
+    results = backend.run(pubs, shots=shots, noise_model=model, seed=seed)
+    counts = [
+        _as_list(result, family.num_settings(index)) for index, result in enumerate(results)
+    ]
+    return Sampled(counts, "noise-model", {family.name: backend.transpile_stats(transpiled)})
+
+
+def _sample_branch_mixture(backend, family, mixtures, *, shots, seed) -> Sampled:
+    rng = np.random.default_rng([seed, 1])  # stream independent of the simulator seed
+    pubs, owners = [], []
+    stats: list[dict] = []
+    for index, circuit in enumerate(family.circuits):
+        if noise.sites(circuit):
+            branches = noise.expand_branches(circuit, mixtures, prune=True)
+            weights = noise.branch_weights(circuit, mixtures)
+        else:
+            branches, weights = [circuit], np.ones(1)
+        transpiled = backend.transpile(branches, key=f"{family.name}:{index}:branches")
+        stats.extend(backend.transpile_stats(transpiled))
+        for k in range(family.num_settings(index)):
+            allocation = noise.allocate_shots(weights, shots, rng)
+            for branch, branch_shots in zip(transpiled, allocation, strict=True):
+                if branch_shots == 0:
+                    continue
+                values = _bindings(branch, family.settings[index], k) if branch.parameters else None
+                pub = (branch, values, int(branch_shots)) if values else (branch, None, int(branch_shots))
+                pubs.append(pub)
+                owners.append((index, k))
+    results = backend.run(pubs, shots=shots, seed=seed)
+    counts: list[list[dict[str, int]]] = [
+        [{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))
+    ]
+    for (index, k), result in zip(owners, results, strict=True):
+        counts[index][k] = _merge([counts[index][k], *_as_list(result, 1)])
+    return Sampled(counts, "branch-mixture", {family.name: stats})
