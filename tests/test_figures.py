@@ -217,3 +217,164 @@ def test_save_writes_nonempty_png_and_pdf(tmp_path):
 def test_save_rejects_a_path_as_name(tmp_path):
     with pytest.raises(ValueError, match="name"):
         figures.save(figures.mixup_fidelity(), tmp_path, "sub/fidelity")
+
+
+# --- paper B -------------------------------------------------------------------------------
+
+_SINGLET = np.array([0.0, 1.0, -1.0, 0.0]) / np.sqrt(2.0)
+
+
+def _werner(q: float) -> np.ndarray:
+    """Explicit Werner state q |psi-><psi-| + (1 - q) I/4 in the |HH>, |HV>, |VH>, |VV> basis."""
+    return q * np.outer(_SINGLET, _SINGLET) + (1.0 - q) * np.eye(4) / 4.0
+
+
+def _singlet_fidelity(rho: np.ndarray) -> float:
+    return float(np.real(_SINGLET @ rho @ _SINGLET))
+
+
+def _binary_capacity_brute(s_a: float, s_b: float) -> float:
+    """max over P of I(input; singlet/triplet) for two inputs with P(singlet) s_a, s_b."""
+    weights = np.linspace(0.0, 1.0, 20001)[:, None]
+    cond = np.array([[s_a, 1 - s_a], [s_b, 1 - s_b]])
+    joint = np.stack([weights * cond[0], (1 - weights) * cond[1]], axis=-2)
+    return float(measures.mutual_information(joint).max())
+
+
+@pytest.mark.parametrize("eta", [1.0, 0.6, 0.0])
+def test_entropy_construction_builds_for_any_eta(eta):
+    fig = figures.channel_entropy_construction(eta)
+    _assert_readable(fig)
+    assert len(fig.axes) == 2
+
+
+def test_entropy_construction_curve_is_the_werner_entropy():
+    """Eq. 26 as drawn: f(q) = S(rho_W(q)) from explicit Werner matrices."""
+    ax = figures.channel_entropy_construction(1.0).axes[0]
+    q, f = np.asarray(ax.lines[0].get_xdata()), np.asarray(ax.lines[0].get_ydata())
+    expected = [float(measures.von_neumann_entropy(_werner(x))) for x in q[::60]]
+    assert np.allclose(f[::60], expected, atol=1e-10)
+
+
+@pytest.mark.parametrize(("eta", "inputs", "panel"), [(1.0, "entangled", 0), (0.6, "separable", 1)])
+def test_entropy_construction_segment_is_the_holevo_quantity(eta, inputs, panel):
+    """Lemma 2: the chord-to-curve segment at q* is chi of the two-letter output ensemble, and
+    no other send probability beats it."""
+    ax = figures.channel_entropy_construction(eta).axes[panel]
+    chord, segment = ax.lines[1], ax.lines[3]
+    q_ends = np.asarray(chord.get_xdata())
+    lo, hi = (eta * x for x in {"entangled": (-1 / 3, 1.0), "separable": (-1 / 3, 1 / 3)}[inputs])
+    assert np.allclose(q_ends, [lo, hi])
+    (q_star, _), (low, high) = segment.get_xdata(), segment.get_ydata()
+    weight_hi = (q_star - lo) / (hi - lo)
+    states = np.array([_werner(hi), _werner(lo)])
+    chi = float(measures.holevo_chi([weight_hi, 1 - weight_hi], states))
+    assert high - low == pytest.approx(chi, abs=1e-9)
+    brute = _binary_capacity_brute(_singlet_fidelity(states[0]), _singlet_fidelity(states[1]))
+    assert chi == pytest.approx(brute, abs=1e-6)
+
+
+def _pair_samples(eta: float) -> list[dict]:
+    from qkit.channel import theory as channel_theory
+
+    out = []
+    for inputs in ("entangled", "separable"):
+        ens = channel_theory.optimal_ensemble(eta, inputs)
+        for label, value in zip(ens["labels"], (0.61, 0.12), strict=True):
+            out.append(
+                {
+                    "inputs": inputs,
+                    "input_label": label,
+                    "eta": eta,
+                    "p_singlet": _estimate(value, 0.02),
+                }
+            )
+    return out
+
+
+def test_conditional_probabilities_builds_with_and_without_samples():
+    _assert_readable(figures.channel_conditional_probabilities(1.0))
+    _assert_readable(figures.channel_conditional_probabilities(0.5, _pair_samples(0.5)))
+
+
+@pytest.mark.parametrize("eta", [1.0, 0.5])
+def test_conditional_probability_bars_are_singlet_overlaps_of_the_outputs(eta):
+    """Fig. 4 as drawn: P(singlet | input) = <psi-|rho_out|psi->, rho_out the twirled,
+    depolarized input, built here from the input's singlet fidelity (Eqs. 18-21)."""
+    from qkit.channel import theory as channel_theory
+
+    fig = figures.channel_conditional_probabilities(eta)
+    for ax, inputs in zip(fig.axes, ("entangled", "separable"), strict=True):
+        states = channel_theory.optimal_ensemble(eta, inputs)["states"]
+        heights = np.array([bar.get_height() for bar in ax.patches]).reshape(2, -1)
+        for i, rho_in in enumerate(states):
+            p = (4 * _singlet_fidelity(rho_in) - 1) / 3
+            p_singlet = _singlet_fidelity(_werner(eta * p))
+            assert heights[0, i] == pytest.approx(p_singlet, abs=1e-12)
+            assert heights[1, i] == pytest.approx(1 - p_singlet, abs=1e-12)
+
+
+def test_conditional_probability_samples_land_on_both_bars():
+    ax = figures.channel_conditional_probabilities(0.5, _pair_samples(0.5)).axes[0]
+    ys = sorted(
+        round(float(c.lines[0].get_ydata()[0]), 9) for c in ax.containers if hasattr(c, "has_yerr")
+    )
+    assert ys == sorted([0.61, 0.39, 0.12, 0.88])
+
+
+def test_conditional_probabilities_reject_unknown_letters_and_other_eta():
+    bad_label = [{"inputs": "entangled", "input_label": "HV", "p_singlet": _estimate(0.5, 0.1)}]
+    with pytest.raises(ValueError, match="input_label"):
+        figures.channel_conditional_probabilities(1.0, bad_label)
+    with pytest.raises(ValueError, match="eta"):
+        figures.channel_conditional_probabilities(1.0, _pair_samples(0.5))
+
+
+def _capacity_samples() -> list[dict]:
+    return [
+        {
+            "eta": 1.0,
+            "inputs": "entangled",
+            "alphabet": "pair",
+            "mutual_information": _estimate(0.97, 0.03),
+        },
+        {
+            "eta": 0.5,
+            "inputs": "separable",
+            "alphabet": "two-slot",
+            "mutual_information": _estimate(2.02, 0.02),
+        },
+    ]
+
+
+def test_capacity_figure_builds_with_and_without_samples():
+    _assert_readable(figures.channel_capacity())
+    fig = figures.channel_capacity(_capacity_samples())
+    _assert_readable(fig)
+    assert fig.axes[1].get_ylabel() and fig.axes[1].get_title()
+
+
+def test_capacity_curves_are_optimal_mutual_information_of_the_measurement():
+    """Fig. 5 as drawn: chi_2 is the best mutual information of the singlet/triplet outcome
+    over send probabilities (brute force), and C = log2(3 + 2^chi_2) (Eq. 8)."""
+    ax_pair, ax_full = figures.channel_capacity().axes[:2]
+    for k, (p_lo, p_hi) in enumerate(((-1 / 3, 1.0), (-1 / 3, 1 / 3))):
+        eta = np.asarray(ax_pair.lines[k].get_xdata())
+        chi2 = np.asarray(ax_pair.lines[k].get_ydata())
+        capacity = np.asarray(ax_full.lines[k].get_ydata())
+        for i in (50, 250, 400, 500):
+            brute = _binary_capacity_brute((1 + 3 * eta[i] * p_hi) / 4, (1 + 3 * eta[i] * p_lo) / 4)
+            assert chi2[i] == pytest.approx(brute, abs=1e-6)
+        assert np.allclose(capacity, np.log2(3 + 2**chi2))
+    assert chi2[-1] == pytest.approx(np.log2(5 / 4)) and capacity[-1] == pytest.approx(
+        np.log2(17 / 4)
+    )
+
+
+def test_capacity_samples_go_to_the_panel_of_their_alphabet():
+    ax_pair, ax_full = figures.channel_capacity(_capacity_samples()).axes[:2]
+    pair_y = [c.lines[0].get_ydata()[0] for c in ax_pair.containers]
+    full_y = [c.lines[0].get_ydata()[0] for c in ax_full.containers]
+    assert pair_y == [0.97] and full_y == [2.02]
+    with pytest.raises(ValueError, match="alphabet"):
+        figures.channel_capacity([{**_capacity_samples()[0], "alphabet": "photons"}])
