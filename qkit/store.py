@@ -120,13 +120,13 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir("qkit")) / "results.sqlite"
 
 
-def new_run_id() -> str:
+def new_run_id(at: datetime | None = None) -> str:
     """A unique id that sorts by creation time: ``YYYYmmddTHHMMSS.ffffff-<6 hex>`` (UTC)."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}-{secrets.token_hex(3)}"
+    return f"{at or datetime.now(UTC):%Y%m%dT%H%M%S.%f}-{secrets.token_hex(3)}"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+def _now(at: datetime | None = None) -> str:
+    return (at or datetime.now(UTC)).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -523,7 +523,8 @@ class ResultsStore:
             raise ValueError(f"kind must be a non-empty string, got {kind!r}")
         if not isinstance(params, dict):
             raise ValueError(f"params must be a dict, got {type(params).__name__}")
-        run_id = new_run_id() if run_id is None else str(run_id)
+        created = datetime.now(UTC)
+        run_id = new_run_id(created) if run_id is None else str(run_id)
         if not run_id or any(ch.isspace() for ch in run_id):
             raise ValueError(f"run_id must be a non-empty string without spaces, got {run_id!r}")
         redacted: list[str] = []
@@ -540,7 +541,7 @@ class ResultsStore:
         if redacted:
             row["metadata"]["redacted"] = redacted
         encoded = {key: _encode(value, key) for key, value in row.items()}
-        now = _now()
+        now = _now(created)
         try:
             with self._transaction() as conn:
                 conn.execute(

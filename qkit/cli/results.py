@@ -1,0 +1,189 @@
+"""``qkit results``: read back the runs kept in the results store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from qkit.cli._common import positive_int, to_jsonable
+
+_LIST_LIMIT = 20
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("results", help="list and show stored runs")
+    sub = parser.add_subparsers(dest="results_command", metavar="ACTION")
+    sub.required = True
+
+    p = sub.add_parser("list", help="stored runs, newest first")
+    p.add_argument("--kind", help="only runs of this kind (mixup, channel, sweep, ...)")
+    p.add_argument(
+        "--status", choices=("submitted", "running", "done", "failed"), help="only this status"
+    )
+    p.add_argument(
+        "--limit", type=positive_int, default=_LIST_LIMIT, help=f"at most N runs ({_LIST_LIMIT})"
+    )
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("show", help="one run in full (id or unique id prefix)")
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.set_defaults(func=_show)
+
+    for action in sub.choices.values():
+        action.add_argument(
+            "--store",
+            metavar="PATH",
+            help="results database (default: $QKIT_STORE or user data dir)",
+        )
+        action.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _open(path: str | None):
+    from qkit.store import ResultsStore
+
+    return ResultsStore(path, create=False)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from qkit.store import default_store_path
+
+    try:
+        store = _open(args.store)
+    except ValueError:
+        # No store yet: nothing has been run. Not an error for listing.
+        runs, where = [], args.store or default_store_path()
+    else:
+        runs, where = store.list_runs(args.kind, status=args.status, limit=args.limit), store.path
+    if args.json:
+        records = []
+        for run in runs:
+            record = run.to_dict()
+            del record["counts"]
+            records.append(record)
+        print(json.dumps(to_jsonable(records)))
+        return 0
+    if not runs:
+        print(f"no runs in {where}")
+        return 0
+    rows = [
+        (
+            run.run_id,
+            run.kind,
+            run.status,
+            run.created_at[:19].replace("T", " "),
+            _short(run.backend),
+            _params_summary(run.params),
+        )
+        for run in runs
+    ]
+    header = ("RUN_ID", "KIND", "STATUS", "CREATED (UTC)", "BACKEND", "PARAMS")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    try:
+        store = _open(args.store)
+    except ValueError as exc:
+        raise ValueError(f"no run {args.run_id!r}: {exc}") from None
+    run = store.get_run(args.run_id)
+    jobs = store.jobs_for_run(run.run_id)
+    if args.json:
+        record = run.to_dict()
+        record["jobs"] = [job.to_dict() for job in jobs]
+        print(json.dumps(to_jsonable(record)))
+        return 0
+    print(f"run {run.run_id}  ({run.kind}, {run.status})")
+    _field("created", run.created_at)
+    _field("finished", run.finished_at or "-")
+    _field("backend", _short(run.backend))
+    _field("seeds", _short(run.seeds))
+    _section("params", run.params)
+    _section("prediction", run.prediction)
+    _section("estimate", run.estimate)
+    _field("counts", _counts_summary(run.counts))
+    if jobs:
+        print("jobs")
+        for job in jobs:
+            print(f"  {job.job_id}  {job.status}  {job.backend}  updated {job.updated_at[:19]}")
+    _section("metadata", run.metadata)
+    if run.versions:
+        _field("versions", ", ".join(f"{k} {v}" for k, v in run.versions.items()))
+    return 0
+
+
+def _field(name: str, text: str) -> None:
+    print(f"{name:<10} {text}")
+
+
+def _section(name: str, value: Any) -> None:
+    if value in (None, {}, []):
+        _field(name, "-")
+        return
+    if not isinstance(value, dict):
+        _field(name, _short(value))
+        return
+    print(name)
+    width = max(len(str(k)) for k in value)
+    for key, item in value.items():
+        print(f"  {str(key):<{width}}  {_format_value(item)}")
+
+
+def _format_value(value: Any) -> str:
+    """``v +- s`` for {value, stderr}, ``v [lo, hi]`` for intervals, else compact JSON."""
+    if isinstance(value, dict) and "value" in value:
+        if "stderr" in value:
+            return f"{_num(value['value'])} +- {_num(value['stderr'])}"
+        if "ci_low" in value:
+            text = f"{_num(value['value'])} [{_num(value['ci_low'])}, {_num(value['ci_high'])}]"
+            if value.get("at_boundary"):
+                text += "  (at boundary: interval not at nominal coverage)"
+            return text
+    if isinstance(value, float):
+        return _num(value)
+    return _short(value)
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _short(value: Any, width: int = 60) -> str:
+    if value is None:
+        return "-"
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _params_summary(params: dict[str, Any]) -> str:
+    return _short(" ".join(f"{k}={_format_value(v)}" for k, v in (params or {}).items()), 50)
+
+
+def _counts_summary(counts: Any) -> str:
+    """Shape and total shots of nested count lists/dicts, without printing them all."""
+    if counts is None:
+        return "-"
+    total = 0
+    leaves = 0
+
+    def walk(node: Any) -> None:
+        nonlocal total, leaves
+        if isinstance(node, dict):
+            for item in node.values():
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, int | float):
+            total += node
+            leaves += 1
+
+    walk(counts)
+    keys = (
+        f" ({', '.join(map(str, counts))})" if isinstance(counts, dict) and len(counts) <= 6 else ""
+    )
+    return f"{leaves} cells, {total:g} shots{keys}; full data with --json"
