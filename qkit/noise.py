@@ -52,7 +52,9 @@ _SITE_NAME = "qerror_loc"
 _ATOL = 1e-10
 
 IDENTITY = np.eye(2, dtype=complex)
-PAULIS = np.array([np.eye(2), [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
+PAULIS = np.array(
+    [np.eye(2), [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex
+)
 """I, X, Y, Z stacked on the first axis."""
 SWAP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=complex)
 
@@ -126,7 +128,8 @@ class MixedUnitary:
     weights : array_like
         Shape (k,), non-negative, summing to 1.
     factors : array_like, optional
-        Shape (k, n, 2, 2): single-qubit factors with ``U_k = factors[k, n-1] ⊗ ... ⊗ factors[k, 0]``,
+        Shape (k, n, 2, 2): single-qubit factors,
+        ``U_k = factors[k, n-1] ⊗ ... ⊗ factors[k, 0]``,
         for mixtures of product unitaries (enables :func:`parametrize_sites`).
     """
 
@@ -138,7 +141,12 @@ class MixedUnitary:
     def __post_init__(self) -> None:
         u = np.asarray(self.unitaries, dtype=complex)
         w = np.asarray(self.weights, dtype=float)
-        if u.ndim != 3 or u.shape[1] != u.shape[2] or u.shape[1] < 2 or u.shape[1] & (u.shape[1] - 1):
+        if (
+            u.ndim != 3
+            or u.shape[1] != u.shape[2]
+            or u.shape[1] < 2
+            or u.shape[1] & (u.shape[1] - 1)
+        ):
             raise ValueError(f"unitaries must have shape (k, 2^n, 2^n), got {u.shape}")
         eye = np.eye(u.shape[1])
         if not np.allclose(np.conj(np.swapaxes(u, 1, 2)) @ u, eye, atol=_ATOL):
@@ -173,7 +181,9 @@ class MixedUnitary:
     def apply(self, rho: ArrayLike) -> np.ndarray:
         """The channel on a density matrix of the site's qubits (same order as the unitaries)."""
         rho = np.asarray(rho, dtype=complex)
-        return np.einsum("k,kab,bc,kdc->ad", self.weights, self.unitaries, rho, self.unitaries.conj())
+        return np.einsum(
+            "k,kab,bc,kdc->ad", self.weights, self.unitaries, rho, self.unitaries.conj()
+        )
 
 
 def _kron_factors(factors: np.ndarray) -> np.ndarray:
@@ -248,7 +258,7 @@ def correlated_rotation_mixture(label: str = ROTATION) -> MixedUnitary:
 
 
 def depolarizing_mixture(eta: float, label: str = DEPOLARIZATION) -> MixedUnitary:
-    """Partial depolarization with Bloch shrink ``eta``: I with ``(1+3eta)/4``, X, Y, Z with ``(1-eta)/4``.
+    """Partial depolarization, Bloch shrink ``eta``: I w.p. ``(1+3eta)/4``, X, Y, Z ``(1-eta)/4``.
 
     ``rho -> eta rho + (1 - eta) I/2`` (paper B, slot 2).
 
@@ -261,7 +271,7 @@ def depolarizing_mixture(eta: float, label: str = DEPOLARIZATION) -> MixedUnitar
 
 
 def haar_unitaries(count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` Haar-random U(2) matrices, shape (count, 2, 2) (QR of a Ginibre matrix, phase-fixed)."""
+    """``count`` Haar-random U(2) matrices, (count, 2, 2): QR of Ginibre matrices, phase-fixed."""
     z = (rng.normal(size=(count, 2, 2)) + 1j * rng.normal(size=(count, 2, 2))) / np.sqrt(2.0)
     q, r = np.linalg.qr(z)
     d = np.diagonal(r, axis1=1, axis2=2)
@@ -271,7 +281,9 @@ def haar_unitaries(count: int, rng: np.random.Generator) -> np.ndarray:
 # --- realization 1: Aer noise model -------------------------------------------------------
 
 
-def noise_model(mixtures: Iterable[MixedUnitary], basis_gates: Sequence[str] | None = None) -> NoiseModel:
+def noise_model(
+    mixtures: Iterable[MixedUnitary], basis_gates: Sequence[str] | None = None
+) -> NoiseModel:
     """Aer ``NoiseModel`` applying each mixture's error at every site with its label.
 
     Use with ``AerSimulator(noise_model=...)`` or ``qiskit_aer.primitives.SamplerV2`` (see
@@ -367,7 +379,9 @@ def expand_branches(
     """
     found, choices = _branch_table(circuit, mixtures)
     branches = [
-        _substitute(circuit, dict(zip((s.index for s in found), combo, strict=True)), relabel_permutations)
+        _substitute(
+            circuit, dict(zip((s.index for s in found), combo, strict=True)), relabel_permutations
+        )
         for combo in itertools.product(*choices)
     ]
     return [prune_circuit(b) for b in branches] if prune else branches
@@ -398,7 +412,9 @@ def prune_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
     return out
 
 
-def _substitute(circuit: QuantumCircuit, choice: Mapping[int, Branch], relabel: bool) -> QuantumCircuit:
+def _substitute(
+    circuit: QuantumCircuit, choice: Mapping[int, Branch], relabel: bool
+) -> QuantumCircuit:
     out = circuit.copy_empty_like()
     wire = {q: q for q in circuit.qubits}
     for i, inst in enumerate(circuit.data):
@@ -462,6 +478,49 @@ def _local_factors(u: np.ndarray) -> list[np.ndarray] | None:
     return [f0, f1]
 
 
+def outcome_distribution(
+    circuit: QuantumCircuit, mixtures: Sequence[MixedUnitary] = ()
+) -> np.ndarray:
+    """Exact outcome probabilities of ``circuit`` under ``mixtures``, by branch enumeration.
+
+    ``sum_b w_b P_b`` with each branch's ``P_b`` from its ``Statevector``. Every clbit must be
+    measured once, after the last gate on its qubit, and all parameters bound. Index ``k`` is
+    the Qiskit integer of the clbits (clbit 0 least significant), as in ``int(key, 2)``.
+
+    >>> qc = QuantumCircuit(2, 2); _ = qc.x(0); _ = qc.append(noise_site(MIXUP, 2), [0, 1])
+    >>> _ = qc.measure([0, 1], [0, 1])
+    >>> outcome_distribution(qc, [swap_mixture(0.75)]).tolist()  # '01' intact, '10' swapped
+    [0.0, 0.75, 0.25, 0.0]
+    """
+    from qiskit.quantum_info import Statevector
+
+    total = np.zeros(2**circuit.num_clbits)
+    branches = expand_branches(circuit, mixtures)
+    for weight, branch in zip(branch_weights(circuit, mixtures), branches, strict=True):
+        if weight == 0:
+            continue
+        measured = {}
+        unitary_part = branch.copy_empty_like()
+        for inst in branch.data:
+            if inst.operation.name == "measure":
+                clbit = branch.find_bit(inst.clbits[0]).index
+                if clbit in measured:
+                    raise ValueError(f"clbit {clbit} is measured twice")
+                measured[clbit] = branch.find_bit(inst.qubits[0]).index
+            elif inst.operation.name != "barrier":
+                if any(branch.find_bit(q).index in measured.values() for q in inst.qubits):
+                    raise ValueError("an operation follows a measurement on the same qubit")
+                unitary_part.append(inst)
+        if sorted(measured) != list(range(circuit.num_clbits)):
+            raise ValueError("every clbit must be measured exactly once")
+        leftover = {site.label for site in sites(unitary_part)}
+        if leftover:
+            raise ValueError(f"no mixture given for the noise sites {sorted(leftover)}")
+        state = Statevector(unitary_part)
+        total += weight * state.probabilities([measured[k] for k in range(circuit.num_clbits)])
+    return total
+
+
 def allocate_shots(weights: ArrayLike, shots: int, rng: np.random.Generator) -> np.ndarray:
     """Multinomial allocation of ``shots`` over branches with probabilities ``weights``.
 
@@ -482,7 +541,9 @@ def allocate_shots(weights: ArrayLike, shots: int, rng: np.random.Generator) -> 
 # --- realization 3: one parametrized circuit ----------------------------------------------
 
 
-def parametrize_sites(circuit: QuantumCircuit, label: str) -> tuple[QuantumCircuit, ParameterVector]:
+def parametrize_sites(
+    circuit: QuantumCircuit, label: str
+) -> tuple[QuantumCircuit, ParameterVector]:
     """Replace each ``label`` site by a ``U(theta, phi, lam)`` gate on every one of its qubits.
 
     One transpiled circuit then realizes every product-unitary branch, and every Haar draw, by
@@ -517,14 +578,16 @@ def euler_angles(unitaries: ArrayLike) -> np.ndarray:
 
 
 def mixture_parameter_values(mixture: MixedUnitary) -> np.ndarray:
-    """Angles of each term of a product mixture for one site of :func:`parametrize_sites`, (k, 3n)."""
+    """Angles of each term of a product mixture for one :func:`parametrize_sites` site, (k, 3n)."""
     if mixture.factors is None:
         raise ValueError(f"mixture {mixture.label!r} has no single-qubit factors")
     return euler_angles(mixture.factors).reshape(len(mixture.weights), -1)
 
 
-def branch_parameter_values(circuit: QuantumCircuit, mixture: MixedUnitary) -> tuple[np.ndarray, np.ndarray]:
-    """Bindings and weights of every branch of ``mixture`` for ``parametrize_sites(circuit, label)``.
+def branch_parameter_values(
+    circuit: QuantumCircuit, mixture: MixedUnitary
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bindings and weights of every branch of ``mixture`` for :func:`parametrize_sites`.
 
     Returns ``(values, weights)``: ``values`` has shape (branches, len(params)) in the order of
     the ``ParameterVector``; ``weights`` (branches,) as :func:`branch_weights`.
@@ -539,7 +602,9 @@ def branch_parameter_values(circuit: QuantumCircuit, mixture: MixedUnitary) -> t
     return values, weights
 
 
-def haar_parameter_values(count: int, params: ParameterVector, rng: np.random.Generator) -> np.ndarray:
+def haar_parameter_values(
+    count: int, params: ParameterVector, rng: np.random.Generator
+) -> np.ndarray:
     """``count`` bindings for :func:`parametrize_sites`, each one Haar U(2) shared by all qubits.
 
     The Haar-sampling realization of the correlated rotation: one fresh ``U ⊗ U`` per shot

@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import scipy.linalg
 from numpy.typing import ArrayLike
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
-from qiskit.circuit.library import StatePreparation
+from qiskit.circuit.library import UnitaryGate
 
 from qkit import noise
 
@@ -49,7 +50,7 @@ Werner parameters ``p``: singlet 1; the triplets (``psi+``, ``phi±``, ``HH``, `
 TWO_PHOTON_STATES["triplet_HH"] = TWO_PHOTON_STATES["HH"]  # the name used by qkit.channel.theory
 
 LETTERS = ("empty", "slot1", "slot2", "singlet", "triplet_HH", "HV", "HH")
-"""Letters of the two-slot alphabet (:func:`alphabet_circuit`), names as in ``qkit.channel.theory``."""
+"""Letters of the two-slot alphabet (:func:`alphabet_circuit`), named as in the channel theory."""
 OUTCOMES = ("none", "slot1", "slot2", "singlet", "triplet")
 """Receiver outcomes, in the order of :func:`receiver_counts`."""
 PAIR_OUTCOMES = ("singlet", "triplet")
@@ -74,8 +75,9 @@ def _check_state(state: str | ArrayLike) -> np.ndarray:
 def prepare_polarizations(circuit: QuantumCircuit, state: str | ArrayLike, pol1, pol2) -> None:
     """Append the preparation of a two-photon polarization ``state`` on qubits (pol1, pol2).
 
-    Named states use a few hardware gates (at most one CX); other 4-vectors (qkit order) use
-    ``StatePreparation``. Assumes both qubits start in ``|0>``.
+    Named states use a few hardware gates (at most one CX); other 4-vectors (qkit order) a
+    ``UnitaryGate`` whose first column is the state (runs on Aer as is; transpilers synthesize
+    it). Assumes both qubits start in ``|0>``.
     """
     if isinstance(state, str) and state in ("singlet", "psi+", "phi+", "phi-"):
         circuit.h(pol1)
@@ -93,7 +95,10 @@ def prepare_polarizations(circuit: QuantumCircuit, state: str | ArrayLike, pol1,
         if index & 1:
             circuit.x(pol2)
         return
-    circuit.append(StatePreparation(_qiskit_vector(vec)), [pol1, pol2])
+    first = _qiskit_vector(vec)[:, None]
+    circuit.append(
+        UnitaryGate(np.hstack([first, scipy.linalg.null_space(first.conj().T)])), [pol1, pol2]
+    )
 
 
 def encoding_circuit(state: str | ArrayLike) -> QuantumCircuit:
@@ -110,13 +115,13 @@ def encoding_circuit(state: str | ArrayLike) -> QuantumCircuit:
 
 
 def add_channel_noise(circuit: QuantumCircuit, pol1, pol2) -> None:
-    """Append the fibre: the correlated-rotation site on (pol1, pol2), then depolarization of pol2."""
+    """Append the fibre: correlated-rotation site on (pol1, pol2), then depolarization of pol2."""
     circuit.append(noise.noise_site(noise.ROTATION, 2), [pol1, pol2])
     circuit.append(noise.noise_site(noise.DEPOLARIZATION, 1), [pol2])
 
 
 def channel_mixtures(eta: float) -> list[noise.MixedUnitary]:
-    """The two mixtures of the fibre: ``C ⊗ C`` (uniform over 24 Cliffords) and Paulis with shrink ``eta``."""
+    """The fibre's mixtures: ``C ⊗ C`` (uniform, 24 Cliffords), Paulis with Bloch shrink ``eta``."""
     return [noise.correlated_rotation_mixture(), noise.depolarizing_mixture(eta)]
 
 
@@ -130,7 +135,9 @@ def singlet_triplet_measurement(circuit: QuantumCircuit, pol1, pol2, clbits) -> 
     circuit.measure([pol1, pol2], list(clbits))
 
 
-def two_photon_circuit(state: str | ArrayLike, *, noisy: bool = True, measure: bool = True) -> QuantumCircuit:
+def two_photon_circuit(
+    state: str | ArrayLike, *, noisy: bool = True, measure: bool = True
+) -> QuantumCircuit:
     """The two-photon sector: encoding, fibre noise sites, singlet/triplet measurement.
 
     Registers ``pol1``, ``pol2`` and (if ``measure``) ``bsm`` with ``bsm[0]`` = pol1,
@@ -188,7 +195,8 @@ def alphabet_circuit(letter: str, *, noisy: bool = True, measure: bool = True) -
 
 
 def receiver(circuit: QuantumCircuit) -> None:
-    """Append the receiver to a four-qubit alphabet circuit: register ``out`` (see :func:`alphabet_circuit`)."""
+    """Append the receiver to a four-qubit alphabet circuit (register ``out``, see
+    :func:`alphabet_circuit`)."""
     out = ClassicalRegister(4, "out")
     circuit.add_register(out)
     circuit.measure([0, 2], [out[0], out[1]])  # photon count per slot (occupancy)

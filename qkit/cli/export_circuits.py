@@ -12,7 +12,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write the canonical noise-free circuits of both papers as OpenQASM 3 files, "
         "with manifest.json describing qubits, parameters, measured bits and noise mixtures.",
     )
-    parser.add_argument("--out", default="circuits", metavar="DIR", help="output folder (default: circuits)")
+    parser.add_argument(
+        "--out", default="circuits", metavar="DIR", help="output folder (default: circuits)"
+    )
     parser.add_argument(
         "--device-report",
         action="store_true",

@@ -53,7 +53,7 @@ def psi_circuit(
     *,
     angle: float | ParameterExpression | None = None,
 ) -> QuantumCircuit:
-    """Prepare ``|psi_a> = a|00> + sqrt(1-a^2)|11>`` on registers ``A``, ``B`` (paper A, Sec. II).
+    """Prepare ``|psi_a> = a|00> + sqrt(1-a^2)|11>`` on registers ``a``, ``b`` (paper A, Sec. II).
 
     ``RY(theta)`` on A, then ``CX(A, B)``, with ``a = cos(theta/2)``. Give either the
     ``amplitude`` (a float or a ``Parameter`` bound to ``a`` itself; the angle is then the
@@ -66,7 +66,7 @@ def psi_circuit(
     """
     if (amplitude is None) == (angle is None):
         raise ValueError("give exactly one of amplitude and angle")
-    qc = QuantumCircuit(QuantumRegister(1, "A"), QuantumRegister(1, "B"), name="psi")
+    qc = QuantumCircuit(QuantumRegister(1, "a"), QuantumRegister(1, "b"), name="psi")
     qc.ry(amplitude_angle(amplitude) if angle is None else angle, 0)
     qc.cx(0, 1)
     return qc
@@ -84,15 +84,16 @@ def delivered_pair_circuit(pair: float | ParameterExpression | QuantumCircuit) -
     Returns
     -------
     QuantumCircuit
-        Qubits ``A1, B1, A2, B2`` (indices 0-3, one register each) then the ancilla registers
-        ``E1``, ``E2`` if any; no measurements. The delivered pair is (A1, B1): qubits 0, 1.
+        Qubits A1, B1, A2, B2 (indices 0-3, one register each, named ``a1, b1, a2, b2``: lower
+        case for OpenQASM importers) then ancilla registers ``e1``, ``e2`` if any; no
+        measurements. The delivered pair is (A1, B1): qubits 0, 1.
     """
     prep = psi_circuit(pair) if not isinstance(pair, QuantumCircuit) else pair
     if prep.num_qubits < 2 or prep.num_clbits:
         raise ValueError("pair circuit must act on >= 2 qubits and have no classical bits")
     extra = prep.num_qubits - 2
-    regs = [QuantumRegister(1, name) for name in ("A1", "B1", "A2", "B2")]
-    ancillas = [QuantumRegister(extra, name) for name in ("E1", "E2")] if extra else []
+    regs = [QuantumRegister(1, name) for name in ("a1", "b1", "a2", "b2")]
+    ancillas = [QuantumRegister(extra, name) for name in ("e1", "e2")] if extra else []
     qc = QuantumCircuit(*regs, *ancillas, name="delivered_pair")
     for k in range(2):
         wires = [regs[2 * k][0], regs[2 * k + 1][0], *(ancillas[k] if extra else [])]
@@ -125,7 +126,9 @@ def direction_angles(directions: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return np.arccos(np.clip(n[..., 2], -1.0, 1.0)), np.arctan2(n[..., 1], n[..., 0])
 
 
-def measure_directions(circuit: QuantumCircuit, qubit_a: int = 0, qubit_b: int = 1) -> QuantumCircuit:
+def measure_directions(
+    circuit: QuantumCircuit, qubit_a: int = 0, qubit_b: int = 1
+) -> QuantumCircuit:
     """Append a measurement of A along ``(theta_A, phi_A)`` and B along ``(theta_B, phi_B)``.
 
     Outcome bit 0 is eigenvalue +1 of ``n . sigma``. Adds the register ``meas``: ``meas[0]``
@@ -146,7 +149,9 @@ def _setting_parameters(circuit: QuantumCircuit) -> list[Parameter]:
     by_name = {p.name: p for p in circuit.parameters}
     missing = [n for n in SETTING_NAMES if n not in by_name]
     if missing:
-        raise ValueError(f"circuit lacks the measurement parameters {missing}; use measure_directions")
+        raise ValueError(
+            f"circuit lacks the measurement parameters {missing}; use measure_directions"
+        )
     return [by_name[n] for n in SETTING_NAMES]
 
 
@@ -165,7 +170,9 @@ def setting_bindings(
     return dict(zip(_setting_parameters(circuit), (theta_a, phi_a, theta_b, phi_b), strict=True))
 
 
-def bind_settings(circuit: QuantumCircuit, directions_a: ArrayLike, directions_b: ArrayLike) -> list[QuantumCircuit]:
+def bind_settings(
+    circuit: QuantumCircuit, directions_a: ArrayLike, directions_b: ArrayLike
+) -> list[QuantumCircuit]:
     """One circuit per setting, the measurement angles bound (other parameters left free)."""
     bindings = setting_bindings(circuit, directions_a, directions_b)
     count = len(next(iter(bindings.values())))
@@ -183,12 +190,16 @@ def chsh_directions(settings: Mapping[str, ArrayLike]) -> tuple[np.ndarray, np.n
     return a, b
 
 
-def chsh_bindings(circuit: QuantumCircuit, settings: Mapping[str, ArrayLike]) -> dict[Parameter, np.ndarray]:
+def chsh_bindings(
+    circuit: QuantumCircuit, settings: Mapping[str, ArrayLike]
+) -> dict[Parameter, np.ndarray]:
     """Bindings of the 4 CHSH settings (order :data:`CHSH_SETTINGS`, signs :data:`CHSH_SIGNS`)."""
     return setting_bindings(circuit, *chsh_directions(settings))
 
 
-def chsh_circuits(circuit: QuantumCircuit, settings: Mapping[str, ArrayLike]) -> list[QuantumCircuit]:
+def chsh_circuits(
+    circuit: QuantumCircuit, settings: Mapping[str, ArrayLike]
+) -> list[QuantumCircuit]:
     """The 4 CHSH setting circuits (order :data:`CHSH_SETTINGS`)."""
     return bind_settings(circuit, *chsh_directions(settings))
 
