@@ -61,6 +61,7 @@ class Backend:
         self.seed = check_seed("seed", seed)
         self.optimization_level = optimization_level
         self._cache = TranspileCache(self._transpile_uncached)
+        self._default_pass_manager = None
 
     @property
     def num_qubits(self) -> int:
@@ -71,10 +72,17 @@ class Backend:
 
     # -- transpilation ------------------------------------------------------------------
     def _pass_manager(self, target=None):
+        if target is None:
+            if self._default_pass_manager is None:
+                self._default_pass_manager = self._build_pass_manager(self.device.target)
+            return self._default_pass_manager
+        return self._build_pass_manager(target)
+
+    def _build_pass_manager(self, target):
         seed = DEFAULT_TRANSPILER_SEED if self.seed is None else self.seed
         return generate_preset_pass_manager(
             optimization_level=self.optimization_level,
-            target=self.device.target if target is None else target,
+            target=target,
             seed_transpiler=seed,
         )
 
