@@ -226,6 +226,10 @@ def test_state_tomography_is_batched_seeded_and_reports_json_keys():
     np.testing.assert_allclose(
         one.fidelity.value, measures.fidelity_pure(target, fit_state(counts)), atol=1e-12
     )
+    assert one[1].concurrence.value == one.concurrence.value[1]
+    np.testing.assert_array_equal(one[1].state, one.state[1])
+    flat = Interval(np.zeros(3), np.zeros(3), np.ones(3))
+    assert flat[2].at_boundary == np.False_
     single = state_tomography(counts[0], target, n_boot=100, rng=5)
     assert set(single.to_dict()) == {"concurrence", "eof", "fidelity"}
     for key in ("concurrence", "eof", "fidelity"):

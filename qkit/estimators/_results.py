@@ -31,7 +31,11 @@ class _Batched:
         return np.shape(getattr(self, self._batched_fields[0]))
 
     def __getitem__(self, index: Any):
-        changes = {name: np.asarray(getattr(self, name))[index] for name in self._batched_fields}
+        shape = self.shape
+        changes = {
+            name: np.broadcast_to(np.asarray(getattr(self, name)), shape)[index]
+            for name in self._batched_fields
+        }
         return replace(self, **changes)
 
 

@@ -191,6 +191,15 @@ class TomographyEstimate:
     eof: Interval
     fidelity: Interval | None = None
 
+    def __getitem__(self, index: Any) -> TomographyEstimate:
+        """The estimate at one point (or sub-batch) of a batched fit."""
+        return TomographyEstimate(
+            state=self.state[index],
+            concurrence=self.concurrence[index],
+            eof=self.eof[index],
+            fidelity=None if self.fidelity is None else self.fidelity[index],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """``{"concurrence": {...}, "eof": {...}, "fidelity": {...}}`` (fidelity if present)."""
         out = {"concurrence": self.concurrence.to_dict(), "eof": self.eof.to_dict()}
