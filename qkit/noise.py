@@ -13,11 +13,14 @@ Both realizations derive from the same object, so they cannot drift apart:
 
 For sweeps and hardware a third form keeps a single circuit: :func:`parametrize_sites` turns
 sites into ``U(theta, phi, lam)`` gates whose angles are bound per branch
-(:func:`branch_parameter_values`) or per Haar draw (:func:`haar_parameter_values`).
+(:func:`parametrized_branches`) or per Haar draw (:func:`haar_parameter_values`): transpile
+once, then submit one PUB per branch row with its multinomial share of the shots.
 
 The placeholder is Aer's ``qerror_loc`` directive (the instruction Aer itself uses to locate
-errors from a noise model): the transpiler leaves it in place at every optimization level, and
-Aer applies the error registered under its label (or nothing without a noise model).
+errors from a noise model): the transpiler leaves it in place at every optimization level for
+an ``AerSimulator`` target, and Aer applies the error registered under its label (or nothing
+without a noise model). A hardware target cannot translate it, on purpose (the noise would
+otherwise vanish silently): expand or parametrize the sites *before* transpiling for hardware.
 
 Matrix convention: unitaries act on the site's qubits in Qiskit's little-endian order
 (``qargs[0]`` is the least significant bit, as for ``UnitaryGate``/``Operator``); ``factors[j]``
@@ -612,3 +615,36 @@ def haar_parameter_values(
     """
     angles = euler_angles(haar_unitaries(int(count), rng))
     return np.tile(angles, (1, len(params) // 3))
+
+
+def parametrized_branches(
+    circuit: QuantumCircuit, mixtures: Sequence[MixedUnitary]
+) -> tuple[QuantumCircuit, list, np.ndarray, np.ndarray]:
+    """All sites of product mixtures as ``U`` gates, and the branch bindings with their weights.
+
+    Returns ``(template, parameters, values, weights)``: ``values`` has shape
+    (branches, len(parameters)), rows in ``itertools.product`` order over ``mixtures``,
+    ``weights`` (branches,) their product weights. One transpilation of ``template`` serves
+    every branch and every ``S``/``eta`` (only ``weights`` change).
+
+    >>> qc = QuantumCircuit(2); _ = qc.append(noise_site(ROTATION, 2), [0, 1])
+    >>> _ = qc.append(noise_site(DEPOLARIZATION, 1), [1])
+    >>> mixtures = [correlated_rotation_mixture(), depolarizing_mixture(0.5)]
+    >>> template, params, values, weights = parametrized_branches(qc, mixtures)
+    >>> values.shape, round(float(weights.sum()), 12)
+    ((96, 9), 1.0)
+    """
+    template, parameters, tables = circuit, [], []
+    for mixture in mixtures:
+        values, weights = branch_parameter_values(template, mixture)
+        template, params = parametrize_sites(template, mixture.label)
+        parameters.extend(params)
+        tables.append((values, weights))
+    rows = list(itertools.product(*(range(len(w)) for _, w in tables)))
+    values = np.array(
+        [np.concatenate([t[0][k] for t, k in zip(tables, row, strict=True)]) for row in rows]
+    )
+    weights = np.array(
+        [np.prod([t[1][k] for t, k in zip(tables, row, strict=True)]) for row in rows]
+    )
+    return template, parameters, values, weights

@@ -265,6 +265,19 @@ def test_parametrized_sites_bound_per_branch_equal_the_noise_model(rng):
     assert np.allclose(mixed, aer_probabilities(qc, [mixture]), atol=1e-10)
 
 
+def test_parametrized_branches_of_two_mixtures_equal_the_noise_model(rng):
+    mixtures = [noise.correlated_rotation_mixture(), noise.depolarizing_mixture(rng.uniform(0, 1))]
+    qc = random_circuit_with_sites(rng, [(noise.ROTATION, [0, 2]), (noise.DEPOLARIZATION, [2])])
+    template, params, values, weights = noise.parametrized_branches(qc, mixtures)
+    assert values.shape == (96, 9) and noise.sites(template) == []
+    mixed = sum(
+        w
+        * noise.outcome_distribution(template.assign_parameters(dict(zip(params, v, strict=True))))
+        for w, v in zip(weights, values, strict=True)
+    )
+    assert np.allclose(mixed, aer_probabilities(qc, mixtures), atol=1e-10)
+
+
 def test_euler_angles_rebuild_the_unitaries_up_to_phase():
     from qiskit.circuit.library import UGate
 
