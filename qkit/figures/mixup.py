@@ -101,12 +101,12 @@ def mixup_phase_diagram(
     ]
     if samples:
         handles += _phase_samples(ax, samples, norm, sigmas)
-        _phase_samples(zoom, samples, norm, sigmas, annotate=False)
+        _phase_samples(zoom, samples, norm, sigmas, main=False)
 
     # a thin bar in the lower-right cell (a full-width cell would make a square slab)
     axes["cbar"].axis("off")
     cbar = fig.colorbar(mesh, cax=axes["cbar"].inset_axes([0.0, 0.0, 0.13, 1.0]))
-    cbar.set_label(r"entanglement of formation $E_F$ (ebit)")
+    cbar.set_label("entanglement of formation $E_F$ (ebit)\nsquare-root colour scale")
     cbar.set_ticks([0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_xlabel(r"delivery success probability $S$")
     ax.set_ylabel(r"amplitude $a$ of $|00\rangle$ in $|\psi_a\rangle$")
@@ -181,7 +181,7 @@ def _draw_plane(ax, s_range, a_range, resolution: int, norm: Normalize):
 
 
 def _phase_samples(
-    ax, samples: Sequence[Sample], norm: Normalize, sigmas: float, *, annotate: bool = True
+    ax, samples: Sequence[Sample], norm: Normalize, sigmas: float, *, main: bool = True
 ) -> list:
     success = np.array([float(s["success"]) for s in samples])
     amplitude = np.array([float(s["amplitude"]) for s in samples])
@@ -208,6 +208,7 @@ def _phase_samples(
                 linewidths=1.2,
                 zorder=5,
                 gid=gid,
+                clip_on=not main,  # the full plane holds every sample; the zoom must clip
             )
         if (mask & ~has_eof).any():
             ax.scatter(
@@ -220,6 +221,7 @@ def _phase_samples(
                 linewidths=1.2,
                 zorder=5,
                 gid=gid,
+                clip_on=not main,  # the full plane holds every sample; the zoom must clip
             )
         handles.append(
             Line2D(
@@ -233,7 +235,7 @@ def _phase_samples(
                 label=label,
             )
         )
-    if annotate and len(samples) <= _SAMPLE_LABEL_LIMIT:
+    if main and len(samples) <= _SAMPLE_LABEL_LIMIT:
         for x, y, v in zip(success, amplitude, eof, strict=True):
             if np.isfinite(v):
                 ax.annotate(
@@ -364,7 +366,10 @@ def _eof_samples(ax, samples: Sequence[Sample], floor: float) -> None:
         x = float(sample["success"])
         color, label = _sample_group(x, float(sample["amplitude"]))
         groups[label] = color
-        style = dict(color=color, mec="black", mew=0.8, capsize=3, elinewidth=1.3, zorder=5)
+        # unclipped: samples at S = 1 sit on the right spine
+        style = dict(
+            color=color, mec="black", mew=0.8, capsize=3, elinewidth=1.3, zorder=5, clip_on=False
+        )
         if value > floor:
             lo = max(low, floor)
             reaches_floor |= low <= floor
@@ -486,6 +491,7 @@ def mixup_fidelity(
                 capsize=3,
                 elinewidth=1.3,
                 zorder=5,
+                clip_on=False,  # samples at a = 0 or 1 sit on the spine
             )
         handles.append(
             Line2D(
