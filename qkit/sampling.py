@@ -83,6 +83,66 @@ def _as_list(pub_counts, size: int) -> list[dict[str, int]]:
     return flat
 
 
+@dataclass
+class Prepared:
+    """Everything needed to submit a family and to read its results back, deterministically.
+
+    Rebuilding it from the same family, mixtures, shots and seed gives the same PUBs, which is
+    how an interrupted run is analysed later without resubmitting.
+    """
+
+    family: Family
+    pubs: list[tuple]
+    owners: list[tuple[int, int | None]]  # (circuit index, setting index or None = all settings)
+    realization: str
+    noise_model: object | None
+    circuits: list[QuantumCircuit]  # the transpiled circuit of each PUB
+    stats: dict[str, list[dict]]
+
+
+def prepare(
+    backend: Backend,
+    family: Family,
+    mixtures: Sequence[noise.MixedUnitary],
+    *,
+    shots: int,
+    seed: int,
+    realization: str | None = None,
+) -> Prepared:
+    """Transpile (once per family) and lay out the PUBs of ``family`` under ``mixtures``.
+
+    ``realization`` is ``"noise-model"`` (Aer only) or ``"branch-mixture"``; by default the
+    noise model where the backend takes one. The branch allocation derives from ``seed``.
+    """
+    if realization not in (None, "noise-model", "branch-mixture"):
+        raise ValueError(
+            f"realization must be 'noise-model' or 'branch-mixture', got {realization!r}"
+        )
+    if realization == "noise-model" and not backend.supports_noise_model:
+        raise ValueError(
+            f"backend {backend.name!r} cannot take a noise model; use 'branch-mixture'"
+        )
+    if realization is None and backend.supports_noise_model or realization == "noise-model":
+        return _prepare_noise_model(backend, family, mixtures)
+    return _prepare_branch_mixture(backend, family, mixtures, shots=shots, seed=seed)
+
+
+def collect(prepared: Prepared, results: Sequence) -> Sampled:
+    """Counts per circuit and setting from the per-PUB results of a submitted :class:`Prepared`."""
+    family = prepared.family
+    counts: list[list[dict[str, int]]] = [
+        [{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))
+    ]
+    if len(results) != len(prepared.pubs):
+        raise RuntimeError(f"expected {len(prepared.pubs)} PUB results, got {len(results)}")
+    for (index, k), result in zip(prepared.owners, results, strict=True):
+        if k is None:
+            counts[index] = _as_list(result, family.num_settings(index))
+        else:
+            counts[index][k] = _merge([counts[index][k], *_as_list(result, 1)])
+    return Sampled(counts, prepared.realization, prepared.stats)
+
+
 def sample(
     backend: Backend,
     family: Family,
@@ -94,20 +154,14 @@ def sample(
 ) -> Sampled:
     """Sample every setting of every circuit of ``family`` with ``shots`` shots under ``mixtures``.
 
-    ``realization`` is ``"noise-model"`` (Aer only) or ``"branch-mixture"``; by default the
-    noise model where the backend takes one. Deterministic for a seed: the simulator seed and
-    the branch allocation both derive from it.
+    Deterministic for a seed: the simulator seed and the branch allocation both derive from it.
     """
-    if realization not in (None, "noise-model", "branch-mixture"):
-        raise ValueError(f"realization must be 'noise-model' or 'branch-mixture', got {realization!r}")
-    if realization == "noise-model" and not backend.supports_noise_model:
-        raise ValueError(f"backend {backend.name!r} cannot take a noise model; use 'branch-mixture'")
-    if realization is None and backend.supports_noise_model or realization == "noise-model":
-        return _sample_with_noise_model(backend, family, mixtures, shots=shots, seed=seed)
-    return _sample_branch_mixture(backend, family, mixtures, shots=shots, seed=seed)
+    prepared = prepare(backend, family, mixtures, shots=shots, seed=seed, realization=realization)
+    results = backend.run(prepared.pubs, shots=shots, noise_model=prepared.noise_model, seed=seed)
+    return collect(prepared, results)
 
 
-def _sample_with_noise_model(backend, family, mixtures, *, shots, seed) -> Sampled:
+def _prepare_noise_model(backend, family, mixtures) -> Prepared:
     transpiled = backend.transpile(family.circuits, key=f"{family.name}:noise-model")
     pubs = []
     for index, circuit in enumerate(transpiled):
@@ -116,16 +170,14 @@ def _sample_with_noise_model(backend, family, mixtures, *, shots, seed) -> Sampl
         else:
             pubs.append((circuit,))
     model = noise.noise_model(mixtures) if mixtures else None
-    results = backend.run(pubs, shots=shots, noise_model=model, seed=seed)
-    counts = [
-        _as_list(result, family.num_settings(index)) for index, result in enumerate(results)
-    ]
-    return Sampled(counts, "noise-model", {family.name: backend.transpile_stats(transpiled)})
+    owners = [(index, None) for index in range(len(transpiled))]
+    stats = {family.name: backend.transpile_stats(transpiled)}
+    return Prepared(family, pubs, owners, "noise-model", model, list(transpiled), stats)
 
 
-def _sample_branch_mixture(backend, family, mixtures, *, shots, seed) -> Sampled:
+def _prepare_branch_mixture(backend, family, mixtures, *, shots, seed) -> Prepared:
     rng = np.random.default_rng([seed, 1])  # stream independent of the simulator seed
-    pubs, owners = [], []
+    pubs, owners, executed = [], [], []
     stats: list[dict] = []
     for index, circuit in enumerate(family.circuits):
         if noise.sites(circuit):
@@ -141,13 +193,7 @@ def _sample_branch_mixture(backend, family, mixtures, *, shots, seed) -> Sampled
                 if branch_shots == 0:
                     continue
                 values = _bindings(branch, family.settings[index], k) if branch.parameters else None
-                pub = (branch, values, int(branch_shots)) if values else (branch, None, int(branch_shots))
-                pubs.append(pub)
+                pubs.append((branch, values, int(branch_shots)))
                 owners.append((index, k))
-    results = backend.run(pubs, shots=shots, seed=seed)
-    counts: list[list[dict[str, int]]] = [
-        [{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))
-    ]
-    for (index, k), result in zip(owners, results, strict=True):
-        counts[index][k] = _merge([counts[index][k], *_as_list(result, 1)])
-    return Sampled(counts, "branch-mixture", {family.name: stats})
+                executed.append(branch)
+    return Prepared(family, pubs, owners, "branch-mixture", None, executed, {family.name: stats})

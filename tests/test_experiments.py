@@ -26,7 +26,7 @@ def test_mixup_estimates_cover_the_prediction(realization):
     s, a = 0.8, 0.45
     result = mixup_experiment.run(s, a, shots=3000, seed=11, n_boot=300, realization=realization)
     est, pred = result.estimate, result.prediction
-    assert result.metadata["realization"] == realization
+    assert result.metadata["options"]["realization"] == realization
     assert pred["concurrence"] == pytest.approx(float(mixup_theory.concurrence(s, a)))
     assert within(est["chsh"], pred["chsh_max"])
     for key in ("concurrence", "eof", "fidelity"):

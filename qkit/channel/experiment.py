@@ -1,4 +1,4 @@
-"""Paper B sampled: send the optimal ensemble through the correlated-noise channel, measure, estimate.
+"""Paper B sampled: the optimal ensemble through the correlated-noise channel, measured.
 
 Two alphabets:
 
@@ -16,18 +16,18 @@ optimal ensemble, with its small-sample bias corrected and a bootstrap interval.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from qkit import estimators
 from qkit._validate import check_eta, check_inputs
-from qkit.backends import Backend, get_backend
+from qkit.backends import Backend
 from qkit.channel import circuits, theory
 from qkit.mixup.experiment import _check_shots, _resolve_seed
-from qkit.result import Result, package_versions
-from qkit.sampling import Family, sample
+from qkit.result import Result
+from qkit.runner import Plan, execute
+from qkit.sampling import Family, Sampled
 
 ALPHABETS = ("pair", "two-slot")
 DEFAULT_SHOTS = 4000
@@ -66,6 +66,60 @@ def letter_circuits(labels: list[str], alphabet: str) -> Family:
     return Family("channel-two-slot", [circuits.alphabet_circuit(x) for x in labels])
 
 
+def plan(
+    eta: float,
+    inputs: str = "entangled",
+    alphabet: str = "pair",
+    *,
+    shots: int = DEFAULT_SHOTS,
+    seed: int | None = None,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    confidence: float = 0.95,
+) -> Plan:
+    """The channel experiment as a :class:`qkit.runner.Plan` (validated inputs)."""
+    eta = float(check_eta(eta))
+    inputs = check_inputs(inputs)
+    alphabet = check_alphabet(alphabet)
+    shots = _check_shots(shots)
+    seed = _resolve_seed(seed)
+    ens = ensemble(eta, inputs, alphabet)
+    to_array = circuits.singlet_triplet_counts if alphabet == "pair" else circuits.receiver_counts
+
+    def analyse(sampled: Sampled) -> tuple[dict[str, Any], dict[str, Any]]:
+        counts = np.array([to_array(c[0]) for c in sampled.counts])
+        mi = estimators.mutual_information(
+            counts,
+            ens["prior"],
+            confidence=confidence,
+            n_boot=n_boot,
+            rng=np.random.default_rng([seed, 2]),
+        )
+        frequencies = counts / counts.sum(axis=1, keepdims=True)
+        estimate = {
+            "mutual_information": mi.to_dict(),
+            "conditional_probabilities": frequencies.tolist(),
+        }
+        record = {
+            "letters": ens["labels"],
+            "prior": ens["prior"].tolist(),
+            "outcomes": ens["outcomes"],
+            "counts": counts.tolist(),
+        }
+        return estimate, record
+
+    return Plan(
+        kind="channel",
+        params={"eta": eta, "inputs": inputs, "alphabet": alphabet},
+        prediction={"holevo": ens["holevo"]},
+        family=letter_circuits(ens["labels"], alphabet),
+        mixtures=circuits.channel_mixtures(eta),
+        shots=shots,
+        seed=seed,
+        analyse=analyse,
+        options={"n_boot": n_boot, "confidence": confidence},
+    )
+
+
 def run(
     eta: float,
     inputs: str = "entangled",
@@ -77,54 +131,24 @@ def run(
     n_boot: int = DEFAULT_BOOTSTRAP,
     confidence: float = 0.95,
     realization: str | None = None,
+    mitigate: str | None = None,
+    store=None,
+    wait: bool = True,
 ) -> Result:
     """Sample the channel at ``eta`` with the optimal ensemble and estimate its mutual information.
+
+    ``shots`` is per letter. Other arguments as :func:`qkit.mixup.experiment.run`.
 
     Examples
     --------
     >>> result = run(1.0, "entangled", "pair", shots=500, seed=3, n_boot=200)
-    >>> round(result.prediction["holevo"], 12), round(result.estimate["mutual_information"]["value"], 6)
+    >>> mi = result.estimate["mutual_information"]
+    >>> round(result.prediction["holevo"], 12), round(mi["value"], 6)
     (1.0, 1.0)
     """
-    eta = float(check_eta(eta))
-    inputs = check_inputs(inputs)
-    alphabet = check_alphabet(alphabet)
-    shots = _check_shots(shots)
-    seed = _resolve_seed(seed)
-    device = backend if isinstance(backend, Backend) else get_backend(backend, seed=seed)
-    started = time.perf_counter()
-    ens = ensemble(eta, inputs, alphabet)
-    family = letter_circuits(ens["labels"], alphabet)
-    sampled = sample(
-        device, family, circuits.channel_mixtures(eta), shots=shots, seed=seed,
-        realization=realization,
+    experiment = plan(
+        eta, inputs, alphabet, shots=shots, seed=seed, n_boot=n_boot, confidence=confidence
     )
-    to_array = circuits.singlet_triplet_counts if alphabet == "pair" else circuits.receiver_counts
-    counts = np.array([to_array(c[0]) for c in sampled.counts])
-    mi = estimators.mutual_information(
-        counts, ens["prior"], confidence=confidence, n_boot=n_boot,
-        rng=np.random.default_rng([seed, 2]),
-    )
-    frequencies = counts / counts.sum(axis=1, keepdims=True)
-    return Result(
-        kind="channel",
-        params={"eta": eta, "inputs": inputs, "alphabet": alphabet},
-        prediction={"holevo": ens["holevo"]},
-        estimate={
-            "mutual_information": mi.to_dict(),
-            "conditional_probabilities": frequencies.tolist(),
-        },
-        counts={"letters": ens["labels"], "outcomes": ens["outcomes"], "counts": counts.tolist()},
-        shots=shots,
-        seed=seed,
-        backend=device.name,
-        metadata={
-            "prior": ens["prior"].tolist(),
-            "realization": sampled.realization,
-            "transpiled": sampled.transpiled,
-            "bootstrap_resamples": n_boot,
-            "confidence": confidence,
-            "wall_time_s": round(time.perf_counter() - started, 3),
-            "versions": package_versions(),
-        },
+    return execute(
+        experiment, backend, store=store, wait=wait, realization=realization, mitigate=mitigate
     )

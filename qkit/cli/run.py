@@ -9,13 +9,41 @@ from qkit.cli._common import non_negative_int, number, positive_int
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--shots", type=positive_int, default=4000, help="shots per measurement setting")
-    parser.add_argument("--seed", type=non_negative_int, default=None, help="seed (default: drawn and recorded)")
-    parser.add_argument("--backend", default="aer",
-                        help="aer (default), fake:<device>, fake:list, ibm:<device>, braket:local, braket:<ARN>")
-    parser.add_argument("--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)")
+    parser.add_argument(
+        "--shots", type=positive_int, default=4000, help="shots per measurement setting"
+    )
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=None, help="seed (default: drawn and recorded)"
+    )
+    parser.add_argument(
+        "--backend",
+        default="aer",
+        help="aer (default), fake:<device>, fake:list, ibm:<device>, braket:local, braket:<ARN>",
+    )
+    parser.add_argument(
+        "--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)"
+    )
     parser.add_argument("--no-store", action="store_true", help="do not save the run")
-    parser.add_argument("--bootstrap", type=positive_int, default=None, help="bootstrap resamples for intervals")
+    parser.add_argument(
+        "--bootstrap", type=positive_int, default=None, help="bootstrap resamples for intervals"
+    )
+    parser.add_argument(
+        "--mitigate",
+        choices=["readout"],
+        default=None,
+        help="readout-error mitigation (device backends)",
+    )
+    parser.add_argument(
+        "--realization",
+        choices=["noise-model", "branch-mixture"],
+        default=None,
+        help="how the classical noise is realized (default: noise model on aer)",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="submit, record the jobs and return; finish with 'qkit jobs fetch RUN_ID'",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -38,24 +66,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_channel)
 
 
-def _backend_or_list(name: str):
-    from qkit.backends import get_backend, list_fake_devices
+def _list_fake() -> int:
+    from qkit.backends import list_fake_devices
 
-    if name == "fake:list":
-        return None, list_fake_devices()
-    return name, None
+    print("\n".join(f"fake:{d}" for d in list_fake_devices()))
+    return 0
 
 
-def _finish(args: argparse.Namespace, result) -> int:
-    if not args.no_store:
-        from qkit.store import ResultsStore
+def _store(args: argparse.Namespace):
+    if args.no_store:
+        if args.no_wait:
+            raise ValueError("--no-wait needs the results store (drop --no-store)")
+        return None
+    from qkit.store import ResultsStore
 
-        result.run_id = ResultsStore(args.store).save_result(result)
+    return ResultsStore(args.store)
+
+
+def _options(args: argparse.Namespace) -> dict:
+    options = {
+        "shots": args.shots,
+        "seed": args.seed,
+        "backend": args.backend,
+        "mitigate": args.mitigate,
+        "realization": args.realization,
+        "store": _store(args),
+        "wait": not args.no_wait,
+    }
+    if args.bootstrap is not None:
+        options["n_boot"] = args.bootstrap
+    return options
+
+
+def finish(args: argparse.Namespace, result) -> int:
+    """Print a Result (or a Pending submission) as JSON or a table."""
     record = result.to_dict()
     if args.json:
         print(json.dumps(record))
-        return 0
-    _print_table(record)
+    elif "prediction" not in record:
+        print(
+            f"submitted run {record['run_id']} (jobs {', '.join(record['job_ids'])}); "
+            f"finish it with: qkit jobs fetch {record['run_id']}"
+        )
+    else:
+        _print_table(record)
     return 0
 
 
@@ -68,8 +122,11 @@ def _print_table(record: dict) -> None:
         if not isinstance(value, dict) or "value" not in value:
             continue
         predicted = prediction.get(key, prediction.get("chsh_max" if key == "chsh" else "holevo"))
-        spread = (f"± {value['stderr']:.4f}" if "stderr" in value
-                  else f"[{value['ci_low']:.4f}, {value['ci_high']:.4f}]")
+        spread = (
+            f"± {value['stderr']:.4f}"
+            if "stderr" in value
+            else f"[{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
+        )
         extra = "  (at boundary: coverage not nominal)" if value.get("at_boundary") else ""
         shown = "-" if predicted is None else f"{predicted:.6f}"
         print(f"  {key:<20} {shown:>12} {value['value']:>12.6f}  {spread}{extra}")
@@ -78,24 +135,14 @@ def _print_table(record: dict) -> None:
 def _run_mixup(args: argparse.Namespace) -> int:
     from qkit.mixup import experiment
 
-    name, devices = _backend_or_list(args.backend)
-    if devices is not None:
-        print("\n".join(f"fake:{d}" for d in devices))
-        return 0
-    kwargs = {} if args.bootstrap is None else {"n_boot": args.bootstrap}
-    result = experiment.run(args.success, args.amplitude, shots=args.shots, seed=args.seed,
-                            backend=name, **kwargs)
-    return _finish(args, result)
+    if args.backend == "fake:list":
+        return _list_fake()
+    return finish(args, experiment.run(args.success, args.amplitude, **_options(args)))
 
 
 def _run_channel(args: argparse.Namespace) -> int:
     from qkit.channel import experiment
 
-    name, devices = _backend_or_list(args.backend)
-    if devices is not None:
-        print("\n".join(f"fake:{d}" for d in devices))
-        return 0
-    kwargs = {} if args.bootstrap is None else {"n_boot": args.bootstrap}
-    result = experiment.run(args.eta, args.inputs, args.alphabet, shots=args.shots, seed=args.seed,
-                            backend=name, **kwargs)
-    return _finish(args, result)
+    if args.backend == "fake:list":
+        return _list_fake()
+    return finish(args, experiment.run(args.eta, args.inputs, args.alphabet, **_options(args)))

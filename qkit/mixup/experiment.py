@@ -9,17 +9,17 @@ estimate with bootstrap intervals for concurrence (Eq. 3.3), ``E_F`` and fidelit
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from qkit import estimators, noise
 from qkit._validate import check_amplitude, check_success
-from qkit.backends import Backend, get_backend
+from qkit.backends import Backend
 from qkit.mixup import circuits, theory
-from qkit.result import Result, package_versions
-from qkit.sampling import Family, Sampled, sample
+from qkit.result import Result
+from qkit.runner import Plan, execute
+from qkit.sampling import Family, Sampled
 
 DEFAULT_SHOTS = 4000
 DEFAULT_BOOTSTRAP = 1000
@@ -73,6 +73,46 @@ def estimate(
     return out
 
 
+def plan(
+    success: float,
+    amplitude: float,
+    *,
+    shots: int = DEFAULT_SHOTS,
+    seed: int | None = None,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    confidence: float = 0.95,
+) -> Plan:
+    """The mix-up experiment at ``(S, a)`` as a :class:`qkit.runner.Plan` (validated inputs)."""
+    success = float(check_success(success))
+    amplitude = float(check_amplitude(amplitude))
+    shots = _check_shots(shots)
+    seed = _resolve_seed(seed)
+
+    def analyse(sampled: Sampled) -> tuple[dict[str, Any], dict[str, Any]]:
+        counts = np.array([circuits.counts_array(c) for c in sampled.counts[0]])
+        est = estimate(
+            counts,
+            success,
+            amplitude,
+            rng=np.random.default_rng([seed, 2]),
+            n_boot=n_boot,
+            confidence=confidence,
+        )
+        return est, {"settings": _setting_labels(), "counts": counts.tolist()}
+
+    return Plan(
+        kind="mixup",
+        params={"success": success, "amplitude": amplitude},
+        prediction=prediction(success, amplitude),
+        family=measurement_family(success, amplitude),
+        mixtures=[noise.swap_mixture(success)],
+        shots=shots,
+        seed=seed,
+        analyse=analyse,
+        options={"n_boot": n_boot, "confidence": confidence},
+    )
+
+
 def run(
     success: float,
     amplitude: float,
@@ -83,6 +123,9 @@ def run(
     n_boot: int = DEFAULT_BOOTSTRAP,
     confidence: float = 0.95,
     realization: str | None = None,
+    mitigate: str | None = None,
+    store=None,
+    wait: bool = True,
 ) -> Result:
     """Sample the delivered pair at ``(S, a)`` and estimate CHSH, concurrence, ``E_F``, fidelity.
 
@@ -91,12 +134,20 @@ def run(
     success, amplitude : float
         ``S`` in (0, 1] and ``a`` in [0, 1] (paper A, Eq. 2.1).
     shots : int
-        Shots per measurement setting (13 settings).
+        Shots per measurement setting (13 settings: 4 CHSH, 9 Pauli).
     seed : int, optional
         Makes the run reproducible (sampling, branch allocation, bootstrap); drawn and
         recorded when omitted.
     backend : str or Backend
         ``"aer"`` (default), ``"fake:<device>"``, ``"ibm:<device>"``, ``"braket:..."``.
+    realization : {"noise-model", "branch-mixture"}, optional
+        How the mix-up is realized (default: the noise model where the backend takes one).
+    mitigate : {"readout"}, optional
+        Readout-error mitigation on device backends.
+    store : qkit.store.ResultsStore, optional
+        Save the run (and its jobs, before waiting).
+    wait : bool
+        ``False`` submits durably and returns a :class:`qkit.runner.Pending`.
 
     Examples
     --------
@@ -104,49 +155,17 @@ def run(
     >>> result.estimate["chsh"]["value"] > 2
     True
     """
-    success = float(check_success(success))
-    amplitude = float(check_amplitude(amplitude))
-    shots = _check_shots(shots)
-    seed = _resolve_seed(seed)
-    device = backend if isinstance(backend, Backend) else get_backend(backend, seed=seed)
-    started = time.perf_counter()
-    family = measurement_family(success, amplitude)
-    sampled = sample(
-        device, family, [noise.swap_mixture(success)], shots=shots, seed=seed,
-        realization=realization,
+    experiment = plan(
+        success, amplitude, shots=shots, seed=seed, n_boot=n_boot, confidence=confidence
     )
-    counts = np.array([circuits.counts_array(c) for c in sampled.counts[0]])
-    est = estimate(
-        counts, success, amplitude, rng=np.random.default_rng([seed, 2]), n_boot=n_boot,
-        confidence=confidence,
-    )
-    return Result(
-        kind="mixup",
-        params={"success": success, "amplitude": amplitude},
-        prediction=prediction(success, amplitude),
-        estimate=est,
-        counts={"settings": _setting_labels(), "counts": counts.tolist()},
-        shots=shots,
-        seed=seed,
-        backend=device.name,
-        metadata=_metadata(sampled, started, n_boot, confidence),
+    return execute(
+        experiment, backend, store=store, wait=wait, realization=realization, mitigate=mitigate
     )
 
 
 def _setting_labels() -> list[str]:
     chsh = [f"chsh:{x},{y}" for x, y in circuits.CHSH_SETTINGS]
     return chsh + [f"pauli:{s}" for s in circuits.PAULI_SETTINGS]
-
-
-def _metadata(sampled: Sampled, started: float, n_boot: int, confidence: float) -> dict[str, Any]:
-    return {
-        "realization": sampled.realization,
-        "transpiled": sampled.transpiled,
-        "bootstrap_resamples": n_boot,
-        "confidence": confidence,
-        "wall_time_s": round(time.perf_counter() - started, 3),
-        "versions": package_versions(),
-    }
 
 
 def _check_shots(shots: int) -> int:

@@ -1,0 +1,226 @@
+"""Execute an experiment plan on a backend: submit once, record the jobs, wait, analyse, store.
+
+An experiment module turns parameters into a :class:`Plan` (circuits, noise, and how to
+analyse the counts); this module runs it. With a results store, a run is created *before*
+anything is submitted and its job ids are recorded *before* waiting, so a run interrupted while
+waiting (Ctrl-C, a killed process, a closed laptop) is finished later by :func:`fetch`, which
+rebuilds the same plan from the stored parameters and seed and re-attaches to the same jobs:
+nothing is submitted twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qkit import noise
+from qkit.backends import Backend, get_backend
+from qkit.result import Result, package_versions
+from qkit.sampling import Family, Sampled, collect, prepare
+
+# kind -> module whose ``plan(**params, shots=, seed=, **options)`` rebuilds a plan.
+EXPERIMENTS = {"mixup": "qkit.mixup.experiment", "channel": "qkit.channel.experiment"}
+
+
+@dataclass
+class Plan:
+    """What to run and how to read it: the experiment's half of a run."""
+
+    kind: str
+    params: dict[str, Any]
+    prediction: dict[str, Any]
+    family: Family
+    mixtures: list[noise.MixedUnitary]
+    shots: int
+    seed: int
+    analyse: Callable[[Sampled], tuple[dict[str, Any], dict[str, Any]]]
+    options: dict[str, Any] = field(default_factory=dict)  # analysis options, stored with the run
+
+
+@dataclass
+class Pending:
+    """A submitted run that was not waited for (``wait=False``): fetch it later by ``run_id``."""
+
+    run_id: str | None
+    job_ids: list[str]
+    backend: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": "submitted",
+            "job_ids": self.job_ids,
+            "backend": self.backend,
+        }
+
+
+def resolve_backend(backend: str | Backend, seed: int | None) -> Backend:
+    return backend if isinstance(backend, Backend) else get_backend(backend, seed=seed)
+
+
+def execute(
+    plan: Plan,
+    backend: str | Backend = "aer",
+    *,
+    store=None,
+    wait: bool = True,
+    realization: str | None = None,
+    mitigate: str | None = None,
+) -> Result | Pending:
+    """Run ``plan`` on ``backend``; save it in ``store`` (a ``ResultsStore``) if given.
+
+    ``wait=False`` submits (durably: cloud jobs, or a detached local process) and returns a
+    :class:`Pending`; ``fetch(run_id)`` finishes it. ``mitigate="readout"`` corrects readout
+    errors with a calibration measured on the same device (device backends only).
+    """
+    if mitigate not in (None, "readout"):
+        raise ValueError(f"mitigate must be 'readout' or omitted, got {mitigate!r}")
+    device = resolve_backend(backend, plan.seed)
+    if mitigate and device.kind == "aer":
+        raise ValueError(
+            "mitigate='readout' needs a device backend (fake:, ibm:, braket:); "
+            "aer has no readout error"
+        )
+    started = time.perf_counter()
+    prepared = prepare(
+        device,
+        plan.family,
+        plan.mixtures,
+        shots=plan.shots,
+        seed=plan.seed,
+        realization=realization,
+    )
+    options = {**plan.options, "realization": prepared.realization, "mitigate": mitigate}
+    durable = store is not None and (not wait or device.retrievable)
+    run_id = None
+    if store is not None:
+        run_id = store.create_run(
+            plan.kind,
+            plan.params,
+            device.name,
+            {"seed": plan.seed},
+            status="submitted" if durable else "running",
+            metadata={"shots": plan.shots, "options": options},
+        )
+    try:
+        submit_kwargs = {"detach": True} if durable and not device.retrievable else {}
+        job = device.submit(
+            prepared.pubs,
+            shots=plan.shots,
+            noise_model=prepared.noise_model,
+            seed=plan.seed,
+            **submit_kwargs,
+        )
+        if durable:
+            store.add_jobs(run_id, device.name, [job.job_id()], {"pubs": len(prepared.pubs)})
+        if not wait:
+            return Pending(run_id, [job.job_id()], device.name)
+        results = job.result()
+    except KeyboardInterrupt:
+        if store is not None and not durable:
+            store.fail_run(run_id, "interrupted before the results arrived")
+        raise
+    except Exception as exc:
+        if store is not None and not durable:
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    result = finish(plan, device, prepared, results, options, started, mitigate)
+    if store is not None:
+        result.run_id = run_id
+        if durable:
+            store.update_job(job.job_id(), "DONE")
+        store.finish_run(
+            run_id, result.prediction, result.estimate, result.counts, metadata=result.metadata
+        )
+    return result
+
+
+def finish(plan: Plan, device: Backend, prepared, results, options, started, mitigate) -> Result:
+    """Analyse per-PUB results into a :class:`Result`."""
+    metadata: dict[str, Any] = {}
+    if mitigate == "readout":
+        from qkit import mitigation
+
+        qubits = sorted({q for c in prepared.circuits for q in mitigation.measured_qubits(c)})
+        calibration = mitigation.calibrate_readout(device, qubits, seed=plan.seed)
+        metadata["readout_errors"] = calibration.readout_errors
+        metadata["raw_counts"] = None  # filled below
+        raw = collect(prepared, results)
+        results = mitigation.mitigate_counts(calibration, results, prepared.circuits)
+        metadata["raw_estimate"], _ = plan.analyse(raw)
+    sampled = collect(prepared, results)
+    estimate, counts = plan.analyse(sampled)
+    metadata.pop("raw_counts", None)
+    metadata.update(
+        {
+            "options": options,
+            "transpiled": sampled.transpiled,
+            "wall_time_s": round(time.perf_counter() - started, 3),
+            "versions": package_versions(),
+        }
+    )
+    return Result(
+        kind=plan.kind,
+        params=plan.params,
+        prediction=plan.prediction,
+        estimate=estimate,
+        counts=counts,
+        shots=plan.shots,
+        seed=plan.seed,
+        backend=device.name,
+        metadata=metadata,
+    )
+
+
+def replan(
+    kind: str, params: dict[str, Any], shots: int, seed: int, options: dict[str, Any]
+) -> Plan:
+    """Rebuild the plan of a stored run (same parameters and seed give the same PUBs)."""
+    if kind not in EXPERIMENTS:
+        raise ValueError(f"runs of kind {kind!r} cannot be fetched")
+    module = importlib.import_module(EXPERIMENTS[kind])
+    analysis = {k: v for k, v in options.items() if k in ("n_boot", "confidence")}
+    return module.plan(**params, shots=shots, seed=seed, **analysis)
+
+
+def fetch(run_id: str, store, *, wait: bool = True) -> Result | Pending:
+    """Finish a submitted run: re-attach to its recorded jobs, analyse, store. Never resubmits."""
+    record = store.get_run(run_id)
+    if record.status == "done":
+        raise ValueError(
+            f"run {record.run_id} is already done; see 'qkit results show {record.run_id}'"
+        )
+    jobs = store.jobs_for_run(record.run_id)
+    if not jobs:
+        raise ValueError(f"run {record.run_id} has no recorded jobs to fetch")
+    meta = record.metadata or {}
+    options = meta.get("options", {})
+    plan = replan(
+        record.kind, record.params, int(meta["shots"]), int(record.seeds["seed"]), options
+    )
+    device = get_backend(record.backend, seed=plan.seed)
+    job = device.retrieve(jobs[-1].job_id)
+    status = job.status()
+    store.update_job(jobs[-1].job_id, status)
+    if not wait and status != "DONE":
+        return Pending(record.run_id, [jobs[-1].job_id], device.name)
+    started = time.perf_counter()
+    prepared = prepare(
+        device,
+        plan.family,
+        plan.mixtures,
+        shots=plan.shots,
+        seed=plan.seed,
+        realization=options.get("realization"),
+    )
+    results = job.result()
+    result = finish(plan, device, prepared, results, options, started, options.get("mitigate"))
+    result.run_id = record.run_id
+    store.update_job(jobs[-1].job_id, "DONE")
+    store.finish_run(
+        record.run_id, result.prediction, result.estimate, result.counts, metadata=result.metadata
+    )
+    return result
