@@ -22,7 +22,7 @@ from qiskit.quantum_info import Statevector
 from qiskit_aer.noise import NoiseModel, pauli_error
 from scipy import stats
 
-from qkit.backends import BackendUnavailableError, get_backend, list_fake_devices
+from qkit.backends import BackendUnavailableError, Job, get_backend, list_fake_devices
 
 HAS_BRAKET = importlib.util.find_spec("qiskit_braket_provider") is not None
 HAS_RUNTIME = importlib.util.find_spec("qiskit_ibm_runtime") is not None
@@ -118,6 +118,21 @@ def test_aer_noise_acts_through_labelled_identity_placeholders(optimization_leve
         "10": p_flip1 * p_flip2,
     }
     assert chi_square_pvalue([noisy], [exact]) > FALSE_FAILURE
+
+
+def test_aer_keeps_qkit_noise_sites_at_the_highest_optimization_level():
+    from qkit import noise
+
+    success = 0.3  # the pair is intact with probability S, swapped with 1 - S
+    circuit = QuantumCircuit(2, 2)
+    circuit.x(0)
+    circuit.append(noise.noise_site(noise.MIXUP, 2), [0, 1])
+    circuit.measure([0, 1], [0, 1])
+    backend = get_backend("aer", seed=8, optimization_level=3)
+    (transpiled,) = backend.transpile([circuit])
+    model = noise.noise_model([noise.swap_mixture(success)])
+    counts = backend.run([(transpiled,)], shots=20000, noise_model=model)[0]
+    assert chi_square_pvalue([counts], [{"01": success, "10": 1 - success}]) > FALSE_FAILURE
 
 
 def test_transpilation_happens_once_per_circuit_family():
@@ -287,6 +302,24 @@ def test_missing_ibm_credentials_give_one_line_without_secrets(tmp_path):
     assert "secret-instance-4711" not in message + out.stderr
 
 
+def test_missing_extras_name_the_extra_to_install():
+    # Setting a module to None in sys.modules makes Python's import fail, as if uninstalled.
+    code = (
+        "import sys\n"
+        "for m in ('qiskit_ibm_runtime', 'qiskit_braket_provider'):\n"
+        "    sys.modules[m] = None\n"
+        "from qkit.backends import get_backend, BackendUnavailableError\n"
+        "for name in ('fake:manila', 'ibm:ibm_torino', 'braket:local'):\n"
+        "    try:\n        get_backend(name)\n"
+        "    except BackendUnavailableError as exc:\n        print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3
+    assert "install qkit[ibm]" in lines[0] and "install qkit[ibm]" in lines[1]
+    assert "install qkit[braket]" in lines[2]
+
+
 def test_backend_unavailable_error_is_a_value_error_for_exit_code_2():
     assert issubclass(BackendUnavailableError, ValueError)
 
@@ -311,8 +344,74 @@ def test_braket_local_samples_a_parameter_batch_with_exact_statistics():
     from qkit.backends._braket import attach_tasks
 
     pubs = [(transpiled, thetas[:, None]), (transpiled, [1.1])]
-    again = attach_tasks(backend, job.raw.tasks, pubs, 3000, split=False).result()
+    again = Job(
+        attach_tasks(backend, job.raw.tasks, pubs, 3000, split=False), backend.name
+    ).result()
     assert [list(again[0]), again[1]] == [list(batch), single]
+
+
+# -- PUBs with their own shots (branch mixtures allocate shots per branch) ----------------
+def shot_pubs(backend):
+    (transpiled,) = backend.transpile([bell_family()])
+    return [
+        (transpiled, [[0.0], [1.0]], 1000),
+        (transpiled, [0.5], 300),
+        (transpiled, None if not transpiled.parameters else [2.0], 900),
+        (transpiled, [0.1]),  # the run's default shots
+    ]
+
+
+def assert_shots(counts, expected):
+    totals = [
+        [sum(c.values()) for c in item] if isinstance(item, np.ndarray) else [sum(item.values())]
+        for item in counts
+    ]
+    assert totals == expected
+
+
+SHOT_TOTALS = [[1000, 1000], [300], [900], [50]]
+
+
+def test_aer_takes_different_shots_per_pub_in_one_call():
+    backend = get_backend("aer", seed=3)
+    assert_shots(backend.run(shot_pubs(backend), shots=50), SHOT_TOTALS)
+
+
+@needs_runtime
+@pytest.mark.filterwarnings("ignore:Properties of fake_nighthawk")
+def test_ibm_path_splits_pubs_by_shots_into_few_jobs_and_keeps_exact_shot_counts():
+    from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
+
+    from qkit.backends._runtime import ibm_backend
+
+    backend = ibm_backend(
+        "fake_manila", seed=4, optimization_level=2, service=QiskitRuntimeLocalService()
+    )
+    pubs = shot_pubs(backend)
+    job = backend.submit(pubs, shots=50)
+    # groups within 2x of their largest: {1000, 900}, {300}, {50}: three runtime jobs
+    assert job.job_id().startswith("qkit-split:") and job.job_id().count(",") == 2
+    counts = job.result()
+    assert_shots(counts, SHOT_TOTALS)
+    assert (counts[0][0].get("00", 0) + counts[0][0].get("11", 0)) / 1000 > 0.9
+    again = backend.run(pubs, shots=50)
+    assert [list(np.atleast_1d(c)) for c in counts] == [list(np.atleast_1d(c)) for c in again]
+    with pytest.raises(ValueError, match="with the pubs and shots"):
+        backend.retrieve(job.job_id())
+
+
+@needs_runtime
+def test_fake_devices_run_pubs_with_different_shots_in_one_call():
+    backend = get_backend("fake:manila", seed=5)
+    job = backend.submit(shot_pubs(backend), shots=50)
+    assert "," not in job.job_id()  # one simulator call, each PUB keeps its first shots
+    assert_shots(job.result(), SHOT_TOTALS)
+
+
+@needs_braket
+def test_braket_local_runs_pubs_with_different_shots():
+    backend = get_backend("braket:local")
+    assert_shots(backend.run(shot_pubs(backend), shots=50), SHOT_TOTALS)
 
 
 # -- durable local jobs ------------------------------------------------------------------

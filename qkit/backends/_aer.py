@@ -7,7 +7,6 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import SamplerV2 as AerSampler
 
 from qkit.backends._base import Backend
-from qkit.backends._jobs import Job
 from qkit.backends._transpile import protect_labelled, restore_labelled
 
 
@@ -22,6 +21,7 @@ class AerBackend(Backend):
 
     kind = "aer"
     supports_noise_model = True
+    native_pub_shots = True
 
     def __init__(self, *, seed: int | None = None, optimization_level: int = 2):
         super().__init__("aer", AerSimulator(), seed=seed, optimization_level=optimization_level)
@@ -31,9 +31,9 @@ class AerBackend(Backend):
         transpiled = self._pass_manager(target).run(protected)
         return [restore_labelled(c, originals) for c in transpiled]
 
-    def _submit(self, pubs, shots, noise_model, seed) -> Job:
+    def _submit_raw(self, pubs, shots, noise_model, seed):
         backend_options = {} if noise_model is None else {"noise_model": noise_model}
         sampler = AerSampler(
             default_shots=shots, seed=seed, options={"backend_options": backend_options}
         )
-        return Job(sampler.run(pubs, shots=shots), self.name)
+        return sampler.run(pubs, shots=shots)

@@ -9,7 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
-from qkit.backends._jobs import Job
+from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats
 
 # Transpiler seed when the user gives none: layouts and routing stay reproducible.
@@ -52,6 +52,8 @@ class Backend:
     kind: str = ""
     supports_noise_model: bool = False
     retrievable: bool = False  # can retrieve(job_id) re-attach to a job after a restart?
+    native_pub_shots: bool = False  # does the sampler take different shots per PUB in one call?
+    split_waste: float = 2.0  # see shot_groups: cloud calls run at most 2x the shots needed
 
     def __init__(self, name: str, device, *, seed: int | None, optimization_level: int):
         if optimization_level not in (0, 1, 2, 3):
@@ -159,10 +161,14 @@ class Backend:
         seed: int | None = None,
         detach: bool = False,
     ) -> Job:
-        """Start sampling ``pubs`` (all in one primitive call) and return without waiting.
+        """Start sampling ``pubs`` and return without waiting.
 
-        ``pubs`` are ``(transpiled_circuit,)`` or ``(transpiled_circuit, values)`` with
-        ``values`` of shape ``(..., n_parameters)`` in ``circuit.parameters`` order.
+        ``pubs`` are ``(transpiled_circuit,)``, ``(transpiled_circuit, values)`` or
+        ``(transpiled_circuit, values, pub_shots)`` with ``values`` of shape
+        ``(..., n_parameters)`` in ``circuit.parameters`` order (``None`` if unparametrized);
+        ``shots`` applies to PUBs without their own. All PUBs go in one primitive call, except
+        on samplers that need one shot count per call (IBM, Braket) when PUBs ask for
+        different shots: see :func:`qkit.backends._jobs.shot_groups`.
         ``seed`` (default: the backend's seed) makes simulators reproducible.
         ``detach=True`` makes a local job durable: it runs in a detached process and
         :meth:`retrieve` finds it from any process (cloud jobs are durable anyway).
@@ -176,7 +182,20 @@ class Backend:
             from qkit.backends import _detached
 
             return Job(_detached.submit(self, pubs, shots, noise_model, seed), self.name, _same)
-        return self._submit(coerced, shots, noise_model, seed)
+        pub_shots = [pub.shots for pub in coerced]
+        if self.native_pub_shots or len(set(pub_shots)) == 1:
+            return Job(self._submit_raw(coerced, pub_shots[0], noise_model, seed), self.name)
+        groups = shot_groups(pub_shots, self.split_waste)
+        raws = [
+            self._submit_raw(
+                [_with_shots(coerced[i], group_shots) for i in indices],
+                group_shots,
+                noise_model,
+                None if seed is None else _group_seed(seed, k),
+            )
+            for k, (group_shots, indices) in enumerate(groups)
+        ]
+        return Job(SplitJob(raws, groups, pub_shots), self.name, _same)
 
     def run(
         self, pubs: Sequence[tuple], *, shots: int, noise_model=None, seed: int | None = None
@@ -184,19 +203,61 @@ class Backend:
         """Sample ``pubs`` and wait: counts per PUB (see :mod:`qkit.backends._jobs`)."""
         return self.submit(pubs, shots=shots, noise_model=noise_model, seed=seed).result()
 
-    def _submit(self, pubs: list[SamplerPub], shots: int, noise_model, seed: int | None) -> Job:
+    def _submit_raw(self, pubs: list[SamplerPub], shots: int, noise_model, seed: int | None):
+        """Submit PUBs in one primitive call; return the primitive's job."""
         raise NotImplementedError
 
-    def retrieve(self, job_id: str) -> Job:
-        """Re-attach to a job submitted earlier: a cloud job, or a detached local one."""
-        from qkit.backends import _detached
-
-        if job_id.startswith(_detached.PREFIX):
-            return Job(_detached.retrieve(job_id), self.name, _same)
+    def _retrieve_raw(self, job_id: str, pubs: list[SamplerPub] | None, shots: int | None):
+        """The primitive job of a cloud job id (``pubs``/``shots`` as submitted, if needed)."""
         raise ValueError(
             f"backend {self.name!r} ran job {job_id!r} in its submitting process; "
             "only jobs submitted with detach=True can be retrieved later"
         )
+
+    def retrieve(
+        self, job_id: str, *, pubs: Sequence[tuple] | None = None, shots: int | None = None
+    ) -> Job:
+        """Re-attach to a job submitted earlier: a cloud job, or a detached local one.
+
+        ``pubs`` and ``shots`` (as given to :meth:`submit`) are needed for Braket jobs and
+        for ``qkit-split:`` jobs (PUBs with different shots on IBM); IBM jobs with one shot
+        count and detached local jobs need only the id.
+        """
+        from qkit.backends import _detached
+
+        if job_id.startswith(_detached.PREFIX):
+            return Job(_detached.retrieve(job_id), self.name, _same)
+        coerced = None
+        if pubs is not None:
+            if shots is None:
+                raise ValueError("retrieve needs the shots the pubs were submitted with")
+            coerced = self._coerce_pubs(pubs, check_shots(shots))
+        if not job_id.startswith(SplitJob.PREFIX):
+            return Job(self._retrieve_raw(job_id, coerced, shots), self.name)
+        if coerced is None:
+            raise ValueError(
+                f"job {job_id[:40]}... split its PUBs by shots; retrieve it with the pubs and "
+                "shots it was submitted with"
+            )
+        pub_shots = [pub.shots for pub in coerced]
+        groups = shot_groups(pub_shots, self.split_waste)
+        ids = job_id.removeprefix(SplitJob.PREFIX).split(",")
+        if len(ids) != len(groups):
+            raise ValueError(f"job {job_id[:40]}... does not match the given pubs and shots")
+        raws = [
+            self._retrieve_raw(part, [_with_shots(coerced[i], s) for i in indices], s)
+            for part, (s, indices) in zip(ids, groups, strict=True)
+        ]
+        return Job(SplitJob(raws, groups, pub_shots), self.name, _same)
+
+
+def _with_shots(pub: SamplerPub, shots: int) -> SamplerPub:
+    return SamplerPub(pub.circuit, pub.parameter_values, shots=shots)
+
+
+def _group_seed(seed: int, group: int) -> int:
+    # independent streams per call, reproducible from the one seed
+    return int(np.random.SeedSequence([seed, group]).generate_state(1)[0])
 
 
 def _same(counts):

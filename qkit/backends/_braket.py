@@ -11,12 +11,9 @@ not reproducible by seed (the seed still fixes the transpiled layout).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
 from qkit.backends._base import Backend, BackendUnavailableError, check_shots
-from qkit.backends._jobs import Job
 
 BRAKET_EXTRA = "install qkit[braket] (qiskit-braket-provider) to use Amazon Braket backends"
 _TASK_ID_DIVIDER = ";"  # how qiskit-braket-provider joins the task ids of one primitive job
@@ -52,6 +49,8 @@ class BraketBackend(Backend):
         )
         self._program_sets = getattr(device, "_max_program_set_executables", None) is not None
         self.retrievable = device_name != "local" and self._program_sets
+        if device_name == "local":
+            self.split_waste = float("inf")  # simulated shots are cheap: one call
 
     def _sampler(self):
         if self._program_sets:
@@ -62,18 +61,15 @@ class BraketBackend(Backend):
 
         return BackendSamplerV2(backend=self.device)
 
-    def _submit(self, pubs, shots, noise_model, seed) -> Job:
-        return Job(self._sampler().run(pubs, shots=shots), self.name)
+    def _submit_raw(self, pubs, shots, noise_model, seed):
+        return self._sampler().run(pubs, shots=shots)
 
-    def retrieve(
-        self, job_id: str, *, pubs: Sequence[tuple] | None = None, shots: int | None = None
-    ) -> Job:
-        """Re-attach to Braket tasks by id; the PUBs and shots of the submission are needed
-        to turn the raw task results back into counts per PUB (Braket does not keep them).
-        """
+    def _retrieve_raw(self, job_id, pubs, shots):
+        """Braket tasks by id; Braket does not keep the PUBs, so they are needed to turn
+        the task results back into counts per PUB."""
         if not self.retrievable:
-            return super().retrieve(job_id)
-        if pubs is None or shots is None:
+            return super()._retrieve_raw(job_id, pubs, shots)
+        if pubs is None:
             raise ValueError(
                 "retrieving a Braket job needs the pubs and shots it was submitted with"
             )
@@ -83,8 +79,11 @@ class BraketBackend(Backend):
         return attach_tasks(self, tasks, pubs, shots, split=True)
 
 
-def attach_tasks(backend: BraketBackend, tasks, pubs, shots: int, *, split: bool) -> Job:
-    """A :class:`Job` over existing Braket tasks, rebuilding the sampler's result translation."""
+def attach_tasks(backend: BraketBackend, tasks, pubs, shots: int, *, split: bool):
+    """The primitive job over existing Braket tasks, rebuilding the sampler's result translation.
+
+    ``pubs`` and ``shots`` as given to one sampler call.
+    """
     from braket.program_sets import ProgramSet
     from qiskit_braket_provider import BraketSampler
     from qiskit_braket_provider.providers.braket_primitive_task import BraketPrimitiveTask
@@ -92,15 +91,16 @@ def attach_tasks(backend: BraketBackend, tasks, pubs, shots: int, *, split: bool
 
     shots = check_shots(shots)
     sampler = BraketSampler(backend.device)
-    coerced = [SamplerPub.coerce(tuple(pub), shots) for pub in pubs]
+    coerced = [
+        SamplerPub.coerce(pub if isinstance(pub, SamplerPub) else tuple(pub), shots) for pub in pubs
+    ]
     translated = [sampler._translate_pub(pub) for pub in coerced]
     program_set = ProgramSet([t[0] for t in translated], shots_per_executable=shots)
     index_map = program_set.split(backend.device._max_program_set_executables)[1] if split else None
     metadata = _JobMetadata(pubs=coerced, parameter_indices=[t[1] for t in translated], shots=shots)
-    raw = BraketPrimitiveTask(
+    return BraketPrimitiveTask(
         list(tasks),
         lambda result: BraketSampler._translate_result(result, metadata),
         program_set,
         index_map,
     )
-    return Job(raw, backend.name)

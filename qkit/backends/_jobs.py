@@ -10,10 +10,11 @@ shape ``s`` gives a ``numpy`` object array of shape ``s`` whose entries are dict
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from qiskit.primitives.containers import BitArray
 
 # Status words of the Qiskit / runtime / Braket job classes, mapped onto qkit's five.
 _STATUS = {
@@ -32,12 +33,19 @@ _STATUS = {
 STATUSES = ("QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED")
 
 
-def pub_counts(pub_result) -> dict[str, int] | np.ndarray:
-    """Counts of one ``SamplerPubResult``: a dict, or an object array of dicts over its shape."""
+def pub_counts(pub_result, shots: int | None = None) -> dict[str, int] | np.ndarray:
+    """Counts of one ``SamplerPubResult``: a dict, or an object array of dicts over its shape.
+
+    With ``shots``, only the first ``shots`` shots count (shots are independent draws, so
+    this is an exact sample of that size).
+    """
     names = list(pub_result.data)
     if not names:
         raise ValueError("a pub produced no classical data: measure into a classical register")
-    bits = pub_result.join_data(names) if len(names) > 1 else pub_result.data[names[0]]
+    arrays = [pub_result.data[name] for name in names]
+    if shots is not None:
+        arrays = [array.slice_shots(range(shots)) for array in arrays]
+    bits = BitArray.concatenate_bits(arrays) if len(arrays) > 1 else arrays[0]
     if bits.shape == ():
         return {str(k): int(v) for k, v in bits.get_counts().items()}
     out = np.empty(bits.shape, dtype=object)
@@ -49,6 +57,70 @@ def pub_counts(pub_result) -> dict[str, int] | np.ndarray:
 def counts_from_result(primitive_result) -> list[dict[str, int] | np.ndarray]:
     """Counts per PUB of a ``PrimitiveResult`` from any ``SamplerV2``."""
     return [pub_counts(pub_result) for pub_result in primitive_result]
+
+
+def normalized_status(raw) -> str:
+    status = raw.status()
+    word = str(getattr(status, "name", status)).upper().rsplit(".", 1)[-1]
+    return _STATUS.get(word, word)
+
+
+def shot_groups(pub_shots: Sequence[int], waste: float) -> list[tuple[int, list[int]]]:
+    """Group PUBs whose samplers need one shot count per call.
+
+    Each group ``(shots, indices)`` runs at the largest shot count of its PUBs; every PUB in
+    it asks for at least ``shots / waste`` (so at most ``waste`` times the shots it needs are
+    executed). Groups come largest first, indices in PUB order.
+
+    >>> shot_groups([100, 30, 90, 60, 100], waste=2.0)
+    [(100, [0, 2, 3, 4]), (30, [1])]
+    """
+    remaining = sorted(set(pub_shots), reverse=True)
+    groups = []
+    while remaining:
+        top = remaining[0]
+        members = {s for s in remaining if s * waste >= top}
+        groups.append((top, [i for i, s in enumerate(pub_shots) if s in members]))
+        remaining = [s for s in remaining if s not in members]
+    return groups
+
+
+class SplitJob:
+    """Several primitive jobs for one submission whose PUBs asked for different shots.
+
+    Samplers that take one shot count per call (IBM's, Braket's) get one call per group of
+    :func:`shot_groups`, run at the group's largest shot count; each PUB keeps its first
+    ``shots`` shots. The job id is ``qkit-split:`` and the primitive job ids joined by commas.
+    """
+
+    PREFIX = "qkit-split:"
+
+    def __init__(self, raws: Sequence[Any], groups: list[tuple[int, list[int]]], pub_shots):
+        self.raws = list(raws)
+        self.groups = groups
+        self.pub_shots = list(pub_shots)
+
+    def job_id(self) -> str:
+        return self.PREFIX + ",".join(str(raw.job_id()) for raw in self.raws)
+
+    def status(self) -> str:
+        statuses = {normalized_status(raw) for raw in self.raws}
+        for word in ("ERROR", "CANCELLED", "RUNNING", "QUEUED"):
+            if word in statuses:
+                return word
+        return "DONE"
+
+    def cancel(self) -> None:
+        for raw in self.raws:
+            raw.cancel()
+
+    def result(self) -> list[dict[str, int] | np.ndarray]:
+        out: list = [None] * len(self.pub_shots)
+        for raw, (_, indices) in zip(self.raws, self.groups, strict=True):
+            result = raw.result()
+            for position, index in enumerate(indices):
+                out[index] = pub_counts(result[position], self.pub_shots[index])
+        return out
 
 
 class Job:
@@ -76,9 +148,7 @@ class Job:
         return self._job_id if self._job_id is not None else str(self.raw.job_id())
 
     def status(self) -> str:
-        status = self.raw.status()
-        word = str(getattr(status, "name", status)).upper().rsplit(".", 1)[-1]
-        return _STATUS.get(word, word)
+        return normalized_status(self.raw)
 
     def done(self) -> bool:
         return self.status() == "DONE"

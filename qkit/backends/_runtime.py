@@ -15,7 +15,6 @@ import functools
 import re
 
 from qkit.backends._base import Backend, BackendUnavailableError
-from qkit.backends._jobs import Job
 
 IBM_EXTRA = "install qkit[ibm] (qiskit-ibm-runtime) to use IBM backends"
 _CREDENTIALS_HELP = (
@@ -51,8 +50,12 @@ def _require_aer() -> None:
         )
 
 
-def _fake_class_name_to_device(class_name: str) -> str:
-    return re.sub(r"V2$", "", class_name[len("Fake") :]).lower()
+def _device_name(cls: type) -> str:
+    """``fake_sherbrooke`` -> ``sherbrooke`` (the class's own backend name when it has one)."""
+    name = getattr(cls, "backend_name", None)
+    if not isinstance(name, str):
+        name = re.sub(r"V2$", "", cls.__name__[len("Fake") :]).lower()
+    return name.removeprefix("fake_")
 
 
 @functools.cache
@@ -71,7 +74,7 @@ def fake_device_classes() -> dict[str, type]:
             and issubclass(cls, FakeBackendV2)
             and cls is not FakeBackendV2
         ):
-            classes[_fake_class_name_to_device(class_name)] = cls
+            classes[_device_name(cls)] = cls
     return dict(sorted(classes.items()))
 
 
@@ -101,6 +104,9 @@ class RuntimeBackend(Backend):
 
         self._local = isinstance(device, FakeBackendV2)
         self.retrievable = not self._local
+        if kind == "fake":
+            # one simulator call whatever the shots: each call deep-copies the device simulator
+            self.split_waste = float("inf")
         if self._local:
             _require_aer()
 
@@ -126,16 +132,16 @@ class RuntimeBackend(Backend):
                 self._mode = Batch(backend=self.device)
         return self._mode
 
-    def _submit(self, pubs, shots, noise_model, seed) -> Job:
+    def _submit_raw(self, pubs, shots, noise_model, seed):
         sampler = _sampler_class()(mode=self._execution_mode())
         if self._local and seed is not None:
             sampler.options.simulator.seed_simulator = seed
-        return Job(sampler.run(pubs, shots=shots), self.name)
+        return sampler.run(pubs, shots=shots)
 
-    def retrieve(self, job_id: str) -> Job:
+    def _retrieve_raw(self, job_id, pubs, shots):
         if self._local:
-            return super().retrieve(job_id)
-        return Job(self._service.job(job_id), self.name)
+            return super()._retrieve_raw(job_id, pubs, shots)
+        return self._service.job(job_id)
 
     def close(self) -> None:
         """Close the batch: submitted jobs still run, no new ones are accepted."""

@@ -8,9 +8,12 @@ numeric parameters, registers, metadata); binding values is the sampler's job.
 On Aer the noise model acts on *labelled* placeholder instructions (e.g. an identity
 ``UnitaryGate`` labelled ``"mixup"``). Preset pass managers at optimization level >= 1
 delete identity unitaries and merge adjacent ones, which would silently remove the noise.
-:func:`protect_labelled` swaps each labelled instruction for an opaque gate that no pass can
-analyse (so it is neither removed, merged nor commuted), and :func:`restore_labelled` puts
-the original back after transpilation.
+:func:`protect_labelled` swaps each labelled instruction the simulator supports for an opaque
+non-gate ``Instruction`` that no optimization pass analyses (so it is neither removed, merged
+nor commuted past), and :func:`restore_labelled` puts the original back after transpilation.
+(An opaque ``Gate`` is not enough: the two-qubit peephole pass tries to build its matrix.)
+qkit's own noise sites (Aer's ``qerror_loc``, :mod:`qkit.noise`) survive either way; the
+protection also covers labelled ``UnitaryGate``s.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def structural_key(circuit: QuantumCircuit) -> str:
 def protect_labelled(
     circuits: Sequence[QuantumCircuit], target: Target
 ) -> tuple[list[QuantumCircuit], dict[str, object], Target]:
-    """Replace labelled instructions the target supports by opaque placeholder gates.
+    """Replace labelled instructions the target supports by opaque placeholder instructions.
 
     Returns the rewritten circuits, the map placeholder name -> original operation, and a
     copy of ``target`` that accepts the placeholders on every qubit.
