@@ -64,6 +64,7 @@ class ReadoutCalibration:
     def qubits(self) -> list[int]:
         return sorted(self.matrices)
 
+    @property
     def readout_errors(self) -> dict[int, float]:
         """Mean misassignment probability ``(P(1|0) + P(0|1)) / 2`` per qubit."""
         return {q: float((m[1, 0] + m[0, 1]) / 2) for q, m in self.matrices.items()}
@@ -117,7 +118,9 @@ def calibrate_readout(
     """Measure the assignment matrices of ``qubits`` on ``backend`` (M3 balanced method).
 
     Each qubit is prepared in 0 and in 1 in about ``shots`` shots each, in random
-    (Hadamard-balanced) contexts of the other qubits, all in one sampler call.
+    (Hadamard-balanced) contexts of the other qubits, all in one sampler call. ``seed``
+    makes simulator calibrations reproducible (a stream derived from it, independent of an
+    experiment sampled with the same seed).
     """
     from mthree.circuits import balanced_cal_circuits
     from mthree.generators import HadamardGenerator
@@ -133,7 +136,11 @@ def calibrate_readout(
     prepared = [np.asarray(bits, dtype=int)[::-1] for bits in generator]  # index = clbit
     circuits = balanced_cal_circuits(generator, qubits, qubits[-1] + 1)
     per_circuit = math.ceil(2 * shots / len(circuits))
-    results = backend.run([(c,) for c in circuits], shots=per_circuit, seed=seed)
+    # a stream of its own, so an experiment run with the same seed is independent of it
+    cal_seed = (
+        None if seed is None else int(np.random.SeedSequence([seed, 0x5EAD]).generate_state(1)[0])
+    )
+    results = backend.run([(c,) for c in circuits], shots=per_circuit, seed=cal_seed)
 
     # tally[k, p, r]: qubit k prepared in p and read as r
     tally = np.zeros((len(qubits), 2, 2))

@@ -47,7 +47,7 @@ def manila():
 
 def test_calibrated_readout_errors_match_the_device_calibration_data(manila):
     backend, _, calibration = manila
-    for qubit, error in calibration.readout_errors().items():
+    for qubit, error in calibration.readout_errors.items():
         reported = backend.device.target["measure"][(qubit,)].error
         # binomial standard error of a mean of two rates, each from ~SHOTS shots
         sigma = np.sqrt(reported * (1 - reported) / SHOTS)
