@@ -202,12 +202,7 @@ def fetch(run_id: str, store, *, wait: bool = True) -> Result | Pending:
         record.kind, record.params, int(meta["shots"]), int(record.seeds["seed"]), options
     )
     device = get_backend(record.backend, seed=plan.seed)
-    job = device.retrieve(jobs[-1].job_id)
-    status = job.status()
-    store.update_job(jobs[-1].job_id, status)
-    if not wait and status != "DONE":
-        return Pending(record.run_id, [jobs[-1].job_id], device.name)
-    started = time.perf_counter()
+    # The same PUBs as at submission (deterministic in the seed): split cloud jobs need them.
     prepared = prepare(
         device,
         plan.family,
@@ -216,6 +211,12 @@ def fetch(run_id: str, store, *, wait: bool = True) -> Result | Pending:
         seed=plan.seed,
         realization=options.get("realization"),
     )
+    job = device.retrieve(jobs[-1].job_id, pubs=prepared.pubs, shots=plan.shots)
+    status = job.status()
+    store.update_job(jobs[-1].job_id, status)
+    if not wait and status != "DONE":
+        return Pending(record.run_id, [jobs[-1].job_id], device.name)
+    started = time.perf_counter()
     results = job.result()
     result = finish(plan, device, prepared, results, options, started, options.get("mitigate"))
     result.run_id = record.run_id
