@@ -112,6 +112,15 @@ class ReadoutCalibration:
         return {str(k): float(v) * shots for k, v in probabilities.items()}
 
 
+def _require_mthree() -> None:
+    try:
+        import mthree  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "readout mitigation needs mthree: install qkit[mitigation] (pip install mthree)"
+        ) from None
+
+
 def calibrate_readout(
     backend: Backend, qubits: Sequence[int], *, shots: int = 10_000, seed: int | None = None
 ) -> ReadoutCalibration:
@@ -122,6 +131,7 @@ def calibrate_readout(
     makes simulator calibrations reproducible (a stream derived from it, independent of an
     experiment sampled with the same seed).
     """
+    _require_mthree()
     from mthree.circuits import balanced_cal_circuits
     from mthree.generators import HadamardGenerator
 
