@@ -1,0 +1,158 @@
+"""Headline numbers of a reproduction: prediction, estimate, interval, agreement in sigmas.
+
+The agreement of an estimate with its prediction is ``(estimate - prediction) / sigma``. For a
+CHSH value ``sigma`` is its binomial standard error; for a confidence interval it is the
+interval's half-width divided by the normal quantile of its level (1.96 at 95%), i.e. the
+standard deviation a normal estimate with that interval would have.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from qkit.reproduce._figures import predicted_singlet, singlet_frequencies
+from qkit.reproduce._plan import CONFIDENCE
+
+Z_95 = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+
+_MIXUP_QUANTITIES = (
+    ("chsh", "chsh_max", "CHSH value (Horodecki max.)"),
+    ("concurrence", "concurrence", "concurrence C (Eq. 3.3)"),
+    ("eof", "eof", "E_F (ebit)"),
+    ("fidelity", "fidelity", "fidelity f (Eq. 3.2)"),
+)
+
+
+def point_label(record: dict[str, Any]) -> str:
+    """Short human label of a point, e.g. ``S=0.5, a=0.7071`` or ``eta=1, entangled, pair``."""
+    p = record["params"]
+    if record["kind"] == "mixup":
+        return f"S={p['success']:.4g}, a={p['amplitude']:.4g}"
+    return f"eta={p['eta']:g}, {p['inputs']}, {p['alphabet']}"
+
+
+def agreement(
+    estimate: float, prediction: float, *, stderr: float | None = None, interval=None
+) -> dict[str, Any]:
+    """Sigma (from ``stderr`` or an interval's half-width / 1.96) and the deviation in sigmas.
+
+    A zero-width interval (every shot gave the same outcome) agrees exactly when the estimate
+    equals the prediction (deviation 0) and is otherwise not comparable (deviation ``None``).
+
+    >>> round(agreement(2.05, 2.0, stderr=0.025)["deviation"], 9)
+    2.0
+    >>> round(agreement(0.5, 0.48, interval=(0.4804, 0.5196))["deviation"], 3)
+    2.0
+    """
+    if stderr is not None:
+        sigma, source = float(stderr), "stderr"
+    else:
+        low, high = interval
+        sigma, source = (float(high) - float(low)) / 2.0 / Z_95, "ci/1.96"
+    diff = float(estimate) - float(prediction)
+    if sigma > 0:
+        deviation = diff / sigma
+    else:
+        deviation = 0.0 if abs(diff) < 1e-9 else None
+    return {"sigma": sigma, "sigma_from": source, "deviation": deviation}
+
+
+def _at_unit_limit(value: float) -> bool:
+    """A true value at 0 or 1 of a [0, 1] quantity: estimates can only err inward there.
+
+    A pure delivered pair (``S = 1``) has ``C = E_F = f = 1``; the physical state estimate
+    cannot exceed them, so its interval lies below the truth however many shots are taken.
+    """
+    return value <= 1e-12 or value >= 1.0 - 1e-12
+
+
+def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str, Any]]:
+    """One row per headline number of every record (and Fig. 4 frequencies at ``fig4_etas``)."""
+    rows = []
+    for r in records:
+        base = {"id": r["id"], "paper": r["paper"], "point": point_label(r)}
+        if r["kind"] == "mixup":
+            for est_key, pred_key, name in _MIXUP_QUANTITIES:
+                est = r["estimate"][est_key]
+                pred = r["prediction"][pred_key]
+                if "stderr" in est:
+                    agree = agreement(est["value"], pred, stderr=est["stderr"])
+                    low = high = None
+                else:
+                    low, high = est["ci_low"], est["ci_high"]
+                    agree = agreement(est["value"], pred, interval=(low, high))
+                rows.append(
+                    {
+                        **base,
+                        "quantity": name,
+                        "prediction": pred,
+                        "estimate": est["value"],
+                        "ci_low": low,
+                        "ci_high": high,
+                        **agree,
+                        "at_boundary": bool(est.get("at_boundary", False))
+                        or (est_key != "chsh" and _at_unit_limit(pred)),
+                    }
+                )
+            continue
+        p = r["params"]
+        mi = r["estimate"]["mutual_information"]
+        name = (
+            "I = chi_2 (bit/pair, Eqs. 31-32)"
+            if p["alphabet"] == "pair"
+            else "I = C (bit/two slots, Eq. 8)"
+        )
+        rows.append(
+            {
+                **base,
+                "quantity": name,
+                "prediction": r["prediction"]["holevo"],
+                "estimate": mi["value"],
+                "ci_low": mi["ci_low"],
+                "ci_high": mi["ci_high"],
+                **agreement(
+                    mi["value"], r["prediction"]["holevo"], interval=(mi["ci_low"], mi["ci_high"])
+                ),
+                "at_boundary": bool(mi.get("at_boundary", False)),
+            }
+        )
+        if p["alphabet"] == "pair" and np.isclose(p["eta"], fig4_etas).any():
+            predicted = predicted_singlet(p["eta"], p["inputs"])
+            for freq in singlet_frequencies(r):
+                pred = predicted[freq["letter"]]
+                rows.append(
+                    {
+                        **base,
+                        "quantity": f"P(singlet | {freq['letter']}) (Eq. 35, Fig. 4)",
+                        "prediction": pred,
+                        "estimate": freq["value"],
+                        "ci_low": freq["ci_low"],
+                        "ci_high": freq["ci_high"],
+                        **agreement(
+                            freq["value"], pred, interval=(freq["ci_low"], freq["ci_high"])
+                        ),
+                        "at_boundary": _at_unit_limit(pred),
+                    }
+                )
+    return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many deviations lie within 1, 2, 3 sigma (boundary estimates counted apart)."""
+    regular = [r for r in rows if r["deviation"] is not None and not r["at_boundary"]]
+    dev = np.abs([r["deviation"] for r in regular])
+    return {
+        "numbers": len(rows),
+        "compared": len(regular),
+        "at_boundary": sum(r["at_boundary"] for r in rows),
+        "not_comparable": sum(r["deviation"] is None for r in rows),
+        "within_1_sigma": int(np.sum(dev <= 1)),
+        "within_2_sigma": int(np.sum(dev <= 2)),
+        "within_3_sigma": int(np.sum(dev <= 3)),
+        "beyond_3_sigma": [
+            r["id"] + " " + r["quantity"] for r in regular if abs(r["deviation"]) > 3
+        ],
+    }
