@@ -132,13 +132,14 @@ def reproduce(
             shots=shots,
             n_boot=n_boot,
             store=store,
-            step=lambda label: _advance(bar, label),
+            starting=bar.set_description_str,
+            done=bar.update,
         )
         sampled = time.perf_counter()
         out.mkdir(parents=True, exist_ok=True)
         figures = []
         for spec in _figures.figure_specs(records, config):
-            _advance(bar, f"figure {spec.name}", before=True)
+            bar.set_description_str(f"figure {spec.name}")
             png, pdf = _save(spec, out, config.dpi)
             figures.append(
                 {"name": spec.name, "title": spec.title, "caption": spec.caption}
@@ -146,7 +147,7 @@ def reproduce(
             )
             bar.update(1)
         drawn = time.perf_counter()
-        _advance(bar, "report", before=True)
+        bar.set_description_str("report")
         rows = _headline.headline_rows(records, config.fig4_etas)
         run = {
             "format": "qkit-reproduce/1",
@@ -212,9 +213,3 @@ def _progress_bar(total: int, progress: bool | None):
     from tqdm import tqdm
 
     return tqdm(total=total, file=sys.stderr, unit="step", dynamic_ncols=True, leave=True)
-
-
-def _advance(bar, label: str, *, before: bool = False) -> None:
-    bar.set_description_str(label)
-    if not before:
-        bar.update(1)

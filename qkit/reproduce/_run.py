@@ -44,15 +44,17 @@ def run_points(
     shots: int | None,
     n_boot: int | None,
     store=None,
-    step: Callable[[str], None] = lambda label: None,
+    starting: Callable[[str], None] = lambda label: None,
+    done: Callable[[], None] = lambda: None,
 ) -> list[dict[str, Any]]:
-    """Sample every point on the backend named ``backend``; ``step(label)`` after each one.
+    """Sample every point on the backend named ``backend``; ``starting(label)`` and ``done()`` around each experiment (progress reporting).
 
     ``shots`` and ``n_boot`` override the mode's defaults for both papers.
     """
     records = []
     for i, point in enumerate(mixup, start=1):
         params = {"success": point["success"], "amplitude": point["amplitude"]}
+        starting(f"paper A: S={params['success']:g}, a={params['amplitude']:.4g}")
         result = mixup_experiment.run(
             **params,
             shots=shots or config.mixup_shots,
@@ -63,8 +65,9 @@ def run_points(
             store=store,
         )
         records.append(record(f"A{i:02d}", result, point["groups"]))
-        step(f"paper A: S={params['success']:g}, a={params['amplitude']:.4g}")
+        done()
     for i, params in enumerate(channel, start=1):
+        starting(f"paper B: eta={params['eta']:g} {params['inputs']} {params['alphabet']}")
         result = channel_experiment.run(
             **params,
             shots=shots or config.channel_shots,
@@ -75,5 +78,5 @@ def run_points(
             store=store,
         )
         records.append(record(f"B{i:02d}", result))
-        step(f"paper B: eta={params['eta']:g} {params['inputs']} {params['alphabet']}")
+        done()
     return records
