@@ -47,7 +47,9 @@ def run_points(
     starting: Callable[[str], None] = lambda label: None,
     done: Callable[[], None] = lambda: None,
 ) -> list[dict[str, Any]]:
-    """Sample every point on the backend named ``backend``; ``starting(label)`` and ``done()`` around each experiment (progress reporting).
+    """Sample every point on the backend named ``backend``.
+
+    ``starting(label)`` and ``done()`` are called around each experiment (progress).
 
     ``shots`` and ``n_boot`` override the mode's defaults for both papers.
     """
