@@ -140,9 +140,11 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
             "paperA_fig3_eof_max",
             "Paper A, Fig. 3: E_F^max(S), Eq. 4.2, and fixed a = 1/sqrt2 and a = 0.1",
             "Log-log axes. Sampled E_F with 95% bootstrap intervals, coloured by the curve they "
-            "belong to; estimates at or below zero are drawn as upper limits. Points where the "
-            "theory gives no entanglement (E_F = 0 cannot be drawn on a log axis) are in Fig. 2 "
-            "and in the table.",
+            "belong to; estimates at or below zero are drawn as upper limits. Near E_F = 0 the "
+            "estimate is biased upward (sampling noise never lowers a quantity bounded below by "
+            "zero) and its interval is one-sided: the table marks these as boundary. Points "
+            "where the theory gives no entanglement (E_F = 0 has no place on a log axis) are in "
+            "Fig. 2 and the table.",
             lambda: figures.mixup_eof_max(_fig3_samples(records)),
         ),
         FigureSpec(
@@ -191,7 +193,7 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
             "Paper B, Fig. 5: capacity against the noise correlation eta",
             "(a) chi_2 of the two-photon sector and (b) the two-slot capacity, entangled and "
             "separable inputs, theory curves; points: sampled mutual information of the optimal "
-            "ensemble with 95% bootstrap intervals.",
+            "ensemble with 95% bootstrap intervals (hidden inside the markers when smaller).",
             lambda: figures.channel_capacity(_capacity_samples(records)),
         )
     )
