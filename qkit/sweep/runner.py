@@ -1,0 +1,252 @@
+"""Run a sweep: chunks computed here or on a Dask cluster, streamed to disk, resumable, recorded.
+
+:func:`compute_chunk` is a pure function of ``(spec, chunk)``: any process that has qkit
+installed computes the same columns for it. :func:`run_sweep` computes the chunks not yet on
+disk (in this process, or as Dask tasks), writes each as it arrives
+(:class:`qkit.sweep.table.PartsWriter`), shows a progress bar with an ETA on a terminal,
+merges the parts into the output, and records the sweep in the results store (kind
+``"sweep"``, with the output path). Only this process touches the disk and the store, so
+Dask workers need no shared file system.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qkit.backends import Backend, get_backend
+from qkit.sweep import channel, mixup
+from qkit.sweep.grid import SweepSpec
+from qkit.sweep.table import PartsWriter, parts_dir
+
+_MODULES = {mixup.KIND: mixup, channel.KIND: channel}
+_BACKENDS: dict[str, Backend] = {}
+_BACKENDS_LOCK = threading.Lock()
+
+
+def sweep_backend(spec: SweepSpec) -> Backend:
+    """The backend of ``spec``, created once per process (its transpilations are cached).
+
+    Created without a seed: the transpiler seed is then qkit's fixed default (layouts are
+    the same for every sweep), and every sampling call passes its own derived seed.
+    """
+    with _BACKENDS_LOCK:
+        if spec.backend not in _BACKENDS:
+            _BACKENDS[spec.backend] = get_backend(spec.backend)
+        return _BACKENDS[spec.backend]
+
+
+def compute_chunk(spec: SweepSpec, chunk: int) -> tuple[int, dict[str, np.ndarray]]:
+    """``(chunk, columns)`` of one chunk: the same for the same spec in any process."""
+    module = _MODULES[spec.kind]
+    return chunk, module.compute(spec, sweep_backend(spec), spec.chunk_range(chunk))
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    *,
+    store=None,
+    dask: Any = None,
+    progress: bool | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Compute every point of ``spec`` into the table ``out`` (``.csv`` or ``.parquet``).
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        From :func:`qkit.sweep.mixup_spec` or :func:`qkit.sweep.channel_spec`.
+    out : str or Path
+        Output table. An unfinished sweep of the same spec at this path (``OUT.parts/``)
+        is resumed: only missing chunks are computed, and the table is the same as an
+        uninterrupted run's.
+    store : qkit.store.ResultsStore, optional
+        Record the sweep (kind ``"sweep"``; the output path in its metadata and estimate).
+    dask : str or distributed.Client, optional
+        Run chunks as Dask tasks: a scheduler address (``"tcp://host:8786"``), ``"local"``
+        or ``"local:N"`` (a local cluster of N single-threaded worker processes), or a
+        ``Client``.
+    progress : bool, optional
+        Progress bar with ETA on stderr; default: only when stderr is a terminal.
+    overwrite : bool
+        Replace an existing, finished ``out``.
+
+    Returns
+    -------
+    dict
+        ``run_id, out, points, chunks, computed_chunks, seconds, seconds_per_point``
+        (``seconds`` covers this invocation only).
+    """
+    out = Path(out)
+    manifest = {"qkit_sweep": 1, "spec": spec.to_dict(), "run_id": None}
+    writer = PartsWriter(out, manifest)
+    previous = writer.existing_manifest()
+    if previous is not None:
+        if previous.get("spec") != manifest["spec"]:
+            raise ValueError(
+                f"{parts_dir(out)} holds an unfinished sweep with other arguments; rerun it "
+                f"with those arguments, or delete {parts_dir(out)} to start over"
+            )
+        manifest["run_id"] = previous.get("run_id")
+    elif out.exists() and not overwrite:
+        raise ValueError(f"{out} exists; choose another output or pass --overwrite")
+
+    done = writer.done() if previous is not None else set()
+    pending = [c for c in range(spec.num_chunks) if c not in done]
+    run_id = _record_start(store, spec, out, manifest, len(done))
+    manifest["run_id"] = run_id
+    writer.start()
+
+    started = time.perf_counter()
+    done_points = sum(len(spec.chunk_range(c)) for c in done)
+    bar = _progress_bar(spec, done_points, progress)
+    computed = 0
+    try:
+        for chunk, columns in _chunks(spec, pending, dask):
+            writer.write(chunk, columns)
+            computed += 1
+            bar.update(len(spec.chunk_range(chunk)))
+        bar.close()
+        writer.merge(spec.num_chunks)
+    except BaseException as exc:
+        bar.close()
+        if store is not None and run_id is not None:
+            store.fail_run(
+                run_id,
+                f"{type(exc).__name__} after {len(done) + computed} of {spec.num_chunks} chunks; "
+                "rerun the same command to resume",
+            )
+        raise
+    seconds = time.perf_counter() - started
+    computed_points = spec.num_points - done_points
+    summary = {
+        "run_id": run_id,
+        "out": str(out),
+        "points": spec.num_points,
+        "chunks": spec.num_chunks,
+        "computed_chunks": computed,
+        "seconds": round(seconds, 3),
+        "seconds_per_point": seconds / computed_points if computed_points else None,
+    }
+    if store is not None:
+        store.finish_run(
+            run_id,
+            estimate={"points": spec.num_points, "out": str(out.resolve())},
+            metadata={
+                "seconds": summary["seconds"],
+                "seconds_per_point": summary["seconds_per_point"],
+                "resumed_chunks": len(done),
+            },
+        )
+    return summary
+
+
+def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: int) -> str | None:
+    if store is None:
+        return None
+    run_id = manifest.get("run_id")
+    if run_id is not None:
+        try:
+            store.set_status(run_id, "running")
+            return run_id
+        except ValueError:  # the manifest names a run of another store
+            pass
+    axes = {name: list(values) for name, values in spec.axes}
+    return store.create_run(
+        "sweep",
+        {"experiment": spec.kind, **axes, "shots": spec.shots},
+        spec.backend,
+        {"seed": spec.seed},
+        metadata={
+            "out": str(out.resolve()),
+            "format": out.suffix.lstrip("."),
+            "points": spec.num_points,
+            "chunks": spec.num_chunks,
+            "resumed_chunks": resumed,
+            "spec": spec.to_dict(),
+        },
+    )
+
+
+def _progress_bar(spec: SweepSpec, initial: int, progress: bool | None):
+    from tqdm.auto import tqdm
+
+    enabled = sys.stderr.isatty() if progress is None else bool(progress)
+    return tqdm(
+        total=spec.num_points,
+        initial=initial,
+        unit="pt",
+        desc=f"sweep {spec.kind}",
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+    )
+
+
+def _chunks(spec: SweepSpec, pending: list[int], dask: Any):
+    """Yield ``(chunk, columns)`` for the pending chunks, here or on Dask (any order)."""
+    if dask is None:
+        for chunk in pending:
+            yield compute_chunk(spec, chunk)
+        return
+    client, close = dask_client(dask)
+    try:
+        from distributed import as_completed
+
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        window = 2 * workers  # bounded: at most this many chunk results in flight
+        queue = iter(pending)
+        futures = as_completed()
+        for chunk in queue:
+            futures.add(client.submit(compute_chunk, spec, chunk, pure=False))
+            if futures.count() >= window:
+                break
+        for future in futures:
+            yield future.result()
+            future.release()
+            nxt = next(queue, None)
+            if nxt is not None:
+                futures.add(client.submit(compute_chunk, spec, nxt, pure=False))
+    finally:
+        close()
+
+
+def dask_client(dask: Any):
+    """``(client, close)`` for a ``Client``, a scheduler address, ``"local"`` or ``"local:N"``."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("--dask needs dask.distributed: pip install qkit[dask]") from None
+    if isinstance(dask, Client):
+        return dask, lambda: None
+    text = str(dask).strip()
+    if text == "local" or text.startswith("local:"):
+        count = text.partition(":")[2]
+        if count and (not count.isdigit() or int(count) < 1):
+            raise ValueError(f"--dask local:N needs a positive worker count, got {text!r}")
+        cluster = LocalCluster(
+            n_workers=int(count) if count else None,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+
+        def close() -> None:
+            client.close()
+            cluster.close()
+
+        return client, close
+    if not text:
+        raise ValueError("--dask needs a scheduler address, 'local' or 'local:N'")
+    try:
+        client = Client(text, timeout="10s")
+    except OSError as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at {text!r}: {exc}") from None
+    return client, client.close

@@ -1,0 +1,179 @@
+"""Sweep tables on disk: one part file per chunk, then a streamed merge.
+
+While a sweep runs, ``OUT.parts/`` beside the output holds ``manifest.json`` (the sweep's
+specification and run id) and one file per finished chunk, each written to a temporary name
+and renamed, so a part is either complete or absent. Rerunning the same sweep finds the
+parts already written and computes only the rest; the final merge streams the parts in
+chunk order into ``OUT`` (one part in memory at a time) and removes the directory.
+
+Formats by extension: ``.csv`` (floats written with ``repr``, so they read back exactly;
+booleans as ``True``/``False``, NaN as ``nan``) or ``.parquet`` / ``.pq`` (needs pyarrow:
+``pip install qkit[parquet]``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+MANIFEST = "manifest.json"
+
+
+def table_format(path: str | os.PathLike) -> str:
+    """``"csv"`` or ``"parquet"`` from the file extension; ValueError otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"output must end in .csv, .parquet or .pq, got {str(path)!r}")
+    fmt = FORMATS[suffix]
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ValueError("Parquet output needs pyarrow: pip install qkit[parquet]") from None
+    return fmt
+
+
+def parts_dir(out: Path) -> Path:
+    return out.with_name(out.name + ".parts")
+
+
+class PartsWriter:
+    """The ``OUT.parts/`` directory of one sweep: manifest, chunk parts, merge."""
+
+    def __init__(self, out: str | os.PathLike, manifest: dict[str, Any]):
+        self.out = Path(out)
+        self.format = table_format(self.out)
+        self.dir = parts_dir(self.out)
+        self.manifest = manifest
+
+    def existing_manifest(self) -> dict[str, Any] | None:
+        path = self.dir / MANIFEST
+        if not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    def start(self) -> None:
+        """Create the directory and write the manifest (atomically)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(self.dir / MANIFEST, json.dumps(self.manifest, indent=1).encode())
+
+    def part_path(self, chunk: int) -> Path:
+        ext = "csv" if self.format == "csv" else "parquet"
+        return self.dir / f"chunk-{chunk:07d}.{ext}"
+
+    def done(self) -> set[int]:
+        """Chunks whose part is on disk."""
+        if not self.dir.exists():
+            return set()
+        out = set()
+        for path in self.dir.glob("chunk-*.*"):
+            stem = path.name.split(".")[0]
+            if path.suffix in (".csv", ".parquet") and stem[6:].isdigit():
+                out.add(int(stem[6:]))
+        return out
+
+    def write(self, chunk: int, columns: dict[str, np.ndarray]) -> None:
+        """Write one chunk's columns as a part (complete or not at all)."""
+        path = self.part_path(chunk)
+        if self.format == "csv":
+            _atomic_write_bytes(path, csv_bytes(columns, header=True))
+        else:
+            import pyarrow.parquet as pq
+
+            tmp = path.with_name(path.name + ".tmp")
+            pq.write_table(arrow_table(columns), tmp)
+            os.replace(tmp, path)
+
+    def merge(self, num_chunks: int) -> None:
+        """Stream all parts, in chunk order, into the output file; remove the parts."""
+        missing = set(range(num_chunks)) - self.done()
+        if missing:
+            raise RuntimeError(f"cannot merge: chunks {sorted(missing)[:5]} are missing")
+        tmp = self.out.with_name(self.out.name + ".tmp")
+        if num_chunks == 1:  # the one part is the table
+            os.replace(self.part_path(0), tmp)
+        elif self.format == "csv":
+            with open(tmp, "wb") as target:
+                for chunk in range(num_chunks):
+                    with open(self.part_path(chunk), "rb") as source:
+                        header = source.readline()
+                        if chunk == 0:
+                            target.write(header)
+                        shutil.copyfileobj(source, target)
+        else:
+            import pyarrow.parquet as pq
+
+            writer = None
+            try:
+                for chunk in range(num_chunks):
+                    part = pq.ParquetFile(self.part_path(chunk)).read()
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, part.schema)
+                    writer.write_table(part)
+            finally:
+                if writer is not None:
+                    writer.close()
+        os.replace(tmp, self.out)
+        shutil.rmtree(self.dir)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)  # a crash leaves the old file or the new one, never half of one
+
+
+def _cell_strings(values: np.ndarray) -> list[str]:
+    if values.dtype.kind == "f":
+        return [repr(v) for v in values.tolist()]
+    return [str(v) for v in values.tolist()]
+
+
+def csv_bytes(columns: dict[str, np.ndarray], header: bool = True) -> bytes:
+    """The columns as CSV (header line, then one row per point)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(list(columns))
+    writer.writerows(zip(*(_cell_strings(np.asarray(v)) for v in columns.values()), strict=True))
+    return buffer.getvalue().encode()
+
+
+def arrow_table(columns: dict[str, np.ndarray]):
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(np.asarray(values)) for name, values in columns.items()})
+
+
+def read_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A sweep table back as columns (floats, ints, bools and strings restored)."""
+    fmt = table_format(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(path).read()
+        return {name: table[name].to_numpy(zero_copy_only=False) for name in table.column_names}
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    names, body = rows[0], rows[1:]
+    return {name: _parse_column([r[k] for r in body]) for k, name in enumerate(names)}
+
+
+def _parse_column(cells: list[str]) -> np.ndarray:
+    if cells and all(c in ("True", "False") for c in cells):
+        return np.array([c == "True" for c in cells])
+    for kind in (int, float):
+        try:
+            return np.array([kind(c) for c in cells])
+        except ValueError:
+            continue
+    return np.array(cells)

@@ -1,0 +1,399 @@
+"""Sweeps: range syntax, exact statistics, agreement with theory, reproducibility, resume,
+Dask, output formats and the results store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import chi2 as chi2_dist
+
+from qkit import estimators, measures, noise
+from qkit.backends import get_backend
+from qkit.channel import circuits as channel_circuits
+from qkit.channel import experiment as channel_experiment
+from qkit.cli import main
+from qkit.mixup import circuits as mixup_circuits
+from qkit.mixup import theory as mixup_theory
+from qkit.store import ResultsStore
+from qkit.sweep import channel as channel_sweep
+from qkit.sweep import (
+    channel_spec,
+    mixup_spec,
+    parse_range,
+    read_table,
+    run_sweep,
+    runner,
+)
+from qkit.sweep import mixup as mixup_sweep
+from qkit.sweep._exact import born_probabilities, mixture_weights
+from qkit.sweep.table import parts_dir
+
+from .conftest import random_density_matrix
+
+# The chi-square tests reject exact statistics with probability 1e-3 each.
+P_MIN = 1e-3
+
+
+def tables_equal(a: dict, b: dict) -> bool:
+    if list(a) != list(b):
+        return False
+    for name in a:
+        x, y = np.asarray(a[name]), np.asarray(b[name])
+        if x.dtype.kind == "f":
+            if not np.array_equal(x, y, equal_nan=True):
+                return False
+        elif not np.array_equal(x, y):
+            return False
+    return True
+
+
+# --- range syntax and bad input ------------------------------------------------------------
+
+
+def test_ranges_are_inclusive_linspaces_or_comma_lists():
+    assert np.array_equal(parse_range("0.05:1:20"), np.linspace(0.05, 1, 20))
+    assert parse_range("0.3, 0.1,0.9").tolist() == [0.3, 0.1, 0.9]
+    assert parse_range("0.5").tolist() == [0.5]
+    assert parse_range("0.5:0.5:1").tolist() == [0.5]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0.1:1", "start:stop:count"),
+        ("0.1:1:2:3", "start:stop:count"),
+        ("0.1:1:0", "positive integer"),
+        ("0.1:1:2.5", "positive integer"),
+        ("0.1:1:1", "start == stop"),
+        ("a,b", "comma list"),
+        ("0.1,,0.2", "comma list"),
+        ("", "start:stop:count"),
+        ("nan", "finite"),
+    ],
+)
+def test_malformed_ranges_are_one_line_errors(text, message):
+    with pytest.raises(ValueError, match=message) as err:
+        parse_range(text, "success")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["mixup", "--success", "0:1:3", "--amplitude", "0.5"], "success must be in (0, 1]"),
+        (["mixup", "--success", "0.5", "--amplitude", "0.5,1.2"], "amplitude must be in [0, 1]"),
+        (["channel", "--eta=-0.1:1:3"], "eta must be in [0, 1]"),
+        (["channel", "--eta", "0.5", "--inputs", "entangled,mixed"], "inputs must be one of"),
+        (["channel", "--eta", "0.5", "--alphabet", "three-slot"], "alphabet must be one of"),
+        (["mixup", "--success", "0.5", "--amplitude", "0.5", "--chunk-size", "100"], "multiple"),
+        (
+            "mixup --success 0.5 --amplitude 0.5 --engine exact --backend fake:manila".split(),
+            "needs the aer backend",
+        ),
+        (["mixup", "--success", "0.5", "--amplitude", "0.5", "--out", "t.txt"], ".csv, .parquet"),
+    ],
+)
+def test_cli_rejects_bad_input_with_one_line_and_exit_2(argv, message, capsys, tmp_path):
+    store = str(tmp_path / "s.sqlite")
+    code = main(["sweep", *argv, "--seed", "1", "--store", store])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+# --- the statistics are those of the noise -------------------------------------------------
+
+
+def _chi_square_p(counts: np.ndarray, probabilities: np.ndarray) -> float:
+    """p-value of counts (rows, k) against probabilities (rows, k), cells with p > 0."""
+    expected = counts.sum(-1, keepdims=True) * probabilities
+    used = expected > 0
+    assert np.all(counts[~used] == 0), "outcomes of zero probability were drawn"
+    stat = np.sum((counts[used] - expected[used]) ** 2 / expected[used])
+    dof = int(used.sum()) - counts.shape[0]
+    return float(chi2_dist.sf(stat, dof))
+
+
+def _mixup_exact_distributions(spec, indices) -> np.ndarray:
+    """Outcome probabilities (n, 13, 4) of the measured circuits, by branch enumeration."""
+    values = spec.values(indices)
+    dirs_a, dirs_b = mixup_sweep.setting_directions(values["success"], values["amplitude"])
+    out = []
+    for k, (s, a) in enumerate(zip(values["success"], values["amplitude"], strict=True)):
+        measured = mixup_circuits.measure_directions(mixup_circuits.delivered_pair_circuit(a))
+        rows = []
+        for circuit in mixup_circuits.bind_settings(measured, dirs_a[k], dirs_b[k]):
+            qiskit_order = noise.outcome_distribution(circuit, [noise.swap_mixture(s)])
+            rows.append(qiskit_order[[0, 2, 1, 3]])  # index bA + 2 bB -> 2 bA + bB
+        out.append(rows)
+    return np.array(out)
+
+
+@pytest.mark.parametrize(
+    "engine, realization, shots",
+    [
+        ("exact", None, 100_000),
+        ("sampler", "noise-model", 3000),
+        ("sampler", "branch-mixture", 3000),
+    ],
+)
+def test_mixup_counts_follow_the_outcome_distribution_of_the_circuits(engine, realization, shots):
+    spec = mixup_spec(
+        [0.3, 0.85], [0.25, 0.7071], shots=shots, seed=5, engine=engine, realization=realization
+    )
+    indices = range(spec.num_points)
+    counts = mixup_sweep.counts(spec, get_backend("aer"), indices)
+    assert counts.shape == (4, 13, 4) and np.all(counts.sum(-1) == shots)
+    expected = _mixup_exact_distributions(spec, indices)
+    assert _chi_square_p(counts.reshape(-1, 4), expected.reshape(-1, 4)) > P_MIN
+
+
+@pytest.mark.parametrize("alphabet", ["pair", "two-slot"])
+def test_channel_counts_follow_the_outcome_distribution_of_the_circuits(alphabet):
+    spec = channel_spec([0.35, 0.9], "entangled,separable", alphabet, shots=50_000, seed=2)
+    indices = range(spec.num_points)
+    counts = channel_sweep.counts(spec, get_backend("aer"), indices)
+    values = spec.values(indices)
+    to_array = (
+        channel_circuits.singlet_triplet_counts
+        if alphabet == "pair"
+        else channel_circuits.receiver_counts
+    )
+    rows_counts, rows_expected = [], []
+    for k, (inputs, eta) in enumerate(zip(values["inputs"], values["eta"], strict=True)):
+        labels = channel_experiment.ensemble(float(eta), str(inputs), alphabet)["labels"]
+        family = channel_experiment.letter_circuits(labels, alphabet)
+        for letter, circuit in enumerate(family.circuits):
+            dist = noise.outcome_distribution(circuit, channel_circuits.channel_mixtures(eta))
+            bits = circuit.num_clbits
+            expected = sum(p * to_array({format(i, f"0{bits}b"): 1}) for i, p in enumerate(dist))
+            rows_expected.append(expected)
+            rows_counts.append(counts[k][letter])
+    assert _chi_square_p(np.array(rows_counts), np.array(rows_expected)) > P_MIN
+
+
+def test_born_rule_on_pauli_directions_equals_the_tomography_forward_model(rng):
+    rho = np.array([random_density_matrix(rng) for _ in range(5)])
+    dirs_a, dirs_b = mixup_circuits.tomography_directions()
+    shape = (5, 9, 3)
+    p = born_probabilities(rho, np.broadcast_to(dirs_a, shape), np.broadcast_to(dirs_b, shape))
+    assert np.allclose(p, estimators.pauli_probabilities(rho), atol=1e-12)
+
+
+def test_batched_chsh_directions_equal_the_single_state_construction(rng):
+    states = [random_density_matrix(rng) for _ in range(6)]
+    states += list(mixup_theory.state([1.0, 0.4, 0.9, 0.05], [2**-0.5, 2**-0.5, 0.3, 0.0]))
+    dirs_a, dirs_b = mixup_sweep.optimal_chsh_directions(np.array(states))
+    for k, rho in enumerate(states):
+        single = measures.optimal_chsh_settings(rho)
+        a, b = mixup_circuits.chsh_directions(single)
+        assert np.allclose(dirs_a[k], a, atol=1e-12) and np.allclose(dirs_b[k], b, atol=1e-12)
+
+
+def test_mixture_weights_follow_the_parametrized_branch_rows():
+    circuit = channel_circuits.two_photon_circuit("singlet")
+    mixtures = channel_circuits.channel_mixtures(0.37)
+    *_, weights = noise.parametrized_branches(circuit, mixtures)
+    assert np.allclose(mixture_weights(circuit, mixtures), weights, rtol=0, atol=1e-15)
+
+
+# --- estimates against theory --------------------------------------------------------------
+
+
+def test_small_mixup_grid_on_aer_matches_theory_within_intervals(tmp_path):
+    # 9 points, 95% intervals: 3 or more misses of 9 has probability 0.008 per quantity.
+    spec = mixup_spec([0.6, 0.8, 1.0], [0.4, 0.6, 0.8], shots=2000, seed=21, n_boot=300)
+    run_sweep(spec, tmp_path / "grid.csv")
+    table = read_table(tmp_path / "grid.csv")
+    assert table["point"].tolist() == list(range(9))
+    s, a = np.meshgrid([0.6, 0.8, 1.0], [0.4, 0.6, 0.8], indexing="ij")
+    assert np.array_equal(table["success"], s.ravel())
+    assert np.allclose(table["predicted_concurrence"], mixup_theory.concurrence(s, a).ravel())
+    for q in ("concurrence", "fidelity", "eof"):
+        covered = (table[f"{q}_ci_low"] <= table[f"predicted_{q}"]) & (
+            table[f"predicted_{q}"] <= table[f"{q}_ci_high"]
+        )
+        assert covered.sum() >= 7, (q, covered)
+    z = (table["chsh"] - table["predicted_chsh"]) / table["chsh_stderr"]
+    assert np.all(np.abs(z) < 4)
+
+
+def test_small_channel_sweep_matches_holevo_within_intervals(tmp_path):
+    spec = channel_spec([0.3, 0.7], "entangled,separable", "pair,two-slot", shots=4000, seed=8)
+    run_sweep(spec, tmp_path / "channel.csv")
+    table = read_table(tmp_path / "channel.csv")
+    assert table["alphabet"].tolist()[:4] == ["pair"] * 4
+    covered = (table["mutual_information_ci_low"] <= table["predicted_holevo"]) & (
+        table["predicted_holevo"] <= table["mutual_information_ci_high"]
+    )
+    assert covered.sum() >= 6, covered  # 8 points, 95% intervals
+
+
+def test_fake_device_sweep_runs_on_branch_mixtures(tmp_path):
+    spec = mixup_spec([0.9], [2**-0.5], shots=300, seed=4, backend="fake:manila", intervals="none")
+    assert spec.engine == "sampler"
+    run_sweep(spec, tmp_path / "fake.csv")
+    table = read_table(tmp_path / "fake.csv")
+    # device noise lowers the values a little; the mixture still shows strong entanglement
+    assert 0.5 < table["concurrence"][0] <= table["predicted_concurrence"][0] + 0.15
+    assert 1.8 < table["chsh"][0] < table["predicted_chsh"][0] + 0.3
+
+
+# --- reproducibility, resume, Dask ---------------------------------------------------------
+
+
+def _spec(**kw):
+    options = {"shots": 1000, "seed": 17, "chunk_size": 64, "n_boot": 50}
+    options.update(kw)
+    return mixup_spec(parse_range("0.1:1:5"), parse_range("0.02:0.98:60"), **options)
+
+
+def test_same_seed_gives_the_identical_table_and_another_seed_does_not(tmp_path):
+    spec = _spec()
+    for name in ("a.csv", "b.csv"):
+        run_sweep(spec, tmp_path / name)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    run_sweep(_spec(seed=18), tmp_path / "c.csv")
+    assert (
+        read_table(tmp_path / "c.csv")["concurrence"].tolist()
+        != read_table(tmp_path / "a.csv")["concurrence"].tolist()
+    )
+
+
+def test_table_does_not_depend_on_the_chunk_size(tmp_path):
+    run_sweep(_spec(chunk_size=64), tmp_path / "small.csv")
+    run_sweep(_spec(chunk_size=1024), tmp_path / "large.csv")
+    assert (tmp_path / "small.csv").read_bytes() == (tmp_path / "large.csv").read_bytes()
+
+
+def test_interrupted_sweep_resumes_to_the_identical_table(tmp_path, monkeypatch):
+    spec = _spec()
+    assert spec.num_chunks == 5
+    run_sweep(spec, tmp_path / "whole.csv")
+    store = ResultsStore(tmp_path / "store.sqlite")
+    compute = runner.compute_chunk
+
+    def failing(spec_, chunk):
+        if chunk == 3:
+            raise KeyboardInterrupt  # as if Ctrl-C arrived during chunk 3
+        return compute(spec_, chunk)
+
+    monkeypatch.setattr(runner, "compute_chunk", failing)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, tmp_path / "resumed.csv", store=store)
+    monkeypatch.setattr(runner, "compute_chunk", compute)
+    assert not (tmp_path / "resumed.csv").exists()
+    assert len(list(parts_dir(tmp_path / "resumed.csv").glob("chunk-*"))) == 3
+    (failed,) = store.list_runs("sweep")
+    assert failed.status == "failed" and "rerun" in failed.metadata["error"]
+
+    summary = run_sweep(spec, tmp_path / "resumed.csv", store=store)
+    assert summary["computed_chunks"] == 2 and summary["run_id"] == failed.run_id
+    assert (tmp_path / "resumed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert not parts_dir(tmp_path / "resumed.csv").exists()
+    assert store.get_run(failed.run_id).status == "done"
+
+
+def test_resume_refuses_other_arguments_and_finished_tables(tmp_path, monkeypatch):
+    out = tmp_path / "t.csv"
+
+    def failing(spec_, chunk):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "compute_chunk", failing)
+    with pytest.raises(RuntimeError):
+        run_sweep(_spec(), out)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="other arguments"):
+        run_sweep(_spec(seed=99), out)
+    run_sweep(_spec(), out)
+    with pytest.raises(ValueError, match="exists"):
+        run_sweep(_spec(), out)
+    run_sweep(_spec(), out, overwrite=True)
+
+
+@pytest.mark.slow
+def test_killed_sweep_process_resumes_to_the_identical_table(tmp_path):
+    args = (
+        "sweep mixup --success 0.1:1:5 --amplitude 0.02:0.98:60 --shots 1000 --seed 3 "
+        "--chunk-size 64 --bootstrap 400 --no-store"
+    ).split()
+    whole, killed = tmp_path / "whole.csv", tmp_path / "killed.csv"
+    assert main([*args, "--out", str(whole)]) == 0
+    command = [sys.executable, "-m", "qkit.cli", *args, "--out", str(killed)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(parts_dir(killed).glob("chunk-*.csv")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    written = len(list(parts_dir(killed).glob("chunk-*.csv")))
+    assert 1 <= written < 5 and not killed.exists()
+    assert main([*args, "--out", str(killed)]) == 0
+    assert killed.read_bytes() == whole.read_bytes()
+
+
+def test_dask_local_cluster_gives_the_identical_table(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec = _spec(intervals="none")
+    run_sweep(spec, tmp_path / "local.parquet")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        summary = run_sweep(spec, tmp_path / "dask.parquet", dask=client)
+    assert summary["computed_chunks"] == spec.num_chunks
+    dask_table = read_table(tmp_path / "dask.parquet")
+    assert tables_equal(dask_table, read_table(tmp_path / "local.parquet"))
+
+
+# --- formats, store, command line -----------------------------------------------------------
+
+
+def test_csv_and_parquet_hold_the_same_table(tmp_path):
+    pytest.importorskip("pyarrow")
+    spec = _spec(intervals="none")
+    run_sweep(spec, tmp_path / "t.csv")
+    run_sweep(spec, tmp_path / "t.parquet")
+    csv_table, parquet_table = read_table(tmp_path / "t.csv"), read_table(tmp_path / "t.parquet")
+    assert list(csv_table) == list(mixup_sweep.COLUMNS)
+    assert tables_equal(csv_table, parquet_table)
+    assert csv_table["concurrence_at_boundary"].dtype == bool
+    assert len(csv_table["point"]) == spec.num_points
+
+
+def test_store_records_the_sweep_with_its_output_path(tmp_path):
+    store = ResultsStore(tmp_path / "store.sqlite")
+    spec = channel_spec([0.2, 0.8], "entangled", shots=500, seed=4, intervals="none")
+    summary = run_sweep(spec, tmp_path / "c.csv", store=store)
+    record = store.get_run(summary["run_id"])
+    assert record.kind == "sweep" and record.status == "done"
+    assert record.metadata["out"] == str((tmp_path / "c.csv").resolve())
+    assert record.estimate == {"points": 2, "out": str((tmp_path / "c.csv").resolve())}
+    assert record.params["experiment"] == "channel" and record.params["eta"] == [0.2, 0.8]
+    assert record.seeds == {"seed": 4} and record.metadata["spec"]["shots"] == 500
+
+
+def test_cli_sweep_writes_the_table_and_prints_a_summary(tmp_path, capsys):
+    out, store = tmp_path / "cli.csv", tmp_path / "s.sqlite"
+    argv = (
+        "sweep mixup --success 0.5,1 --amplitude 0.3:0.7:3 --shots 400 --seed 9 --intervals none "
+        "--json"
+    ).split() + ["--out", str(out), "--store", str(store)]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["points"] == 6 and Path(summary["out"]) == out
+    assert read_table(out)["amplitude"].tolist() == [0.3, 0.5, 0.7] * 2
+    assert ResultsStore(store).get_run(summary["run_id"]).status == "done"
+    assert main(argv) == 2 and "exists" in capsys.readouterr().err
+    assert main([*argv, "--overwrite"]) == 0
