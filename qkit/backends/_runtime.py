@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 import re
 
-from qkit.backends._base import Backend, BackendUnavailableError
+from qkit.backends._base import Backend, BackendUnavailableError, _group_seed
+from qkit.backends._jobs import normalized_status
 
 IBM_EXTRA = "install qkit[ibm] (qiskit-ibm-runtime) to use IBM backends"
 _CREDENTIALS_HELP = (
@@ -105,8 +106,8 @@ class RuntimeBackend(Backend):
         self._local = isinstance(device, FakeBackendV2)
         self.retrievable = not self._local
         if kind == "fake":
-            # one simulator call whatever the shots: each call deep-copies the device simulator
-            self.split_waste = float("inf")
+            # one simulator call per PUB (see _PerPubJobs), so each PUB keeps its own shots
+            self.native_pub_shots = True
         if self._local:
             _require_aer()
 
@@ -133,6 +134,22 @@ class RuntimeBackend(Backend):
         return self._mode
 
     def _submit_raw(self, pubs, shots, noise_model, seed):
+        if self.kind == "fake" and len(pubs) > 1:
+            # The local mode simulates every PUB of one call with the same simulator seed, so
+            # the PUBs of a call would draw the same random numbers (identical circuits give
+            # identical counts, different ones correlated noise). One call per PUB, each with
+            # its own seed derived from ``seed``, keeps PUBs independent as on hardware.
+            return _PerPubJobs(
+                [
+                    self._sampler_run(
+                        [pub], pub.shots, None if seed is None else _group_seed(seed, k)
+                    )
+                    for k, pub in enumerate(pubs)
+                ]
+            )
+        return self._sampler_run(pubs, shots, seed)
+
+    def _sampler_run(self, pubs, shots, seed):
         sampler = _sampler_class()(mode=self._execution_mode())
         if self._local and seed is not None:
             sampler.options.simulator.seed_simulator = seed
@@ -148,6 +165,31 @@ class RuntimeBackend(Backend):
         if self._mode is not None and hasattr(self._mode, "close"):
             self._mode.close()
         self._mode = None
+
+
+class _PerPubJobs:
+    """The local-mode jobs of one submission, one per PUB (a raw job for ``Job``)."""
+
+    def __init__(self, jobs):
+        self.jobs = list(jobs)
+
+    def job_id(self) -> str:
+        # local jobs cannot be retrieved by id; name the first and count the others
+        return f"{self.jobs[0].job_id()}+{len(self.jobs) - 1}"
+
+    def status(self) -> str:
+        statuses = {normalized_status(job) for job in self.jobs}
+        for word in ("ERROR", "CANCELLED", "RUNNING", "QUEUED"):
+            if word in statuses:
+                return word
+        return "DONE"
+
+    def cancel(self) -> None:
+        for job in self.jobs:
+            job.cancel()
+
+    def result(self) -> list:
+        return [job.result()[0] for job in self.jobs]
 
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
