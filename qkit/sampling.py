@@ -162,7 +162,8 @@ def sample(
 
 
 def _prepare_noise_model(backend, family, mixtures) -> Prepared:
-    transpiled = backend.transpile(family.circuits, key=f"{family.name}:noise-model")
+    # no family key: a family name (e.g. "mixup") covers different circuits at other (S, a)
+    transpiled = backend.transpile(family.circuits)
     pubs = []
     for index, circuit in enumerate(transpiled):
         if circuit.parameters:
@@ -185,7 +186,7 @@ def _prepare_branch_mixture(backend, family, mixtures, *, shots, seed) -> Prepar
             weights = noise.branch_weights(circuit, mixtures)
         else:
             branches, weights = [circuit], np.ones(1)
-        transpiled = backend.transpile(branches, key=f"{family.name}:{index}:branches")
+        transpiled = backend.transpile(branches)
         stats.extend(backend.transpile_stats(transpiled))
         for k in range(family.num_settings(index)):
             allocation = noise.allocate_shots(weights, shots, rng)

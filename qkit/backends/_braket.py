@@ -11,6 +11,8 @@ not reproducible by seed (the seed still fixes the transpiled layout).
 
 from __future__ import annotations
 
+import logging
+
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
 from qkit.backends._base import Backend, BackendUnavailableError, check_shots
@@ -36,6 +38,11 @@ class BraketBackend(Backend):
         provider = _require_braket()
         if device_name == "local":
             device = provider.BraketLocalBackend()
+            # The local simulator warns on stderr, once per circuit, that the OpenQASM the
+            # provider generates "may not be supported on QPUs": noise for a simulator run.
+            logging.getLogger("braket.default_simulator.openqasm.interpreter").setLevel(
+                logging.ERROR
+            )
         else:
             try:
                 device = provider.BraketAwsBackend(arn=device_name)

@@ -58,8 +58,18 @@ class DetachedJob:
             return self._process.poll() is None
         try:
             pid = int((self._dir / "pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return False
+        try:
+            # A dead worker started by this very process is a zombie until reaped, and
+            # os.kill(pid, 0) succeeds on zombies: reap it if it is our child.
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return False
+        except ChildProcessError:
+            pass  # not our child (the usual case: another process submitted it)
+        try:
             os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError):
+        except ProcessLookupError:
             return False
         except PermissionError:
             return True
