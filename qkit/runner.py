@@ -6,6 +6,14 @@ anything is submitted and its job ids are recorded *before* waiting, so a run in
 waiting (Ctrl-C, a killed process, a closed laptop) is finished later by :func:`fetch`, which
 rebuilds the same plan from the stored parameters and seed and re-attaches to the same jobs:
 nothing is submitted twice.
+
+Which runs are durable (their jobs recorded and resumable): with a store, every run on a
+cloud backend (IBM Quantum, Braket devices), every ``wait=False`` run, and waiting runs on
+local simulators (Aer, fake devices, the Braket local simulator) of at least
+:data:`DURABLE_SHOTS` shots in total. A durable local run samples in a detached worker process
+(:mod:`qkit.backends._detached`), which Ctrl-C or killing the waiting process does not reach;
+starting it costs 1-5 s (imports, device noise model), too much for the few-second runs below
+the threshold, which are simply run again if interrupted. ``durable=True`` forces it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,17 @@ from qkit.sampling import Family, Sampled, collect, prepare
 
 # kind -> module whose ``plan(**params, shots=, seed=, **options)`` rebuilds a plan.
 EXPERIMENTS = {"mixup": "qkit.mixup.experiment", "channel": "qkit.channel.experiment"}
+
+DURABLE_SHOTS = 200_000
+"""Total shots (settings x shots per setting) from which a waiting local run is durable."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C while waiting on a durable run: its jobs run on; ``fetch(run_id)`` finishes it."""
+
+    def __init__(self, run_id: str):
+        super().__init__(f"run {run_id} keeps running; finish it with 'qkit jobs fetch {run_id}'")
+        self.run_id = run_id
 
 
 @dataclass
@@ -61,6 +80,38 @@ def resolve_backend(backend: str | Backend, seed: int | None) -> Backend:
     return backend if isinstance(backend, Backend) else get_backend(backend, seed=seed)
 
 
+def can_detach(device: Backend) -> bool:
+    """Can a job on ``device`` outlive this process (a cloud job, or a detached local one)?"""
+    # IBM backends are cloud backends; only the runtime's local testing service is not.
+    return device.retrievable or device.kind != "ibm"
+
+
+def total_shots(plan: Plan) -> int:
+    """Shots the plan samples: measurement settings of every circuit x shots per setting."""
+    settings = sum(plan.family.num_settings(i) for i in range(len(plan.family.circuits)))
+    return settings * plan.shots
+
+
+def is_durable(plan: Plan, device: Backend, store, wait: bool, durable: bool | None) -> bool:
+    """Whether a run records its jobs and survives its process (see the module docstring)."""
+    if store is None:
+        if durable or not wait:
+            raise ValueError("a durable run (wait=False or durable=True) needs a results store")
+        return False
+    if durable is False and not wait:
+        raise ValueError("wait=False needs a durable run; drop durable=False")
+    if durable or not wait:
+        if not can_detach(device):
+            raise ValueError(
+                f"jobs on {device.name} run in this process and cannot be fetched later; "
+                "wait for them (drop --no-wait)"
+            )
+        return True
+    if durable is False:
+        return False
+    return device.retrievable or total_shots(plan) >= DURABLE_SHOTS
+
+
 def execute(
     plan: Plan,
     backend: str | Backend = "aer",
@@ -69,12 +120,16 @@ def execute(
     wait: bool = True,
     realization: str | None = None,
     mitigate: str | None = None,
+    durable: bool | None = None,
 ) -> Result | Pending:
     """Run ``plan`` on ``backend``; save it in ``store`` (a ``ResultsStore``) if given.
 
     ``wait=False`` submits (durably: cloud jobs, or a detached local process) and returns a
     :class:`Pending`; ``fetch(run_id)`` finishes it. ``mitigate="readout"`` corrects readout
     errors with a calibration measured on the same device (device backends only).
+    ``durable`` (default: decided as in the module docstring) makes a waiting run with a store
+    resumable: interrupted while waiting, it raises :class:`Interrupted` and ``fetch`` finishes
+    it from the recorded job.
     """
     if mitigate not in (None, "readout"):
         raise ValueError(f"mitigate must be 'readout' or omitted, got {mitigate!r}")
@@ -94,7 +149,7 @@ def execute(
         realization=realization,
     )
     options = {**plan.options, "realization": prepared.realization, "mitigate": mitigate}
-    durable = store is not None and (not wait or device.retrievable)
+    durable = is_durable(plan, device, store, wait, durable)
     run_id = None
     if store is not None:
         run_id = store.create_run(
@@ -105,6 +160,7 @@ def execute(
             status="submitted" if durable else "running",
             metadata={"shots": plan.shots, "options": options},
         )
+    job = None
     try:
         submit_kwargs = {"detach": True} if durable and not device.retrievable else {}
         job = device.submit(
@@ -120,12 +176,14 @@ def execute(
             return Pending(run_id, [job.job_id()], device.name)
         results = job.result()
     except KeyboardInterrupt:
-        if store is not None and not durable:
+        if durable and job is not None:
+            raise Interrupted(run_id) from None  # the job runs on; fetch finishes the run
+        if store is not None:
             store.fail_run(run_id, "interrupted before the results arrived")
         raise
     except Exception as exc:
-        if store is not None and not durable:
-            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        if store is not None and (not durable or job is None or _job_failed(job, store)):
+            store.fail_run(run_id, " ".join(f"{type(exc).__name__}: {exc}".split()))
         raise
     result = finish(plan, device, prepared, results, options, started, mitigate)
     if store is not None:
@@ -136,6 +194,18 @@ def execute(
             run_id, result.prediction, result.estimate, result.counts, metadata=result.metadata
         )
     return result
+
+
+def _job_failed(job, store) -> bool:
+    """Record a job that ended in ERROR or CANCELLED; False if it may still finish."""
+    try:
+        status = job.status()
+    except Exception:  # noqa: BLE001 - cannot tell (e.g. the network): keep it fetchable
+        return False
+    if status in ("ERROR", "CANCELLED"):
+        store.update_job(job.job_id(), status)
+        return True
+    return False
 
 
 def finish(plan: Plan, device: Backend, prepared, results, options, started, mitigate) -> Result:
@@ -217,7 +287,16 @@ def fetch(run_id: str, store, *, wait: bool = True) -> Result | Pending:
     if not wait and status != "DONE":
         return Pending(record.run_id, [jobs[-1].job_id], device.name)
     started = time.perf_counter()
-    results = job.result()
+    try:
+        results = job.result()
+    except Exception as exc:
+        if _job_failed(job, store):
+            message = " ".join(str(exc).split())
+            store.fail_run(record.run_id, message)
+            raise ValueError(
+                f"run {record.run_id}: job {jobs[-1].job_id} failed: {message}"
+            ) from None
+        raise
     result = finish(plan, device, prepared, results, options, started, options.get("mitigate"))
     result.run_id = record.run_id
     store.update_job(jobs[-1].job_id, "DONE")

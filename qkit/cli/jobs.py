@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from qkit.cli._common import to_jsonable
 
@@ -28,9 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _store(args):
+    """The results store; reading jobs never creates one (a missing store is a one-line error)."""
     from qkit.store import ResultsStore
 
-    return ResultsStore(args.store)
+    return ResultsStore(args.store, create=False)
 
 
 def _run_id(store, ident: str) -> str:
@@ -41,7 +43,10 @@ def _run_id(store, ident: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    jobs = _store(args).list_jobs(status=args.status)
+    from qkit.store import ResultsStore, default_store_path
+
+    path = args.store or default_store_path()
+    jobs = ResultsStore(path).list_jobs(status=args.status) if Path(path).exists() else []
     rows = [
         {k: j.to_dict()[k] for k in ("job_id", "run_id", "backend", "status", "updated_at")}
         for j in jobs

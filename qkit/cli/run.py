@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from qkit.cli._common import non_negative_int, number, positive_int
 
@@ -132,17 +133,37 @@ def _print_table(record: dict) -> None:
         print(f"  {key:<20} {shown:>12} {value['value']:>12.6f}  {spread}{extra}")
 
 
+def _interrupted(exc) -> int:
+    """Ctrl-C while waiting on a durable run: say how to finish it (exit 130, like a shell)."""
+    print(
+        f"qkit: interrupted while waiting; run {exc.run_id} keeps running: "
+        f"finish it with 'qkit jobs fetch {exc.run_id}'",
+        file=sys.stderr,
+    )
+    return 130
+
+
 def _run_mixup(args: argparse.Namespace) -> int:
+    from qkit import runner
     from qkit.mixup import experiment
 
     if args.backend == "fake:list":
         return _list_fake()
-    return finish(args, experiment.run(args.success, args.amplitude, **_options(args)))
+    try:
+        result = experiment.run(args.success, args.amplitude, **_options(args))
+    except runner.Interrupted as exc:
+        return _interrupted(exc)
+    return finish(args, result)
 
 
 def _run_channel(args: argparse.Namespace) -> int:
+    from qkit import runner
     from qkit.channel import experiment
 
     if args.backend == "fake:list":
         return _list_fake()
-    return finish(args, experiment.run(args.eta, args.inputs, args.alphabet, **_options(args)))
+    try:
+        result = experiment.run(args.eta, args.inputs, args.alphabet, **_options(args))
+    except runner.Interrupted as exc:
+        return _interrupted(exc)
+    return finish(args, result)
