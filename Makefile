@@ -18,9 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/qkit theory mixup --success 0.5 --amplitude 0.3
-	$(BIN)/qkit theory mixup-optimum --success 0.1
-	$(BIN)/qkit theory channel --eta 1
+	$(BIN)/qkit reproduce --quick
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
