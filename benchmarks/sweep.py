@@ -15,9 +15,10 @@ All three compute the tomographic concurrence point estimate of every point of a
    table (predictions, CHSH, concurrence, E_F, fidelity) written to Parquet; first without
    intervals (the comparison), then with bootstrap intervals (their cost on its own line).
 
-Then the scaling of qkit's time per point with the grid size and with the shots, and the
-agreement of the three estimates (each against the exact concurrence, and qkit against the
-floor point by point in units of their sampling spread).
+Timings are the best of 5 runs (the machine may be shared), each qkit run with its own
+branch states to simulate. Then the scaling of qkit's time per point with the grid size and
+with the shots, and the agreement of the three estimates (each against the exact
+concurrence, and qkit against the floor point by point in units of their sampling spread).
 """
 
 from __future__ import annotations
@@ -62,22 +63,28 @@ def naive(points: list[tuple[float, float]], shots: int, seed: int) -> tuple[flo
     return (time.perf_counter() - started) / len(points), values
 
 
-def floor(success: np.ndarray, amplitude: np.ndarray, shots: int, seed: int):
-    """Seconds per point and estimates of the batched numpy floor (no circuits)."""
+def floor(success: np.ndarray, amplitude: np.ndarray, shots: int, seed: int, repeat: int = 5):
+    """Seconds per point (best of ``repeat``) and concurrence estimates of the numpy floor.
+
+    The same table as qkit's, in memory: predictions, the 13 settings' multinomial counts
+    from the exact state by the Born rule, CHSH, fitted state, concurrence, E_F, fidelity.
+    """
     s, a = (x.ravel() for x in np.meshgrid(success, amplitude, indexing="ij"))
     times = []
-    for _ in range(3):  # median of 3, like the qkit timings
+    for _ in range(repeat):
         started = time.perf_counter()
         rng = np.random.default_rng(seed)
         rho = theory.state(s, a)
+        _ = [f(s, a) for f in (theory.fidelity, theory.concurrence, theory.eof, theory.chsh_max)]
         dirs_a, dirs_b = setting_directions(s, a)
         counts = rng.multinomial(shots, born_probabilities(rho, dirs_a, dirs_b))
+        chsh = estimators.chsh(counts[:, :4])
         fitted = estimators.fit_state(counts[:, 4:])
         concurrence = measures.concurrence(fitted)
-        _ = measures.eof_from_concurrence(concurrence), estimators.chsh(counts[:, :4])
-        _ = measures.fidelity_pure(theory.psi(a), fitted)
+        _ = measures.eof_from_concurrence(concurrence), chsh.value
+        _ = np.clip(measures.fidelity_pure(theory.psi(a), fitted), 0.0, 1.0)
         times.append((time.perf_counter() - started) / len(s))
-    return float(np.median(times)), concurrence
+    return float(np.min(times)), concurrence
 
 
 def floor_per_point(success: np.ndarray, amplitude: np.ndarray, shots: int, seed: int) -> float:
@@ -94,9 +101,9 @@ def floor_per_point(success: np.ndarray, amplitude: np.ndarray, shots: int, seed
 
 
 def qkit_sweep(
-    success, amplitude, shots, seed, workdir: Path, repeat: int = 3, **options
+    success, amplitude, shots, seed, workdir: Path, repeat: int = 5, **options
 ) -> tuple[float, dict]:
-    """Seconds per point of ``run_sweep`` (median of ``repeat`` runs), and the first table.
+    """Seconds per point of ``run_sweep`` (best of ``repeat`` runs), and the first table.
 
     Every run writes a fresh output and has amplitudes shifted by ``k * 1e-12``, so it
     simulates its branch states afresh (the per-process cache would otherwise serve them).
@@ -111,7 +118,7 @@ def qkit_sweep(
         run_sweep(spec, out)
         times.append((time.perf_counter() - started) / spec.num_points)
         first = read_table(out) if first is None else first
-    return float(np.median(times)), first
+    return float(np.min(times)), first
 
 
 def main() -> None:
@@ -124,64 +131,67 @@ def main() -> None:
     success, amplitude = grid(args.grid)
     n_points = len(success) * len(amplitude)
     workdir = Path(tempfile.mkdtemp(prefix="qkit-sweep-bench-"))
+    shots, seed = args.shots, args.seed
 
     # warm-up on another grid: imports, Aer start-up, the transpilation of the family
     qkit_sweep(np.array([0.5]), np.array([0.5]), 100, 0, workdir, intervals="none")
 
     picks = np.linspace(0, n_points - 1, args.naive_points).round().astype(int)
     naive_points = [(success[i // len(amplitude)], amplitude[i % len(amplitude)]) for i in picks]
-    t_naive, c_naive = naive(naive_points, args.shots, args.seed)
-    t_floor, c_floor = floor(success, amplitude, args.shots, args.seed)
-    t_loop = floor_per_point(success, amplitude, args.shots, args.seed)
-    t_qkit, table = qkit_sweep(success, amplitude, args.shots, args.seed, workdir, intervals="none")
-    t_boot, _ = qkit_sweep(success, amplitude, args.shots, args.seed, workdir, repeat=1)
-    sub = max(4, args.naive_points)
-    t_sampler, _ = qkit_sweep(
-        success[:1],
-        amplitude[:sub],
-        args.shots,
-        args.seed,
-        workdir,
-        intervals="none",
-        engine="sampler",
-        repeat=1,
-    )
+    t_naive, c_naive = naive(naive_points, shots, seed)
+    t_floor, c_floor = floor(success, amplitude, shots, seed)
+    t_loop = floor_per_point(success, amplitude, shots, seed)
+    t_qkit, table = qkit_sweep(success, amplitude, shots, seed, workdir, intervals="none")
+    t_boot, _ = qkit_sweep(success, amplitude, shots, seed, workdir, repeat=1)
+    few = (success[:1], amplitude[: max(4, args.naive_points)])
+    t_sampler = {
+        realization: qkit_sweep(
+            *few, shots, seed, workdir, repeat=1, intervals="none", realization=realization
+        )[0]
+        for realization in ("noise-model", "branch-mixture")
+    }
 
     print(
-        f"grid {len(success)} x {len(amplitude)} = {n_points} points, {args.shots} shots per "
-        "setting (qkit, floor: 13 settings; naive: 9)"
+        f"grid {len(success)} x {len(amplitude)} = {n_points} points (S 0.05..1, a 0.02..0.98), "
+        f"{shots} shots per setting; qkit and floor: 13 settings, naive: 9"
     )
     print(
-        f"naive (StateTomography + new noise model per point, {args.naive_points} points)"
-        f" : {t_naive * 1e3:9.2f} ms/point"
+        f"(1) naive, StateTomography + new noise model, {len(picks)} points: "
+        f"{t_naive * 1e3:9.2f} ms/point"
     )
-    print(f"floor (numpy, batched, no circuits)       : {t_floor * 1e3:9.3f} ms/point")
-    print(f"floor written point by point (Python loop) : {t_loop * 1e3:9.3f} ms/point")
-    print(f"qkit sweep (aer, exact engine, no intervals): {t_qkit * 1e3:9.3f} ms/point")
-    print(f"  qkit vs naive: {t_naive / t_qkit:7.0f}x faster   (target >= 100x)")
-    print(f"  qkit vs floor: {t_qkit / t_floor:7.2f}x the floor (target <= 3x)")
+    print(f"(2) floor, numpy batched, no circuits:                {t_floor * 1e3:9.3f} ms/point")
+    print(f"    the same floor written point by point (a loop):   {t_loop * 1e3:9.3f} ms/point")
+    print(f"(3) qkit sweep, aer (exact engine), no intervals:     {t_qkit * 1e3:9.3f} ms/point")
     print(
-        f"intervals (bootstrap, 200 resamples) add  : {(t_boot - t_qkit) * 1e3:9.3f} ms/point"
-        f" ({t_boot * 1e3:.3f} ms/point with them)"
+        f"    qkit is {t_naive / t_qkit:.0f}x faster than naive (target >= 100x) and "
+        f"{t_qkit / t_floor:.2f}x the floor (target <= 3x)"
     )
     print(
-        f"qkit sweep, engine 'sampler' (every shot by Aer's SamplerV2, noise model, {sub} pts)"
-        f": {t_sampler * 1e3:.1f} ms/point"
+        f"    bootstrap intervals (200 resamples per point) add {(t_boot - t_qkit) * 1e3:.3f} "
+        f"ms/point ({t_boot * 1e3:.3f} ms/point with them)"
     )
+    for realization, t in t_sampler.items():
+        print(
+            f"    engine 'sampler' (every shot by Aer's SamplerV2, {realization}, "
+            f"{len(few[1])} points): {t * 1e3:.1f} ms/point"
+        )
 
-    print("\nscaling of qkit (exact engine, no intervals):")
-    for n in (10, 20, 40, 80, 160):
+    print("\nscaling (qkit exact engine without intervals, against the floor on the same grid):")
+    print("    points    shots   qkit ms/pt  floor ms/pt  qkit/floor")
+    cases = [(n, shots) for n in (10, 20, 40, 80, 160, 320)]
+    cases += [(20, k) for k in (1000, 16000, 64000, 256000)]
+    for n, k in cases:
         s, a = grid(n, n + 1)  # new amplitudes: their branch states are simulated afresh
-        t, _ = qkit_sweep(s, a, args.shots, args.seed, workdir, intervals="none")
-        print(f"  {len(s) * len(a):6d} points, {args.shots:6d} shots : {t * 1e3:7.3f} ms/point")
-    for shots in (1000, 4000, 16000, 64000, 256000):
-        s, a = grid(20, 21)
-        t, _ = qkit_sweep(s, a, shots, args.seed, workdir, intervals="none")
-        print(f"  {len(s) * len(a):6d} points, {shots:6d} shots : {t * 1e3:7.3f} ms/point")
+        repeat = 5 if n <= 80 else 2
+        t_q, _ = qkit_sweep(s, a, k, seed, workdir, repeat=repeat, intervals="none")
+        t_f, _ = floor(s, a, k, seed, repeat=repeat)
+        print(
+            f"    {len(s) * len(a):6d} {k:8d} {t_q * 1e3:11.3f} {t_f * 1e3:12.3f} {t_q / t_f:11.2f}"
+        )
 
     exact = theory.concurrence(*np.meshgrid(success, amplitude, indexing="ij")).ravel()
     c_qkit = table["concurrence"]
-    print("\nagreement of the concurrence estimates (exact C known at every point):")
+    print("\nagreement of the concurrence estimates (the exact C is known at every point):")
     for name, values, truth in (
         ("naive", c_naive, exact[picks]),
         ("floor", c_floor, exact),
@@ -189,7 +199,7 @@ def main() -> None:
     ):
         d = values - truth
         print(
-            f"  {name}: mean(C_est - C) = {d.mean():+.5f}, rms = {np.sqrt(np.mean(d * d)):.5f}"
+            f"    {name}: mean(C_est - C) = {d.mean():+.5f}, rms = {np.sqrt(np.mean(d * d)):.5f}"
             f" over {len(d)} points"
         )
     diff = c_qkit - c_floor
@@ -198,12 +208,13 @@ def main() -> None:
     rms_diff = np.sqrt(np.mean(diff[inner] ** 2))
     rms_floor = np.sqrt(np.mean((c_floor - exact)[inner] ** 2))
     print(
-        f"  qkit - floor, {inner.sum()} points with C > 0.1: mean {diff[inner].mean():+.5f}"
-        f" (z = {z:+.2f}), rms {rms_diff:.5f} = {rms_diff / (np.sqrt(2) * rms_floor):.2f}"
-        " x sqrt(2) x the floor's rms error (1 when both sample the same distribution)"
+        f"    qkit - floor at the {inner.sum()} points with C > 0.1: mean {diff[inner].mean():+.5f}"
+        f" (z = {z:+.2f}); rms {rms_diff:.5f} = {rms_diff / (np.sqrt(2) * rms_floor):.2f} x "
+        "sqrt(2) x the floor's rms error (1 if both sample the same distribution)"
     )
-    d_naive = c_naive - c_qkit[picks]
-    print(f"  naive - qkit on the {len(picks)} naive points: {np.round(d_naive, 4).tolist()}")
+    print(
+        f"    naive - qkit at the {len(picks)} naive points: {np.round(c_naive - c_qkit[picks], 4)}"
+    )
 
 
 if __name__ == "__main__":

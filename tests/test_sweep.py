@@ -33,7 +33,7 @@ from qkit.sweep import (
     runner,
 )
 from qkit.sweep import mixup as mixup_sweep
-from qkit.sweep._exact import born_probabilities, mixture_weights
+from qkit.sweep._exact import born_probabilities, clear_caches, mixture_weights
 from qkit.sweep.table import parts_dir
 
 from .conftest import random_density_matrix
@@ -156,9 +156,9 @@ def test_mixup_counts_follow_the_outcome_distribution_of_the_circuits(engine, re
     assert _chi_square_p(counts.reshape(-1, 4), expected.reshape(-1, 4)) > P_MIN
 
 
-@pytest.mark.parametrize("alphabet", ["pair", "two-slot"])
-def test_channel_counts_follow_the_outcome_distribution_of_the_circuits(alphabet):
-    spec = channel_spec([0.35, 0.9], "entangled,separable", alphabet, shots=50_000, seed=2)
+@pytest.mark.parametrize("alphabet, eta", [("pair", [0.35, 0.9]), ("two-slot", [0.6])])
+def test_channel_counts_follow_the_outcome_distribution_of_the_circuits(alphabet, eta):
+    spec = channel_spec(eta, "entangled,separable", alphabet, shots=50_000, seed=2)
     indices = range(spec.num_points)
     counts = channel_sweep.counts(spec, get_backend("aer"), indices)
     values = spec.values(indices)
@@ -196,6 +196,13 @@ def test_batched_chsh_directions_equal_the_single_state_construction(rng):
         single = measures.optimal_chsh_settings(rho)
         a, b = mixup_circuits.chsh_directions(single)
         assert np.allclose(dirs_a[k], a, atol=1e-12) and np.allclose(dirs_b[k], b, atol=1e-12)
+
+
+def test_swap_weights_are_those_of_the_swap_mixture_in_branch_order():
+    success = np.array([0.05, 0.37, 1.0])
+    circuit = mixup_circuits.delivered_pair_circuit(0.5)
+    expected = [noise.branch_weights(circuit, [noise.swap_mixture(s)]) for s in success]
+    assert np.array_equal(mixup_sweep.swap_weights(success), expected)
 
 
 def test_mixture_weights_follow_the_parametrized_branch_rows():
@@ -269,7 +276,10 @@ def test_same_seed_gives_the_identical_table_and_another_seed_does_not(tmp_path)
 
 
 def test_table_does_not_depend_on_the_chunk_size(tmp_path):
+    # fresh simulations each time: the branch states must not depend on their batch either
+    clear_caches()
     run_sweep(_spec(chunk_size=64), tmp_path / "small.csv")
+    clear_caches()
     run_sweep(_spec(chunk_size=1024), tmp_path / "large.csv")
     assert (tmp_path / "small.csv").read_bytes() == (tmp_path / "large.csv").read_bytes()
 
@@ -355,6 +365,21 @@ def test_dask_local_cluster_gives_the_identical_table(tmp_path):
     assert summary["computed_chunks"] == spec.num_chunks
     dask_table = read_table(tmp_path / "dask.parquet")
     assert tables_equal(dask_table, read_table(tmp_path / "local.parquet"))
+
+
+@pytest.mark.slow
+def test_dask_worker_processes_give_the_identical_table(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec = _spec(seed=23, n_boot=20)
+    run_sweep(spec, tmp_path / "local.csv")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        run_sweep(spec, tmp_path / "dask.csv", dask=client)
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
 
 
 # --- formats, store, command line -----------------------------------------------------------

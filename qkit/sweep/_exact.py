@@ -32,9 +32,18 @@ from qkit.mixup import circuits as mixup_circuits
 _LOCK = threading.RLock()
 _STATES: dict[tuple[str, float], np.ndarray] = {}
 _PROBABILITIES: dict[tuple[str, str], np.ndarray] = {}
+_PAIR_BRANCHES: dict[str, list[QuantumCircuit]] = {}
 
 _SIGN_A = np.array([1.0, 1.0, -1.0, -1.0])  # outcome 2 bA + bB, bit 0 = eigenvalue +1
 _SIGN_B = np.array([1.0, -1.0, 1.0, -1.0])
+
+
+def clear_caches() -> None:
+    """Forget the simulated branch states and probabilities of this process."""
+    with _LOCK:
+        _STATES.clear()
+        _PROBABILITIES.clear()
+        _PAIR_BRANCHES.clear()
 
 
 def _run_saved(backend: Backend, circuits: list[QuantumCircuit], binds=None) -> list:
@@ -56,11 +65,14 @@ def _run_saved(backend: Backend, circuits: list[QuantumCircuit], binds=None) -> 
 
 def _pair_branches(backend: Backend) -> list[QuantumCircuit]:
     """Intact and failure branches of the delivered pair, saving the (A1, B·) state."""
+    if backend.name in _PAIR_BRANCHES:
+        return _PAIR_BRANCHES[backend.name]
     amplitude = Parameter("amplitude")
     circuit = mixup_circuits.delivered_pair_circuit(amplitude)
     circuit.save_density_matrix([0, 1], label="pair")  # follows B1 -> B2 in the failure branch
     branches = noise.expand_branches(circuit, [noise.swap_mixture(1.0)], prune=True)
-    return backend.transpile(branches, key="sweep:mixup:branch-states")
+    _PAIR_BRANCHES[backend.name] = backend.transpile(branches, key="sweep:mixup:branch-states")
+    return _PAIR_BRANCHES[backend.name]
 
 
 def pair_branch_states(backend: Backend, amplitudes: np.ndarray) -> np.ndarray:

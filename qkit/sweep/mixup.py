@@ -145,6 +145,15 @@ def setting_directions(success: np.ndarray, amplitude: np.ndarray) -> tuple[np.n
     )
 
 
+def swap_weights(success: np.ndarray) -> np.ndarray:
+    """Weights (n, 2) of the branches [intact, failure]: ``noise.swap_mixture(S).weights``.
+
+    Written out (``[S, 1 - S]``) because building a mixture per point costs ~0.3 ms;
+    ``tests/test_sweep.py`` holds the two equal.
+    """
+    return np.stack([success, 1.0 - success], axis=-1)
+
+
 def counts(spec: SweepSpec, backend: Backend, indices: range) -> np.ndarray:
     """Counts (n, 13, 4) of the points ``indices`` (qkit outcome order ``2 bA + bB``)."""
     values = spec.values(indices)
@@ -157,10 +166,7 @@ def counts(spec: SweepSpec, backend: Backend, indices: range) -> np.ndarray:
 
 def _exact_counts(spec, backend, indices, success, amplitude, dirs_a, dirs_b) -> np.ndarray:
     branch_states = _exact.pair_branch_states(backend, amplitude)  # (n, 2, 4, 4)
-    # Weights of the branches [intact, failure] = the swap mixture's weights, per distinct S.
-    distinct, inverse = np.unique(success, return_inverse=True)
-    weights = np.array([noise.swap_mixture(s).weights for s in distinct])[inverse]
-    rho = np.einsum("nb,nbij->nij", weights, branch_states)
+    rho = np.einsum("nb,nbij->nij", swap_weights(success), branch_states)
     probabilities = _exact.born_probabilities(rho, dirs_a, dirs_b)
     out = np.empty(probabilities.shape, dtype=np.int64)
     for block, part in blocks(indices):

@@ -11,6 +11,7 @@ Dask workers need no shared file system.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -235,6 +236,7 @@ def dask_client(dask: Any):
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            silence_logs=logging.ERROR,
         )
         client = Client(cluster)
 
