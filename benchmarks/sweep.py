@@ -15,10 +15,11 @@ All three compute the tomographic concurrence point estimate of every point of a
    table (predictions, CHSH, concurrence, E_F, fidelity) written to Parquet; first without
    intervals (the comparison), then with bootstrap intervals (their cost on its own line).
 
-Timings are the best of 5 runs (the machine may be shared), each qkit run with its own
-branch states to simulate. Then the scaling of qkit's time per point with the grid size and
-with the shots, and the agreement of the three estimates (each against the exact
-concurrence, and qkit against the floor point by point in units of their sampling spread).
+Timings are the best of several runs, qkit's and the floor's alternating (the machine may be
+shared), each qkit run with its own branch states to simulate. Then the scaling of qkit's
+time per point with the grid size and with the shots, and the agreement of the three
+estimates (each against the exact concurrence, and qkit against the floor point by point in
+units of their sampling spread).
 """
 
 from __future__ import annotations
@@ -121,6 +122,25 @@ def qkit_sweep(
     return float(np.min(times)), first
 
 
+def interleaved(success, amplitude, shots, seed, workdir: Path, repeat: int):
+    """Best-of-``repeat`` seconds per point of qkit and of the floor, runs alternating.
+
+    Alternating keeps both exposed to the same load on a shared machine. Returns
+    ``(t_qkit, t_floor, qkit_table, floor_concurrence)`` (the tables of the first runs).
+    """
+    t_q, t_f, table, c_floor = [], [], None, None
+    for k in range(repeat):
+        tq, tab = qkit_sweep(
+            success, amplitude + k * 1e-12, shots, seed, workdir, repeat=1, intervals="none"
+        )
+        tf, cf = floor(success, amplitude, shots, seed, repeat=1)
+        t_q.append(tq)
+        t_f.append(tf)
+        table = tab if table is None else table
+        c_floor = cf if c_floor is None else c_floor
+    return min(t_q), min(t_f), table, c_floor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", type=int, default=20, help="points per axis")
@@ -139,9 +159,8 @@ def main() -> None:
     picks = np.linspace(0, n_points - 1, args.naive_points).round().astype(int)
     naive_points = [(success[i // len(amplitude)], amplitude[i % len(amplitude)]) for i in picks]
     t_naive, c_naive = naive(naive_points, shots, seed)
-    t_floor, c_floor = floor(success, amplitude, shots, seed)
     t_loop = floor_per_point(success, amplitude, shots, seed)
-    t_qkit, table = qkit_sweep(success, amplitude, shots, seed, workdir, intervals="none")
+    t_qkit, t_floor, table, c_floor = interleaved(success, amplitude, shots, seed, workdir, 9)
     t_boot, _ = qkit_sweep(success, amplitude, shots, seed, workdir, repeat=1)
     few = (success[:1], amplitude[: max(4, args.naive_points)])
     t_sampler = {
@@ -182,9 +201,8 @@ def main() -> None:
     cases += [(20, k) for k in (1000, 16000, 64000, 256000)]
     for n, k in cases:
         s, a = grid(n, n + 1)  # new amplitudes: their branch states are simulated afresh
-        repeat = 5 if n <= 80 else 2
-        t_q, _ = qkit_sweep(s, a, k, seed, workdir, repeat=repeat, intervals="none")
-        t_f, _ = floor(s, a, k, seed, repeat=repeat)
+        repeat = 7 if n <= 80 else 2
+        t_q, t_f, _, _ = interleaved(s, a, k, seed, workdir, repeat)
         print(
             f"    {len(s) * len(a):6d} {k:8d} {t_q * 1e3:11.3f} {t_f * 1e3:12.3f} {t_q / t_f:11.2f}"
         )

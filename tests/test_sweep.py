@@ -99,6 +99,10 @@ def test_malformed_ranges_are_one_line_errors(text, message):
             "needs the aer backend",
         ),
         (["mixup", "--success", "0.5", "--amplitude", "0.5", "--out", "t.txt"], ".csv, .parquet"),
+        (
+            "mixup -S 0.5 -a 0.5 --backend fake:manila --realization noise-model".split(),
+            "cannot take a noise model",
+        ),
     ],
 )
 def test_cli_rejects_bad_input_with_one_line_and_exit_2(argv, message, capsys, tmp_path):

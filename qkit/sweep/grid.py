@@ -212,6 +212,8 @@ def check_common(
             f"realization must be 'noise-model' or 'branch-mixture', got {realization!r}"
         )
     is_aer = backend == "aer"
+    if realization == "noise-model" and not is_aer:
+        raise ValueError(f"backend {backend!r} cannot take a noise model; use 'branch-mixture'")
     if engine == "auto":
         engine = "exact" if is_aer and realization is None else "sampler"
     if engine == "exact" and not is_aer:
