@@ -18,6 +18,11 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qkit.backends._base import Backend, BackendUnavailableError, check_shots
 
 BRAKET_EXTRA = "install qkit[braket] (qiskit-braket-provider) to use Amazon Braket backends"
+# The local simulator drops the global phase of some controlled gates (``ctrl @ rz(-pi)`` on
+# qubits (1, 3) acts as a controlled phase, on (0, 1) correctly: amazon-braket-default-simulator
+# as of 2026-11), which the channel's two-slot circuits hit after transpiling to its full gate
+# set. Its circuits are transpiled to CX and single-qubit gates, which it runs correctly.
+_LOCAL_BASIS = ["cx", "rz", "sx", "x"]
 _TASK_ID_DIVIDER = ";"  # how qiskit-braket-provider joins the task ids of one primitive job
 
 
@@ -58,6 +63,19 @@ class BraketBackend(Backend):
         self.retrievable = device_name != "local" and self._program_sets
         if device_name == "local":
             self.split_waste = float("inf")  # simulated shots are cheap: one call
+
+    def _build_pass_manager(self, target):
+        if self.name != "braket:local":
+            return super()._build_pass_manager(target)
+        from qiskit.transpiler import generate_preset_pass_manager
+
+        from qkit.backends._base import DEFAULT_TRANSPILER_SEED
+
+        return generate_preset_pass_manager(
+            optimization_level=self.optimization_level,
+            basis_gates=_LOCAL_BASIS,
+            seed_transpiler=DEFAULT_TRANSPILER_SEED if self.seed is None else self.seed,
+        )
 
     def _sampler(self):
         if self._program_sets:
