@@ -359,13 +359,11 @@ def test_dask_local_cluster_gives_the_identical_table(tmp_path):
     distributed = pytest.importorskip("distributed")
     spec = _spec(intervals="none")
     run_sweep(spec, tmp_path / "local.parquet")
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        summary = run_sweep(spec, tmp_path / "dask.parquet", dask=client)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        # by address, as `qkit sweep --dask ADDRESS` does (run_sweep connects and disconnects)
+        summary = run_sweep(spec, tmp_path / "dask.parquet", dask=cluster.scheduler_address)
     assert summary["computed_chunks"] == spec.num_chunks
     dask_table = read_table(tmp_path / "dask.parquet")
     assert tables_equal(dask_table, read_table(tmp_path / "local.parquet"))

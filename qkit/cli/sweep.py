@@ -48,7 +48,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="bootstrap confidence intervals (default) or point estimates only",
     )
     parser.add_argument(
-        "--bootstrap", type=positive_int, default=200, help="bootstrap resamples per point"
+        "--bootstrap", type=positive_int, default=200, help="bootstrap resamples per point (200)"
     )
     parser.add_argument("--confidence", type=number, default=0.95, help="interval coverage")
     parser.add_argument(
