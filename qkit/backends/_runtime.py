@@ -14,6 +14,11 @@ from __future__ import annotations
 import functools
 import re
 
+import numpy as np
+from qiskit.primitives.containers import DataBin, SamplerPubResult
+from qiskit.primitives.containers.bindings_array import BindingsArray
+from qiskit.primitives.containers.sampler_pub import SamplerPub
+
 from qkit.backends._base import Backend, BackendUnavailableError, _group_seed
 from qkit.backends._jobs import normalized_status
 
@@ -106,7 +111,7 @@ class RuntimeBackend(Backend):
         self._local = isinstance(device, FakeBackendV2)
         self.retrievable = not self._local
         if kind == "fake":
-            # one simulator call per PUB (see _PerPubJobs), so each PUB keeps its own shots
+            # one simulator call per circuit (see _PerCircuitJobs): each PUB keeps its shots
             self.native_pub_shots = True
         if self._local:
             _require_aer()
@@ -137,16 +142,16 @@ class RuntimeBackend(Backend):
         if self.kind == "fake" and len(pubs) > 1:
             # The local mode simulates every PUB of one call with the same simulator seed, so
             # the PUBs of a call would draw the same random numbers (identical circuits give
-            # identical counts, different ones correlated noise). One call per PUB, each with
-            # its own seed derived from ``seed``, keeps PUBs independent as on hardware.
-            return _PerPubJobs(
-                [
-                    self._sampler_run(
-                        [pub], pub.shots, None if seed is None else _group_seed(seed, k)
-                    )
-                    for k, pub in enumerate(pubs)
-                ]
-            )
+            # identical counts, different ones correlated noise). One call per circuit, each
+            # with its own seed derived from ``seed``, keeps PUBs independent as on hardware;
+            # the PUBs of one parametrized circuit go as one PUB over their stacked parameter
+            # values (Aer seeds each binding on its own), so settings cost no extra calls.
+            groups = _stack_by_circuit(pubs)
+            jobs = [
+                self._sampler_run([pub], pub.shots, None if seed is None else _group_seed(seed, k))
+                for k, (pub, _, _) in enumerate(groups)
+            ]
+            return _PerCircuitJobs(jobs, groups, len(pubs))
         return self._sampler_run(pubs, shots, seed)
 
     def _sampler_run(self, pubs, shots, seed):
@@ -167,11 +172,38 @@ class RuntimeBackend(Backend):
         self._mode = None
 
 
-class _PerPubJobs:
-    """The local-mode jobs of one submission, one per PUB (a raw job for ``Job``)."""
+def _stack_by_circuit(pubs: list[SamplerPub]) -> list[tuple[SamplerPub, list[int], list | None]]:
+    """Group PUBs by circuit: ``(pub to run, indices of the PUBs it serves, their shots)``.
 
-    def __init__(self, jobs):
+    PUBs of one parametrized circuit with one binding each become one PUB with the bindings
+    stacked, run at the largest of their shots (each keeps its first shots); others stay as
+    they are (shots ``None``).
+    """
+    members: dict[object, list[int]] = {}
+    for index, pub in enumerate(pubs):
+        stackable = pub.circuit.num_parameters > 0 and pub.parameter_values.shape == ()
+        members.setdefault(id(pub.circuit) if stackable else ("alone", index), []).append(index)
+    groups = []
+    for indices in members.values():
+        if len(indices) == 1:
+            groups.append((pubs[indices[0]], indices, None))
+            continue
+        circuit = pubs[indices[0]].circuit
+        parameters = tuple(circuit.parameters)
+        values = np.stack([pubs[i].parameter_values.as_array(parameters) for i in indices])
+        shots = [pubs[i].shots for i in indices]
+        stacked = SamplerPub(circuit, BindingsArray({parameters: values}), shots=max(shots))
+        groups.append((stacked, indices, shots))
+    return groups
+
+
+class _PerCircuitJobs:
+    """The local-mode jobs of one submission, one per circuit (a raw job for ``Job``)."""
+
+    def __init__(self, jobs, groups, num_pubs: int):
         self.jobs = list(jobs)
+        self.groups = groups
+        self.num_pubs = num_pubs
 
     def job_id(self) -> str:
         # local jobs cannot be retrieved by id; name the first and count the others
@@ -189,7 +221,19 @@ class _PerPubJobs:
             job.cancel()
 
     def result(self) -> list:
-        return [job.result()[0] for job in self.jobs]
+        out: list = [None] * self.num_pubs
+        for job, (_, indices, shots) in zip(self.jobs, self.groups, strict=True):
+            result = job.result()[0]
+            if shots is None:
+                out[indices[0]] = result
+                continue
+            for position, (index, pub_shots) in enumerate(zip(indices, shots, strict=True)):
+                data = {
+                    name: result.data[name][position].slice_shots(range(pub_shots))
+                    for name in result.data
+                }
+                out[index] = SamplerPubResult(DataBin(**data, shape=()), metadata=result.metadata)
+        return out
 
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
