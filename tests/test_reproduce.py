@@ -9,6 +9,7 @@ the experiment API for the samples, the stored intervals for the agreement colum
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import re
@@ -157,6 +158,18 @@ def test_estimates_agree_with_predictions_within_three_sigma(quick_run):
     summary = quick_run["results"]["summary"]
     assert summary["compared"] > 50
     assert summary["within_3_sigma"] >= 0.93 * summary["compared"]
+
+
+def test_capacity_figure_keeps_device_samples_below_two_bits_in_view(quick_run):
+    # a noisy device can deliver less than the 2 bits of ignoring polarization
+    from qkit.reproduce import _figures, _plan
+
+    records = copy.deepcopy(quick_run["results"]["points"])
+    low = next(r for r in records if r["params"].get("alphabet") == "two-slot")
+    low["estimate"]["mutual_information"] = {"value": 1.6, "ci_low": 1.55, "ci_high": 1.65}
+    spec = next(s for s in _figures.figure_specs(records, _plan.settings(True)) if "fig5" in s.name)
+    bottom, top = spec.build().axes[1].get_ylim()
+    assert bottom < 1.55 and top > np.log2(5)
 
 
 def test_report_html_embeds_every_figure_by_relative_path(quick_run):
