@@ -25,7 +25,14 @@ from qkit.reproduce import _figures, _headline, _plan, _report, _run
 from qkit.reproduce._plan import DEFAULT_SEED, derive_seed, settings
 from qkit.result import package_versions
 
-__all__ = ["DEFAULT_ROOT", "DEFAULT_SEED", "derive_seed", "plan_points", "reproduce"]
+__all__ = [
+    "DEFAULT_ROOT",
+    "DEFAULT_SEED",
+    "derive_seed",
+    "plan_points",
+    "reproduce",
+    "resolve_out_dir",
+]
 
 DEFAULT_ROOT = Path("qkit-results")
 """Parent of the default, timestamped output directories."""
