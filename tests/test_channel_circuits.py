@@ -20,7 +20,7 @@ from scipy import stats
 
 from qkit import measures, noise
 from qkit.channel import circuits
-from tests.conftest import random_density_matrix
+from tests.conftest import aer_probabilities, random_density_matrix
 
 SINGLET = np.array([0, 1, -1, 0]) / np.sqrt(2)
 try:  # written in parallel (issue #2); the tests that need it skip without it
@@ -47,19 +47,6 @@ def aer_density_matrix(circuit: QuantumCircuit, qubits, eta: float) -> np.ndarra
         method="density_matrix", noise_model=noise.noise_model(circuits.channel_mixtures(eta))
     )
     return measures.from_qiskit_order(np.asarray(sim.run(qc).result().data()["density_matrix"]))
-
-
-def aer_probabilities(circuit: QuantumCircuit, mixtures) -> np.ndarray:
-    """Exact probabilities (Qiskit clbit integer order) on Aer's density-matrix method."""
-    measured = {
-        circuit.find_bit(i.clbits[0]).index: i.qubits[0]
-        for i in circuit.data
-        if i.operation.name == "measure"
-    }
-    qc = circuit.remove_final_measurements(inplace=False)
-    qc.save_probabilities([measured[k] for k in range(len(measured))])
-    sim = AerSimulator(method="density_matrix", noise_model=noise.noise_model(mixtures))
-    return np.asarray(sim.run(qc).result().data()["probabilities"])
 
 
 def mixed_input_circuit(rho: np.ndarray) -> QuantumCircuit:

@@ -20,7 +20,7 @@ from scipy import stats
 
 from qkit import measures, noise
 from qkit.mixup import circuits, theory
-from tests.conftest import random_density_matrix
+from tests.conftest import aer_probabilities, random_density_matrix
 
 PAULI = np.concatenate([np.eye(2)[None], measures.PAULI])
 
@@ -49,19 +49,6 @@ def aer_density_matrix(circuit: QuantumCircuit, success: float) -> np.ndarray:
         method="density_matrix", noise_model=noise.noise_model([noise.swap_mixture(success)])
     )
     return measures.from_qiskit_order(np.asarray(sim.run(qc).result().data()["density_matrix"]))
-
-
-def aer_probabilities(circuit: QuantumCircuit, mixtures) -> np.ndarray:
-    """Exact probabilities (Qiskit clbit integer order) on Aer's density-matrix method."""
-    measured = {
-        circuit.find_bit(i.clbits[0]).index: i.qubits[0]
-        for i in circuit.data
-        if i.operation.name == "measure"
-    }
-    qc = circuit.remove_final_measurements(inplace=False)
-    qc.save_probabilities([measured[k] for k in range(len(measured))])
-    sim = AerSimulator(method="density_matrix", noise_model=noise.noise_model(mixtures))
-    return np.asarray(sim.run(qc).result().data()["probabilities"])
 
 
 def to_qkit(probabilities: np.ndarray) -> np.ndarray:

@@ -19,25 +19,9 @@ from qiskit_aer.primitives import SamplerV2
 from scipy import stats
 
 from qkit import noise
-from tests.conftest import random_density_matrix
+from tests.conftest import aer_probabilities, random_density_matrix
 
 SINGLET = np.array([0, 1, -1, 0]) / np.sqrt(2)
-
-
-def aer_probabilities(circuit: QuantumCircuit, mixtures) -> np.ndarray:
-    """Exact outcome probabilities on Aer's density-matrix method with the noise model.
-
-    Final measurements become one save_probabilities over the measured qubits in clbit order.
-    """
-    measured = {
-        circuit.find_bit(i.clbits[0]).index: i.qubits[0]
-        for i in circuit.data
-        if i.operation.name == "measure"
-    }
-    qc = circuit.remove_final_measurements(inplace=False)
-    qc.save_probabilities([measured[k] for k in range(len(measured))])
-    sim = AerSimulator(method="density_matrix", noise_model=noise.noise_model(mixtures))
-    return np.asarray(sim.run(qc).result().data()["probabilities"])
 
 
 def random_circuit_with_sites(
