@@ -21,12 +21,12 @@ from qkit.mixup import theory
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", type=int, default=1000, help="grid side (points = grid^2)")
-    parser.add_argument("--loop-points", type=int, default=2000, help="points for the per-point loop")
+    parser.add_argument(
+        "--loop-points", type=int, default=2000, help="points for the per-point loop"
+    )
     args = parser.parse_args()
 
-    s, a = np.meshgrid(
-        np.linspace(1e-3, 1, args.grid), np.linspace(0, 1, args.grid), indexing="ij"
-    )
+    s, a = np.meshgrid(np.linspace(1e-3, 1, args.grid), np.linspace(0, 1, args.grid), indexing="ij")
     t0 = time.perf_counter()
     c_vec = theory.concurrence(s, a)
     e_vec = theory.eof(s, a)
@@ -56,7 +56,10 @@ def main() -> None:
     rate_loop = args.loop_points / t_loop
     print(f"closed form (C and E_F), {s.size} points: {rate_closed:,.0f} points/s")
     print(f"batched Wootters on density matrices, {n_numeric} points: {rate_numeric:,.0f} points/s")
-    print(f"per-point loop with qutip.concurrence, {args.loop_points} points: {rate_loop:,.0f} points/s")
+    print(
+        f"per-point loop with qutip.concurrence, {args.loop_points} points: "
+        f"{rate_loop:,.0f} points/s"
+    )
     print(f"ratio closed form / loop: {rate_closed / rate_loop:,.0f}x")
     print(f"ratio batched numerics / loop: {rate_numeric / rate_loop:,.0f}x")
 

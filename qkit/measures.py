@@ -107,7 +107,7 @@ def entanglement_of_formation(rho: ArrayLike) -> np.ndarray:
 
 
 def correlation_matrix(rho: ArrayLike) -> np.ndarray:
-    """Correlation matrix ``T_ij = Tr[rho sigma_i ⊗ sigma_j]`` (i, j over X, Y, Z), shape (..., 3, 3)."""
+    """Correlation matrix ``T_ij = Tr[rho sigma_i ⊗ sigma_j]`` (i, j over X, Y, Z), (..., 3, 3)."""
     rho = np.asarray(rho, dtype=complex)
     sigma2 = np.einsum("iab,jcd->ijacbd", PAULI, PAULI).reshape(3, 3, 4, 4)
     return np.real(np.einsum("ijab,...ba->...ij", sigma2, rho))
@@ -187,8 +187,10 @@ def mutual_information(joint: ArrayLike) -> np.ndarray:
     joint = joint / np.sum(joint, axis=(-2, -1), keepdims=True)
     px = np.sum(joint, axis=-1)
     py = np.sum(joint, axis=-2)
-    return shannon_entropy(px) + shannon_entropy(py) - shannon_entropy(
-        joint.reshape(*joint.shape[:-2], -1)
+    return (
+        shannon_entropy(px)
+        + shannon_entropy(py)
+        - shannon_entropy(joint.reshape(*joint.shape[:-2], -1))
     )
 
 

@@ -21,8 +21,17 @@ def run_json(capsys, *argv):
 
 def test_theory_mixup_keys_and_values(capsys):
     out = run_json(capsys, "theory", "mixup", "--success", "0.8", "--amplitude", "0.5")
-    assert list(out) == ["success", "amplitude", "fidelity", "concurrence", "eof", "chsh_max",
-                         "entangled", "chsh_violated", "lhv_region"]
+    assert list(out) == [
+        "success",
+        "amplitude",
+        "fidelity",
+        "concurrence",
+        "eof",
+        "chsh_max",
+        "entangled",
+        "chsh_violated",
+        "lhv_region",
+    ]
     assert out["concurrence"] == pytest.approx(float(mixup.concurrence(0.8, 0.5)))
     assert out["chsh_violated"] is (float(mixup.chsh_max(0.8, 0.5)) > 2)
     assert isinstance(out["lhv_region"], bool)
@@ -30,7 +39,13 @@ def test_theory_mixup_keys_and_values(capsys):
 
 def test_theory_mixup_optimum_keys(capsys):
     out = run_json(capsys, "theory", "mixup-optimum", "--success", "0.01")
-    assert list(out) == ["success", "amplitude_opt", "eof_max", "eof_max_approx", "pairs_per_bell_pair"]
+    assert list(out) == [
+        "success",
+        "amplitude_opt",
+        "eof_max",
+        "eof_max_approx",
+        "pairs_per_bell_pair",
+    ]
     assert out["amplitude_opt"] <= 2**-0.5
     assert out["eof_max_approx"] == pytest.approx(out["eof_max"], rel=0.03)
 
@@ -60,8 +75,14 @@ def test_readable_table_is_not_json(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["theory", "mixup", "--success", "0", "--amplitude", "0.5"], "success must be in (0, 1], got 0"),
-        (["theory", "mixup", "--success", "0.5", "--amplitude", "1.01"], "amplitude must be in [0, 1]"),
+        (
+            ["theory", "mixup", "--success", "0", "--amplitude", "0.5"],
+            "success must be in (0, 1], got 0",
+        ),
+        (
+            ["theory", "mixup", "--success", "0.5", "--amplitude", "1.01"],
+            "amplitude must be in [0, 1]",
+        ),
         (["theory", "mixup-optimum", "--success", "abc"], "not a number: 'abc'"),
         (["theory", "mixup-threshold", "--amplitude", "nan"], "not a finite number"),
         (["theory", "channel", "--eta", "-0.1"], "eta must be in [0, 1], got -0.1"),
@@ -81,7 +102,9 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
 def test_console_script_entry_point_exits_2_without_traceback():
     proc = subprocess.run(
         [sys.executable, "-m", "qkit.cli", "theory", "channel", "--eta", "7"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "qkit: error: eta must be in [0, 1], got 7"

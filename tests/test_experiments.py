@@ -18,7 +18,9 @@ def within(estimate: dict, truth: float, sigmas: float = 4.0) -> bool:
     if "stderr" in estimate:
         return abs(estimate["value"] - truth) <= sigmas * estimate["stderr"]
     half = (estimate["ci_high"] - estimate["ci_low"]) / 2
-    return estimate["ci_low"] - sigmas * half / 2 <= truth <= estimate["ci_high"] + sigmas * half / 2
+    return (
+        estimate["ci_low"] - sigmas * half / 2 <= truth <= estimate["ci_high"] + sigmas * half / 2
+    )
 
 
 @pytest.mark.parametrize("realization", ["noise-model", "branch-mixture"])
@@ -78,8 +80,9 @@ def test_two_realizations_agree_on_the_channel():
     from scipy.stats import chi2_contingency
 
     runs = [
-        channel_experiment.run(0.5, "entangled", "two-slot", shots=3000, seed=9, n_boot=50,
-                               realization=r)
+        channel_experiment.run(
+            0.5, "entangled", "two-slot", shots=3000, seed=9, n_boot=50, realization=r
+        )
         for r in ("noise-model", "branch-mixture")
     ]
     for row_a, row_b in zip(runs[0].counts["counts"], runs[1].counts["counts"], strict=True):

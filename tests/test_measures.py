@@ -7,7 +7,8 @@ import pytest
 import qutip
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qiskit.quantum_info import DensityMatrix, concurrence as qi_concurrence, entropy, partial_trace
+from qiskit.quantum_info import DensityMatrix, entropy, partial_trace
+from qiskit.quantum_info import concurrence as qi_concurrence
 
 from qkit import measures
 from tests.conftest import random_density_matrix
@@ -24,7 +25,9 @@ def test_concurrence_matches_qiskit_and_qutip(seed, rank):
     # libraries take square roots of near-zero eigenvalues and lose ~8 digits on low-rank
     # states (see test_concurrence_to_the_last_digit), hence the tolerance.
     assert ours == pytest.approx(qi_concurrence(DensityMatrix(rho)), abs=1e-6)
-    assert ours == pytest.approx(qutip.concurrence(qutip.Qobj(rho, dims=[[2, 2], [2, 2]])), abs=1e-6)
+    assert ours == pytest.approx(
+        qutip.concurrence(qutip.Qobj(rho, dims=[[2, 2], [2, 2]])), abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("rank", [1, 2, 3, 4])
@@ -111,7 +114,9 @@ def test_chsh_settings_reach_the_horodecki_bound(seed):
     settings_ = measures.optimal_chsh_settings(rho)
 
     def correlation(x, y):
-        op = np.kron(np.einsum("i,iab->ab", x, measures.PAULI), np.einsum("i,iab->ab", y, measures.PAULI))
+        op = np.kron(
+            np.einsum("i,iab->ab", x, measures.PAULI), np.einsum("i,iab->ab", y, measures.PAULI)
+        )
         return np.real(np.trace(rho @ op))
 
     a, ap, b, bp = (settings_[k] for k in ("a", "a_prime", "b", "b_prime"))

@@ -27,8 +27,15 @@ def numeric_state(s: float, a: float) -> np.ndarray:
 def numeric_state_by_swapping(s: float, rho: np.ndarray) -> np.ndarray:
     """M[rho] as the reduced state of (A1 B1) when B1 <-> B2 are swapped with probability 1 - S."""
     two_pairs = np.kron(rho, rho)  # order A1 B1 A2 B2
-    swap = np.eye(16)[[int(f"{a1}{b2}{a2}{b1}", 2) for a1 in (0, 1) for b1 in (0, 1)
-                        for a2 in (0, 1) for b2 in (0, 1)]]
+    swap = np.eye(16)[
+        [
+            int(f"{a1}{b2}{a2}{b1}", 2)
+            for a1 in (0, 1)
+            for b1 in (0, 1)
+            for a2 in (0, 1)
+            for b2 in (0, 1)
+        ]
+    ]
     mixed = s * two_pairs + (1 - s) * swap @ two_pairs @ swap.T
     return qutip.Qobj(mixed, dims=[[2] * 4] * 2).ptrace([0, 1]).full()
 
@@ -63,7 +70,9 @@ def test_fidelity_eq_3_2_matches_numerics(s, a):
 @settings(max_examples=80, deadline=None)
 def test_concurrence_eq_3_3_matches_wootters_and_qutip(s, a):
     rho = numeric_state(s, a)
-    assert float(theory.concurrence(s, a)) == pytest.approx(float(measures.concurrence(rho)), abs=1e-12)
+    assert float(theory.concurrence(s, a)) == pytest.approx(
+        float(measures.concurrence(rho)), abs=1e-12
+    )
     assert float(theory.concurrence(s, a)) == pytest.approx(
         qutip.concurrence(qutip.Qobj(rho, dims=[[2, 2], [2, 2]])), abs=1e-6
     )
@@ -138,12 +147,18 @@ def test_weak_entanglement_violates_chsh_from_root_three_minus_one():
 @given(s=st.floats(min_value=1e-3, max_value=1.0))
 @settings(max_examples=40, deadline=None)
 def test_optimal_amplitude_is_the_numerical_optimum(s):
-    res = minimize_scalar(lambda a: -float(theory.concurrence(s, a)), bounds=(0, BELL),
-                          method="bounded", options={"xatol": 1e-12})
+    res = minimize_scalar(
+        lambda a: -float(theory.concurrence(s, a)),
+        bounds=(0, BELL),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
     a_opt = float(theory.optimal_amplitude(s))
     assert 0 <= a_opt <= BELL
     assert float(theory.concurrence(s, a_opt)) >= -res.fun - 1e-12
-    assert float(theory.eof_max(s)) == pytest.approx(float(theory.eof(s, a_opt)), rel=1e-9, abs=1e-300)
+    assert float(theory.eof_max(s)) == pytest.approx(
+        float(theory.eof(s, a_opt)), rel=1e-9, abs=1e-300
+    )
     grid = np.linspace(0, 1, 20001)
     assert float(theory.eof_max(s)) >= float(np.max(theory.eof(s, grid))) - 1e-15
 
@@ -190,7 +205,9 @@ def test_lhv_region_states_decompose_into_barrett_plus_diagonal():
 
 def test_bell_state_fidelity_is_the_most_fragile():
     a = np.linspace(0, 1, 101)
-    assert np.argmin(theory.fidelity(0.3, a)) == 71 or np.isclose(a[np.argmin(theory.fidelity(0.3, a))], BELL, atol=0.01)
+    assert np.argmin(theory.fidelity(0.3, a)) == 71 or np.isclose(
+        a[np.argmin(theory.fidelity(0.3, a))], BELL, atol=0.01
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ COMMAND_MODULES = ["theory", "run", "results", "jobs", "sweep", "reproduce", "ex
 def build_parser() -> argparse.ArgumentParser:
     parser = QkitArgumentParser(
         prog="qkit",
-        description="Experiment kit for quantum communication (mix-up and correlated-noise channels).",
+        description="Experiment kit for quantum communication (mix-up, correlated noise).",
     )
     from qkit import __version__
 

@@ -120,7 +120,7 @@ def chsh_max(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:
 
 
 def chsh_settings(success: float, amplitude: float) -> dict[str, np.ndarray]:
-    """Optimal CHSH measurement directions for ``M[psi_a]`` (see :func:`qkit.measures.optimal_chsh_settings`)."""
+    """Optimal CHSH directions for ``M[psi_a]`` (:func:`qkit.measures.optimal_chsh_settings`)."""
     return measures.optimal_chsh_settings(state(success, amplitude))
 
 
