@@ -217,13 +217,11 @@ def finish(plan: Plan, device: Backend, prepared, results, options, started, mit
         qubits = sorted({q for c in prepared.circuits for q in mitigation.measured_qubits(c)})
         calibration = mitigation.calibrate_readout(device, qubits, seed=plan.seed)
         metadata["readout_errors"] = calibration.readout_errors
-        metadata["raw_counts"] = None  # filled below
         raw = collect(prepared, results)
         results = _mitigate_pooled(calibration, prepared, results)
         metadata["raw_estimate"], _ = plan.analyse(raw)
     sampled = collect(prepared, results)
     estimate, counts = plan.analyse(sampled)
-    metadata.pop("raw_counts", None)
     metadata.update(
         {
             "options": options,
