@@ -393,18 +393,7 @@ class ResultsStore:
             _check_status(status, RUN_STATUSES, "run status")
             where.append("status = ?")
             args.append(status)
-        sql = f"SELECT {columns} FROM runs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY run_id DESC"
-        if limit is not None:
-            if int(limit) < 1:
-                raise ValueError(f"limit must be a positive integer, got {limit}")
-            sql += " LIMIT ?"
-            args.append(int(limit))
-        with self._connect() as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute(sql, args).fetchall()
+        rows = self._select(f"SELECT {columns} FROM runs", where, args, "run_id DESC", limit)
         return [_run_from_row(row) for row in rows]
 
     # ------------------------------------------------------------------ jobs
@@ -489,19 +478,27 @@ class ResultsStore:
         if backend is not None:
             where.append("backend = ?")
             args.append(backend)
-        sql = "SELECT * FROM jobs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, rowid DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(int(limit))
-        with self._connect() as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute(sql, args).fetchall()
+        rows = self._select("SELECT * FROM jobs", where, args, "created_at DESC, rowid DESC", limit)
         return [_job_from_row(row) for row in rows]
 
     # ------------------------------------------------------------------ internals
+
+    def _select(
+        self, select: str, where: list[str], args: list, order: str, limit: int | None
+    ) -> list[sqlite3.Row]:
+        """Rows of ``select`` filtered by ``where`` (ANDed), ordered, at most ``limit``."""
+        sql = select
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order}"
+        if limit is not None:
+            if int(limit) < 1:
+                raise ValueError(f"limit must be a positive integer, got {limit}")
+            sql += " LIMIT ?"
+            args = [*args, int(limit)]
+        with self._connect() as conn:
+            conn.row_factory = sqlite3.Row
+            return conn.execute(sql, args).fetchall()
 
     def _insert_run(
         self,
