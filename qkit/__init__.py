@@ -1,19 +1,62 @@
 """qkit: an experiment kit for quantum communication.
 
-Two published results, from exact theory to sampled experiments on simulators and
-quantum clouds:
+Two published results, from exact theory to sampled experiments on simulators and quantum
+clouds:
 
 - :mod:`qkit.mixup` -- paper A, entanglement distribution under mix-up;
 - :mod:`qkit.channel` -- paper B, a channel with correlated polarization noise.
 
-Shared state measures live in :mod:`qkit.measures`.
+The public API (every name below is importable from ``qkit``; heavy modules load on first use):
+
+==============================  ============================================================
+:class:`Experiment`, :class:`Param`, :class:`Analysis`, :class:`Family`
+                                define an experiment once (:mod:`qkit.experiment`); run it with
+                                ``experiment.run(...)``, sweep it with :func:`qkit.sweep.make_spec`
+:func:`register`, :func:`get_experiment`
+                                make an experiment known by name (stores, fetch, Dask workers)
+:data:`MIXUP`, :data:`CHANNEL`  the two papers' experiments
+:class:`Result`                 prediction beside estimate, with provenance
+:func:`get_backend`             ``aer``, ``fake:<device>``, ``ibm:<device>``, ``braket:...``
+:class:`ResultsStore`           the SQLite results store
+:mod:`measures`                 entropies, concurrence, ``E_F``, CHSH, Holevo quantities
+:mod:`noise`                    classical noise as mixtures of unitaries, three realizations
+:mod:`estimators`               counts to estimates with error bars
+:mod:`sweep`                    parameter grids into tables
+==============================  ============================================================
 """
 
 from importlib.metadata import PackageNotFoundError, version
+
+from qkit._lazy import exporter
 
 try:
     __version__ = version("qkit")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+_EXPORTS = {
+    "Experiment": "qkit.experiment:Experiment",
+    "Param": "qkit.experiment:Param",
+    "Analysis": "qkit.experiment:Analysis",
+    "Family": "qkit.sampling:Family",
+    "register": "qkit.experiment:register",
+    "get_experiment": "qkit.experiment:get",
+    "MIXUP": "qkit.mixup.experiment:MIXUP",
+    "CHANNEL": "qkit.channel.experiment:CHANNEL",
+    "Result": "qkit.result:Result",
+    "get_backend": "qkit.backends:get_backend",
+    "ResultsStore": "qkit.store:ResultsStore",
+    "measures": "qkit.measures",
+    "noise": "qkit.noise",
+    "estimators": "qkit.estimators",
+    "sweep": "qkit.sweep",
+    "mixup": "qkit.mixup",
+    "channel": "qkit.channel",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+__getattr__ = exporter(__name__, _EXPORTS)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -128,38 +128,53 @@ def chsh_max(rho: ArrayLike) -> np.ndarray:
 
 
 def optimal_chsh_settings(rho: ArrayLike) -> dict[str, np.ndarray]:
-    """Measurement directions (unit Bloch vectors) reaching :func:`chsh_max` for one state.
+    """Measurement directions (unit Bloch vectors) reaching :func:`chsh_max`, batched.
 
     The CHSH value is ``E(a,b) + E(a,b') + E(a',b) - E(a',b')`` with ``E(x, y) = x^T T y``.
     With ``e1, e2`` the leading eigenvectors of ``T^T T`` (eigenvalues ``m1 >= m2``) and
     ``tan(theta) = sqrt(m2/m1)``: ``b, b' = cos(theta) e1 ± sin(theta) e2``,
-    ``a = T e1 / |T e1|``, ``a' = T e2 / |T e2|``.
+    ``a = T e1 / |T e1|``, ``a' = T e2 / |T e2|`` (Horodecki et al., Phys. Lett. A 200, 340
+    (1995)); where ``T e`` vanishes, any unit vector orthogonal to the others serves.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        Two-qubit states (qkit order).
 
     Returns
     -------
     dict
-        Keys ``a``, ``a_prime``, ``b``, ``b_prime`` (each a length-3 array) and ``value``.
+        Keys ``a``, ``a_prime``, ``b``, ``b_prime`` (each (..., 3)) and ``value`` (...).
+
+    >>> bell = np.zeros((4, 4)); bell[0, 0] = bell[0, 3] = bell[3, 0] = bell[3, 3] = 0.5
+    >>> round(float(optimal_chsh_settings(bell)["value"]), 12) == round(2 * 2 ** 0.5, 12)
+    True
     """
     t = correlation_matrix(rho)
-    if t.shape != (3, 3):
-        raise ValueError("optimal_chsh_settings takes a single (4, 4) state")
-    m, vecs = np.linalg.eigh(t.T @ t)
-    e1, e2 = vecs[:, 2], vecs[:, 1]
-    m1, m2 = max(m[2], 0.0), max(m[1], 0.0)
-    theta = np.arctan2(np.sqrt(m2), np.sqrt(m1))
+    m, vecs = np.linalg.eigh(np.swapaxes(t, -1, -2) @ t)
+    e1, e2 = vecs[..., :, 2], vecs[..., :, 1]
+    m1, m2 = np.maximum(m[..., 2], 0.0), np.maximum(m[..., 1], 0.0)
+    theta = np.arctan2(np.sqrt(m2), np.sqrt(m1))[..., None]
     b = np.cos(theta) * e1 + np.sin(theta) * e2
     b_prime = np.cos(theta) * e1 - np.sin(theta) * e2
-    a = _unit_or(t @ e1, e1)
-    a_prime = _unit_or(t @ e2, np.cross(a, e1) if np.linalg.norm(np.cross(a, e1)) > 1e-12 else e2)
-    value = a @ t @ b + a @ t @ b_prime + a_prime @ t @ b - a_prime @ t @ b_prime
-    return {"a": a, "a_prime": a_prime, "b": b, "b_prime": b_prime, "value": np.float64(value)}
+    a = _unit_or(np.einsum("...ij,...j->...i", t, e1), e1)
+    cross = np.cross(a, e1)
+    fallback = np.where(np.linalg.norm(cross, axis=-1, keepdims=True) > 1e-12, cross, e2)
+    a_prime = _unit_or(np.einsum("...ij,...j->...i", t, e2), fallback)
+
+    def e(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.einsum("...i,...ij,...j->...", x, t, y)
+
+    value = e(a, b) + e(a, b_prime) + e(a_prime, b) - e(a_prime, b_prime)
+    return {"a": a, "a_prime": a_prime, "b": b, "b_prime": b_prime, "value": value}
 
 
 def _unit_or(v: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(v)
-    if norm > 1e-12:
-        return v / norm
-    return fallback / np.linalg.norm(fallback)
+    """``v / |v|`` along the last axis, or the normalised ``fallback`` where ``v`` vanishes."""
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    safe = np.where(norm > 1e-12, norm, 1.0)
+    unit_fallback = fallback / np.linalg.norm(fallback, axis=-1, keepdims=True)
+    return np.where(norm > 1e-12, v / safe, unit_fallback)
 
 
 def holevo_chi(probabilities: ArrayLike, states: ArrayLike) -> np.ndarray:

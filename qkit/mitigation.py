@@ -175,3 +175,33 @@ def mitigate_counts(
         calibration.mitigate(c, measured_qubits(circuit))
         for c, circuit in zip(counts, circuits, strict=True)
     ]
+
+
+def mitigate_pooled(calibration, prepared, results) -> list:
+    """Readout-mitigated counts per PUB, the branches of one setting pooled first.
+
+    Readout errors depend only on the physical qubits read, so the branch PUBs of one
+    measurement setting that read the same qubits are mitigated together: M3's projection onto
+    a probability distribution is nonlinear, and biased on the few shots of a single branch
+    (a two-slot letter spreads its shots over 96 branches). The pooled result goes to the
+    group's first PUB, empty counts to the others (``qkit.sampling.collect`` sums them per
+    setting).
+    """
+    groups: dict[tuple, list[int]] = {}
+    for position, ((index, k), circuit) in enumerate(
+        zip(prepared.owners, prepared.circuits, strict=True)
+    ):
+        key = (index, k, tuple(measured_qubits(circuit))) if k is not None else (position,)
+        groups.setdefault(key, []).append(position)
+    out: list = [{} for _ in results]
+    for key, positions in groups.items():
+        qubits = measured_qubits(prepared.circuits[positions[0]])
+        if len(key) == 1:  # a PUB holding every setting of its circuit: mitigate it as it is
+            out[positions[0]] = calibration.mitigate(results[positions[0]], qubits)
+            continue
+        pooled: dict[str, float] = {}
+        for position in positions:
+            for bits, n in results[position].items():
+                pooled[bits] = pooled.get(bits, 0) + n
+        out[positions[0]] = calibration.mitigate(pooled, qubits)
+    return out

@@ -648,3 +648,16 @@ def parametrized_branches(
         [np.prod([t[1][k] for t, k in zip(tables, row, strict=True)]) for row in rows]
     )
     return template, parameters, values, weights
+
+
+def mixture_weights(circuit: QuantumCircuit, mixtures: Sequence[MixedUnitary]) -> np.ndarray:
+    """Branch weights in the row order of :func:`parametrized_branches`.
+
+    Products of the mixtures' weights over their sites (``itertools.product`` order: the
+    first mixture outermost), computed without building the branch table.
+    """
+    weights = np.ones(1)
+    for mixture in mixtures:
+        for _ in sites(circuit, [mixture.label]):
+            weights = np.kron(weights, mixture.weights)
+    return weights

@@ -7,9 +7,8 @@ seeds, package versions, transpiled circuit sizes and wall time.
 
 from __future__ import annotations
 
-import json
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -77,10 +76,3 @@ class Result:
             "metadata": self.metadata,
         }
         return jsonable(record)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=False)
-
-    def full_record(self) -> dict[str, Any]:
-        """Everything, counts included (what the store keeps)."""
-        return jsonable(asdict(self))

@@ -1,36 +1,38 @@
-"""Execute an experiment plan on a backend: submit once, record the jobs, wait, analyse, store.
+"""Run one point of an experiment on a backend: submit once, record the jobs, wait, analyse, store.
 
-An experiment module turns parameters into a :class:`Plan` (circuits, noise, and how to
-analyse the counts); this module runs it. With a results store, a run is created *before*
-anything is submitted and its job ids are recorded *before* waiting, so a run interrupted while
-waiting (Ctrl-C, a killed process, a closed laptop) is finished later by :func:`fetch`, which
-rebuilds the same plan from the stored parameters and seed and re-attaches to the same jobs:
-nothing is submitted twice.
+The experiment (:class:`qkit.experiment.Experiment`) says what to sample and how to read it;
+this module runs it. With a results store, a run is created *before* anything is submitted and
+its job ids are recorded *before* waiting, so a run interrupted while waiting (Ctrl-C, a killed
+process, a closed laptop) is finished later by :func:`fetch`, which rebuilds the same PUBs from
+the stored parameters and seed and re-attaches to the same jobs: nothing is submitted twice.
+Every run that starts also ends: analysed and ``done``, or ``failed`` with its reason.
 
 Which runs are durable (their jobs recorded and resumable): with a store, every run on a
-cloud backend (IBM Quantum, Braket devices), every ``wait=False`` run, and waiting runs on
+cloud backend (IBM Quantum, Braket devices), every :func:`submit_point`, and waiting runs on
 local simulators (Aer, fake devices, the Braket local simulator) of at least
 :data:`DURABLE_SHOTS` shots in total. A durable local run samples in a detached worker process
 (:mod:`qkit.backends._detached`), which Ctrl-C or killing the waiting process does not reach;
 starting it costs 1-5 s (imports, device noise model), too much for the few-second runs below
-the threshold, which are simply run again if interrupted. ``durable=True`` forces it.
+the threshold, which are simply run again if interrupted. ``durable=True`` forces it. The
+``exact`` engine (Aer) computes in this process and is never durable.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from qkit import noise
-from qkit.backends import Backend, get_backend
+import numpy as np
+
+from qkit import experiment as definitions
+from qkit import options
+from qkit.experiment import Analysis, Experiment, Point
 from qkit.result import Result, package_versions
-from qkit.sampling import Family, Sampled, collect, prepare
 
-# kind -> module whose ``plan(**params, shots=, seed=, **options)`` rebuilds a plan.
-EXPERIMENTS = {"mixup": "qkit.mixup.experiment", "channel": "qkit.channel.experiment"}
+if TYPE_CHECKING:
+    from qkit.backends import Backend
+    from qkit.sampling import Prepared
 
 DURABLE_SHOTS = 200_000
 """Total shots (settings x shots per setting) from which a waiting local run is durable."""
@@ -45,25 +47,10 @@ class Interrupted(KeyboardInterrupt):
 
 
 @dataclass
-class Plan:
-    """What to run and how to read it: the experiment's half of a run."""
-
-    kind: str
-    params: dict[str, Any]
-    prediction: dict[str, Any]
-    family: Family
-    mixtures: list[noise.MixedUnitary]
-    shots: int
-    seed: int
-    analyse: Callable[[Sampled], tuple[dict[str, Any], dict[str, Any]]]
-    options: dict[str, Any] = field(default_factory=dict)  # analysis options, stored with the run
-
-
-@dataclass
 class Pending:
-    """A submitted run that was not waited for (``wait=False``): fetch it later by ``run_id``."""
+    """A submitted run that was not waited for: fetch it later by ``run_id``."""
 
-    run_id: str | None
+    run_id: str
     job_ids: list[str]
     backend: str
 
@@ -76,30 +63,185 @@ class Pending:
         }
 
 
-def resolve_backend(backend: str | Backend, seed: int | None) -> Backend:
+@dataclass(frozen=True)
+class _Run:
+    """A validated run of one point: everything that determines its samples and estimates."""
+
+    experiment: Experiment
+    point: Point
+    shots: int
+    seed: int
+    engine: str
+    analysis: Analysis
+    realization: str | None
+    mitigate: str | None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Stored with the run: what :func:`fetch` needs besides parameters, shots and seed."""
+        return {
+            "n_boot": self.analysis.n_boot,
+            "confidence": self.analysis.confidence,
+            "engine": self.engine,
+            "realization": self.realization,
+            "mitigate": self.mitigate,
+        }
+
+
+def _validated(
+    experiment: Experiment,
+    point: Point,
+    backend: str | Backend,
+    *,
+    shots: int,
+    seed: int | None,
+    engine: str,
+    analysis: Analysis,
+    realization: str | None,
+    mitigate: str | None,
+) -> _Run:
+    name = backend if isinstance(backend, str) else backend.name
+    return _Run(
+        experiment=experiment,
+        point=point,
+        shots=options.check_shots(shots),
+        seed=options.resolve_seed(seed),
+        engine=options.resolve_engine(engine, name, realization, default=experiment.default_engine),
+        analysis=analysis,
+        realization=options.check_realization(realization),
+        mitigate=options.check_mitigate(mitigate, name),
+    )
+
+
+def resolve_backend(backend: str | Backend, seed: int | None = None) -> Backend:
+    from qkit.backends import Backend, get_backend
+
     return backend if isinstance(backend, Backend) else get_backend(backend, seed=seed)
+
+
+def run_point(
+    experiment: Experiment,
+    point: Point,
+    *,
+    shots: int = options.DEFAULT_SHOTS,
+    seed: int | None = None,
+    backend: str | Backend = "aer",
+    engine: str = "auto",
+    analysis: Analysis | None = None,
+    realization: str | None = None,
+    mitigate: str | None = None,
+    store: Any = None,
+    durable: bool | None = None,
+) -> Result:
+    """Sample ``point`` of ``experiment`` on ``backend``, wait, analyse; save it in ``store``.
+
+    Parameters
+    ----------
+    shots : int
+        Shots per measurement setting (per circuit and setting of the layout).
+    seed : int, optional
+        The point's seed (drawn and recorded when omitted): every random draw of the run
+        comes from its own stream of it (:mod:`qkit.experiment`).
+    engine : {"auto", "sampler", "exact"}
+        ``sampler`` samples every shot on the backend; ``exact`` (Aer) draws the counts from
+        the circuits' exact outcome probabilities; ``auto`` is the experiment's default.
+    realization : {"noise-model", "branch-mixture"}, optional
+        How the classical noise is realized by the sampler (default: a noise model where the
+        backend takes one).
+    mitigate : {"readout"}, optional
+        Readout-error mitigation with a calibration measured on the same device.
+    store : qkit.store.ResultsStore, optional
+        Save the run; durable runs record their jobs before waiting.
+    durable : bool, optional
+        Force (or forbid) a durable run (see the module docstring).
+    """
+    run = _validated(
+        experiment,
+        point,
+        backend,
+        shots=shots,
+        seed=seed,
+        engine=engine,
+        analysis=analysis or Analysis(),
+        realization=realization,
+        mitigate=mitigate,
+    )
+    device = resolve_backend(backend, run.seed)
+    if run.engine == "exact":
+        return _run_exact(run, device, store)
+    outcome = _sample(run, device, store, wait=True, durable=durable)
+    assert isinstance(outcome, Result)
+    return outcome
+
+
+def submit_point(
+    experiment: Experiment,
+    point: Point,
+    *,
+    store: Any,
+    shots: int = options.DEFAULT_SHOTS,
+    seed: int | None = None,
+    backend: str | Backend = "aer",
+    analysis: Analysis | None = None,
+    realization: str | None = None,
+    mitigate: str | None = None,
+) -> Pending:
+    """Submit ``point`` durably (a cloud job or a detached local process) and return at once.
+
+    ``fetch(run_id, store)`` finishes it; ``qkit jobs fetch RUN_ID`` from the command line.
+    """
+    if store is None:
+        raise ValueError("a submitted run needs a results store to be fetched from")
+    run = _validated(
+        experiment,
+        point,
+        backend,
+        shots=shots,
+        seed=seed,
+        engine="sampler",
+        analysis=analysis or Analysis(),
+        realization=realization,
+        mitigate=mitigate,
+    )
+    outcome = _sample(run, resolve_backend(backend, run.seed), store, wait=False, durable=True)
+    assert isinstance(outcome, Pending)
+    return outcome
+
+
+def _run_exact(run: _Run, device: Backend, store: Any) -> Result:
+    started = time.perf_counter()
+    run_id = _create(store, run, device, status="running")
+    try:
+        points = run.experiment.batch([run.point])
+        counts = definitions.exact_counts(run.experiment, device, points, [run.seed], run.shots)[0]
+        result = _result(run, device, counts, started, metadata={})
+    except BaseException as exc:
+        _fail(store, run_id, exc)
+        raise
+    return _finish(store, run_id, result)
 
 
 def can_detach(device: Backend) -> bool:
     """Can a job on ``device`` outlive this process (a cloud job, or a detached local one)?"""
-    # IBM backends are cloud backends; only the runtime's local testing service is not.
-    return device.retrievable or device.kind != "ibm"
+    return device.caps.retrievable or device.caps.detachable
 
 
-def total_shots(plan: Plan) -> int:
-    """Shots the plan samples: measurement settings of every circuit x shots per setting."""
-    settings = sum(plan.family.num_settings(i) for i in range(len(plan.family.circuits)))
-    return settings * plan.shots
+def total_shots(prepared: Prepared, shots: int) -> int:
+    """Shots the run samples: measurement settings of every circuit x shots per setting."""
+    family = prepared.family
+    return shots * sum(family.num_settings(i) for i in range(len(family.circuits)))
 
 
-def is_durable(plan: Plan, device: Backend, store, wait: bool, durable: bool | None) -> bool:
+def is_durable(
+    prepared: Prepared, shots: int, device: Backend, store: Any, wait: bool, durable: bool | None
+) -> bool:
     """Whether a run records its jobs and survives its process (see the module docstring)."""
     if store is None:
         if durable or not wait:
             raise ValueError("a durable run (wait=False or durable=True) needs a results store")
         return False
     if durable is False and not wait:
-        raise ValueError("wait=False needs a durable run; drop durable=False")
+        raise ValueError("a submitted run is durable; drop durable=False")
     if durable or not wait:
         if not can_detach(device):
             raise ValueError(
@@ -109,65 +251,43 @@ def is_durable(plan: Plan, device: Backend, store, wait: bool, durable: bool | N
         return True
     if durable is False:
         return False
-    return device.retrievable or total_shots(plan) >= DURABLE_SHOTS
+    return device.caps.cloud or total_shots(prepared, shots) >= DURABLE_SHOTS
 
 
-def execute(
-    plan: Plan,
-    backend: str | Backend = "aer",
-    *,
-    store=None,
-    wait: bool = True,
-    realization: str | None = None,
-    mitigate: str | None = None,
-    durable: bool | None = None,
-) -> Result | Pending:
-    """Run ``plan`` on ``backend``; save it in ``store`` (a ``ResultsStore``) if given.
+def prepare_run(run: _Run, device: Backend) -> Prepared:
+    """Transpile and lay out the PUBs of a run (deterministic in its seed)."""
+    from qkit.sampling import prepare
 
-    ``wait=False`` submits (durably: cloud jobs, or a detached local process) and returns a
-    :class:`Pending`; ``fetch(run_id)`` finishes it. ``mitigate="readout"`` corrects readout
-    errors with a calibration measured on the same device (device backends only).
-    ``durable`` (default: decided as in the module docstring) makes a waiting run with a store
-    resumable: interrupted while waiting, it raises :class:`Interrupted` and ``fetch`` finishes
-    it from the recorded job.
-    """
-    if mitigate not in (None, "readout"):
-        raise ValueError(f"mitigate must be 'readout' or omitted, got {mitigate!r}")
-    device = resolve_backend(backend, plan.seed)
-    if mitigate and device.kind == "aer":
-        raise ValueError(
-            "mitigate='readout' needs a device backend (fake:, ibm:, braket:); "
-            "aer has no readout error"
-        )
-    started = time.perf_counter()
-    prepared = prepare(
+    family, mixtures = run.experiment.layout(run.point)
+    return prepare(
         device,
-        plan.family,
-        plan.mixtures,
-        shots=plan.shots,
-        seed=plan.seed,
-        realization=realization,
+        family,
+        mixtures,
+        shots=run.shots,
+        rng=definitions.stream(run.seed, definitions.STREAM_ALLOCATION),
+        realization=run.realization,
     )
-    options = {**plan.options, "realization": prepared.realization, "mitigate": mitigate}
-    durable = is_durable(plan, device, store, wait, durable)
-    run_id = None
-    if store is not None:
-        run_id = store.create_run(
-            plan.kind,
-            plan.params,
-            device.name,
-            {"seed": plan.seed},
-            status="submitted" if durable else "running",
-            metadata={"shots": plan.shots, "options": options},
-        )
+
+
+def _sample(run: _Run, device: Backend, store: Any, *, wait: bool, durable: bool | None):
+    started = time.perf_counter()
+    prepared = prepare_run(run, device)
+    durable = is_durable(prepared, run.shots, device, store, wait, durable)
+    run_id = _create(
+        store,
+        run,
+        device,
+        status="submitted" if durable else "running",
+        realization=prepared.realization,
+    )
     job = None
     try:
-        submit_kwargs = {"detach": True} if durable and not device.retrievable else {}
+        submit_kwargs = {"detach": True} if durable and not device.caps.retrievable else {}
         job = device.submit(
             prepared.pubs,
-            shots=plan.shots,
+            shots=run.shots,
             noise_model=prepared.noise_model,
-            seed=plan.seed,
+            seed=definitions.simulator_seed(run.seed),
             **submit_kwargs,
         )
         if durable:
@@ -178,18 +298,53 @@ def execute(
     except KeyboardInterrupt:
         if durable and job is not None:
             raise Interrupted(run_id) from None  # the job runs on; fetch finishes the run
-        if store is not None:
-            store.fail_run(run_id, "interrupted before the results arrived")
+        _fail(store, run_id, "interrupted before the results arrived")
         raise
     except Exception as exc:
         if store is not None and (not durable or job is None or _job_failed(job, store)):
-            store.fail_run(run_id, " ".join(f"{type(exc).__name__}: {exc}".split()))
+            _fail(store, run_id, exc)
         raise
-    result = finish(plan, device, prepared, results, options, started, mitigate)
+    try:
+        result = analyse_sampled(run, device, prepared, results, started)
+    except BaseException as exc:
+        _fail(store, run_id, exc)
+        raise
+    if durable:
+        store.update_job(job.job_id(), "DONE")
+    return _finish(store, run_id, result)
+
+
+def _create(store: Any, run: _Run, device: Backend, *, status: str, realization=None):
+    if store is None:
+        return None
+    opts = run.options
+    if realization is not None:
+        opts["realization"] = realization
+    return store.create_run(
+        run.experiment.name,
+        run.point,
+        device.name,
+        {"seed": run.seed},
+        status=status,
+        metadata={"shots": run.shots, "options": opts},
+    )
+
+
+def _fail(store: Any, run_id: str | None, reason: BaseException | str) -> None:
+    if store is None or run_id is None:
+        return
+    if isinstance(reason, KeyboardInterrupt):
+        text = "interrupted"
+    elif isinstance(reason, BaseException):
+        text = f"{type(reason).__name__}: {reason}"
+    else:
+        text = reason
+    store.fail_run(run_id, " ".join(text.split()))
+
+
+def _finish(store: Any, run_id: str | None, result: Result) -> Result:
     if store is not None:
         result.run_id = run_id
-        if durable:
-            store.update_job(job.job_id(), "DONE")
         store.finish_run(
             run_id, result.prediction, result.estimate, result.counts, metadata=result.metadata
         )
@@ -208,84 +363,73 @@ def _job_failed(job, store) -> bool:
     return False
 
 
-def finish(plan: Plan, device: Backend, prepared, results, options, started, mitigate) -> Result:
-    """Analyse per-PUB results into a :class:`Result`."""
+def analyse_sampled(run: _Run, device: Backend, prepared: Prepared, results, started) -> Result:
+    """Per-PUB results -> counts per setting -> estimates (readout-mitigated if asked)."""
+    from qkit.sampling import collect
+
     metadata: dict[str, Any] = {}
-    if mitigate == "readout":
+    if run.mitigate == "readout":
         from qkit import mitigation
 
         qubits = sorted({q for c in prepared.circuits for q in mitigation.measured_qubits(c)})
-        calibration = mitigation.calibrate_readout(device, qubits, seed=plan.seed)
+        calibration = mitigation.calibrate_readout(
+            device, qubits, seed=definitions.simulator_seed(run.seed)
+        )
         metadata["readout_errors"] = calibration.readout_errors
-        raw = collect(prepared, results)
-        results = _mitigate_pooled(calibration, prepared, results)
-        metadata["raw_estimate"], _ = plan.analyse(raw)
+        raw = _counts(run, prepared, collect(prepared, results))
+        metadata["raw_estimate"] = _estimate(run, raw)
+        results = mitigation.mitigate_pooled(calibration, prepared, results)
     sampled = collect(prepared, results)
-    estimate, counts = plan.analyse(sampled)
-    metadata.update(
-        {
-            "options": options,
-            "transpiled": sampled.transpiled,
-            "wall_time_s": round(time.perf_counter() - started, 3),
-            "versions": package_versions(),
-        }
-    )
+    metadata["transpiled"] = sampled.transpiled
+    counts = _counts(run, prepared, sampled)
+    return _result(run, device, counts, started, metadata, realization=prepared.realization)
+
+
+def _counts(run: _Run, prepared: Prepared, sampled) -> np.ndarray:
+    return definitions.counts_array(run.experiment, run.point, prepared.family, sampled.counts)
+
+
+def _estimate(run: _Run, counts: np.ndarray) -> dict[str, Any]:
+    points = run.experiment.batch([run.point])
+    rngs = [definitions.stream(run.seed, definitions.STREAM_ANALYSIS)]
+    estimates = run.experiment.analyse([counts], points, rngs, run.analysis)
+    return definitions.estimate_of(estimates, 0)
+
+
+def _result(
+    run: _Run,
+    device: Backend,
+    counts: np.ndarray,
+    started: float,
+    metadata: dict[str, Any],
+    *,
+    realization: str | None = None,
+) -> Result:
+    estimate = _estimate(run, counts)
+    labels = run.experiment.labels(run.point) if run.experiment.labels else {}
+    opts = run.options
+    if realization is not None:
+        opts["realization"] = realization
+    metadata = {
+        "options": opts,
+        **metadata,
+        "wall_time_s": round(time.perf_counter() - started, 3),
+        "versions": package_versions(),
+    }
     return Result(
-        kind=plan.kind,
-        params=plan.params,
-        prediction=plan.prediction,
+        kind=run.experiment.name,
+        params=dict(run.point),
+        prediction=run.experiment.prediction(run.point),
         estimate=estimate,
-        counts=counts,
-        shots=plan.shots,
-        seed=plan.seed,
+        counts={**labels, "counts": counts.tolist()},
+        shots=run.shots,
+        seed=run.seed,
         backend=device.name,
         metadata=metadata,
     )
 
 
-def _mitigate_pooled(calibration, prepared, results) -> list:
-    """Readout-mitigated counts per PUB, the branches of one setting pooled first.
-
-    Readout errors depend only on the physical qubits read, so the branch PUBs of one
-    measurement setting that read the same qubits are mitigated together: M3's projection onto
-    a probability distribution is nonlinear, and biased on the few shots of a single branch
-    (a two-slot letter spreads its shots over 96 branches). The pooled result goes to the
-    group's first PUB, empty counts to the others (``collect`` sums them per setting).
-    """
-    from qkit.mitigation import measured_qubits
-
-    groups: dict[tuple, list[int]] = {}
-    for position, ((index, k), circuit) in enumerate(
-        zip(prepared.owners, prepared.circuits, strict=True)
-    ):
-        key = (index, k, tuple(measured_qubits(circuit))) if k is not None else (position,)
-        groups.setdefault(key, []).append(position)
-    out: list = [{} for _ in results]
-    for key, positions in groups.items():
-        qubits = measured_qubits(prepared.circuits[positions[0]])
-        if len(key) == 1:  # a PUB holding every setting of its circuit: mitigate it as it is
-            out[positions[0]] = calibration.mitigate(results[positions[0]], qubits)
-            continue
-        pooled: dict[str, float] = {}
-        for position in positions:
-            for bits, n in results[position].items():
-                pooled[bits] = pooled.get(bits, 0) + n
-        out[positions[0]] = calibration.mitigate(pooled, qubits)
-    return out
-
-
-def replan(
-    kind: str, params: dict[str, Any], shots: int, seed: int, options: dict[str, Any]
-) -> Plan:
-    """Rebuild the plan of a stored run (same parameters and seed give the same PUBs)."""
-    if kind not in EXPERIMENTS:
-        raise ValueError(f"runs of kind {kind!r} cannot be fetched")
-    module = importlib.import_module(EXPERIMENTS[kind])
-    analysis = {k: v for k, v in options.items() if k in ("n_boot", "confidence")}
-    return module.plan(**params, shots=shots, seed=seed, **analysis)
-
-
-def fetch(run_id: str, store, *, wait: bool = True) -> Result | Pending:
+def fetch(run_id: str, store: Any, *, wait: bool = True) -> Result | Pending:
     """Finish a submitted run: re-attach to its recorded jobs, analyse, store. Never resubmits."""
     record = store.get_run(run_id)
     if record.status == "done":
@@ -296,21 +440,25 @@ def fetch(run_id: str, store, *, wait: bool = True) -> Result | Pending:
     if not jobs:
         raise ValueError(f"run {record.run_id} has no recorded jobs to fetch")
     meta = record.metadata or {}
-    options = meta.get("options", {})
-    plan = replan(
-        record.kind, record.params, int(meta["shots"]), int(record.seeds["seed"]), options
+    opts = meta.get("options", {})
+    experiment = definitions.get(record.kind)
+    run = _validated(
+        experiment,
+        experiment.point(**record.params),
+        record.backend,
+        shots=int(meta["shots"]),
+        seed=int(record.seeds["seed"]),
+        engine="sampler",
+        analysis=Analysis(
+            opts.get("n_boot", options.DEFAULT_BOOTSTRAP), opts.get("confidence", 0.95)
+        ),
+        realization=opts.get("realization"),
+        mitigate=opts.get("mitigate"),
     )
-    device = get_backend(record.backend, seed=plan.seed)
+    device = resolve_backend(record.backend, run.seed)
     # The same PUBs as at submission (deterministic in the seed): split cloud jobs need them.
-    prepared = prepare(
-        device,
-        plan.family,
-        plan.mixtures,
-        shots=plan.shots,
-        seed=plan.seed,
-        realization=options.get("realization"),
-    )
-    job = device.retrieve(jobs[-1].job_id, pubs=prepared.pubs, shots=plan.shots)
+    prepared = prepare_run(run, device)
+    job = device.retrieve(jobs[-1].job_id, pubs=prepared.pubs, shots=run.shots)
     status = job.status()
     store.update_job(jobs[-1].job_id, status)
     if not wait and status != "DONE":
@@ -326,10 +474,10 @@ def fetch(run_id: str, store, *, wait: bool = True) -> Result | Pending:
                 f"run {record.run_id}: job {jobs[-1].job_id} failed: {message}"
             ) from None
         raise
-    result = finish(plan, device, prepared, results, options, started, options.get("mitigate"))
-    result.run_id = record.run_id
+    try:
+        result = analyse_sampled(run, device, prepared, results, started)
+    except BaseException as exc:
+        _fail(store, record.run_id, exc)
+        raise
     store.update_job(jobs[-1].job_id, "DONE")
-    store.finish_run(
-        record.run_id, result.prediction, result.estimate, result.counts, metadata=result.metadata
-    )
-    return result
+    return _finish(store, record.run_id, result)

@@ -106,13 +106,13 @@ def prepare(
     mixtures: Sequence[noise.MixedUnitary],
     *,
     shots: int,
-    seed: int,
+    rng: np.random.Generator,
     realization: str | None = None,
 ) -> Prepared:
     """Transpile (once per family) and lay out the PUBs of ``family`` under ``mixtures``.
 
     ``realization`` is ``"noise-model"`` (Aer only) or ``"branch-mixture"``; by default the
-    noise model where the backend takes one. The branch allocation derives from ``seed``.
+    noise model where the backend takes one. The branch allocation draws from ``rng``.
     """
     if realization not in (None, "noise-model", "branch-mixture"):
         raise ValueError(
@@ -124,7 +124,7 @@ def prepare(
         )
     if realization is None and backend.supports_noise_model or realization == "noise-model":
         return _prepare_noise_model(backend, family, mixtures)
-    return _prepare_branch_mixture(backend, family, mixtures, shots=shots, seed=seed)
+    return _prepare_branch_mixture(backend, family, mixtures, shots=shots, rng=rng)
 
 
 def collect(prepared: Prepared, results: Sequence) -> Sampled:
@@ -143,24 +143,6 @@ def collect(prepared: Prepared, results: Sequence) -> Sampled:
     return Sampled(counts, prepared.realization, prepared.stats)
 
 
-def sample(
-    backend: Backend,
-    family: Family,
-    mixtures: Sequence[noise.MixedUnitary],
-    *,
-    shots: int,
-    seed: int,
-    realization: str | None = None,
-) -> Sampled:
-    """Sample every setting of every circuit of ``family`` with ``shots`` shots under ``mixtures``.
-
-    Deterministic for a seed: the simulator seed and the branch allocation both derive from it.
-    """
-    prepared = prepare(backend, family, mixtures, shots=shots, seed=seed, realization=realization)
-    results = backend.run(prepared.pubs, shots=shots, noise_model=prepared.noise_model, seed=seed)
-    return collect(prepared, results)
-
-
 def _prepare_noise_model(backend, family, mixtures) -> Prepared:
     # no family key: a family name (e.g. "mixup") covers different circuits at other (S, a)
     transpiled = backend.transpile(family.circuits)
@@ -176,8 +158,7 @@ def _prepare_noise_model(backend, family, mixtures) -> Prepared:
     return Prepared(family, pubs, owners, "noise-model", model, list(transpiled), stats)
 
 
-def _prepare_branch_mixture(backend, family, mixtures, *, shots, seed) -> Prepared:
-    rng = np.random.default_rng([seed, 1])  # stream independent of the simulator seed
+def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng) -> Prepared:
     pubs, owners, executed = [], [], []
     stats: list[dict] = []
     for index, circuit in enumerate(family.circuits):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2 as chi2_dist
 
-from qkit import estimators, measures, noise
+from qkit import estimators, experiment, measures, noise
 from qkit.backends import get_backend
 from qkit.channel import circuits as channel_circuits
 from qkit.channel import experiment as channel_experiment
@@ -23,7 +23,6 @@ from qkit.cli import main
 from qkit.mixup import circuits as mixup_circuits
 from qkit.mixup import theory as mixup_theory
 from qkit.store import ResultsStore
-from qkit.sweep import channel as channel_sweep
 from qkit.sweep import (
     channel_spec,
     mixup_spec,
@@ -32,8 +31,8 @@ from qkit.sweep import (
     run_sweep,
     runner,
 )
-from qkit.sweep import mixup as mixup_sweep
-from qkit.sweep._exact import born_probabilities, clear_caches, mixture_weights
+from qkit.mixup import experiment as mixup_experiment
+from qkit.sweep import compute
 from qkit.sweep.table import parts_dir
 
 from .conftest import random_density_matrix
@@ -93,10 +92,10 @@ def test_malformed_ranges_are_one_line_errors(text, message):
         (["channel", "--eta=-0.1:1:3"], "eta must be in [0, 1]"),
         (["channel", "--eta", "0.5", "--inputs", "entangled,mixed"], "inputs must be one of"),
         (["channel", "--eta", "0.5", "--alphabet", "three-slot"], "alphabet must be one of"),
-        (["mixup", "--success", "0.5", "--amplitude", "0.5", "--chunk-size", "100"], "multiple"),
+        (["mixup", "--success", "0.5", "--amplitude", "0.5", "--chunk-size", "2000000"], "chunk size"),
         (
             "mixup --success 0.5 --amplitude 0.5 --engine exact --backend fake:manila".split(),
-            "needs the aer backend",
+            "needs exact outcome probabilities",
         ),
         (["mixup", "--success", "0.5", "--amplitude", "0.5", "--out", "t.txt"], ".csv, .parquet"),
         (
@@ -129,7 +128,7 @@ def _chi_square_p(counts: np.ndarray, probabilities: np.ndarray) -> float:
 def _mixup_exact_distributions(spec, indices) -> np.ndarray:
     """Outcome probabilities (n, 13, 4) of the measured circuits, by branch enumeration."""
     values = spec.values(indices)
-    dirs_a, dirs_b = mixup_sweep.setting_directions(values["success"], values["amplitude"])
+    dirs_a, dirs_b = mixup_experiment.setting_directions(values["success"], values["amplitude"])
     out = []
     for k, (s, a) in enumerate(zip(values["success"], values["amplitude"], strict=True)):
         measured = mixup_circuits.measure_directions(mixup_circuits.delivered_pair_circuit(a))
@@ -154,7 +153,7 @@ def test_mixup_counts_follow_the_outcome_distribution_of_the_circuits(engine, re
         [0.3, 0.85], [0.25, 0.7071], shots=shots, seed=5, engine=engine, realization=realization
     )
     indices = range(spec.num_points)
-    counts = mixup_sweep.counts(spec, get_backend("aer"), indices)
+    counts = np.array(compute.counts(spec, get_backend("aer"), *compute.row_points(spec, indices)))
     assert counts.shape == (4, 13, 4) and np.all(counts.sum(-1) == shots)
     expected = _mixup_exact_distributions(spec, indices)
     assert _chi_square_p(counts.reshape(-1, 4), expected.reshape(-1, 4)) > P_MIN
@@ -164,7 +163,7 @@ def test_mixup_counts_follow_the_outcome_distribution_of_the_circuits(engine, re
 def test_channel_counts_follow_the_outcome_distribution_of_the_circuits(alphabet, eta):
     spec = channel_spec(eta, "entangled,separable", alphabet, shots=50_000, seed=2)
     indices = range(spec.num_points)
-    counts = channel_sweep.counts(spec, get_backend("aer"), indices)
+    counts = compute.counts(spec, get_backend("aer"), *compute.row_points(spec, indices))
     values = spec.values(indices)
     to_array = (
         channel_circuits.singlet_triplet_counts
@@ -173,8 +172,7 @@ def test_channel_counts_follow_the_outcome_distribution_of_the_circuits(alphabet
     )
     rows_counts, rows_expected = [], []
     for k, (inputs, eta) in enumerate(zip(values["inputs"], values["eta"], strict=True)):
-        labels = channel_experiment.ensemble(float(eta), str(inputs), alphabet)["labels"]
-        family = channel_experiment.letter_circuits(labels, alphabet)
+        family = channel_experiment.letter_family(alphabet, str(inputs))
         for letter, circuit in enumerate(family.circuits):
             dist = noise.outcome_distribution(circuit, channel_circuits.channel_mixtures(eta))
             bits = circuit.num_clbits
@@ -188,32 +186,28 @@ def test_born_rule_on_pauli_directions_equals_the_tomography_forward_model(rng):
     rho = np.array([random_density_matrix(rng) for _ in range(5)])
     dirs_a, dirs_b = mixup_circuits.tomography_directions()
     shape = (5, 9, 3)
-    p = born_probabilities(rho, np.broadcast_to(dirs_a, shape), np.broadcast_to(dirs_b, shape))
+    p = mixup_circuits.direction_probabilities(
+        rho, np.broadcast_to(dirs_a, shape), np.broadcast_to(dirs_b, shape)
+    )
     assert np.allclose(p, estimators.pauli_probabilities(rho), atol=1e-12)
 
 
 def test_batched_chsh_directions_equal_the_single_state_construction(rng):
     states = [random_density_matrix(rng) for _ in range(6)]
     states += list(mixup_theory.state([1.0, 0.4, 0.9, 0.05], [2**-0.5, 2**-0.5, 0.3, 0.0]))
-    dirs_a, dirs_b = mixup_sweep.optimal_chsh_directions(np.array(states))
+    batched = measures.optimal_chsh_settings(np.array(states))
     for k, rho in enumerate(states):
         single = measures.optimal_chsh_settings(rho)
-        a, b = mixup_circuits.chsh_directions(single)
-        assert np.allclose(dirs_a[k], a, atol=1e-12) and np.allclose(dirs_b[k], b, atol=1e-12)
-
-
-def test_swap_weights_are_those_of_the_swap_mixture_in_branch_order():
-    success = np.array([0.05, 0.37, 1.0])
-    circuit = mixup_circuits.delivered_pair_circuit(0.5)
-    expected = [noise.branch_weights(circuit, [noise.swap_mixture(s)]) for s in success]
-    assert np.array_equal(mixup_sweep.swap_weights(success), expected)
+        for key in ("a", "a_prime", "b", "b_prime", "value"):
+            assert np.allclose(batched[key][k], single[key], atol=1e-12)
+        assert np.isclose(single["value"], measures.chsh_max(rho), atol=1e-12)
 
 
 def test_mixture_weights_follow_the_parametrized_branch_rows():
     circuit = channel_circuits.two_photon_circuit("singlet")
     mixtures = channel_circuits.channel_mixtures(0.37)
     *_, weights = noise.parametrized_branches(circuit, mixtures)
-    assert np.allclose(mixture_weights(circuit, mixtures), weights, rtol=0, atol=1e-15)
+    assert np.allclose(noise.mixture_weights(circuit, mixtures), weights, rtol=0, atol=1e-15)
 
 
 # --- estimates against theory --------------------------------------------------------------
@@ -233,7 +227,7 @@ def test_small_mixup_grid_on_aer_matches_theory_within_intervals(tmp_path):
             table[f"predicted_{q}"] <= table[f"{q}_ci_high"]
         )
         assert covered.sum() >= 7, (q, covered)
-    z = (table["chsh"] - table["predicted_chsh"]) / table["chsh_stderr"]
+    z = (table["chsh"] - table["predicted_chsh_max"]) / table["chsh_stderr"]
     assert np.all(np.abs(z) < 4)
 
 
@@ -255,7 +249,7 @@ def test_fake_device_sweep_runs_on_branch_mixtures(tmp_path):
     table = read_table(tmp_path / "fake.csv")
     # device noise lowers the values a little; the mixture still shows strong entanglement
     assert 0.5 < table["concurrence"][0] <= table["predicted_concurrence"][0] + 0.15
-    assert 1.8 < table["chsh"][0] < table["predicted_chsh"][0] + 0.3
+    assert 1.8 < table["chsh"][0] < table["predicted_chsh_max"][0] + 0.3
 
 
 # --- reproducibility, resume, Dask ---------------------------------------------------------
@@ -281,9 +275,9 @@ def test_same_seed_gives_the_identical_table_and_another_seed_does_not(tmp_path)
 
 def test_table_does_not_depend_on_the_chunk_size(tmp_path):
     # fresh simulations each time: the branch states must not depend on their batch either
-    clear_caches()
-    run_sweep(_spec(chunk_size=64), tmp_path / "small.csv")
-    clear_caches()
+    experiment.clear_caches()
+    run_sweep(_spec(chunk_size=7), tmp_path / "small.csv")
+    experiment.clear_caches()
     run_sweep(_spec(chunk_size=1024), tmp_path / "large.csv")
     assert (tmp_path / "small.csv").read_bytes() == (tmp_path / "large.csv").read_bytes()
 
@@ -393,7 +387,21 @@ def test_csv_and_parquet_hold_the_same_table(tmp_path):
     run_sweep(spec, tmp_path / "t.csv")
     run_sweep(spec, tmp_path / "t.parquet")
     csv_table, parquet_table = read_table(tmp_path / "t.csv"), read_table(tmp_path / "t.parquet")
-    assert list(csv_table) == list(mixup_sweep.COLUMNS)
+    assert list(csv_table) == [
+        "point",
+        "success",
+        "amplitude",
+        "seed",
+        *(f"predicted_{k}" for k in ("fidelity", "concurrence", "eof", "chsh_max")),
+        "chsh",
+        "chsh_stderr",
+        "chsh_significance",
+        *(
+            f"{q}{suffix}"
+            for q in ("concurrence", "eof", "fidelity")
+            for suffix in ("", "_ci_low", "_ci_high", "_at_boundary")
+        ),
+    ]
     assert tables_equal(csv_table, parquet_table)
     assert csv_table["concurrence_at_boundary"].dtype == bool
     assert len(csv_table["point"]) == spec.num_points

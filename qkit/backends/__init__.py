@@ -29,13 +29,16 @@ mixture of circuits. Optional packages are imported only when their backend is a
 from __future__ import annotations
 
 from qkit.backends._base import Backend, BackendUnavailableError, check_seed
+from qkit.backends._capabilities import Capabilities, capabilities
 from qkit.backends._jobs import STATUSES, Job
 
 __all__ = [
     "STATUSES",
     "Backend",
     "BackendUnavailableError",
+    "Capabilities",
     "Job",
+    "capabilities",
     "get_backend",
     "list_fake_devices",
 ]

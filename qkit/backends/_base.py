@@ -9,6 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
+from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats
 
@@ -42,16 +43,15 @@ class Backend:
     name : str
         The name it was created from, e.g. ``"aer"``, ``"fake:sherbrooke"``.
     kind : str
-        ``"aer"``, ``"fake"``, ``"ibm"`` or ``"braket"``.
-    supports_noise_model : bool
-        True only for Aer; elsewhere experiments use the circuit-mixture realization.
+        ``"aer"``, ``"fake"``, ``"ibm"`` or ``"braket"`` (for records; code asks ``caps``).
+    caps : Capabilities
+        What the backend can do (noise models, exact probabilities, detachable jobs, ...).
     device : qiskit.providers.BackendV2
         The Qiskit backend that defines the transpilation target.
     """
 
     kind: str = ""
-    supports_noise_model: bool = False
-    retrievable: bool = False  # can retrieve(job_id) re-attach to a job after a restart?
+    caps: Capabilities = Capabilities()
     native_pub_shots: bool = False  # does the sampler take different shots per PUB in one call?
     split_waste: float = 2.0  # see shot_groups: cloud calls run at most 2x the shots needed
 
@@ -64,6 +64,15 @@ class Backend:
         self.optimization_level = optimization_level
         self._cache = TranspileCache(self._transpile_uncached)
         self._default_pass_manager = None
+
+    @property
+    def supports_noise_model(self) -> bool:
+        return self.caps.noise_model
+
+    @property
+    def retrievable(self) -> bool:
+        """Can ``retrieve(job_id)`` re-attach to a job after a restart?"""
+        return self.caps.retrievable
 
     @property
     def num_qubits(self) -> int:
@@ -178,7 +187,7 @@ class Backend:
         self._check_noise_model(noise_model)
         coerced = self._coerce_pubs(pubs, shots)
         seed = self.seed if seed is None else seed
-        if detach and not self.retrievable and self.kind != "ibm":
+        if detach and not self.caps.retrievable and self.caps.detachable:
             from qkit.backends import _detached
 
             return Job(_detached.submit(self, pubs, shots, noise_model, seed), self.name, _same)
@@ -202,6 +211,27 @@ class Backend:
     ) -> list[dict[str, int] | np.ndarray]:
         """Sample ``pubs`` and wait: counts per PUB (see :mod:`qkit.backends._jobs`)."""
         return self.submit(pubs, shots=shots, noise_model=noise_model, seed=seed).result()
+
+    # -- exact outcome probabilities (caps.exact) ------------------------------------------
+    def probabilities(self, circuit: QuantumCircuit, binds: dict | None = None) -> np.ndarray:
+        """Exact outcome probabilities of a measured ``circuit`` (transpiled here).
+
+        Shape ``(bindings, 2**num_clbits)``; outcome ``k`` is the Qiskit integer of the
+        classical bits (clbit 0 least significant). ``binds`` maps the circuit's parameters
+        to equal-length value arrays (one row per binding); without it, one row.
+        Only where ``caps.exact``.
+        """
+        raise ValueError(f"backend {self.name!r} cannot give exact outcome probabilities")
+
+    def density_matrices(
+        self, circuit: QuantumCircuit, qubits: Sequence[int], binds: dict | None = None
+    ) -> np.ndarray:
+        """Exact reduced states of ``qubits`` at the end of ``circuit`` (no measurements).
+
+        Shape ``(bindings, 2**k, 2**k)`` in Qiskit's little-endian order. Only where
+        ``caps.exact``.
+        """
+        raise ValueError(f"backend {self.name!r} cannot give exact states")
 
     def _submit_raw(self, pubs: list[SamplerPub], shots: int, noise_model, seed: int | None):
         """Submit PUBs in one primitive call; return the primitive's job."""

@@ -12,9 +12,11 @@ not reproducible by seed (the seed still fixes the transpiled layout).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+from qkit.backends import _capabilities
 from qkit.backends._base import Backend, BackendUnavailableError, check_shots
 
 BRAKET_EXTRA = "install qkit[braket] (qiskit-braket-provider) to use Amazon Braket backends"
@@ -60,7 +62,10 @@ class BraketBackend(Backend):
             f"braket:{device_name}", device, seed=seed, optimization_level=optimization_level
         )
         self._program_sets = getattr(device, "_max_program_set_executables", None) is not None
-        self.retrievable = device_name != "local" and self._program_sets
+        if device_name == "local":
+            self.caps = _capabilities.BRAKET_LOCAL
+        else:  # a device without program sets cannot re-attach to its jobs by id
+            self.caps = replace(_capabilities.CLOUD, retrievable=self._program_sets)
         if device_name == "local":
             self.split_waste = float("inf")  # simulated shots are cheap: one call
 
@@ -92,7 +97,7 @@ class BraketBackend(Backend):
     def _retrieve_raw(self, job_id, pubs, shots):
         """Braket tasks by id; Braket does not keep the PUBs, so they are needed to turn
         the task results back into counts per PUB."""
-        if not self.retrievable:
+        if not self.caps.retrievable:
             return super()._retrieve_raw(job_id, pubs, shots)
         if pubs is None:
             raise ValueError(

@@ -19,6 +19,7 @@ from qiskit.primitives.containers import DataBin, SamplerPubResult
 from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+from qkit.backends import _capabilities
 from qkit.backends._base import Backend, BackendUnavailableError, _group_seed
 from qkit.backends._jobs import normalized_status
 
@@ -109,8 +110,14 @@ class RuntimeBackend(Backend):
         from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
         self._local = isinstance(device, FakeBackendV2)
-        self.retrievable = not self._local
-        if kind == "fake":
+        self._simulator_mode = kind == "fake"  # a local simulator as the runtime's mode
+        if self._simulator_mode:
+            self.caps = _capabilities.FAKE
+        elif self._local:
+            self.caps = _capabilities.IBM_LOCAL_TESTING
+        else:
+            self.caps = _capabilities.CLOUD
+        if self._simulator_mode:
             # one simulator call per circuit (see _PerCircuitJobs): each PUB keeps its shots
             self.native_pub_shots = True
         if self._local:
@@ -120,7 +127,7 @@ class RuntimeBackend(Backend):
         if self._mode is None:
             from qiskit_ibm_runtime import Batch
 
-            if self.kind == "fake":
+            if self._simulator_mode:
                 # Local testing mode deep-copies an AerSimulator it is given, which is several
                 # times cheaper than rebuilding the device noise model on every run.
                 from qiskit_aer import AerSimulator
@@ -139,7 +146,7 @@ class RuntimeBackend(Backend):
         return self._mode
 
     def _submit_raw(self, pubs, shots, noise_model, seed):
-        if self.kind == "fake" and len(pubs) > 1:
+        if self._simulator_mode and len(pubs) > 1:
             # The local mode simulates every PUB of one call with the same simulator seed, so
             # the PUBs of a call would draw the same random numbers (identical circuits give
             # identical counts, different ones correlated noise). One call per circuit, each

@@ -1,5 +1,6 @@
 """Paper B sampled: the optimal ensemble through the correlated-noise channel, measured.
 
+:data:`CHANNEL` is the one definition of the experiment (:class:`qkit.experiment.Experiment`).
 Two alphabets:
 
 - ``pair``: the two-photon sector alone. The optimal two-state ensemble (Lemma 2; entangled:
@@ -12,26 +13,33 @@ Two alphabets:
 
 Every letter is sent in ``shots`` shots; the mutual information uses the known prior of the
 optimal ensemble, with its small-sample bias corrected and a bootstrap interval.
+
+>>> result = run(1.0, "entangled", "pair", shots=500, seed=3, n_boot=200)
+>>> mi = result.estimate["mutual_information"]
+>>> round(result.prediction["holevo"], 12), round(mi["value"], 6)
+(1.0, 1.0)
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qkit import estimators
+from qkit import options
 from qkit._validate import check_eta, check_inputs
-from qkit.backends import Backend
-from qkit.channel import circuits, theory
-from qkit.mixup.experiment import _check_shots, _resolve_seed
-from qkit.result import Result
-from qkit.runner import Plan, execute
-from qkit.sampling import Family, Sampled
+from qkit.channel import theory
+from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
+
+if TYPE_CHECKING:
+    from qkit.backends import Backend
+    from qkit.result import Result
+    from qkit.runner import Pending
 
 ALPHABETS = ("pair", "two-slot")
-DEFAULT_SHOTS = 4000
-DEFAULT_BOOTSTRAP = 2000
+INPUTS = ("entangled", "separable")
 
 
 def check_alphabet(alphabet: str) -> str:
@@ -44,80 +52,117 @@ def ensemble(eta: float, inputs: str, alphabet: str) -> dict[str, Any]:
     """Letters, their optimal prior and the exact Holevo quantity for this alphabet."""
     if alphabet == "pair":
         ens = theory.optimal_ensemble(eta, inputs)
-        return {
-            "labels": list(ens["labels"]),
-            "prior": np.asarray(ens["probabilities"], dtype=float),
-            "holevo": float(theory.chi2(eta, inputs)),
-            "outcomes": list(circuits.PAIR_OUTCOMES),
-        }
-    ens = theory.two_slot_ensemble(eta, inputs)
+        holevo = theory.chi2(eta, inputs)
+        outcomes = ("singlet", "triplet")
+    else:
+        ens = theory.two_slot_ensemble(eta, inputs)
+        holevo = theory.capacity(eta, inputs)
+        outcomes = ("none", "slot1", "slot2", "singlet", "triplet")
     return {
         "labels": list(ens["labels"]),
         "prior": np.asarray(ens["probabilities"], dtype=float),
-        "holevo": float(theory.capacity(eta, inputs)),
-        "outcomes": list(circuits.OUTCOMES),
+        "holevo": float(holevo),
+        "outcomes": list(outcomes),
     }
 
 
-def letter_circuits(labels: list[str], alphabet: str) -> Family:
-    """One circuit per letter: encoding, the fibre's noise sites, the receiver."""
+def predict(points: Points) -> dict[str, np.ndarray]:
+    """The Holevo quantity each point's mutual information is compared with."""
+    holevo = [
+        ensemble(float(eta), str(inputs), str(alphabet))["holevo"]
+        for eta, inputs, alphabet in zip(
+            points["eta"], points["inputs"], points["alphabet"], strict=True
+        )
+    ]
+    return {"holevo": np.array(holevo, dtype=float)}
+
+
+@functools.cache
+def letter_family(alphabet: str, inputs: str):
+    """One circuit per letter: encoding, the fibre's noise sites, the receiver (cached)."""
+    from qkit.channel import circuits
+    from qkit.sampling import Family
+
+    labels = ensemble(1.0, inputs, alphabet)["labels"]
     if alphabet == "pair":
         return Family("channel-pair", [circuits.two_photon_circuit(x) for x in labels])
     return Family("channel-two-slot", [circuits.alphabet_circuit(x) for x in labels])
 
 
-def plan(
-    eta: float,
-    inputs: str = "entangled",
-    alphabet: str = "pair",
-    *,
-    shots: int = DEFAULT_SHOTS,
-    seed: int | None = None,
-    n_boot: int = DEFAULT_BOOTSTRAP,
-    confidence: float = 0.95,
-) -> Plan:
-    """The channel experiment as a :class:`qkit.runner.Plan` (validated inputs)."""
-    eta = float(check_eta(eta))
-    inputs = check_inputs(inputs)
-    alphabet = check_alphabet(alphabet)
-    shots = _check_shots(shots)
-    seed = _resolve_seed(seed)
-    ens = ensemble(eta, inputs, alphabet)
+def layout(point: Point):
+    """The letters of the optimal ensemble; the fibre's mixtures at ``eta``."""
+    from qkit.channel import circuits
+
+    family = letter_family(point["alphabet"], point["inputs"])
+    return family, circuits.channel_mixtures(point["eta"])
+
+
+@functools.cache
+def _outcome_map(alphabet: str, num_clbits: int) -> np.ndarray:
+    from qkit.channel import circuits
+
     to_array = circuits.singlet_triplet_counts if alphabet == "pair" else circuits.receiver_counts
-
-    def analyse(sampled: Sampled) -> tuple[dict[str, Any], dict[str, Any]]:
-        counts = np.array([to_array(c[0]) for c in sampled.counts])
-        mi = estimators.mutual_information(
-            counts,
-            ens["prior"],
-            confidence=confidence,
-            n_boot=n_boot,
-            rng=np.random.default_rng([seed, 2]),
-        )
-        frequencies = counts / counts.sum(axis=1, keepdims=True)
-        estimate = {
-            "mutual_information": mi.to_dict(),
-            "conditional_probabilities": frequencies.tolist(),
-        }
-        record = {
-            "letters": ens["labels"],
-            "prior": ens["prior"].tolist(),
-            "outcomes": ens["outcomes"],
-            "counts": counts.tolist(),
-        }
-        return estimate, record
-
-    return Plan(
-        kind="channel",
-        params={"eta": eta, "inputs": inputs, "alphabet": alphabet},
-        prediction={"holevo": ens["holevo"]},
-        family=letter_circuits(ens["labels"], alphabet),
-        mixtures=circuits.channel_mixtures(eta),
-        shots=shots,
-        seed=seed,
-        analyse=analyse,
-        options={"n_boot": n_boot, "confidence": confidence},
+    return np.array(
+        [to_array({format(k, f"0{num_clbits}b"): 1}) for k in range(2**num_clbits)], dtype=float
     )
+
+
+def outcomes(point: Point, index: int, num_clbits: int) -> np.ndarray:
+    return _outcome_map(point["alphabet"], num_clbits)
+
+
+def labels(point: Point) -> dict[str, Any]:
+    ens = ensemble(point["eta"], point["inputs"], point["alphabet"])
+    return {"letters": ens["labels"], "prior": ens["prior"].tolist(), "outcomes": ens["outcomes"]}
+
+
+def analyse(
+    counts: Sequence[np.ndarray],
+    points: Points,
+    rngs: Sequence[np.random.Generator],
+    analysis: Analysis,
+) -> dict[str, Any]:
+    """Mutual information between letter and outcome, with the known prior, per point."""
+    from qkit import estimators
+
+    estimates, frequencies = [], []
+    for i, c in enumerate(counts):
+        ens = ensemble(
+            float(points["eta"][i]), str(points["inputs"][i]), str(points["alphabet"][i])
+        )
+        estimates.append(
+            estimators.mutual_information(
+                c,
+                ens["prior"],
+                confidence=analysis.confidence,
+                n_boot=max(analysis.n_boot, 10),
+                rng=rngs[i],
+            )
+        )
+        if not analysis.intervals:
+            from dataclasses import replace
+
+            estimates[-1] = replace(estimates[-1], ci_low=np.nan, ci_high=np.nan)
+        frequencies.append((c / c.sum(axis=1, keepdims=True)).tolist())
+    return {"mutual_information": stack(estimates), "conditional_probabilities": frequencies}
+
+
+CHANNEL = Experiment(
+    name="channel",
+    title="paper B: mutual information of the optimal ensemble",
+    params=(  # sweep axes outer first: one eta curve per alphabet and inputs
+        Param("alphabet", check_alphabet, "pair (default) or two-slot", ALPHABETS, "pair"),
+        Param("inputs", check_inputs, "entangled (default) or separable", INPUTS, "entangled"),
+        Param("eta", check_eta, "eta in [0, 1]"),
+    ),
+    predict=predict,
+    layout=layout,
+    outcomes=outcomes,
+    analyse=analyse,
+    targets={"mutual_information": "holevo"},
+    labels=labels,
+)
+"""Paper B's correlated-noise channel experiment."""
 
 
 def run(
@@ -125,30 +170,40 @@ def run(
     inputs: str = "entangled",
     alphabet: str = "pair",
     *,
-    shots: int = DEFAULT_SHOTS,
+    shots: int = options.DEFAULT_SHOTS,
     seed: int | None = None,
     backend: str | Backend = "aer",
-    n_boot: int = DEFAULT_BOOTSTRAP,
-    confidence: float = 0.95,
+    engine: str = "auto",
+    n_boot: int = options.DEFAULT_BOOTSTRAP,
+    confidence: float = options.DEFAULT_CONFIDENCE,
     realization: str | None = None,
     mitigate: str | None = None,
-    store=None,
-    wait: bool = True,
+    store: Any = None,
+    durable: bool | None = None,
 ) -> Result:
     """Sample the channel at ``eta`` with the optimal ensemble and estimate its mutual information.
 
     ``shots`` is per letter. Other arguments as :func:`qkit.mixup.experiment.run`.
-
-    Examples
-    --------
-    >>> result = run(1.0, "entangled", "pair", shots=500, seed=3, n_boot=200)
-    >>> mi = result.estimate["mutual_information"]
-    >>> round(result.prediction["holevo"], 12), round(mi["value"], 6)
-    (1.0, 1.0)
     """
-    experiment = plan(
-        eta, inputs, alphabet, shots=shots, seed=seed, n_boot=n_boot, confidence=confidence
+    return CHANNEL.run(
+        eta=eta,
+        inputs=inputs,
+        alphabet=alphabet,
+        shots=shots,
+        seed=seed,
+        backend=backend,
+        engine=engine,
+        n_boot=n_boot,
+        confidence=confidence,
+        realization=realization,
+        mitigate=mitigate,
+        store=store,
+        durable=durable,
     )
-    return execute(
-        experiment, backend, store=store, wait=wait, realization=realization, mitigate=mitigate
-    )
+
+
+def submit(
+    eta: float, inputs: str = "entangled", alphabet: str = "pair", *, store: Any, **options_: Any
+) -> Pending:
+    """Submit the experiment durably (see :meth:`qkit.experiment.Experiment.submit`)."""
+    return CHANNEL.submit(eta=eta, inputs=inputs, alphabet=alphabet, store=store, **options_)

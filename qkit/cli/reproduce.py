@@ -17,7 +17,7 @@ def _shots(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from qkit.reproduce import DEFAULT_SEED
+    from qkit import options
 
     parser = subparsers.add_parser(
         "reproduce",
@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         metavar="DIR",
         default=None,
-        help="new or empty output directory (default: ./qkit-results/<UTC timestamp>)",
+        help="new or empty output directory, or an interrupted reproduction to resume "
+        "(default: resume the newest interrupted one with the same options under "
+        "./qkit-results/, else ./qkit-results/<UTC timestamp>)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="fewer points and shots: about a minute"
@@ -55,11 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed",
         type=non_negative_int,
-        default=DEFAULT_SEED,
-        help=f"master seed; per-experiment seeds derive from it (default {DEFAULT_SEED})",
+        default=None,
+        help="master seed; per-experiment seeds derive from it (default: drawn and recorded)",
     )
     parser.add_argument(
-        "--bootstrap", type=positive_int, default=None, help="bootstrap resamples for intervals"
+        "--bootstrap",
+        type=non_negative_int,
+        default=options.DEFAULT_BOOTSTRAP,
+        help=f"bootstrap resamples for intervals ({options.DEFAULT_BOOTSTRAP}; 0: none)",
     )
     stores = parser.add_mutually_exclusive_group()
     stores.add_argument(
@@ -71,19 +76,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from qkit.backends import get_backend
-    from qkit.reproduce import reproduce, resolve_out_dir
+    from qkit.reproduce import reproduce
 
-    # bad input fails before any work: output directory, backend name and credentials
-    out = resolve_out_dir(args.out)
-    get_backend(args.backend, seed=args.seed)
     store = None
     if not args.no_store:
         from qkit.store import ResultsStore
 
         store = ResultsStore(args.store)
     out = reproduce(
-        out,
+        args.out,
         quick=args.quick,
         backend=args.backend,
         shots=args.shots,
@@ -104,9 +105,10 @@ def _command(args: argparse.Namespace) -> str:
         words += ["--out", args.out]
     if args.quick:
         words.append("--quick")
-    words += ["--backend", args.backend, "--seed", str(args.seed)]
+    words += ["--backend", args.backend]
+    if args.seed is not None:
+        words += ["--seed", str(args.seed)]
     if args.shots is not None:
         words += ["--shots", str(args.shots)]
-    if args.bootstrap is not None:
-        words += ["--bootstrap", str(args.bootstrap)]
+    words += ["--bootstrap", str(args.bootstrap)]
     return " ".join(shlex.quote(w) for w in words)

@@ -8,10 +8,18 @@ import sys
 
 from qkit.cli._common import non_negative_int, number, positive_int
 
+EXPERIMENTS = ("mixup", "channel")
+"""Experiments with a ``qkit run`` / ``qkit sweep`` subcommand, in help order."""
+
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
+    from qkit import options
+
     parser.add_argument(
-        "--shots", type=positive_int, default=4000, help="shots per measurement setting"
+        "--shots",
+        type=positive_int,
+        default=options.DEFAULT_SHOTS,
+        help=f"shots per measurement setting ({options.DEFAULT_SHOTS})",
     )
     parser.add_argument(
         "--seed", type=non_negative_int, default=None, help="seed (default: drawn and recorded)"
@@ -22,11 +30,21 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="aer (default), fake:<device>, fake:list, ibm:<device>, braket:local, braket:<ARN>",
     )
     parser.add_argument(
+        "--engine",
+        choices=options.ENGINES,
+        default="auto",
+        help="sampler: every shot sampled by the backend (the default, auto); exact: counts drawn "
+        "from the circuits' exact outcome probabilities (aer)",
+    )
+    parser.add_argument(
         "--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)"
     )
     parser.add_argument("--no-store", action="store_true", help="do not save the run")
     parser.add_argument(
-        "--bootstrap", type=positive_int, default=None, help="bootstrap resamples for intervals"
+        "--bootstrap",
+        type=non_negative_int,
+        default=options.DEFAULT_BOOTSTRAP,
+        help=f"bootstrap resamples for intervals ({options.DEFAULT_BOOTSTRAP}; 0: no intervals)",
     )
     parser.add_argument(
         "--mitigate",
@@ -36,7 +54,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--realization",
-        choices=["noise-model", "branch-mixture"],
+        choices=options.REALIZATIONS,
         default=None,
         help="how the classical noise is realized (default: noise model on aer)",
     )
@@ -48,23 +66,40 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool = False) -> None:
+    """One flag per parameter of ``experiment`` (a range or list of values when ``ranges``)."""
+    for param in experiment.params:
+        flags = [f"--{param.name}", *param.flags]
+        if param.choices:
+            help_ = param.help + (" (or a comma list)" if ranges else "")
+            default = param.default
+            if ranges and param.name == "inputs":  # sweeps compare both encodings by default
+                default = ",".join(param.choices)
+                help_ = f"{', '.join(param.choices)} or both (comma; default both)"
+            kwargs = {} if ranges else {"choices": param.choices}
+            parser.add_argument(*flags, default=default, help=help_, **kwargs)
+        elif ranges:
+            parser.add_argument(
+                *flags,
+                required=True,
+                help=f"{param.help}: start:stop:count (ends included) or a comma list",
+            )
+        else:
+            parser.add_argument(*flags, type=number, required=True, help=param.help)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from qkit import experiment as definitions
+
     parser = subparsers.add_parser("run", help="sample an experiment and estimate with error bars")
     sub = parser.add_subparsers(dest="experiment", metavar="EXPERIMENT")
     sub.required = True
-
-    p = sub.add_parser("mixup", help="paper A: CHSH and tomography of the delivered pair")
-    p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
-    p.add_argument("--amplitude", "-a", type=number, required=True, help="a in [0, 1]")
-    _add_common(p)
-    p.set_defaults(func=_run_mixup)
-
-    p = sub.add_parser("channel", help="paper B: mutual information of the optimal ensemble")
-    p.add_argument("--eta", type=number, required=True, help="eta in [0, 1]")
-    p.add_argument("--inputs", default="entangled", help="entangled (default) or separable")
-    p.add_argument("--alphabet", default="pair", help="pair (default) or two-slot")
-    _add_common(p)
-    p.set_defaults(func=_run_channel)
+    for name in EXPERIMENTS:
+        exp = definitions.get(name)
+        p = sub.add_parser(name, help=exp.title)
+        add_parameters(p, exp)
+        _add_common(p)
+        p.set_defaults(func=_run, experiment_name=name)
 
 
 def _list_fake() -> int:
@@ -76,7 +111,7 @@ def _list_fake() -> int:
 
 def _store(args: argparse.Namespace):
     if args.no_store:
-        if args.no_wait:
+        if getattr(args, "no_wait", False):
             raise ValueError("--no-wait needs the results store (drop --no-store)")
         return None
     from qkit.store import ResultsStore
@@ -85,18 +120,15 @@ def _store(args: argparse.Namespace):
 
 
 def _options(args: argparse.Namespace) -> dict:
-    options = {
+    return {
         "shots": args.shots,
         "seed": args.seed,
         "backend": args.backend,
+        "n_boot": args.bootstrap,
         "mitigate": args.mitigate,
         "realization": args.realization,
         "store": _store(args),
-        "wait": not args.no_wait,
     }
-    if args.bootstrap is not None:
-        options["n_boot"] = args.bootstrap
-    return options
 
 
 def finish(args: argparse.Namespace, result) -> int:
@@ -110,11 +142,20 @@ def finish(args: argparse.Namespace, result) -> int:
             f"finish it with: qkit jobs fetch {record['run_id']}"
         )
     else:
-        _print_table(record)
+        _print_table(record, _targets(result.kind))
     return 0
 
 
-def _print_table(record: dict) -> None:
+def _targets(kind: str) -> dict:
+    from qkit import experiment as definitions
+
+    try:
+        return dict(definitions.get(kind).targets)
+    except ValueError:  # a run of an experiment this process does not know
+        return {}
+
+
+def _print_table(record: dict, targets: dict) -> None:
     params = {k: v for k, v in record.items() if k not in ("prediction", "estimate", "metadata")}
     print("  ".join(f"{k}={v}" for k, v in params.items()))
     prediction, estimate = record["prediction"], record["estimate"]
@@ -122,7 +163,7 @@ def _print_table(record: dict) -> None:
     for key, value in estimate.items():
         if not isinstance(value, dict) or "value" not in value:
             continue
-        predicted = prediction.get(key, prediction.get("chsh_max" if key == "chsh" else "holevo"))
+        predicted = prediction.get(targets.get(key, key))
         spread = (
             f"± {value['stderr']:.4f}"
             if "stderr" in value
@@ -143,27 +184,24 @@ def _interrupted(exc) -> int:
     return 130
 
 
-def _run_mixup(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
+    from qkit import experiment as definitions
     from qkit import runner
-    from qkit.mixup import experiment
 
     if args.backend == "fake:list":
         return _list_fake()
+    exp = definitions.get(args.experiment_name)
+    params = {p.name: getattr(args, p.name) for p in exp.params}
+    opts = _options(args)
     try:
-        result = experiment.run(args.success, args.amplitude, **_options(args))
-    except runner.Interrupted as exc:
-        return _interrupted(exc)
-    return finish(args, result)
-
-
-def _run_channel(args: argparse.Namespace) -> int:
-    from qkit import runner
-    from qkit.channel import experiment
-
-    if args.backend == "fake:list":
-        return _list_fake()
-    try:
-        result = experiment.run(args.eta, args.inputs, args.alphabet, **_options(args))
+        if args.no_wait:
+            if opts["store"] is None:
+                raise ValueError("--no-wait needs the results store (drop --no-store)")
+            if args.engine == "exact":
+                raise ValueError("--no-wait needs the sampler engine (exact runs here and now)")
+            result = exp.submit(**params, **opts)
+        else:
+            result = exp.run(**params, engine=args.engine, **opts)
     except runner.Interrupted as exc:
         return _interrupted(exc)
     return finish(args, result)

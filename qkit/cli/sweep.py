@@ -13,8 +13,13 @@ _RANGE_HELP = "start:stop:count (ends included) or a comma list"
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
+    from qkit import options
+
     parser.add_argument(
-        "--shots", type=positive_int, default=4000, help="shots per setting (per letter)"
+        "--shots",
+        type=positive_int,
+        default=options.DEFAULT_SHOTS,
+        help=f"shots per setting (per letter) ({options.DEFAULT_SHOTS})",
     )
     parser.add_argument(
         "--seed", type=non_negative_int, default=None, help="seed (default: drawn and printed)"
@@ -33,7 +38,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "exact", "sampler"],
         default="auto",
         help="exact: the simulator's exact outcome probabilities, counts drawn multinomially "
-        "(aer); sampler: every shot sampled by the backend (default: exact on aer)",
+        "(the default on aer); sampler: every shot sampled by the backend (elsewhere)",
     )
     parser.add_argument(
         "--realization",
@@ -48,7 +53,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="bootstrap confidence intervals (default) or point estimates only",
     )
     parser.add_argument(
-        "--bootstrap", type=positive_int, default=200, help="bootstrap resamples per point (200)"
+        "--bootstrap",
+        type=positive_int,
+        default=options.DEFAULT_BOOTSTRAP,
+        help=f"bootstrap resamples per point ({options.DEFAULT_BOOTSTRAP})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        help="independent replicates of every point (a replicate column; each row its own seed)",
     )
     parser.add_argument("--confidence", type=number, default=0.95, help="interval coverage")
     parser.add_argument(
@@ -76,70 +90,63 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from qkit import experiment as definitions
+    from qkit.cli.run import EXPERIMENTS, add_parameters
+
     parser = subparsers.add_parser(
         "sweep", help="sample a parameter grid into a table (CSV/Parquet), resumable, Dask-ready"
     )
     sub = parser.add_subparsers(dest="experiment", metavar="EXPERIMENT")
     sub.required = True
+    for name in EXPERIMENTS:
+        exp = definitions.get(name)
+        p = sub.add_parser(name, help=f"{exp.title}, over a grid")
+        add_parameters(p, exp, ranges=True)
+        _add_common(p)
+        p.set_defaults(func=_sweep, experiment_name=name)
 
-    p = sub.add_parser("mixup", help="paper A over an (S, a) grid: CHSH and tomography")
-    p.add_argument("--success", "-S", required=True, help=f"S values in (0, 1]: {_RANGE_HELP}")
-    p.add_argument("--amplitude", "-a", required=True, help=f"a values in [0, 1]: {_RANGE_HELP}")
-    _add_common(p)
-    p.set_defaults(func=_sweep_mixup)
 
-    p = sub.add_parser("channel", help="paper B over an eta grid: mutual information")
-    p.add_argument("--eta", required=True, help=f"eta values in [0, 1]: {_RANGE_HELP}")
-    p.add_argument(
-        "--inputs", default="entangled,separable", help="entangled, separable or both (comma)"
+def _sweep(args: argparse.Namespace) -> int:
+    from qkit import experiment as definitions
+    from qkit.sweep import make_spec
+
+    exp = definitions.get(args.experiment_name)
+    axes = {p.name: getattr(args, p.name) for p in exp.params}
+    spec = make_spec(
+        exp.name,
+        axes,
+        shots=args.shots,
+        seed=_resume_seed(args, exp.name, axes),
+        backend=args.backend,
+        engine=args.engine,
+        realization=args.realization,
+        n_boot=0 if args.intervals == "none" else args.bootstrap,
+        confidence=args.confidence,
+        chunk_size=args.chunk_size,
+        repeat=args.repeat,
     )
-    p.add_argument("--alphabet", default="pair", help="pair (default), two-slot or both (comma)")
-    _add_common(p)
-    p.set_defaults(func=_sweep_channel)
+    if args.seed is None and args.out is None:
+        print(f"qkit: seed {spec.seed} (pass --seed {spec.seed} to reproduce)", file=sys.stderr)
+    return _run(args, spec)
 
 
-def _options(args: argparse.Namespace, seed: int) -> dict:
-    return {
-        "shots": args.shots,
-        "seed": seed,
-        "backend": args.backend,
-        "engine": args.engine,
-        "realization": args.realization,
-        "intervals": args.intervals,
-        "n_boot": args.bootstrap,
-        "confidence": args.confidence,
-        "chunk_size": args.chunk_size,
-    }
+def _resume_seed(args: argparse.Namespace, kind: str, axes: dict) -> int | None:
+    """The given seed; without one, the seed of the unfinished sweep at ``--out`` (resume)."""
+    if args.seed is not None or args.out is None:
+        return args.seed
+    from pathlib import Path
 
+    from qkit.sweep.table import parts_dir
 
-def _with_seed(args: argparse.Namespace, spec):
-    """``spec`` (validated with a placeholder seed) with the given or a freshly drawn seed."""
-    if args.seed is not None:
-        return spec
-    import dataclasses
-
-    import numpy as np
-
-    seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-    print(f"qkit: seed {seed} (pass --seed {seed} to reproduce or resume)", file=sys.stderr)
-    return dataclasses.replace(spec, seed=seed)
-
-
-def _sweep_mixup(args: argparse.Namespace) -> int:
-    from qkit.sweep import mixup_spec, parse_range
-
-    success = parse_range(args.success, "success")
-    amplitude = parse_range(args.amplitude, "amplitude")
-    spec = mixup_spec(success, amplitude, **_options(args, args.seed or 0))
-    return _run(args, _with_seed(args, spec))
-
-
-def _sweep_channel(args: argparse.Namespace) -> int:
-    from qkit.sweep import channel_spec, parse_range
-
-    eta = parse_range(args.eta, "eta")
-    spec = channel_spec(eta, args.inputs, args.alphabet, **_options(args, args.seed or 0))
-    return _run(args, _with_seed(args, spec))
+    manifest = parts_dir(Path(args.out)) / "manifest.json"
+    try:
+        previous = json.loads(manifest.read_text())["spec"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if previous.get("kind") == kind and isinstance(previous.get("seed"), int):
+        print(f"qkit: resuming the sweep in {args.out} (seed {previous['seed']})", file=sys.stderr)
+        return previous["seed"]
+    return None
 
 
 def default_out(spec) -> str:

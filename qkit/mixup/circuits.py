@@ -180,13 +180,13 @@ def bind_settings(
 
 
 def chsh_directions(settings: Mapping[str, ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
-    """Directions of A and B for the 4 :data:`CHSH_SETTINGS`, each (4, 3).
+    """Directions of A and B for the 4 :data:`CHSH_SETTINGS`, each (..., 4, 3).
 
     ``settings`` has keys ``a, a_prime, b, b_prime``, e.g. from
     ``qkit.mixup.theory.chsh_settings(S, a)`` or ``qkit.measures.optimal_chsh_settings(rho)``.
     """
-    a = np.array([settings[x] for x, _ in CHSH_SETTINGS], dtype=float)
-    b = np.array([settings[y] for _, y in CHSH_SETTINGS], dtype=float)
+    a = np.stack([np.asarray(settings[x], dtype=float) for x, _ in CHSH_SETTINGS], axis=-2)
+    b = np.stack([np.asarray(settings[y], dtype=float) for _, y in CHSH_SETTINGS], axis=-2)
     return a, b
 
 
@@ -211,11 +211,6 @@ def tomography_directions() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def tomography_bindings(circuit: QuantumCircuit) -> dict[Parameter, np.ndarray]:
-    """Bindings of the 9 Pauli tomography settings (order :data:`PAULI_SETTINGS`)."""
-    return setting_bindings(circuit, *tomography_directions())
-
-
 def tomography_circuits(circuit: QuantumCircuit) -> list[QuantumCircuit]:
     """The 9 Pauli tomography circuits (order :data:`PAULI_SETTINGS`)."""
     return bind_settings(circuit, *tomography_directions())
@@ -236,3 +231,38 @@ def counts_array(counts: Mapping[str, int], num_bits: int = 2) -> np.ndarray:
             raise ValueError(f"counts key {key!r} is not a {num_bits}-bit string")
         out[int(bits[::-1], 2)] += int(value)
     return out
+
+
+_SIGN_A = np.array([1.0, 1.0, -1.0, -1.0])  # outcome 2 bA + bB, bit 0 = eigenvalue +1
+_SIGN_B = np.array([1.0, -1.0, 1.0, -1.0])
+
+
+def direction_probabilities(rho: ArrayLike, dirs_a: ArrayLike, dirs_b: ArrayLike) -> np.ndarray:
+    """Outcome probabilities (..., K, 4) of :func:`measure_directions` on states ``rho``.
+
+    ``rho`` (..., 4, 4) in qkit order, unit directions (..., K, 3); outcome ``2 bA + bB``:
+    ``p = (1 + sA n_A.r_A + sB n_B.r_B + sA sB n_A^T T n_B) / 4`` (the Born rule).
+    """
+    from qkit import measures
+
+    rho = np.asarray(rho, dtype=complex)
+    bloch_a = _bloch(measures.partial_trace(rho, 0))
+    bloch_b = _bloch(measures.partial_trace(rho, 1))
+    t = measures.correlation_matrix(rho)
+    e_a = np.einsum("...ki,...i->...k", dirs_a, bloch_a)
+    e_b = np.einsum("...ki,...i->...k", dirs_b, bloch_b)
+    e_ab = np.einsum("...ki,...ij,...kj->...k", dirs_a, t, dirs_b)
+    p = (
+        1.0
+        + e_a[..., None] * _SIGN_A
+        + e_b[..., None] * _SIGN_B
+        + e_ab[..., None] * (_SIGN_A * _SIGN_B)
+    ) / 4.0
+    p = np.clip(p, 0.0, None)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def _bloch(rho1: np.ndarray) -> np.ndarray:
+    from qkit import measures
+
+    return np.real(np.einsum("iab,...ba->...i", measures.PAULI, rho1))

@@ -1,131 +1,260 @@
 """Paper A sampled: CHSH and state tomography of the delivered pair, beside the exact prediction.
 
-The delivered pair (A1, B1) of :func:`qkit.mixup.circuits.delivered_pair_circuit` is measured at
+:data:`MIXUP` is the one definition of the experiment (:class:`qkit.experiment.Experiment`):
+the delivered pair (A1, B1) of :func:`qkit.mixup.circuits.delivered_pair_circuit` is measured at
 the optimal CHSH settings of the predicted state ``M[psi_a]`` (4 settings) and in the 9 Pauli
 settings of two-qubit tomography, ``shots`` shots per setting. The counts become a CHSH value
 with its binomial standard error and violation significance (Sec. V), and a physical state
-estimate with bootstrap intervals for concurrence (Eq. 3.3), ``E_F`` and fidelity (Eq. 3.2).
+estimate with intervals for concurrence (Eq. 3.3), ``E_F`` and fidelity (Eq. 3.2).
+
+>>> result = run(0.9, 2 ** -0.5, shots=2000, seed=1, n_boot=200)
+>>> result.estimate["chsh"]["value"] > 2
+True
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qkit import estimators, noise
+from qkit import options
 from qkit._validate import check_amplitude, check_success
-from qkit.backends import Backend
-from qkit.mixup import circuits, theory
-from qkit.result import Result
-from qkit.runner import Plan, execute
-from qkit.sampling import Family, Sampled
+from qkit import experiment as definitions
+from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
+from qkit.mixup import theory
 
-DEFAULT_SHOTS = 4000
-DEFAULT_BOOTSTRAP = 1000
+if TYPE_CHECKING:
+    from qkit.backends import Backend
+    from qkit.result import Result
+    from qkit.runner import Pending
+
+NUM_SETTINGS = 13
+"""4 CHSH settings (optimal for the predicted state), then the 9 Pauli settings."""
 
 
-def prediction(success: float, amplitude: float) -> dict[str, Any]:
+def predict(points: Points) -> dict[str, np.ndarray]:
     """The exact values an experiment at ``(S, a)`` estimates (keys of ``qkit run mixup``)."""
+    s, a = points["success"], points["amplitude"]
     return {
-        "fidelity": float(theory.fidelity(success, amplitude)),
-        "concurrence": float(theory.concurrence(success, amplitude)),
-        "eof": float(theory.eof(success, amplitude)),
-        "chsh_max": float(theory.chsh_max(success, amplitude)),
+        "fidelity": theory.fidelity(s, a),
+        "concurrence": theory.concurrence(s, a),
+        "eof": theory.eof(s, a),
+        "chsh_max": theory.chsh_max(s, a),
     }
 
 
-def measurement_family(success: float, amplitude: float) -> Family:
-    """The delivered-pair circuit measured at the 4 optimal CHSH and the 9 Pauli settings.
+def setting_directions(success: Any, amplitude: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Directions of A and B for the 13 settings of each point, each (..., 13, 3).
 
-    One parametrized circuit: the amplitude is bound into the preparation, the measurement
-    directions are Parameters, so a backend transpiles it once for all 13 settings.
+    The CHSH settings optimal for the predicted state ``M[psi_a]``
+    (:func:`qkit.measures.optimal_chsh_settings`), then the Pauli settings XX, XY, ..., ZZ.
     """
-    measured = circuits.measure_directions(circuits.delivered_pair_circuit(float(amplitude)))
+    from qkit.mixup import circuits
+
     chsh_a, chsh_b = circuits.chsh_directions(theory.chsh_settings(success, amplitude))
     tomo_a, tomo_b = circuits.tomography_directions()
-    theta_a, phi_a = circuits.direction_angles(np.concatenate([chsh_a, tomo_a]))
-    theta_b, phi_b = circuits.direction_angles(np.concatenate([chsh_b, tomo_b]))
+    shape = chsh_a.shape[:-2] + (9, 3)
+    return (
+        np.concatenate([chsh_a, np.broadcast_to(tomo_a, shape)], axis=-2),
+        np.concatenate([chsh_b, np.broadcast_to(tomo_b, shape)], axis=-2),
+    )
+
+
+@functools.cache
+def _measured_pair():
+    """The delivered pair with the amplitude and the measurement angles as Parameters."""
+    from qiskit.circuit import Parameter
+
+    from qkit.mixup import circuits
+
+    return circuits.measure_directions(circuits.delivered_pair_circuit(Parameter("amplitude")))
+
+
+def layout(point: Point):
+    """One parametrized circuit for every point (transpiled once); the swap mixture of ``S``."""
+    from qkit import noise
+    from qkit.mixup import circuits
+    from qkit.sampling import Family
+
+    success, amplitude = point["success"], point["amplitude"]
+    dirs_a, dirs_b = setting_directions(success, amplitude)
+    theta_a, phi_a = circuits.direction_angles(dirs_a)
+    theta_b, phi_b = circuits.direction_angles(dirs_b)
     settings = dict(zip(circuits.SETTING_NAMES, (theta_a, phi_a, theta_b, phi_b), strict=True))
-    return Family("mixup", [measured], [settings])
+    settings["amplitude"] = np.full(NUM_SETTINGS, amplitude)
+    family = Family("mixup", [_measured_pair()], [settings])
+    return family, [noise.swap_mixture(success)]
 
 
-def estimate(
-    counts: np.ndarray,
-    success: float,
-    amplitude: float,
-    *,
-    rng: np.random.Generator,
-    n_boot: int = DEFAULT_BOOTSTRAP,
-    confidence: float = 0.95,
+@functools.cache
+def _outcome_map(num_clbits: int) -> np.ndarray:
+    # Qiskit's bit string "bB bA" (clbit 0 = A) -> qkit's outcome 2 bA + bB
+    rows = np.zeros((2**num_clbits, 4))
+    for k in range(2**num_clbits):
+        b_a, b_b = k & 1, (k >> 1) & 1
+        rows[k, 2 * b_a + b_b] = 1.0
+    return rows
+
+
+def outcomes(point: Point, index: int, num_clbits: int) -> np.ndarray:
+    return _outcome_map(num_clbits)
+
+
+def analyse(
+    counts: Sequence[np.ndarray],
+    points: Points,
+    rngs: Sequence[np.random.Generator],
+    analysis: Analysis,
 ) -> dict[str, Any]:
-    """Estimates from counts of shape (13, 4): the 4 CHSH settings, then the 9 Pauli settings."""
-    chsh = estimators.chsh(counts[:4])
-    tomography = estimators.state_tomography(
-        counts[4:], theory.psi(amplitude), confidence=confidence, n_boot=n_boot, rng=rng
-    )
-    out = {"chsh": {**chsh.to_dict(), "significance": float(chsh.significance)}}
-    out.update(tomography.to_dict())
-    out["state"] = {
-        "real": np.real(tomography.state).tolist(),
-        "imag": np.imag(tomography.state).tolist(),
+    """Estimates from counts of shape (13, 4) per point: CHSH, then tomography."""
+    from qkit import estimators
+
+    stacked = np.asarray(counts)
+    chsh = estimators.chsh(stacked[:, :4])
+    target = theory.psi(points["amplitude"])
+    fits = [
+        estimators.state_tomography(
+            stacked[i : i + 1, 4:],
+            target[i : i + 1],
+            confidence=analysis.confidence,
+            n_boot=max(analysis.n_boot, 10),
+            rng=rngs[i],
+        )[0]
+        for i in range(len(stacked))
+    ]
+    if not analysis.intervals:
+        fits = [_point_only(f) for f in fits]
+    return {
+        "chsh": chsh,
+        "concurrence": stack([f.concurrence for f in fits]),
+        "eof": stack([f.eof for f in fits]),
+        "fidelity": stack([f.fidelity for f in fits]),
+        "state": np.array([f.state for f in fits]),
     }
-    return out
 
 
-def plan(
-    success: float,
-    amplitude: float,
-    *,
-    shots: int = DEFAULT_SHOTS,
-    seed: int | None = None,
-    n_boot: int = DEFAULT_BOOTSTRAP,
-    confidence: float = 0.95,
-) -> Plan:
-    """The mix-up experiment at ``(S, a)`` as a :class:`qkit.runner.Plan` (validated inputs)."""
-    success = float(check_success(success))
-    amplitude = float(check_amplitude(amplitude))
-    shots = _check_shots(shots)
-    seed = _resolve_seed(seed)
+def _point_only(fit):
+    from dataclasses import replace
 
-    def analyse(sampled: Sampled) -> tuple[dict[str, Any], dict[str, Any]]:
-        counts = np.array([circuits.counts_array(c) for c in sampled.counts[0]])
-        est = estimate(
-            counts,
-            success,
-            amplitude,
-            rng=np.random.default_rng([seed, 2]),
-            n_boot=n_boot,
-            confidence=confidence,
-        )
-        return est, {"settings": _setting_labels(), "counts": counts.tolist()}
+    def bare(interval):
+        return replace(interval, ci_low=np.nan, ci_high=np.nan)
 
-    return Plan(
-        kind="mixup",
-        params={"success": success, "amplitude": amplitude},
-        prediction=prediction(success, amplitude),
-        family=measurement_family(success, amplitude),
-        mixtures=[noise.swap_mixture(success)],
-        shots=shots,
-        seed=seed,
-        analyse=analyse,
-        options={"n_boot": n_boot, "confidence": confidence},
+    return replace(
+        fit, concurrence=bare(fit.concurrence), eof=bare(fit.eof), fidelity=bare(fit.fidelity)
     )
+
+
+# -- the exact engine: the delivered pair's branch states, measured by the Born rule ----------
+_STATES: dict[tuple[str, float], np.ndarray] = definitions.cache({})
+
+
+def branch_states(backend: Backend, amplitudes: np.ndarray) -> np.ndarray:
+    """Delivered-pair states of the intact and failure branches, shape (n, 2, 4, 4), qkit order.
+
+    ``M[psi_a] = S states[:, 0] + (1 - S) states[:, 1]`` (paper A, Eq. 2.1 realized as the
+    two-copy swap mixture). Each distinct amplitude is simulated once per process.
+    """
+    from qkit import measures
+
+    amplitudes = np.asarray(amplitudes, dtype=float)
+    known = {a for name, a in _STATES if name == backend.name}
+    missing = sorted({float(a) for a in amplitudes} - known)
+    if missing:
+        amplitude = _measured_pair().parameters[0]
+        for b, (branch, qubits) in enumerate(_branches()):
+            rho = backend.density_matrices(branch, qubits, {amplitude: missing})
+            for a, state in zip(missing, rho, strict=True):
+                entry = _STATES.setdefault((backend.name, a), np.empty((2, 4, 4), dtype=complex))
+                entry[b] = measures.from_qiskit_order(state)
+    return np.array([_STATES[(backend.name, float(a))] for a in amplitudes])
+
+
+@functools.cache
+def _branches():
+    """The intact and failure branches of the delivered pair and the qubits of its pair.
+
+    The failure branch is the swap done by relabelling (no SWAP gate): its pair is (A1, B2).
+    A marker on (A1, B1) placed before the branches are expanded follows the relabelling.
+    """
+    from qiskit.circuit import Instruction
+
+    from qkit import noise
+    from qkit.mixup import circuits
+
+    pair = circuits.delivered_pair_circuit(_measured_pair().parameters[0])
+    for qubit, name in ((0, "pair_a"), (1, "pair_b")):  # non-gates: pruning keeps their cone
+        pair.append(Instruction(name, 1, 0, []), [qubit])
+    out = []
+    for branch in noise.expand_branches(pair, [noise.swap_mixture(1.0)], prune=True):
+        qubits, kept = {}, branch.copy_empty_like()
+        for inst in branch.data:
+            if inst.operation.name in ("pair_a", "pair_b"):
+                qubits[inst.operation.name] = branch.find_bit(inst.qubits[0]).index
+            else:
+                kept.append(inst)
+        out.append((kept, [qubits["pair_a"], qubits["pair_b"]]))
+    return tuple(out)
+
+
+def probabilities(backend: Backend, points: Points) -> list[np.ndarray]:
+    """Exact outcome distributions (13, 4) of each point: branch states mixed by ``S``."""
+    success = np.asarray(points["success"], dtype=float)
+    amplitude = np.asarray(points["amplitude"], dtype=float)
+    states = branch_states(backend, amplitude)
+    rho = np.einsum("nb,nbij->nij", np.stack([success, 1.0 - success], axis=-1), states)
+    dirs_a, dirs_b = setting_directions(success, amplitude)
+    from qkit.mixup import circuits
+
+    return list(circuits.direction_probabilities(rho, dirs_a, dirs_b))
+
+
+def _setting_labels() -> list[str]:
+    from qkit.mixup import circuits
+
+    chsh = [f"chsh:{x},{y}" for x, y in circuits.CHSH_SETTINGS]
+    return chsh + [f"pauli:{s}" for s in circuits.PAULI_SETTINGS]
+
+
+MIXUP = Experiment(
+    name="mixup",
+    title="paper A: CHSH and tomography of the delivered pair",
+    params=(
+        Param("success", check_success, "S in (0, 1]", flags=("-S",)),
+        Param("amplitude", check_amplitude, "a in [0, 1]", flags=("-a",)),
+    ),
+    predict=predict,
+    layout=layout,
+    outcomes=outcomes,
+    analyse=analyse,
+    targets={
+        "chsh": "chsh_max",
+        "concurrence": "concurrence",
+        "eof": "eof",
+        "fidelity": "fidelity",
+    },
+    probabilities=probabilities,
+    labels=lambda point: {"settings": _setting_labels()},
+)
+"""Paper A's mix-up experiment."""
 
 
 def run(
     success: float,
     amplitude: float,
     *,
-    shots: int = DEFAULT_SHOTS,
+    shots: int = options.DEFAULT_SHOTS,
     seed: int | None = None,
     backend: str | Backend = "aer",
-    n_boot: int = DEFAULT_BOOTSTRAP,
-    confidence: float = 0.95,
+    engine: str = "auto",
+    n_boot: int = options.DEFAULT_BOOTSTRAP,
+    confidence: float = options.DEFAULT_CONFIDENCE,
     realization: str | None = None,
     mitigate: str | None = None,
-    store=None,
-    wait: bool = True,
+    store: Any = None,
+    durable: bool | None = None,
 ) -> Result:
     """Sample the delivered pair at ``(S, a)`` and estimate CHSH, concurrence, ``E_F``, fidelity.
 
@@ -140,43 +269,32 @@ def run(
         recorded when omitted.
     backend : str or Backend
         ``"aer"`` (default), ``"fake:<device>"``, ``"ibm:<device>"``, ``"braket:..."``.
+    engine : {"auto", "sampler", "exact"}
+        ``sampler`` (the default, ``auto``) samples every shot on the backend; ``exact`` (Aer)
+        draws the counts from the circuits' exact outcome probabilities.
     realization : {"noise-model", "branch-mixture"}, optional
         How the mix-up is realized (default: the noise model where the backend takes one).
     mitigate : {"readout"}, optional
         Readout-error mitigation on device backends.
     store : qkit.store.ResultsStore, optional
         Save the run (and its jobs, before waiting).
-    wait : bool
-        ``False`` submits durably and returns a :class:`qkit.runner.Pending`.
-
-    Examples
-    --------
-    >>> result = run(0.9, 2 ** -0.5, shots=2000, seed=1, n_boot=200)
-    >>> result.estimate["chsh"]["value"] > 2
-    True
     """
-    experiment = plan(
-        success, amplitude, shots=shots, seed=seed, n_boot=n_boot, confidence=confidence
+    return MIXUP.run(
+        success=success,
+        amplitude=amplitude,
+        shots=shots,
+        seed=seed,
+        backend=backend,
+        engine=engine,
+        n_boot=n_boot,
+        confidence=confidence,
+        realization=realization,
+        mitigate=mitigate,
+        store=store,
+        durable=durable,
     )
-    return execute(
-        experiment, backend, store=store, wait=wait, realization=realization, mitigate=mitigate
-    )
 
 
-def _setting_labels() -> list[str]:
-    chsh = [f"chsh:{x},{y}" for x, y in circuits.CHSH_SETTINGS]
-    return chsh + [f"pauli:{s}" for s in circuits.PAULI_SETTINGS]
-
-
-def _check_shots(shots: int) -> int:
-    if isinstance(shots, bool) or int(shots) != shots or shots < 1:
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
-    return int(shots)
-
-
-def _resolve_seed(seed: int | None) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+def submit(success: float, amplitude: float, *, store: Any, **options_: Any) -> Pending:
+    """Submit the experiment at ``(S, a)`` durably (see :meth:`Experiment.submit`)."""
+    return MIXUP.submit(success=success, amplitude=amplitude, store=store, **options_)

@@ -14,21 +14,21 @@ optimal ensembles over ``eta``, Figs. 4-5) on one backend, then writes into ``ou
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qkit.backends import get_backend
+from qkit import options
+from qkit.experiment import Analysis
 from qkit.reproduce import _figures, _headline, _plan, _report, _run
-from qkit.reproduce._plan import DEFAULT_SEED, derive_seed, settings
+from qkit.reproduce._plan import settings
 from qkit.result import package_versions
 
 __all__ = [
     "DEFAULT_ROOT",
-    "DEFAULT_SEED",
-    "derive_seed",
     "plan_points",
     "reproduce",
     "resolve_out_dir",
@@ -36,6 +36,8 @@ __all__ = [
 
 DEFAULT_ROOT = Path("qkit-results")
 """Parent of the default, timestamped output directories."""
+MANIFEST = "qkit-reproduce.json"
+"""Written first into the output directory: what is being reproduced, and whether it is done."""
 
 
 def plan_points(quick: bool = False) -> dict[str, list[dict[str, Any]]]:
@@ -49,25 +51,83 @@ def plan_points(quick: bool = False) -> dict[str, list[dict[str, Any]]]:
     return {"mixup": _plan.mixup_points(config), "channel": _plan.channel_points(config)}
 
 
-def resolve_out_dir(out_dir: str | Path | None, *, root: Path = DEFAULT_ROOT) -> Path:
-    """The directory to write into; never one that already holds files.
+def resolve_out_dir(
+    out_dir: str | Path | None,
+    *,
+    root: Path = DEFAULT_ROOT,
+    args: dict[str, Any] | None = None,
+) -> tuple[Path, int | None]:
+    """The directory to write into, and the seed of the reproduction it resumes (or None).
 
-    ``None`` means ``root/<UTC timestamp>`` (suffixed ``-2``, ``-3``, ... if that is taken).
-    An explicit directory may be new or empty; a file or a non-empty directory is an error.
+    A new or empty directory starts afresh; one holding an unfinished reproduction with the
+    same ``args`` (mode, backend, shots, bootstrap, and the seed when one is given) is resumed.
+    ``None`` means the newest such unfinished directory under ``root``, else
+    ``root/<UTC timestamp>``. Anything else (a file, a directory of other files, a finished
+    reproduction) is refused: nothing qkit did not write is ever touched.
     """
+    args = args or {}
     if out_dir is None:
+        for candidate in sorted(root.glob("*"), reverse=True) if root.is_dir() else []:
+            seed = _resumable(candidate, args)
+            if seed is not None:
+                return candidate, seed
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         candidate, n = root / stamp, 1
-        while candidate.exists() and any(candidate.iterdir()):
+        while candidate.exists():
             n += 1
             candidate = root / f"{stamp}-{n}"
-        return candidate
+        return candidate, None
+    if not str(out_dir).strip():
+        raise ValueError("--out must name a directory, got an empty path")
     path = Path(out_dir).expanduser()
     if path.exists() and not path.is_dir():
         raise ValueError(f"--out must be a directory, but {path} is a file")
     if path.is_dir() and any(path.iterdir()):
-        raise ValueError(f"--out directory {path} is not empty; choose a new or empty directory")
-    return path
+        manifest = _manifest(path)
+        if manifest is None:
+            raise ValueError(
+                f"--out directory {path} is not empty; choose a new or empty directory"
+            )
+        if manifest.get("finished"):
+            raise ValueError(f"--out directory {path} holds a finished reproduction")
+        seed = _resumable(path, args)
+        if seed is None:
+            raise ValueError(
+                f"--out directory {path} holds an unfinished reproduction with other options "
+                f"({_describe(manifest.get('args', {}))}); rerun with those to resume it"
+            )
+        return path, seed
+    return path, None
+
+
+def _manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == "qkit-reproduce/1" else None
+
+
+def _resumable(path: Path, args: dict[str, Any]) -> int | None:
+    """The seed of an unfinished reproduction in ``path`` with the same ``args``, else None."""
+    manifest = _manifest(path) if path.is_dir() else None
+    if manifest is None or manifest.get("finished"):
+        return None
+    stored = manifest.get("args", {})
+    same = all(stored.get(k) == v for k, v in args.items() if k != "seed" or v is not None)
+    return int(stored["seed"]) if same and isinstance(stored.get("seed"), int) else None
+
+
+def _describe(args: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in args.items())
+
+
+def _write_manifest(out: Path, args: dict[str, Any], finished: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    body = {"format": "qkit-reproduce/1", "args": args, "finished": finished}
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(body))
+    tmp.replace(out / MANIFEST)
 
 
 def reproduce(
@@ -76,8 +136,9 @@ def reproduce(
     quick: bool = False,
     backend: str = "aer",
     shots: int | None = None,
-    seed: int = DEFAULT_SEED,
-    n_boot: int | None = None,
+    seed: int | None = None,
+    n_boot: int = options.DEFAULT_BOOTSTRAP,
+    confidence: float = options.DEFAULT_CONFIDENCE,
     store=None,
     progress: bool | None = None,
     command: str | None = None,
@@ -87,7 +148,9 @@ def reproduce(
     Parameters
     ----------
     out_dir : str or Path, optional
-        New or empty directory; default ``./qkit-results/<UTC timestamp>``.
+        New or empty directory, or an unfinished reproduction with the same options to resume;
+        default: the newest such under ``./qkit-results/``, else ``./qkit-results/<UTC
+        timestamp>``.
     quick : bool
         About a minute on a laptop (fewer points and shots) instead of the full,
         publication-quality run.
@@ -97,10 +160,14 @@ def reproduce(
         caches one transpiled circuit per family, and every point is a new circuit).
     shots : int, optional
         Shots per measurement setting (paper A) and per letter (paper B); default by mode.
-    seed : int
-        Master seed; each experiment's seed is derived from it and the point's parameters.
-    n_boot : int, optional
-        Bootstrap resamples for the intervals; default by mode.
+    seed : int, optional
+        Master seed; each experiment's seed is derived from it and the point's parameters
+        (:func:`qkit.experiment.point_seed`). Drawn and recorded when omitted (or taken from
+        the reproduction being resumed).
+    n_boot : int
+        Bootstrap resamples for the intervals (0: none).
+    confidence : float
+        Nominal coverage of the intervals.
     store : qkit.store.ResultsStore, optional
         Also save every run in this results store.
     progress : bool, optional
@@ -114,16 +181,26 @@ def reproduce(
         The output directory.
     """
     started = time.perf_counter()
-    if shots is not None and (isinstance(shots, bool) or int(shots) != shots or shots < 1):
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
-    if n_boot is not None and (isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1):
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    out = resolve_out_dir(out_dir)
+    if shots is not None:
+        shots = options.check_shots(shots)
+    analysis = Analysis(n_boot, confidence)
     if not isinstance(backend, str):
         raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
+    args = {
+        "mode": "quick" if quick else "full",
+        "backend": backend,
+        "shots": shots,
+        "n_boot": analysis.n_boot,
+        "confidence": analysis.confidence,
+        "seed": None if seed is None else options.check_seed(seed),
+    }
+    out, resumed_seed = resolve_out_dir(out_dir, args=args)
+    seed = options.resolve_seed(seed if seed is not None else resumed_seed)
+    args["seed"] = seed
+    from qkit.backends import get_backend
+
     device = get_backend(backend, seed=seed)  # unknown names and missing credentials fail here
+    _write_manifest(out, args, finished=False)  # before any sampling: --out is checked now
     config = settings(quick)
     points = plan_points(quick)
     specs_count = len(_figures.figure_specs([], config))  # builders are lazy: cheap
@@ -137,13 +214,13 @@ def reproduce(
             backend=backend,
             seed=seed,
             shots=shots,
-            n_boot=n_boot,
+            analysis=analysis,
+            out=out,
             store=store,
             starting=bar.set_description_str,
             done=bar.update,
         )
         sampled = time.perf_counter()
-        out.mkdir(parents=True, exist_ok=True)
         figures = []
         for spec in _figures.figure_specs(records, config):
             bar.set_description_str(f"figure {spec.name}")
@@ -159,7 +236,7 @@ def reproduce(
         run = {
             "format": "qkit-reproduce/1",
             "meta": _meta(
-                config, device, seed, shots, n_boot, store, command, started, sampled, drawn
+                config, device, seed, shots, analysis, store, command, started, sampled, drawn
             ),
             "summary": _headline.summary(rows),
             "headline": rows,
@@ -167,6 +244,7 @@ def reproduce(
             "points": records,
         }
         _report.write(out, run)
+        _write_manifest(out, args, finished=True)
         bar.update(1)
     finally:
         bar.close()
@@ -179,18 +257,16 @@ def _save(spec, out: Path, dpi: int) -> list[Path]:
     return save(spec.build(), out, spec.name, dpi=dpi)
 
 
-def _meta(config, device, seed, shots, n_boot, store, command, started, sampled, drawn) -> dict:
+def _meta(config, device, seed, shots, analysis, store, command, started, sampled, drawn) -> dict:
     return {
         "mode": config.mode,
         "backend": device.name,
         "seed": int(seed),
-        "seed_derivation": "numpy SeedSequence([seed, crc32(point key)]), first uint32",
+        "seed_derivation": "qkit.experiment.point_seed(seed, point key): each point's seed "
+        "is in its record; qkit run --seed SEED reproduces the point",
         "shots": {"mixup": shots or config.mixup_shots, "channel": shots or config.channel_shots},
-        "n_boot": {
-            "mixup": n_boot or config.mixup_boot,
-            "channel": n_boot or config.channel_boot,
-        },
-        "confidence": _plan.CONFIDENCE,
+        "n_boot": analysis.n_boot,
+        "confidence": analysis.confidence,
         "command": command or "qkit.reproduce.reproduce(...)",
         "store": str(store.path) if store is not None else None,
         "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -201,22 +277,16 @@ def _meta(config, device, seed, shots, n_boot, store, command, started, sampled,
     }
 
 
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def set_description_str(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def _progress_bar(total: int, progress: bool | None):
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, file=sys.stderr, unit="step", dynamic_ncols=True, leave=True)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        file=sys.stderr,
+        unit="step",
+        dynamic_ncols=True,
+        leave=True,
+        disable=not progress,
+    )

@@ -5,36 +5,34 @@ Paper A points lie on the curves of Fig. 3 (the optimal amplitude ``a*(S)``, Bel
 in the local-hidden-variable region and in the CHSH-violating region of Fig. 2. Paper B points
 are ``eta`` x {entangled, separable} x {pair, two-slot} (Figs. 4-5).
 
-Every point gets its own seed, derived from the run's seed and the point's parameters (not its
-position in the list), so adding points never changes the others' samples.
+Every point gets its own seed, derived from the run's seed and the point's parameters
+(:func:`qkit.experiment.point_seed`, as a sweep derives its rows' seeds), not its position in
+the list: adding points never changes the others' samples, and ``qkit run --seed`` with a
+point's recorded seed reproduces it.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from qkit import options
 from qkit.mixup import theory as mixup_theory
 
 BELL = float(mixup_theory.BELL_AMPLITUDE)
 WEAK = 0.1
-DEFAULT_SEED = 1
-"""Seed of ``qkit reproduce`` when none is given: the default run is reproducible."""
-CONFIDENCE = 0.95
+CONFIDENCE = options.DEFAULT_CONFIDENCE
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Sizes of one reproduction: point sets, shots per setting/letter, bootstrap resamples."""
+    """Sizes of one reproduction: point sets, shots per setting/letter, figure resolution."""
 
     mode: str
     mixup_shots: int
     channel_shots: int
-    mixup_boot: int
-    channel_boot: int
     dpi: int
     mixup_groups: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     etas: tuple[float, ...] = ()
@@ -60,8 +58,6 @@ def settings(quick: bool) -> Settings:
             mode="quick",
             mixup_shots=2000,
             channel_shots=2000,
-            mixup_boot=200,
-            channel_boot=300,
             dpi=150,
             mixup_groups=groups,
             etas=(0.0, 0.25, 0.5, 0.75, 1.0),
@@ -81,24 +77,10 @@ def settings(quick: bool) -> Settings:
         mode="full",
         mixup_shots=20000,
         channel_shots=20000,
-        mixup_boot=1000,
-        channel_boot=2000,
         dpi=300,
         mixup_groups=groups,
         etas=tuple(np.round(np.linspace(0.0, 1.0, 9), 6).tolist()),
     )
-
-
-def derive_seed(seed: int, key: str) -> int:
-    """A per-experiment seed from the run seed and a stable key (``numpy.random.SeedSequence``).
-
-    >>> derive_seed(1, "mixup S=0.5 a=0.3") == derive_seed(1, "mixup S=0.5 a=0.3")
-    True
-    >>> derive_seed(1, "mixup S=0.5 a=0.3") != derive_seed(2, "mixup S=0.5 a=0.3")
-    True
-    """
-    entropy = [int(seed), zlib.crc32(key.encode())]
-    return int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint32)[0])
 
 
 def mixup_points(config: Settings) -> list[dict[str, Any]]:
@@ -122,10 +104,3 @@ def channel_points(config: Settings) -> list[dict[str, Any]]:
         for inputs in ("entangled", "separable")
         for eta in config.etas
     ]
-
-
-def point_key(kind: str, params: dict[str, Any]) -> str:
-    """Stable text naming a point (seed derivation, report rows)."""
-    if kind == "mixup":
-        return f"mixup S={params['success']:.6g} a={params['amplitude']:.6g}"
-    return f"channel eta={params['eta']:.6g} {params['inputs']} {params['alphabet']}"

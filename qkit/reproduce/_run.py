@@ -1,14 +1,23 @@
-"""Run every point of a reproduction and keep one plain record per experiment."""
+"""Run every point of a reproduction and keep one plain record per experiment.
+
+Each finished point's record is written into the output directory as it completes
+(``points/<id>.json``), so an interrupted reproduction resumes from them.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from qkit.channel import experiment as channel_experiment
-from qkit.mixup import experiment as mixup_experiment
-from qkit.reproduce._plan import CONFIDENCE, Settings, derive_seed, point_key
+from qkit import experiment as definitions
+from qkit.experiment import Analysis
+from qkit.reproduce._plan import Settings
 from qkit.result import Result, jsonable
+
+POINTS_DIR = "points"
 
 
 def record(point_id: str, result: Result, groups: list[str] | None = None) -> dict[str, Any]:
@@ -19,7 +28,7 @@ def record(point_id: str, result: Result, groups: list[str] | None = None) -> di
             "id": point_id,
             "paper": paper,
             "kind": result.kind,
-            "key": point_key(result.kind, result.params),
+            "key": definitions.point_key(result.kind, result.params),
             "params": result.params,
             "groups": groups or [],
             "seed": result.seed,
@@ -42,43 +51,66 @@ def run_points(
     backend: str,
     seed: int,
     shots: int | None,
-    n_boot: int | None,
+    analysis: Analysis,
+    out: Path,
     store=None,
     starting: Callable[[str], None] = lambda label: None,
     done: Callable[[], None] = lambda: None,
 ) -> list[dict[str, Any]]:
-    """Sample every point on the backend named ``backend``.
+    """Sample every point on the backend named ``backend``; reuse points finished in ``out``.
 
     ``starting(label)`` and ``done()`` are called around each experiment (progress).
-
-    ``shots`` and ``n_boot`` override the mode's defaults for both papers.
+    ``shots`` overrides the mode's defaults for both papers.
     """
-    records = []
+    todo = []
     for i, point in enumerate(mixup, start=1):
         params = {"success": point["success"], "amplitude": point["amplitude"]}
-        starting(f"paper A: S={params['success']:g}, a={params['amplitude']:.4g}")
-        result = mixup_experiment.run(
-            **params,
-            shots=shots or config.mixup_shots,
-            seed=derive_seed(seed, point_key("mixup", params)),
-            backend=backend,
-            n_boot=n_boot or config.mixup_boot,
-            confidence=CONFIDENCE,
-            store=store,
-        )
-        records.append(record(f"A{i:02d}", result, point["groups"]))
-        done()
+        label = f"paper A: S={params['success']:g}, a={params['amplitude']:.4g}"
+        todo.append((f"A{i:02d}", "mixup", params, shots or config.mixup_shots, label, point))
     for i, params in enumerate(channel, start=1):
-        starting(f"paper B: eta={params['eta']:g} {params['inputs']} {params['alphabet']}")
-        result = channel_experiment.run(
-            **params,
-            shots=shots or config.channel_shots,
-            seed=derive_seed(seed, point_key("channel", params)),
+        label = f"paper B: eta={params['eta']:g} {params['inputs']} {params['alphabet']}"
+        todo.append((f"B{i:02d}", "channel", params, shots or config.channel_shots, label, None))
+    folder = out / POINTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    records = []
+    for point_id, kind, params, n_shots, label, extra in todo:
+        path = folder / f"{point_id}.json"
+        experiment = definitions.get(kind)
+        point = experiment.point(**params)
+        key = definitions.point_key(experiment, point)
+        previous = _load(path)
+        if previous is not None and previous.get("key") == key and previous.get("shots") == n_shots:
+            records.append(previous)
+            done()
+            continue
+        starting(label)
+        result = experiment.run(
+            **point,
+            shots=n_shots,
+            seed=definitions.point_seed(seed, key),
             backend=backend,
-            n_boot=n_boot or config.channel_boot,
-            confidence=CONFIDENCE,
+            n_boot=analysis.n_boot,
+            confidence=analysis.confidence,
             store=store,
         )
-        records.append(record(f"B{i:02d}", result))
+        entry = record(point_id, result, extra["groups"] if extra else None)
+        _write_atomic(path, json.dumps(entry))
+        records.append(entry)
         done()
     return records
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

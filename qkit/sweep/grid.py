@@ -1,12 +1,14 @@
 """Parameter grids: range syntax, the sweep specification, points, chunks and seeds.
 
-A sweep is the Cartesian product of its axes, outer axis first (mix-up: ``success`` x
-``amplitude``; channel: ``alphabet`` x ``inputs`` x ``eta``). Point ``i`` is the ``i``-th
-element of that product in row-major order, whatever machine computes it. Points are cut
-into *chunks* (the unit of work, of progress, of a file on disk and of a Dask task) made of
-whole *blocks* of :data:`BLOCK` points; every random number a point sees derives from
-``(seed, block index)`` only, so the table is the same however the chunks are run: in one
-process, resumed after an interruption, or spread over a cluster.
+A sweep is the Cartesian product of an experiment's parameter axes, in the order of its
+parameters, outer first (mix-up: ``success`` x ``amplitude``; channel: ``eta`` x ``inputs`` x
+``alphabet``), each point repeated ``repeat`` times (innermost). Row ``i`` is the ``i``-th element
+of that product in row-major order, whatever machine computes it. Rows are cut into *chunks*
+(the unit of work, of progress, of a file on disk and of a Dask task). Every random number of a
+row derives from the row's own seed (:func:`qkit.experiment.point_seed` of the sweep's seed and
+the point's parameters and replicate), which the table records: the table is the same however
+the chunks are run (in one process, resumed, on a cluster), and ``qkit run --seed`` reproduces
+any row.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ from typing import Any
 
 import numpy as np
 
-BLOCK = 64
-"""Points per random-number block (chunk sizes are multiples of it)."""
+from qkit import options
+
 DEFAULT_CHUNK = 1024
-ENGINES = ("auto", "exact", "sampler")
-INTERVALS = ("bootstrap", "none")
-# Independent random streams of one block (numpy SeedSequence entropy words).
-STREAM_COUNTS, STREAM_BOOTSTRAP, STREAM_SAMPLER = 0, 1, 2
+MAX_POINTS = 10**8
+"""Rows a sweep may have (the table is streamed, but the axes are held in memory)."""
 
 
 def parse_range(text: str, name: str = "values") -> np.ndarray:
@@ -109,9 +109,10 @@ def parse_choices(text: str | Sequence[str], name: str, allowed: Sequence[str]) 
 class SweepSpec:
     """Everything that determines a sweep's table (and so its resumability).
 
-    ``axes`` holds ``(name, values)`` pairs, outer axis first. ``engine`` is resolved
-    (``"exact"`` or ``"sampler"``), never ``"auto"``. Two specs with equal :meth:`to_dict`
-    produce identical tables.
+    ``kind`` names the experiment (:func:`qkit.experiment.get`); ``axes`` holds
+    ``(name, values)`` pairs in the order of its parameters. ``engine`` is resolved
+    (``"exact"`` or ``"sampler"``), never ``"auto"``; ``n_boot`` 0 means no intervals. Two specs
+    with equal :meth:`to_dict` produce identical tables.
     """
 
     kind: str
@@ -121,10 +122,10 @@ class SweepSpec:
     backend: str = "aer"
     engine: str = "exact"
     realization: str | None = None
-    intervals: str = "bootstrap"
-    n_boot: int = 200
-    confidence: float = 0.95
+    n_boot: int = options.DEFAULT_BOOTSTRAP
+    confidence: float = options.DEFAULT_CONFIDENCE
     chunk_size: int = DEFAULT_CHUNK
+    repeat: int = 1
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -132,94 +133,132 @@ class SweepSpec:
 
     @property
     def num_points(self) -> int:
-        return int(np.prod(self.shape))
+        """Rows of the table: grid points x replicates."""
+        return int(np.prod(self.shape)) * self.repeat
 
     @property
     def num_chunks(self) -> int:
         return -(-self.num_points // self.chunk_size)
 
     def chunk_range(self, chunk: int) -> range:
-        """Point indices of ``chunk``."""
+        """Row indices of ``chunk``."""
         if not 0 <= chunk < self.num_chunks:
             raise ValueError(f"chunk must be in [0, {self.num_chunks}), got {chunk}")
         return range(chunk * self.chunk_size, min((chunk + 1) * self.chunk_size, self.num_points))
 
     def values(self, indices: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
-        """Axis values of the points ``indices``: one array per axis name."""
-        idx = np.unravel_index(np.asarray(indices, dtype=np.int64), self.shape)
+        """Axis values of the rows ``indices``: one array per axis name."""
+        grid = np.asarray(indices, dtype=np.int64) // self.repeat
+        idx = np.unravel_index(grid, self.shape)
         return {
             name: np.asarray(values)[i] for (name, values), i in zip(self.axes, idx, strict=True)
         }
+
+    def replicates(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        return np.asarray(indices, dtype=np.int64) % self.repeat
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["axes"] = {name: list(values) for name, values in self.axes}
         return out
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SweepSpec:
-        data = dict(data)
-        data["axes"] = tuple((name, tuple(values)) for name, values in data["axes"].items())
-        return cls(**data)
+    def summary(self) -> dict[str, Any]:
+        """:meth:`to_dict` with each evenly spaced axis as ``{start, stop, count}`` (compact)."""
+        out = self.to_dict()
+        out["axes"] = {name: axis_summary(values) for name, values in self.axes}
+        return out
 
 
-def block_rng(seed: int, stream: int, block: int) -> np.random.Generator:
-    """The generator of one block's ``stream`` (counts, bootstrap, sampler seeds)."""
-    return np.random.default_rng([int(seed), int(stream), int(block)])
+def axis_summary(values: Sequence) -> Any:
+    """An axis as ``{"start", "stop", "count"}`` when evenly spaced, else its values.
+
+    >>> axis_summary((0.0, 0.5, 1.0))
+    {'start': 0.0, 'stop': 1.0, 'count': 3}
+    """
+    if len(values) > 2 and all(isinstance(v, float) for v in values):
+        ramp = np.linspace(values[0], values[-1], len(values))
+        if np.array_equal(ramp, np.asarray(values)):
+            return {"start": values[0], "stop": values[-1], "count": len(values)}
+    return list(values)
 
 
-def blocks(indices: range) -> list[tuple[int, slice]]:
-    """``(block index, slice into indices)`` for the blocks covering a chunk's ``indices``."""
-    out = []
-    start = indices.start
-    while start < indices.stop:
-        block = start // BLOCK
-        stop = min((block + 1) * BLOCK, indices.stop)
-        out.append((block, slice(start - indices.start, stop - indices.start)))
-        start = stop
-    return out
-
-
-def check_common(
+def make_spec(
+    experiment: str,
+    axes: dict[str, Any],
     *,
-    shots: int,
-    seed: int,
-    engine: str,
-    backend: str,
-    intervals: str,
-    n_boot: int,
-    confidence: float,
-    chunk_size: int,
-    realization: str | None,
-) -> str:
-    """Validate the options every sweep shares; returns the resolved engine."""
-    if isinstance(shots, bool) or int(shots) != shots or shots < 1:
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    if intervals not in INTERVALS:
-        raise ValueError(f"intervals must be one of {', '.join(INTERVALS)}, got {intervals!r}")
-    if int(n_boot) != n_boot or n_boot < 10:
-        raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
-    if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    if int(chunk_size) != chunk_size or chunk_size < BLOCK or chunk_size % BLOCK:
-        raise ValueError(f"chunk size must be a positive multiple of {BLOCK}, got {chunk_size!r}")
-    if realization not in (None, "noise-model", "branch-mixture"):
-        raise ValueError(
-            f"realization must be 'noise-model' or 'branch-mixture', got {realization!r}"
-        )
-    is_aer = backend == "aer"
-    if realization == "noise-model" and not is_aer:
-        raise ValueError(f"backend {backend!r} cannot take a noise model; use 'branch-mixture'")
-    if engine == "auto":
-        engine = "exact" if is_aer and realization is None else "sampler"
-    if engine == "exact" and not is_aer:
-        raise ValueError(
-            f"engine 'exact' needs the aer backend (got {backend!r}); use engine 'sampler'"
-        )
-    if engine == "exact" and realization is not None:
-        raise ValueError("realization applies to engine 'sampler' only")
-    return engine
+    shots: int = options.DEFAULT_SHOTS,
+    seed: int | None = None,
+    backend: str = "aer",
+    engine: str = "auto",
+    realization: str | None = None,
+    n_boot: int = options.DEFAULT_BOOTSTRAP,
+    confidence: float = options.DEFAULT_CONFIDENCE,
+    chunk_size: int = DEFAULT_CHUNK,
+    repeat: int = 1,
+) -> SweepSpec:
+    """The validated specification of a sweep of ``experiment`` over ``axes``.
+
+    ``axes`` maps each parameter to its values (numbers, or names for a choice; a comma string
+    of names works too); a parameter left out takes its default as a one-value axis. The
+    default engine is ``exact`` on a backend with exact probabilities (Aer: the circuits'
+    exact outcome probabilities, counts drawn multinomially), else ``sampler``.
+    ``seed=None`` draws one.
+
+    >>> spec = make_spec("channel", {"eta": [0.0, 1.0], "inputs": "entangled,separable"}, seed=1)
+    >>> spec.shape, spec.engine
+    ((2, 2, 1), 'exact')
+    """
+    from qkit import experiment as definitions
+
+    exp = definitions.get(experiment)
+    unknown = set(axes) - {p.name for p in exp.params}
+    if unknown:
+        raise ValueError(f"{exp.name} has no parameter {sorted(unknown)[0]!r}")
+    checked = []
+    for param in exp.params:
+        values = axes.get(param.name, param.default)
+        if values is None:
+            raise ValueError(f"a {exp.name} sweep needs values for {param.name}")
+        if param.choices:
+            names = parse_choices(values, param.name, param.choices)
+            checked.append((param.name, tuple(param.validate(v) for v in names)))
+        else:
+            array = np.atleast_1d(
+                np.asarray(values, dtype=float)
+                if not isinstance(values, str)
+                else parse_range(values, param.name)
+            )
+            if array.ndim != 1 or array.size == 0:
+                raise ValueError(f"{param.name} must be a non-empty list of numbers")
+            param.check(array)
+            checked.append((param.name, tuple(float(v) for v in array)))
+    size = int(np.prod([len(v) for _, v in checked])) * _check_repeat(repeat)
+    if size > MAX_POINTS:
+        raise ValueError(f"a sweep may have at most {MAX_POINTS:.0e} rows, this one has {size}")
+    if int(chunk_size) != chunk_size or not 1 <= chunk_size <= 10**6:
+        raise ValueError(f"chunk size must be an integer in [1, 1000000], got {chunk_size!r}")
+    return SweepSpec(
+        kind=exp.name,
+        axes=tuple(checked),
+        shots=options.check_shots(shots),
+        seed=options.resolve_seed(seed),
+        backend=_check_backend(backend),
+        engine=options.resolve_engine(engine, backend, realization, default="exact"),
+        realization=options.check_realization(realization),
+        n_boot=options.check_n_boot(n_boot),
+        confidence=options.check_confidence(confidence),
+        chunk_size=int(chunk_size),
+        repeat=_check_repeat(repeat),
+    )
+
+
+def _check_repeat(repeat: Any) -> int:
+    if isinstance(repeat, bool) or int(repeat) != repeat or not 1 <= repeat <= 100_000:
+        raise ValueError(f"repeat must be an integer in [1, 100000], got {repeat!r}")
+    return int(repeat)
+
+
+def _check_backend(backend: Any) -> str:
+    if not isinstance(backend, str) or not backend:
+        raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
+    return backend

@@ -13,39 +13,13 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from qkit.backends import Backend, get_backend
-from qkit.sweep import channel, mixup
+from qkit.sweep.compute import compute_chunk
 from qkit.sweep.grid import SweepSpec
 from qkit.sweep.table import PartsWriter, parts_dir
-
-_MODULES = {mixup.KIND: mixup, channel.KIND: channel}
-_BACKENDS: dict[str, Backend] = {}
-_BACKENDS_LOCK = threading.Lock()
-
-
-def sweep_backend(spec: SweepSpec) -> Backend:
-    """The backend of ``spec``, created once per process (its transpilations are cached).
-
-    Created without a seed: the transpiler seed is then qkit's fixed default (layouts are
-    the same for every sweep), and every sampling call passes its own derived seed.
-    """
-    with _BACKENDS_LOCK:
-        if spec.backend not in _BACKENDS:
-            _BACKENDS[spec.backend] = get_backend(spec.backend)
-        return _BACKENDS[spec.backend]
-
-
-def compute_chunk(spec: SweepSpec, chunk: int) -> tuple[int, dict[str, np.ndarray]]:
-    """``(chunk, columns)`` of one chunk: the same for the same spec in any process."""
-    module = _MODULES[spec.kind]
-    return chunk, module.compute(spec, sweep_backend(spec), spec.chunk_range(chunk))
 
 
 def run_sweep(
@@ -158,10 +132,10 @@ def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: in
             return run_id
         except ValueError:  # the manifest names a run of another store
             pass
-    axes = {name: list(values) for name, values in spec.axes}
+    summary = spec.summary()  # evenly spaced axes as start:stop:count, not every value
     return store.create_run(
         "sweep",
-        {"experiment": spec.kind, **axes, "shots": spec.shots},
+        {"experiment": spec.kind, **summary["axes"], "shots": spec.shots},
         spec.backend,
         {"seed": spec.seed},
         metadata={
@@ -170,7 +144,7 @@ def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: in
             "points": spec.num_points,
             "chunks": spec.num_chunks,
             "resumed_chunks": resumed,
-            "spec": spec.to_dict(),
+            "spec": summary,
         },
     )
 

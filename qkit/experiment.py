@@ -1,0 +1,493 @@
+"""One definition per experiment: where a paper's physics meets qkit's machinery.
+
+An :class:`Experiment` says, once and batched over points, everything qkit needs to run it:
+
+- its **parameters** (:class:`Param`): names, checks, CLI help;
+- the exact **prediction** at a batch of points;
+- the **layout** of one point: the circuit family (circuits and their measurement settings)
+  and the classical noise acting on it (:class:`qkit.noise.MixedUnitary`), which qkit
+  realizes as an Aer noise model, a mixture of branch circuits or exact branch weights;
+- how the measured bits map to the experiment's **outcomes**;
+- the **analysis** from counts to estimates with intervals, batched over points, each point's
+  randomness from its own generator.
+
+The drivers only call these: ``qkit run`` (:meth:`Experiment.run`, :meth:`Experiment.submit`)
+is a batch of one point, ``qkit sweep`` (:mod:`qkit.sweep`) is chunks of a grid, ``qkit
+reproduce`` a list of named points. So the same point, shots, seed, engine and backend give the
+same estimates by every door, and a user's own experiment (a Werner source, their own noise)
+runs through all of them without touching qkit's source: define it and :func:`register` it.
+
+Seeds: every point has one seed (:func:`point_seed` derives it from a sweep's or reproduction's
+master seed and the point's parameters); every random draw of the point comes from its own
+stream of that seed (:func:`stream`): counts of the exact engine, branch allocation, simulator
+seeds, the bootstrap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qkit import options
+
+if TYPE_CHECKING:  # imported lazily at run time: ``qkit --help`` must not load Qiskit
+    from qkit.backends import Backend
+    from qkit.noise import MixedUnitary
+    from qkit.result import Result
+    from qkit.runner import Pending
+    from qkit.sampling import Family
+
+Point = dict[str, Any]
+"""One point: parameter name -> value (a float, or a string for a choice)."""
+Points = dict[str, np.ndarray]
+"""A batch of points: parameter name -> array of length n."""
+
+# Independent streams of one point's seed (numpy SeedSequence entropy words).
+STREAM_COUNTS, STREAM_ALLOCATION, STREAM_ANALYSIS, STREAM_SIMULATOR = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an experiment.
+
+    ``check`` takes a value (or an array of values) and returns it validated (a float array
+    for numbers, the string for a choice), or raises a one-line ``ValueError``. A parameter
+    with ``choices`` is categorical; ``default`` ``None`` means required.
+    """
+
+    name: str
+    check: Callable[[Any], Any]
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    flags: tuple[str, ...] = ()  # extra command-line spellings, e.g. ("-S",)
+
+    def validate(self, value: Any) -> Any:
+        if self.choices:
+            return options.check_choice(self.name, self.check(value), self.choices)
+        return float(self.check(value))
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How counts become estimates: interval confidence and bootstrap resamples (0: none)."""
+
+    n_boot: int = options.DEFAULT_BOOTSTRAP
+    confidence: float = options.DEFAULT_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_boot", options.check_n_boot(self.n_boot))
+        object.__setattr__(self, "confidence", options.check_confidence(self.confidence))
+
+    @property
+    def intervals(self) -> bool:
+        return self.n_boot > 0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment, defined once for every driver and backend.
+
+    Attributes
+    ----------
+    name : str
+        Its name: ``qkit run NAME``, the store's run kind.
+    title : str
+        One line for help texts.
+    params : tuple of Param
+        Its parameters, in order (a sweep's axes, outer first).
+    predict : callable
+        ``predict(points) -> {key: array (n,)}``: the exact values the experiment estimates.
+    layout : callable
+        ``layout(point) -> (family, mixtures)``: the circuits with their measurement settings
+        (:class:`qkit.sampling.Family`) and the classical noise on their labelled sites.
+        Circuits shared by many points (parametrized, cached) are transpiled once.
+    outcomes : callable
+        ``outcomes(point, circuit_index, num_clbits) -> array (2**num_clbits, m)``: which
+        outcome of the experiment each measured bit string (Qiskit integer) is (0/1 rows).
+    analyse : callable
+        ``analyse(counts, points, rngs, analysis) -> estimates``: ``counts`` is a list of
+        arrays ``(measurements, outcomes)``, one per point, ``rngs`` one generator per point;
+        ``estimates`` maps a quantity to a batched estimator result (``result[i].to_dict()``)
+        or an array/list over points. Point ``i``'s estimates depend only on its counts and
+        ``rngs[i]``.
+    targets : mapping
+        Estimated quantity -> the prediction key it estimates (reports, tables, agreement).
+    probabilities : callable, optional
+        ``probabilities(backend, points) -> list of arrays (measurements, outcomes)``: the
+        exact outcome distributions, for the ``exact`` engine. Default
+        (:func:`exact_probabilities`): every branch of the noise simulated once by the
+        backend and mixed with the point's weights.
+    labels : callable, optional
+        ``labels(point) -> dict``: names of the measurements and outcomes, kept with the
+        counts in the store.
+    default_engine : str
+        The engine ``engine="auto"`` means on a backend with exact probabilities.
+    """
+
+    name: str
+    title: str
+    params: tuple[Param, ...]
+    predict: Callable[[Points], dict[str, np.ndarray]]
+    layout: Callable[[Point], tuple[Family, list[MixedUnitary]]]
+    outcomes: Callable[[Point, int, int], np.ndarray]
+    analyse: Callable[[list[np.ndarray], Points, Sequence[np.random.Generator], Analysis], dict]
+    targets: Mapping[str, str] = field(default_factory=dict)
+    probabilities: Callable[[Backend, Points], list[np.ndarray]] | None = None
+    labels: Callable[[Point], dict[str, Any]] | None = None
+    default_engine: str = "sampler"
+
+    # -- points ----------------------------------------------------------------------------
+    def point(self, **values: Any) -> Point:
+        """A validated point from keyword values (defaults filled in)."""
+        unknown = set(values) - {p.name for p in self.params}
+        if unknown:
+            raise ValueError(f"{self.name} has no parameter {sorted(unknown)[0]!r}")
+        out = {}
+        for param in self.params:
+            value = values.get(param.name, param.default)
+            if value is None:
+                raise ValueError(f"{self.name} needs a value for {param.name}")
+            out[param.name] = param.validate(value)
+        return out
+
+    def batch(self, points: Sequence[Point]) -> Points:
+        """Points as one array per parameter."""
+        return {
+            p.name: np.array([pt[p.name] for pt in points], dtype=object if p.choices else float)
+            for p in self.params
+        }
+
+    def prediction(self, point: Point) -> dict[str, Any]:
+        """The exact prediction at one point, as plain numbers."""
+        values = self.predict(self.batch([point]))
+        return {key: _plain(np.asarray(value)[0]) for key, value in values.items()}
+
+    # -- Python API: one point ---------------------------------------------------------------
+    def run(
+        self,
+        *,
+        shots: int = options.DEFAULT_SHOTS,
+        seed: int | None = None,
+        backend: str | Backend = "aer",
+        engine: str = "auto",
+        n_boot: int = options.DEFAULT_BOOTSTRAP,
+        confidence: float = options.DEFAULT_CONFIDENCE,
+        realization: str | None = None,
+        mitigate: str | None = None,
+        store: Any = None,
+        durable: bool | None = None,
+        **params: Any,
+    ) -> Result:
+        """Sample one point and wait: the estimates beside the prediction.
+
+        ``params`` are the experiment's parameters by name; the rest as
+        :func:`qkit.runner.run_point`.
+        """
+        from qkit import runner
+
+        return runner.run_point(
+            self,
+            self.point(**params),
+            shots=shots,
+            seed=seed,
+            backend=backend,
+            engine=engine,
+            analysis=Analysis(n_boot, confidence),
+            realization=realization,
+            mitigate=mitigate,
+            store=store,
+            durable=durable,
+        )
+
+    def submit(
+        self,
+        *,
+        shots: int = options.DEFAULT_SHOTS,
+        seed: int | None = None,
+        backend: str | Backend = "aer",
+        n_boot: int = options.DEFAULT_BOOTSTRAP,
+        confidence: float = options.DEFAULT_CONFIDENCE,
+        realization: str | None = None,
+        mitigate: str | None = None,
+        store: Any,
+        **params: Any,
+    ) -> Pending:
+        """Submit one point durably and return at once; ``qkit.runner.fetch`` finishes it."""
+        from qkit import runner
+
+        return runner.submit_point(
+            self,
+            self.point(**params),
+            shots=shots,
+            seed=seed,
+            backend=backend,
+            analysis=Analysis(n_boot, confidence),
+            realization=realization,
+            mitigate=mitigate,
+            store=store,
+        )
+
+
+# -- seeds and streams -----------------------------------------------------------------------
+def point_key(experiment: Experiment | str, point: Point, replicate: int = 0) -> str:
+    """Stable text naming a point (seed derivation, report rows).
+
+    >>> point_key("channel", {"eta": 0.5, "inputs": "entangled", "alphabet": "pair"})
+    'channel eta=0.5 inputs=entangled alphabet=pair'
+    """
+    name = experiment if isinstance(experiment, str) else experiment.name
+    parts = [name] + [f"{k}={_key_value(v)}" for k, v in point.items()]
+    if replicate:
+        parts.append(f"replicate={int(replicate)}")
+    return " ".join(parts)
+
+
+def _key_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return repr(float(value))
+
+
+def point_seed(master: int, key: str) -> int:
+    """A point's seed from a master seed and the point's key (``numpy.random.SeedSequence``).
+
+    The same point gets the same seed in every sweep and reproduction with that master seed,
+    whatever else they contain; ``qkit run --seed`` with it reproduces the point.
+
+    >>> key = "mixup success=0.5 amplitude=0.3"
+    >>> point_seed(1, key) == point_seed(1, key) != point_seed(2, key)
+    True
+    """
+    entropy = [options.check_seed(master), zlib.crc32(key.encode())]
+    state = np.random.SeedSequence(entropy).generate_state(2, dtype=np.uint64)[0]
+    return int(state >> np.uint64(1))
+
+
+def stream(seed: int, which: int) -> np.random.Generator:
+    """Stream ``which`` (:data:`STREAM_COUNTS`, ...) of a point's seed."""
+    return np.random.default_rng([int(seed), int(which)])
+
+
+def simulator_seed(seed: int) -> int:
+    """The simulator seed of a point (32 bits: every simulator takes it)."""
+    return int(np.random.SeedSequence([int(seed), STREAM_SIMULATOR]).generate_state(1)[0])
+
+
+# -- counts and exact probabilities ------------------------------------------------------------
+def outcome_matrix(experiment: Experiment, point: Point, index: int, num_clbits: int):
+    """The experiment's outcome map of circuit ``index`` (cached per shape)."""
+    return np.asarray(experiment.outcomes(point, index, num_clbits), dtype=float)
+
+
+def counts_array(
+    experiment: Experiment,
+    point: Point,
+    family: Family,
+    counts: Sequence[Sequence[Mapping[str, int]]],
+) -> np.ndarray:
+    """Counts dicts per circuit and setting -> one array (measurements, outcomes)."""
+    rows = []
+    for index, per_setting in enumerate(counts):
+        matrix = outcome_matrix(experiment, point, index, family.circuits[index].num_clbits)
+        for c in per_setting:
+            row = np.zeros(matrix.shape[1])
+            for key, n in c.items():
+                row += n * matrix[int(key.replace(" ", ""), 2)]
+            rows.append(row)
+    return np.rint(np.array(rows)).astype(np.int64)
+
+
+_BRANCHES: dict[tuple, tuple[Any, np.ndarray]] = {}
+_CACHES: list[dict] = [_BRANCHES]
+
+
+def cache(store: dict) -> dict:
+    """Register a per-process simulation cache (emptied by :func:`clear_caches`)."""
+    _CACHES.append(store)
+    return store
+
+
+def clear_caches() -> None:
+    """Forget every simulated branch probability and state of this process."""
+    for store in _CACHES:
+        store.clear()
+
+
+def exact_probabilities(
+    experiment: Experiment, backend: Backend, points: Points
+) -> list[np.ndarray]:
+    """Exact outcome distributions (measurements, outcomes) of each point, from its layout.
+
+    Every branch of the noise (:func:`qkit.noise.parametrized_branches`) is simulated once per
+    circuit and setting values (cached per process); a point's mixture weights combine them,
+    so a new noise strength never means a new simulation.
+    """
+    from qkit import noise
+
+    out = []
+    for i in range(len(next(iter(points.values())))):
+        point = {name: _plain(values[i]) for name, values in points.items()}
+        family, mixtures = experiment.layout(point)
+        rows = []
+        for index, circuit in enumerate(family.circuits):
+            settings = family.settings[index]
+            key = (backend.name, id(circuit), _settings_key(settings))
+            if key not in _BRANCHES:
+                _BRANCHES[key] = (
+                    circuit,
+                    _branch_probabilities(backend, circuit, mixtures, settings),
+                )
+            per_branch = _BRANCHES[key][1]  # (branches, settings, 2**clbits)
+            weights = noise.mixture_weights(circuit, mixtures)
+            p = np.einsum("b,bko->ko", weights, per_branch)
+            matrix = outcome_matrix(experiment, point, index, circuit.num_clbits)
+            rows.append(p @ matrix)
+        q = np.clip(np.concatenate(rows), 0.0, None)
+        out.append(q / q.sum(axis=-1, keepdims=True))
+    return out
+
+
+def _settings_key(settings: Mapping[str, np.ndarray]) -> tuple:
+    return tuple(
+        (name, np.asarray(v, dtype=float).tobytes()) for name, v in sorted(settings.items())
+    )
+
+
+def _branch_probabilities(backend, circuit, mixtures, settings) -> np.ndarray:
+    from qkit import noise
+
+    template, params, values, _ = noise.parametrized_branches(circuit, mixtures)
+    n_branches = values.shape[0]
+    n_settings = len(next(iter(settings.values()))) if settings else 1
+    binds = {
+        p: np.repeat(values[:, k], n_settings) for k, p in enumerate(params)
+    }  # branch-major, setting-minor
+    by_name = {p.name: p for p in template.parameters}
+    for name, setting_values in settings.items():
+        binds[by_name[name]] = np.tile(np.asarray(setting_values, dtype=float), n_branches)
+    if not template.parameters:
+        binds = {}
+    probabilities = backend.probabilities(template, binds or None)
+    if not template.parameters:
+        probabilities = np.broadcast_to(
+            probabilities, (n_branches * n_settings, probabilities.shape[-1])
+        )
+    return np.asarray(probabilities).reshape(n_branches, n_settings, -1)
+
+
+def probabilities(experiment: Experiment, backend: Backend, points: Points) -> list[np.ndarray]:
+    """The exact outcome distributions of ``points`` on ``backend`` (the exact engine)."""
+    if not backend.caps.exact:
+        raise ValueError(f"backend {backend.name!r} cannot give exact outcome probabilities")
+    if experiment.probabilities is not None:
+        return experiment.probabilities(backend, points)
+    return exact_probabilities(experiment, backend, points)
+
+
+def exact_counts(
+    experiment: Experiment, backend: Backend, points: Points, seeds: Sequence[int], shots: int
+) -> list[np.ndarray]:
+    """Counts of every setting drawn multinomially from the exact distributions.
+
+    Point ``i`` draws from its own counts stream of ``seeds[i]``.
+    """
+    dists = probabilities(experiment, backend, points)
+    return [
+        stream(seed, STREAM_COUNTS).multinomial(shots, p)
+        for seed, p in zip(seeds, dists, strict=True)
+    ]
+
+
+# -- estimates: one point's JSON, a batch's table columns ---------------------------------------
+def estimate_of(estimates: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """Point ``i``'s estimates as plain JSON values (what ``qkit run --json`` prints)."""
+    from qkit.result import jsonable
+
+    out: dict[str, Any] = {}
+    for name, value in estimates.items():
+        if hasattr(value, "to_dict"):
+            out[name] = value[i].to_dict()
+        elif isinstance(value, np.ndarray) and np.iscomplexobj(value):
+            out[name] = {"real": np.real(value[i]).tolist(), "imag": np.imag(value[i]).tolist()}
+        else:
+            out[name] = jsonable(value[i])
+    return out
+
+
+def columns_of(estimates: Mapping[str, Any], n: int) -> dict[str, np.ndarray]:
+    """Table columns of a batch: ``q`` (value) and ``q_<field>`` for each scalar field.
+
+    Quantities that are not one number per point (states, conditional probabilities) stay
+    out of tables.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, value in estimates.items():
+        fields = getattr(value, "_batched_fields", None)
+        if fields is None:
+            arr = np.asarray(value) if not isinstance(value, list) else None
+            if arr is not None and arr.shape == (n,) and not np.iscomplexobj(arr):
+                out[name] = arr
+            continue
+        for f in fields:
+            arr = np.broadcast_to(np.asarray(getattr(value, f)), (n,))
+            out[name if f == "value" else f"{name}_{f}"] = np.array(arr)
+    return out
+
+
+def stack(results: Sequence[Any]) -> Any:
+    """One batched estimator result from single-point ones (same type and settings)."""
+    from dataclasses import replace
+
+    first = results[0]
+    fields = first._batched_fields
+    return replace(
+        first, **{f: np.array([np.asarray(getattr(r, f)) for r in results]) for f in fields}
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# -- the registry ----------------------------------------------------------------------------
+_BUILTIN = {
+    "mixup": "qkit.mixup.experiment:MIXUP",
+    "channel": "qkit.channel.experiment:CHANNEL",
+}
+_REGISTERED: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    """Make ``experiment`` known by name (``qkit.runner.fetch``, sweeps on Dask workers)."""
+    if experiment.name in _BUILTIN and _BUILTIN[experiment.name] != "":
+        known = get(experiment.name)
+        if known is not experiment:
+            raise ValueError(f"an experiment called {experiment.name!r} exists already")
+    _REGISTERED[experiment.name] = experiment
+    return experiment
+
+
+def get(name: str) -> Experiment:
+    """The experiment called ``name`` (built in, or registered in this process)."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if name in _BUILTIN:
+        module, _, attr = _BUILTIN[name].partition(":")
+        experiment = getattr(importlib.import_module(module), attr)
+        _REGISTERED[name] = experiment
+        return experiment
+    known = ", ".join(sorted(set(_BUILTIN) | set(_REGISTERED)))
+    raise ValueError(f"experiment must be one of {known}; got {name!r}")
+
+
+def names() -> list[str]:
+    """Names of the built-in and registered experiments."""
+    return sorted(set(_BUILTIN) | set(_REGISTERED))
