@@ -12,7 +12,7 @@ from typing import Any
 
 
 def exporter(package: str, names: Mapping[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` serving ``names`` (public name -> ``"module"`` or ``"module:attr"``).
+    """A module ``__getattr__`` serving ``names``: public name -> ``"module[:attr]"``.
 
     A bare module path exports the module itself.
     """

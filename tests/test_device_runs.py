@@ -92,8 +92,8 @@ def test_transpiled_two_qubit_gate_counts_and_depth_match_qiskits_own_transpilat
     record, _ = lima_bell
     reported = record["metadata"]["transpiled"]["mixup"]
     # the two branches of the mix-up: pair delivered intact, or A1 measured with B2
-    plan = mixup.plan(0.9, BELL, shots=10, seed=11)
-    branches = noise.expand_branches(plan.family.circuits[0], plan.mixtures, prune=True)
+    family, mixtures = mixup.layout({"success": 0.9, "amplitude": BELL})
+    branches = noise.expand_branches(family.circuits[0], mixtures, prune=True)
     device = FakeLimaV2()
     manager = generate_preset_pass_manager(optimization_level=2, target=device.target,
                                            seed_transpiler=11)  # fmt: skip
@@ -315,8 +315,7 @@ def test_mitigating_many_small_branch_pubs_of_a_setting_is_as_good_as_one_big_pu
     # pooled (as the runner does), about 0.5%, as for a single 4000-shot PUB.
     from types import SimpleNamespace
 
-    from qkit import runner
-    from qkit.mitigation import ReadoutCalibration, mitigate_counts
+    from qkit.mitigation import ReadoutCalibration, mitigate_counts, mitigate_pooled
 
     errors = [(0.02, 0.05), (0.01, 0.03), (0.03, 0.06), (0.02, 0.04)]  # P(1|0), P(0|1)
     matrices = {q: np.array([[1 - e0, e1], [e0, 1 - e1]]) for q, (e0, e1) in enumerate(errors)}
@@ -342,5 +341,5 @@ def test_mitigating_many_small_branch_pubs_of_a_setting_is_as_good_as_one_big_pu
 
     raw = p_true(results)
     one_by_one = p_true(mitigate_counts(calibration, results, prepared.circuits))
-    pooled = p_true(runner._mitigate_pooled(calibration, prepared, results))
+    pooled = p_true(mitigate_pooled(calibration, prepared, results))
     assert raw < 0.9 and one_by_one < 0.975 < 0.99 < pooled

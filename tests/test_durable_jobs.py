@@ -24,6 +24,7 @@ from qkit import runner
 from qkit.backends import get_backend
 from qkit.channel import experiment as channel
 from qkit.cli import main
+from qkit.experiment import Analysis
 from qkit.mixup import experiment as mixup
 from qkit.store import ResultsStore
 
@@ -186,19 +187,27 @@ def test_small_waiting_runs_stay_in_process_and_big_ones_are_durable(where):
     store_path, jobs_dir = where
     store = ResultsStore(store_path)
     aer = get_backend("aer")
-    small = mixup.plan(0.9, 0.7, shots=1000, seed=1)
-    big = mixup.plan(0.9, 0.7, shots=20000, seed=1)
-    assert runner.total_shots(small) == 13 * 1000
-    assert not runner.is_durable(small, aer, store, True, None)
-    assert runner.is_durable(big, aer, store, True, None)
-    assert runner.is_durable(small, aer, store, True, True)  # forced
-    assert not runner.is_durable(big, aer, None, True, None)  # nothing to record it in
+    run = runner._validated(
+        mixup.MIXUP,
+        mixup.MIXUP.point(success=0.9, amplitude=0.7),
+        aer,
+        shots=1000,
+        seed=1,
+        engine="sampler",
+        analysis=Analysis(),
+        realization=None,
+        mitigate=None,
+    )
+    prepared = runner.prepare_run(run, aer)
+    assert runner.total_shots(prepared, 1000) == 13 * 1000
+    assert not runner.is_durable(prepared, 1000, aer, store, True, None)
+    assert runner.is_durable(prepared, 20000, aer, store, True, None)
+    assert runner.is_durable(prepared, 1000, aer, store, True, True)  # forced
+    assert not runner.is_durable(prepared, 20000, aer, None, True, None)  # nowhere to record
 
     result = mixup.run(0.9, 0.7, shots=200, seed=1, n_boot=50, store=store)
     assert store.jobs_for_run(result.run_id) == [] and not jobs_dir.exists()
-    forced = runner.execute(
-        mixup.plan(0.9, 0.7, shots=200, seed=1, n_boot=50), store=store, durable=True
-    )
+    forced = mixup.run(0.9, 0.7, shots=200, seed=1, n_boot=50, store=store, durable=True)
     (job,) = store.jobs_for_run(forced.run_id)
     assert job.job_id.startswith("qkit-local-") and job.status == "DONE"
     assert forced.estimate == result.estimate  # detached or not, the same seeded samples
@@ -210,14 +219,13 @@ def test_durable_runs_need_a_store_and_a_backend_that_can_detach(where, capsys):
 
     from qkit.backends._runtime import ibm_backend
 
-    plan = mixup.plan(0.9, 0.7, shots=100, seed=1)
     with pytest.raises(ValueError, match="needs a results store"):
-        runner.execute(plan, wait=False)
+        mixup.submit(0.9, 0.7, shots=100, seed=1, store=None)
     local_ibm = ibm_backend(
         "fake_manila", seed=1, optimization_level=2, service=QiskitRuntimeLocalService()
     )
     with pytest.raises(ValueError, match="cannot be fetched later"):
-        runner.execute(plan, local_ibm, store=ResultsStore(where[0]), wait=False)
+        mixup.submit(0.9, 0.7, shots=100, seed=1, backend=local_ibm, store=ResultsStore(where[0]))
     err = cli_error(capsys, "run", "mixup", "-S", "0.9", "-a", "0.7", "--no-wait", "--no-store")
     assert "--no-wait needs the results store" in err
 

@@ -99,7 +99,7 @@ def test_two_realizations_agree_on_the_channel():
     "call, message",
     [
         (lambda: mixup_experiment.run(0, 0.5), "success must be in (0, 1]"),
-        (lambda: mixup_experiment.run(0.5, 0.5, shots=0), "shots must be a positive integer"),
+        (lambda: mixup_experiment.run(0.5, 0.5, shots=0), "shots must be an integer in [1, "),
         (lambda: mixup_experiment.run(0.5, 0.5, backend="nowhere"), "backend must be one of"),
         (lambda: channel_experiment.run(1.5), "eta must be in [0, 1]"),
         (lambda: channel_experiment.run(0.5, "tangled"), "inputs must be"),

@@ -42,11 +42,10 @@ def _exact(definition: experiment.Experiment, point: dict) -> np.ndarray:
         if not settings:
             rows.append(noise.outcome_distribution(circuit, mixtures) @ matrix)
             continue
-        bound = circuit.assign_parameters({"amplitude": point["amplitude"]})
         n = len(next(iter(settings.values())))
         for k in range(n):
-            values = {name: float(v[k]) for name, v in settings.items() if name != "amplitude"}
-            measured = bound.assign_parameters(values)
+            values = {name: float(v[k]) for name, v in settings.items()}
+            measured = circuit.assign_parameters(values)
             rows.append(noise.outcome_distribution(measured, mixtures) @ matrix)
     return np.array(rows)
 

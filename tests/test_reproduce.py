@@ -239,9 +239,9 @@ def test_out_that_is_a_file_or_a_non_empty_directory_is_refused(capsys, tmp_path
 
 
 def test_default_directory_is_timestamped_and_never_reused(tmp_path):
-    first = resolve_out_dir(None, root=tmp_path)
-    assert re.fullmatch(r"\d{8}T\d{6}Z", first.name)
+    first, seed = resolve_out_dir(None, root=tmp_path)
+    assert re.fullmatch(r"\d{8}T\d{6}Z", first.name) and seed is None
     first.mkdir()
     (first / "report.md").write_text("taken")
-    second = resolve_out_dir(None, root=tmp_path)
+    second, _ = resolve_out_dir(None, root=tmp_path)
     assert second != first and not second.exists()

@@ -21,18 +21,18 @@ from qkit.channel import circuits as channel_circuits
 from qkit.channel import experiment as channel_experiment
 from qkit.cli import main
 from qkit.mixup import circuits as mixup_circuits
+from qkit.mixup import experiment as mixup_experiment
 from qkit.mixup import theory as mixup_theory
 from qkit.store import ResultsStore
 from qkit.sweep import (
     channel_spec,
+    compute,
     mixup_spec,
     parse_range,
     read_table,
     run_sweep,
     runner,
 )
-from qkit.mixup import experiment as mixup_experiment
-from qkit.sweep import compute
 from qkit.sweep.table import parts_dir
 
 from .conftest import random_density_matrix
@@ -92,7 +92,10 @@ def test_malformed_ranges_are_one_line_errors(text, message):
         (["channel", "--eta=-0.1:1:3"], "eta must be in [0, 1]"),
         (["channel", "--eta", "0.5", "--inputs", "entangled,mixed"], "inputs must be one of"),
         (["channel", "--eta", "0.5", "--alphabet", "three-slot"], "alphabet must be one of"),
-        (["mixup", "--success", "0.5", "--amplitude", "0.5", "--chunk-size", "2000000"], "chunk size"),
+        (
+            ["mixup", "--success", "0.5", "--amplitude", "0.5", "--chunk-size", "2000000"],
+            "chunk size",
+        ),
         (
             "mixup --success 0.5 --amplitude 0.5 --engine exact --backend fake:manila".split(),
             "needs exact outcome probabilities",

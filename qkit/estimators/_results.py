@@ -71,12 +71,16 @@ class ChshEstimate(Estimate):
     """A CHSH value with its standard error and the violation significance.
 
     ``significance = (value - 2) / stderr``: how many standard deviations the value lies above
-    the local bound 2 (negative when below it). ``to_dict`` keeps to ``{value, stderr}``.
+    the local bound 2 (negative when below it).
     """
 
     significance: np.ndarray = None  # type: ignore[assignment]
 
     _batched_fields = ("value", "stderr", "significance")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"value", "stderr", "significance"}`` with plain Python numbers."""
+        return {**super().to_dict(), "significance": _plain(self.significance)}
 
 
 @dataclass(frozen=True, eq=False)

@@ -374,7 +374,12 @@ def _eof_samples(ax, samples: Sequence[Sample], floor: float) -> None:
             lo = max(low, floor)
             reaches_floor |= low <= floor
             ax.errorbar(
-                x, value, yerr=[[value - lo], [max(high - value, 0)]], fmt="o", ms=7, **style
+                x,
+                value,
+                yerr=[[max(value - lo, 0)], [max(high - value, 0)]],
+                fmt="o",
+                ms=7,
+                **style,
             )
         else:
             top = max(high, floor)

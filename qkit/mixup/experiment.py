@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qkit import experiment as definitions
 from qkit import options
 from qkit._validate import check_amplitude, check_success
-from qkit import experiment as definitions
 from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
 from qkit.mixup import theory
 
@@ -64,13 +64,25 @@ def setting_directions(success: Any, amplitude: Any) -> tuple[np.ndarray, np.nda
 
 
 @functools.cache
-def _measured_pair():
-    """The delivered pair with the amplitude and the measurement angles as Parameters."""
+def _delivered_pair():
+    """The delivered pair with the preparation angle ``theta_psi = 2 acos(a)`` a Parameter.
+
+    The angle, not ``a``: the expression ``acos(a)`` does not survive every provider's
+    OpenQASM conversion (Braket's), a bare angle does.
+    """
     from qiskit.circuit import Parameter
 
     from qkit.mixup import circuits
 
-    return circuits.measure_directions(circuits.delivered_pair_circuit(Parameter("amplitude")))
+    return circuits.delivered_pair_circuit(circuits.psi_circuit(angle=Parameter("theta_psi")))
+
+
+@functools.cache
+def _measured_pair():
+    """The delivered pair with the preparation and measurement angles as Parameters."""
+    from qkit.mixup import circuits
+
+    return circuits.measure_directions(_delivered_pair())
 
 
 def layout(point: Point):
@@ -84,7 +96,7 @@ def layout(point: Point):
     theta_a, phi_a = circuits.direction_angles(dirs_a)
     theta_b, phi_b = circuits.direction_angles(dirs_b)
     settings = dict(zip(circuits.SETTING_NAMES, (theta_a, phi_a, theta_b, phi_b), strict=True))
-    settings["amplitude"] = np.full(NUM_SETTINGS, amplitude)
+    settings["theta_psi"] = np.full(NUM_SETTINGS, circuits.amplitude_angle(amplitude))
     family = Family("mixup", [_measured_pair()], [settings])
     return family, [noise.swap_mixture(success)]
 
@@ -163,9 +175,12 @@ def branch_states(backend: Backend, amplitudes: np.ndarray) -> np.ndarray:
     known = {a for name, a in _STATES if name == backend.name}
     missing = sorted({float(a) for a in amplitudes} - known)
     if missing:
-        amplitude = _measured_pair().parameters[0]
+        from qkit.mixup import circuits
+
+        (theta,) = _delivered_pair().parameters
+        angles = [circuits.amplitude_angle(a) for a in missing]
         for b, (branch, qubits) in enumerate(_branches()):
-            rho = backend.density_matrices(branch, qubits, {amplitude: missing})
+            rho = backend.density_matrices(branch, qubits, {theta: angles})
             for a, state in zip(missing, rho, strict=True):
                 entry = _STATES.setdefault((backend.name, a), np.empty((2, 4, 4), dtype=complex))
                 entry[b] = measures.from_qiskit_order(state)
@@ -182,9 +197,8 @@ def _branches():
     from qiskit.circuit import Instruction
 
     from qkit import noise
-    from qkit.mixup import circuits
 
-    pair = circuits.delivered_pair_circuit(_measured_pair().parameters[0])
+    pair = _delivered_pair().copy()
     for qubit, name in ((0, "pair_a"), (1, "pair_b")):  # non-gates: pruning keeps their cone
         pair.append(Instruction(name, 1, 0, []), [qubit])
     out = []

@@ -154,10 +154,7 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
                 ["master seed (per-point seeds derived from it)", str(meta["seed"])],
                 ["shots per setting, paper A (13 settings/point)", str(meta["shots"]["mixup"])],
                 ["shots per letter, paper B", str(meta["shots"]["channel"])],
-                [
-                    "bootstrap resamples (A, B)",
-                    f"{meta['n_boot']['mixup']}, {meta['n_boot']['channel']}",
-                ],
+                ["bootstrap resamples per interval", str(meta["n_boot"])],
                 ["confidence level", f"{meta['confidence']:g}"],
                 ["experiments", str(len(run["points"]))],
                 ["wall time (s)", f"{meta['wall_time_s']:.1f}"],

@@ -205,8 +205,8 @@ def make_spec(
     ``seed=None`` draws one.
 
     >>> spec = make_spec("channel", {"eta": [0.0, 1.0], "inputs": "entangled,separable"}, seed=1)
-    >>> spec.shape, spec.engine
-    ((2, 2, 1), 'exact')
+    >>> spec.shape, spec.engine  # alphabet x inputs x eta
+    ((1, 2, 2), 'exact')
     """
     from qkit import experiment as definitions
 

@@ -58,7 +58,11 @@ def run_sweep(
         ``run_id, out, points, chunks, computed_chunks, seconds, seconds_per_point``
         (``seconds`` covers this invocation only).
     """
+    if not str(out).strip():
+        raise ValueError("--out must name a file (.csv or .parquet), got an empty path")
     out = Path(out)
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a directory; name a .csv or .parquet file")
     manifest = {"qkit_sweep": 1, "spec": spec.to_dict(), "run_id": None}
     writer = PartsWriter(out, manifest)
     previous = writer.existing_manifest()
@@ -88,7 +92,7 @@ def run_sweep(
             computed += 1
             bar.update(len(spec.chunk_range(chunk)))
         bar.close()
-        writer.merge(spec.num_chunks)
+        writer.merge(spec.num_chunks, [len(spec.chunk_range(c)) for c in range(spec.num_chunks)])
     except BaseException as exc:
         bar.close()
         if store is not None and run_id is not None:

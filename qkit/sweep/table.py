@@ -1,10 +1,13 @@
 """Sweep tables on disk: one part file per chunk, then a streamed merge.
 
 While a sweep runs, ``OUT.parts/`` beside the output holds ``manifest.json`` (the sweep's
-specification and run id) and one file per finished chunk, each written to a temporary name
-and renamed, so a part is either complete or absent. Rerunning the same sweep finds the
-parts already written and computes only the rest; the final merge streams the parts in
-chunk order into ``OUT`` (one part in memory at a time) and removes the directory.
+specification and run id, the marker that the folder is qkit's) and one file per finished
+chunk, each written to a unique temporary name, flushed to disk and renamed, so a part is
+either complete or absent. Rerunning the same sweep finds the parts already written and
+computes only the rest; the final merge checks every part's row count, streams the parts in
+chunk order into ``OUT`` (one part in memory at a time) and removes the directory. A folder
+``OUT.parts`` that qkit did not create is never used or removed, and no temporary file
+replaces a file of the user's.
 
 Formats by extension: ``.csv`` (floats written with ``repr``, so they read back exactly;
 booleans as ``True``/``False``, NaN as ``nan``) or ``.parquet`` / ``.pq`` (needs pyarrow:
@@ -18,6 +21,7 @@ import io
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +59,30 @@ class PartsWriter:
         self.manifest = manifest
 
     def existing_manifest(self) -> dict[str, Any] | None:
-        path = self.dir / MANIFEST
-        if not path.exists():
+        """The manifest of an unfinished sweep at ``OUT``, None if there is none.
+
+        Raises ``ValueError`` when ``OUT.parts`` exists but is not a qkit sweep's folder.
+        """
+        if not self.dir.exists() and not self.dir.is_symlink():
             return None
-        return json.loads(path.read_text())
+        foreign = ValueError(
+            f"{self.dir} exists and is not an unfinished qkit sweep; move it away or choose "
+            "another --out"
+        )
+        if self.dir.is_symlink() or not self.dir.is_dir():
+            raise foreign
+        try:
+            manifest = json.loads((self.dir / MANIFEST).read_text())
+        except (OSError, ValueError):
+            raise foreign from None
+        if not isinstance(manifest, dict) or "qkit_sweep" not in manifest:
+            raise foreign
+        return manifest
 
     def start(self) -> None:
-        """Create the directory and write the manifest (atomically)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        """Create the directory (fresh, unless resuming our own) and write the manifest."""
+        if not self.dir.exists():
+            self.dir.mkdir(parents=True)
         _atomic_write_bytes(self.dir / MANIFEST, json.dumps(self.manifest, indent=1).encode())
 
     def part_path(self, chunk: int) -> Path:
@@ -88,18 +108,52 @@ class PartsWriter:
         else:
             import pyarrow.parquet as pq
 
-            tmp = path.with_name(path.name + ".tmp")
-            pq.write_table(arrow_table(columns), tmp)
-            os.replace(tmp, path)
+            tmp = _temporary(path)
+            try:
+                pq.write_table(arrow_table(columns), tmp)
+                _fsync(tmp)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
 
-    def merge(self, num_chunks: int) -> None:
-        """Stream all parts, in chunk order, into the output file; remove the parts."""
+    def rows(self, chunk: int) -> int:
+        """Rows of a part on disk (CSV: lines after the header)."""
+        path = self.part_path(chunk)
+        if self.format == "csv":
+            with open(path, "rb") as handle:
+                return max(sum(1 for _ in handle) - 1, 0)
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+
+    def merge(self, num_chunks: int, rows: list[int] | None = None) -> None:
+        """Stream all parts, in chunk order, into the output file; remove the parts.
+
+        ``rows`` (rows expected per chunk) makes a truncated or foreign part an error instead
+        of a table with rows missing.
+        """
         missing = set(range(num_chunks)) - self.done()
         if missing:
             raise RuntimeError(f"cannot merge: chunks {sorted(missing)[:5]} are missing")
-        tmp = self.out.with_name(self.out.name + ".tmp")
+        for chunk, expected in enumerate(rows or []):
+            found = self.rows(chunk)
+            if found != expected:
+                raise ValueError(
+                    f"part {self.part_path(chunk)} holds {found} rows, not {expected}; delete it "
+                    "and rerun the same command to compute it again"
+                )
+        tmp = _temporary(self.out)
+        try:
+            self._merge_into(tmp, num_chunks)
+            _fsync(tmp)
+            os.replace(tmp, self.out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        shutil.rmtree(self.dir)
+
+    def _merge_into(self, tmp: Path, num_chunks: int) -> None:
         if num_chunks == 1:  # the one part is the table
-            os.replace(self.part_path(0), tmp)
+            shutil.copyfile(self.part_path(0), tmp)
         elif self.format == "csv":
             with open(tmp, "wb") as target:
                 for chunk in range(num_chunks):
@@ -121,15 +175,30 @@ class PartsWriter:
             finally:
                 if writer is not None:
                     writer.close()
-        os.replace(tmp, self.out)
-        shutil.rmtree(self.dir)
+
+
+def _temporary(path: Path) -> Path:
+    """A fresh, unique temporary name beside ``path`` (created empty, never a user's file)."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)  # a crash leaves the old file or the new one, never half of one
+    tmp = _temporary(path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)  # a crash leaves the old file or the new one, never half of one
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _cell_strings(values: np.ndarray) -> list[str]:
