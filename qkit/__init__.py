@@ -12,7 +12,7 @@ Shared state measures live in :mod:`qkit.measures`.
 from importlib.metadata import PackageNotFoundError, version
 
 try:
-    __version__ = version("qkit")
+    __version__ = version("qkit-comm")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
