@@ -30,10 +30,10 @@ from qkit.store import ResultsStore
 HAS_BRAKET = importlib.util.find_spec("qiskit_braket_provider") is not None
 HAS_RUNTIME = importlib.util.find_spec("qiskit_ibm_runtime") is not None
 needs_runtime = pytest.mark.skipif(
-    not HAS_RUNTIME, reason="qiskit-ibm-runtime is not installed (pip install qkit[ibm])"
+    not HAS_RUNTIME, reason="qiskit-ibm-runtime is not installed (pip install qkit-comm[ibm])"
 )
 needs_braket = pytest.mark.skipif(
-    not HAS_BRAKET, reason="qiskit-braket-provider is not installed (pip install qkit[braket])"
+    not HAS_BRAKET, reason="qiskit-braket-provider is not installed (pip install qkit-comm[braket])"
 )
 RUN_KEYS = {"prediction", "estimate", "shots", "seed", "backend", "run_id"}
 BELL = 2**-0.5
@@ -292,7 +292,7 @@ def test_missing_optional_extras_are_one_line_errors_naming_what_to_install(tmp_
         capture_output=True, text=True, env=_clean_env(tmp_path), timeout=120, check=True,
     )  # fmt: skip
     report = json.loads(out.stdout)
-    extras = ["qkit[ibm]", "qkit[ibm]", "qkit[ibm]", "qkit[braket]"]
+    extras = ["qkit-comm[ibm]", "qkit-comm[ibm]", "qkit-comm[ibm]", "qkit-comm[braket]"]
     for (code, err), extra in zip(report, extras, strict=True):
         assert code == 2
         assert err.count("\n") == 1 and err.startswith("qkit: error: "), err
