@@ -255,6 +255,23 @@ def test_wheel_and_sdist_build_without_warnings_install_and_run(tmp_path):
     theory = _run([qkit, "theory", "mixup", "--success", "0.5", "--amplitude", "0.3"], tmp_path)
     assert theory.returncode == 0, theory.stderr
     assert re.search(r"concurrence\s+0\.2042817604\b", theory.stdout), theory.stdout
-    run = _run([qkit, "run", "mixup", "--shots", "200", "--seed", "1", "--no-store"], tmp_path, 900)
+    run = _run(
+        [
+            qkit,
+            "run",
+            "mixup",
+            "-S",
+            "0.9",
+            "-a",
+            "0.7071",
+            "--shots",
+            "200",
+            "--seed",
+            "1",
+            "--no-store",
+        ],
+        tmp_path,
+        900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert re.search(r"^\s+concurrence\s+\S+\s+\S+", run.stdout, re.M), run.stdout
