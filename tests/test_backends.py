@@ -379,6 +379,7 @@ def test_aer_takes_different_shots_per_pub_in_one_call():
     assert_shots(backend.run(shot_pubs(backend), shots=50), SHOT_TOTALS)
 
 
+@pytest.mark.slow
 @needs_runtime
 @pytest.mark.filterwarnings("ignore:Properties of fake_nighthawk")
 def test_ibm_path_splits_pubs_by_shots_into_few_jobs_and_keeps_exact_shot_counts():
@@ -433,6 +434,7 @@ print("not killed", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_a_detached_job_survives_killing_the_submitter_and_is_fetched_once(tmp_path, monkeypatch):
     monkeypatch.setenv("QKIT_JOBS_DIR", str(tmp_path))
     submitter = subprocess.Popen(
