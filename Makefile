@@ -1,33 +1,55 @@
-# Two entry points that set everything up themselves on a fresh machine with Python >= 3.11:
-#   make demo   -- the main job on the embedded defaults
-#   make test   -- the whole test suite (what CI runs)
-# Both create and reuse a local virtual environment in .venv.
+# Entry points that set everything up themselves on a fresh machine with Python >= 3.11:
+#   make demo       -- the main job on the embedded defaults (installs the core + Jupyter only)
+#   make notebooks  -- open the tutorials in JupyterLab (same environment as the demo)
+#   make test       -- the whole test suite, what CI runs (installs the test extras)
+#   make test-fast  -- the suite without the tests marked slow: the inner loop
+#   make lint       -- ruff check and ruff format --check
+# All create and reuse a local virtual environment in .venv. The demo and the test extras
+# have separate stamps, so each target installs only what it needs and neither undoes the
+# other; editing pyproject.toml re-runs the install.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HASH   := $(shell cksum pyproject.toml | cut -d' ' -f1)
+DEMO_STAMP := $(VENV)/.demo-$(HASH)
+TEST_STAMP := $(VENV)/.test-$(HASH)
+LINTED := qkit tests benchmarks
 
-.PHONY: demo test bench lint clean
+.PHONY: demo notebooks test test-fast bench lint clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
+	rm -f $(VENV)/.demo-*
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.test-*
+	touch $@
+
+demo: $(DEMO_STAMP)
 	$(BIN)/qkit reproduce --quick
 
-test: $(STAMP)
+notebooks: $(DEMO_STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n 2
 
-bench: $(STAMP)
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+bench: $(DEMO_STAMP)
 	$(BIN)/python benchmarks/theory.py
 
-lint: $(STAMP)
-	$(BIN)/ruff check qkit tests benchmarks
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -30,7 +30,7 @@ from importlib.metadata import PackageNotFoundError, version
 from qkit._lazy import exporter
 
 try:
-    __version__ = version("qkit")
+    __version__ = version("qkit-comm")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 

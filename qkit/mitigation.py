@@ -117,7 +117,7 @@ def _require_mthree() -> None:
         import mthree  # noqa: F401
     except ImportError:
         raise ValueError(
-            "readout mitigation needs mthree: install qkit[mitigation] (pip install mthree)"
+            "readout mitigation needs mthree: install qkit-comm[mitigation] (pip install mthree)"
         ) from None
 
 

@@ -26,9 +26,11 @@ from qkit.backends import BackendUnavailableError, Job, get_backend, list_fake_d
 
 HAS_BRAKET = importlib.util.find_spec("qiskit_braket_provider") is not None
 HAS_RUNTIME = importlib.util.find_spec("qiskit_ibm_runtime") is not None
-needs_runtime = pytest.mark.skipif(not HAS_RUNTIME, reason="qiskit-ibm-runtime (qkit[ibm]) missing")
+needs_runtime = pytest.mark.skipif(
+    not HAS_RUNTIME, reason="qiskit-ibm-runtime (qkit-comm[ibm]) missing"
+)
 needs_braket = pytest.mark.skipif(
-    not HAS_BRAKET, reason="qiskit-braket-provider (qkit[braket]) is not installed"
+    not HAS_BRAKET, reason="qiskit-braket-provider (qkit-comm[braket]) is not installed"
 )
 FALSE_FAILURE = 1e-6
 THETA = Parameter("theta")
@@ -316,8 +318,8 @@ def test_missing_extras_name_the_extra_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = out.stdout.splitlines()
     assert len(lines) == 3
-    assert "install qkit[ibm]" in lines[0] and "install qkit[ibm]" in lines[1]
-    assert "install qkit[braket]" in lines[2]
+    assert "install qkit-comm[ibm]" in lines[0] and "install qkit-comm[ibm]" in lines[1]
+    assert "install qkit-comm[braket]" in lines[2]
 
 
 def test_backend_unavailable_error_is_a_value_error_for_exit_code_2():
@@ -377,6 +379,7 @@ def test_aer_takes_different_shots_per_pub_in_one_call():
     assert_shots(backend.run(shot_pubs(backend), shots=50), SHOT_TOTALS)
 
 
+@pytest.mark.slow
 @needs_runtime
 @pytest.mark.filterwarnings("ignore:Properties of fake_nighthawk")
 def test_ibm_path_splits_pubs_by_shots_into_few_jobs_and_keeps_exact_shot_counts():
@@ -431,6 +434,7 @@ print("not killed", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_a_detached_job_survives_killing_the_submitter_and_is_fetched_once(tmp_path, monkeypatch):
     monkeypatch.setenv("QKIT_JOBS_DIR", str(tmp_path))
     submitter = subprocess.Popen(

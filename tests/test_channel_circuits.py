@@ -31,7 +31,7 @@ HAS_OPTICS = importlib.util.find_spec("qkit.channel.optics") is not None
 
 
 def werner(p: float) -> np.ndarray:
-    """rho(p) = p |psi-><psi-| + (1 - p) I/4 (PHYSICS.md, paper B)."""
+    """rho(p) = p |psi-><psi-| + (1 - p) I/4 (docs/physics.md, paper B)."""
     return p * np.outer(SINGLET, SINGLET) + (1 - p) * np.eye(4) / 4
 
 

@@ -30,10 +30,10 @@ from qkit.store import ResultsStore
 HAS_BRAKET = importlib.util.find_spec("qiskit_braket_provider") is not None
 HAS_RUNTIME = importlib.util.find_spec("qiskit_ibm_runtime") is not None
 needs_runtime = pytest.mark.skipif(
-    not HAS_RUNTIME, reason="qiskit-ibm-runtime is not installed (pip install qkit[ibm])"
+    not HAS_RUNTIME, reason="qiskit-ibm-runtime is not installed (pip install qkit-comm[ibm])"
 )
 needs_braket = pytest.mark.skipif(
-    not HAS_BRAKET, reason="qiskit-braket-provider is not installed (pip install qkit[braket])"
+    not HAS_BRAKET, reason="qiskit-braket-provider is not installed (pip install qkit-comm[braket])"
 )
 RUN_KEYS = {"prediction", "estimate", "shots", "seed", "backend", "run_id"}
 BELL = 2**-0.5
@@ -199,6 +199,7 @@ def test_qkit_run_mixup_on_braket_local_matches_the_prediction():
     assert [s["two_qubit_gates"] >= 1 for s in stats] == [True, True]
 
 
+@pytest.mark.slow
 @needs_braket
 def test_braket_local_decodes_the_noiseless_two_slot_alphabet_perfectly():
     # At eta = 1 every letter of the entangled alphabet has its own receiver outcome, for every
@@ -227,6 +228,7 @@ def test_qkit_run_channel_pair_on_braket_local_matches_the_holevo_prediction():
 
 
 # -- the IBM Quantum path, offline -------------------------------------------------------
+@pytest.mark.slow
 @needs_runtime
 @pytest.mark.filterwarnings("ignore:Properties of fake_nighthawk")
 def test_ibm_path_runs_an_experiment_in_a_batch_through_the_runtime_local_service(tmp_path):
@@ -255,6 +257,7 @@ def _clean_env(home) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @needs_runtime
 def test_ibm_without_credentials_is_a_one_line_error_with_exit_code_2(tmp_path):
     out = subprocess.run(
@@ -286,13 +289,14 @@ print(json.dumps(report))
 """
 
 
+@pytest.mark.slow
 def test_missing_optional_extras_are_one_line_errors_naming_what_to_install(tmp_path):
     out = subprocess.run(
         [sys.executable, "-c", MISSING_EXTRAS],
         capture_output=True, text=True, env=_clean_env(tmp_path), timeout=120, check=True,
     )  # fmt: skip
     report = json.loads(out.stdout)
-    extras = ["qkit[ibm]", "qkit[ibm]", "qkit[ibm]", "qkit[braket]"]
+    extras = ["qkit-comm[ibm]", "qkit-comm[ibm]", "qkit-comm[ibm]", "qkit-comm[braket]"]
     for (code, err), extra in zip(report, extras, strict=True):
         assert code == 2
         assert err.count("\n") == 1 and err.startswith("qkit: error: "), err

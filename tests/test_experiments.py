@@ -75,6 +75,7 @@ def test_entangled_pair_alphabet_is_noiseless_at_full_correlation():
     assert result.estimate["mutual_information"]["value"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow  # 35 s on a loaded 2-core machine
 def test_two_realizations_agree_on_the_channel():
     """Noise model and branch mixture sample the same distribution (two-sample chi-square)."""
     from scipy.stats import chi2_contingency

@@ -12,7 +12,7 @@ from qkit.mitigation import ReadoutCalibration, calibrate_readout, measured_qubi
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("qiskit_ibm_runtime") is None,
-    reason="fake devices need qiskit-ibm-runtime (qkit[ibm])",
+    reason="fake devices need qiskit-ibm-runtime (qkit-comm[ibm])",
 )
 SHOTS = 20_000
 

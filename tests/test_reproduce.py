@@ -29,6 +29,7 @@ SHOTS = 200
 BOOT = 50
 
 
+# Every test of this fixture is marked slow: they share one `qkit reproduce --quick` (1-3 min).
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     """``qkit reproduce --quick`` with tiny shots into a fresh directory, runs stored."""
@@ -64,6 +65,7 @@ def _explicit_mixup_state(success: float, amplitude: float) -> np.ndarray:
     return success * rho.data + (1.0 - success) * np.kron(rho_a, rho_b)
 
 
+@pytest.mark.slow
 def test_quick_run_writes_every_figure_as_png_and_pdf(quick_run):
     out, figures = quick_run["out"], quick_run["results"]["figures"]
     names = {f["name"] for f in figures}
@@ -80,6 +82,7 @@ def test_quick_run_writes_every_figure_as_png_and_pdf(quick_run):
     )
 
 
+@pytest.mark.slow
 def test_results_hold_prediction_and_estimate_for_every_planned_point(quick_run):
     points = quick_run["results"]["points"]
     planned = plan_points(quick=True)
@@ -93,6 +96,7 @@ def test_results_hold_prediction_and_estimate_for_every_planned_point(quick_run)
             assert "mutual_information" in record["estimate"]
 
 
+@pytest.mark.slow
 def test_mixup_predictions_match_explicit_density_matrices(quick_run):
     for record in quick_run["results"]["points"]:
         if record["kind"] != "mixup":
@@ -104,6 +108,7 @@ def test_mixup_predictions_match_explicit_density_matrices(quick_run):
         assert record["prediction"]["concurrence"] == pytest.approx(concurrence(rho), abs=1e-7)
 
 
+@pytest.mark.slow
 def test_channel_predictions_at_full_correlation_are_the_papers_values(quick_run):
     expected = {
         ("entangled", "pair"): 1.0,
@@ -121,6 +126,7 @@ def test_channel_predictions_at_full_correlation_are_the_papers_values(quick_run
     assert seen == set(expected)
 
 
+@pytest.mark.slow
 def test_a_point_is_reproduced_exactly_from_its_recorded_seed(quick_run):
     record = next(r for r in quick_run["results"]["points"] if r["kind"] == "mixup")
     again = mixup_experiment.run(**record["params"], shots=SHOTS, seed=record["seed"], n_boot=BOOT)
@@ -129,6 +135,7 @@ def test_a_point_is_reproduced_exactly_from_its_recorded_seed(quick_run):
     assert len(set(seeds)) == len(seeds)
 
 
+@pytest.mark.slow
 def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(quick_run):
     out, results = quick_run["out"], quick_run["results"]
     md = (out / "report.md").read_text()
@@ -152,6 +159,7 @@ def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(qu
         assert len(per_point[record["id"]]) >= (4 if record["kind"] == "mixup" else 1)
 
 
+@pytest.mark.slow
 def test_estimates_agree_with_predictions_within_three_sigma(quick_run):
     # Fixed seed: deterministic. 95% intervals from 50 bootstrap resamples are rough, so
     # allow a few of ~70 numbers beyond 3 sigma; a broken estimator or circuit gives dozens.
@@ -160,6 +168,7 @@ def test_estimates_agree_with_predictions_within_three_sigma(quick_run):
     assert summary["within_3_sigma"] >= 0.93 * summary["compared"]
 
 
+@pytest.mark.slow
 def test_capacity_figure_keeps_device_samples_below_two_bits_in_view(quick_run):
     # a noisy device can deliver less than the 2 bits of ignoring polarization
     from qkit.reproduce import _figures, _plan
@@ -172,6 +181,7 @@ def test_capacity_figure_keeps_device_samples_below_two_bits_in_view(quick_run):
     assert bottom < 1.55 and top > np.log2(5)
 
 
+@pytest.mark.slow
 def test_report_html_embeds_every_figure_by_relative_path(quick_run):
     out = quick_run["out"]
 
@@ -190,6 +200,7 @@ def test_report_html_embeds_every_figure_by_relative_path(quick_run):
     assert "<table>" in (out / "report.html").read_text()
 
 
+@pytest.mark.slow
 def test_every_run_is_in_the_store_under_the_recorded_run_id(quick_run):
     store = ResultsStore(quick_run["store"], create=False)
     for record in quick_run["results"]["points"]:
@@ -198,10 +209,12 @@ def test_every_run_is_in_the_store_under_the_recorded_run_id(quick_run):
         assert stored.params == record["params"]
 
 
+@pytest.mark.slow
 def test_progress_bar_stays_off_when_stderr_is_not_a_terminal(quick_run):
     assert quick_run["stderr"] == ""
 
 
+@pytest.mark.slow
 def test_metadata_names_seed_backend_shots_versions_and_wall_time(quick_run):
     meta = quick_run["results"]["meta"]
     assert meta["seed"] == 7 and meta["backend"] == "aer" and meta["mode"] == "quick"

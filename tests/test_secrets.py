@@ -167,6 +167,7 @@ print(json.dumps(report))
 """
 
 
+@pytest.mark.slow
 def test_failing_ibm_and_braket_connections_print_no_credentials(secret_env):
     done = subprocess.run(
         [sys.executable, "-c", FAILING_CLOUD_PATHS],

@@ -148,7 +148,7 @@ def _mixup_exact_distributions(spec, indices) -> np.ndarray:
     [
         ("exact", None, 100_000),
         ("sampler", "noise-model", 3000),
-        ("sampler", "branch-mixture", 3000),
+        pytest.param("sampler", "branch-mixture", 3000, marks=pytest.mark.slow),
     ],
 )
 def test_mixup_counts_follow_the_outcome_distribution_of_the_circuits(engine, realization, shots):

@@ -2,7 +2,7 @@
 
 Two time slots, each empty or holding one photon polarized H or V. The fibre applies the same
 Haar-random U(2) element to both slots, then depolarizes slot 2 with Bloch shrink ``eta``
-(``PHYSICS.md``, paper B). The random phase removes coherence between photon-number sectors
+(``docs/physics.md``, paper B). The random phase removes coherence between photon-number sectors
 (Lemma 1), so the capacity of one two-slot use is ``log2(sum_n 2^chi_n)`` (Eq. 8) with
 ``chi_0 = 0``, ``chi_1 = 1`` and ``chi_2`` from the two-photon sector, where every input becomes
 a Werner state of parameter ``q = eta p`` (Eqs. 18-21).
