@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
-_PACKAGES = ("qkit", "qiskit", "qiskit-aer", "qutip", "numpy", "scipy")
+_PACKAGES = ("qiskit", "qiskit-aer", "qutip", "numpy", "scipy")
 
 
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Versions of the packages a result depends on (missing ones are omitted)."""
-    versions = {"python": platform.python_version()}
+    from qkit import __version__
+
+    versions = {"python": platform.python_version(), "qkit": __version__}
     for name in _PACKAGES + extra:
         try:
             versions[name] = version(name)

@@ -6,9 +6,9 @@ name                      what runs the PUBs
 ``aer`` (default)         Qiskit Aer's ``SamplerV2``; exact Aer ``NoiseModel``s per run
 ``fake:<device>``         an IBM fake device (``fake:list`` lists them): qiskit-ibm-runtime's
                           sampler in local testing mode, offline, with calibrated device noise
-``ibm:<device>``          IBM Quantum via qiskit-ibm-runtime (``pip install qkit[ibm]``),
+``ibm:<device>``          IBM Quantum via qiskit-ibm-runtime (``pip install 'qkit-comm[ibm]'``),
                           credentials from the saved account or ``QISKIT_IBM_*`` variables
-``braket:local``          the Amazon Braket local simulator (``pip install qkit[braket]``)
+``braket:local``          the Amazon Braket local simulator (``pip install 'qkit-comm[braket]'``)
 ``braket:<device ARN>``   an Amazon Braket device, AWS credentials from the usual AWS config
 ========================  =====================================================================
 

@@ -19,7 +19,7 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qkit.backends import _capabilities
 from qkit.backends._base import Backend, BackendUnavailableError, check_shots
 
-BRAKET_EXTRA = "install qkit[braket] (qiskit-braket-provider) to use Amazon Braket backends"
+BRAKET_EXTRA = "install qkit-comm[braket] (qiskit-braket-provider) to use Amazon Braket backends"
 # The local simulator drops the global phase of some controlled gates (``ctrl @ rz(-pi)`` on
 # qubits (1, 3) acts as a controlled phase, on (0, 1) correctly: amazon-braket-default-simulator
 # as of 2026-11), which the channel's two-slot circuits hit after transpiling to its full gate

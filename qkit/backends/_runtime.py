@@ -23,7 +23,7 @@ from qkit.backends import _capabilities
 from qkit.backends._base import Backend, BackendUnavailableError, _group_seed
 from qkit.backends._jobs import normalized_status
 
-IBM_EXTRA = "install qkit[ibm] (qiskit-ibm-runtime) to use IBM backends"
+IBM_EXTRA = "install qkit-comm[ibm] (qiskit-ibm-runtime) to use IBM backends"
 _CREDENTIALS_HELP = (
     "no IBM Quantum credentials found: save them once with "
     "QiskitRuntimeService.save_account(...) or set QISKIT_IBM_TOKEN "

@@ -201,7 +201,7 @@ def dask_client(dask: Any):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ValueError("--dask needs dask.distributed: pip install qkit[dask]") from None
+        raise ValueError("--dask needs dask.distributed: pip install 'qkit-comm[dask]'") from None
     if isinstance(dask, Client):
         return dask, lambda: None
     text = str(dask).strip()

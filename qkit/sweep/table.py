@@ -11,7 +11,7 @@ replaces a file of the user's.
 
 Formats by extension: ``.csv`` (floats written with ``repr``, so they read back exactly;
 booleans as ``True``/``False``, NaN as ``nan``) or ``.parquet`` / ``.pq`` (needs pyarrow:
-``pip install qkit[parquet]``).
+``pip install 'qkit-comm[parquet]'``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def table_format(path: str | os.PathLike) -> str:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ValueError("Parquet output needs pyarrow: pip install qkit[parquet]") from None
+            raise ValueError("Parquet output needs pyarrow: pip install 'qkit-comm[parquet]'") from None
     return fmt
 
 
