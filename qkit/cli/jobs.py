@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from qkit.cli._common import fail, to_jsonable
 
@@ -123,11 +124,10 @@ def _fetch(args: argparse.Namespace) -> int:
 
     store = _store(args, readonly=False)
     run_id = _run_id(store, args.id)
-    wait = {"timeout": args.timeout} if args.timeout is not None else {}
-    try:
-        result = runner.fetch(run_id, store, wait=not args.no_wait, **wait)
-    except TimeoutError:
-        result = None
+    if args.timeout is None or args.no_wait:
+        result = runner.fetch(run_id, store, wait=not args.no_wait)
+    else:
+        result = _fetch_within(runner, store, run_id, args.timeout)
     if result is None or "prediction" not in result.to_dict():
         if not args.json:
             print(f"run {run_id} is still running; try again later")
@@ -143,3 +143,24 @@ def _fetch(args: argparse.Namespace) -> int:
         return 0
     args.no_wait = False
     return finish(args, result)
+
+
+def _fetch_within(runner, store, run_id: str, timeout: float):
+    """``runner.fetch`` of a run whose jobs finish within ``timeout`` seconds, else None.
+
+    Polls without waiting (each poll re-attaches to the recorded jobs; nothing is submitted),
+    at growing intervals up to 5 s; a failed job is fetched at once so its error is reported.
+    """
+    deadline = time.monotonic() + timeout
+    interval = 0.5
+    while True:
+        result = runner.fetch(run_id, store, wait=False)
+        if "prediction" in result.to_dict():
+            return result
+        if store.jobs_for_run(run_id)[-1].status in ("ERROR", "CANCELLED"):
+            return runner.fetch(run_id, store)  # raises the job's failure on one line
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        time.sleep(min(interval, remaining))
+        interval = min(2 * interval, 5.0)

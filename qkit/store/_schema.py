@@ -77,8 +77,9 @@ JOB_COLUMNS = (
 )
 _REQUIRED = {"runs": set(RUN_COLUMNS), "jobs": set(JOB_COLUMNS)}
 
-# version -> SQL taking a store from that version to the next (run inside one transaction).
-MIGRATIONS = {1: f"PRAGMA application_id = {APPLICATION_ID};"}
+# version -> the statements taking a store from that version to the next (all of them run
+# in one transaction, after the backup).
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: (f"PRAGMA application_id = {APPLICATION_ID}",)}
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,16 @@ def migrate(conn: sqlite3.Connection, path: Path, found: Found) -> Path | None:
     finally:
         copy.close()
         source.close()
-    for version in range(found.version, SCHEMA_VERSION):
-        conn.execute(MIGRATIONS[version])
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    try:
+        for version in range(found.version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.Error as exc:  # the caller's transaction rolls everything back
+        raise StoreError(
+            f"cannot upgrade results store {path} from version {found.version} to"
+            f" {SCHEMA_VERSION} ({exc}); it is unchanged, and copied to {backup}"
+        ) from None
     return backup
 
 

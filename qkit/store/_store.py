@@ -106,10 +106,10 @@ class ResultsStore:
             version = self._inspect()
         except StoreError as exc:
             cause = exc.__cause__
-            if not (isinstance(cause, sqlite3.OperationalError) and _cannot_open(cause)):
+            if not (isinstance(cause, sqlite3.OperationalError) and _no_wal_index(cause)):
                 raise
             # A WAL store in a folder where SQLite cannot make its -shm file: nobody can be
-            # writing it there, so it is read as an immutable file.
+            # writing it there either, so it is read as an immutable file.
             self._immutable = True
             version = self._inspect()
         if version == 0:
@@ -431,6 +431,12 @@ def _decoded(rows, from_row, path: Path, unreadable: list[str] | None) -> list:
                 raise
             unreadable.append(str(exc))
     return records
+
+
+def _no_wal_index(exc: sqlite3.Error) -> bool:
+    """SQLite could not open or create the ``-shm`` file of a WAL store it reads."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return _cannot_open(exc) or code == sqlite3.SQLITE_READONLY or "readonly" in str(exc)
 
 
 def _cannot_open(exc: sqlite3.Error) -> bool:
