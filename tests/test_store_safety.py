@@ -144,12 +144,11 @@ def test_reading_commands_report_a_broken_or_foreign_store_on_one_line(tmp_path,
     assert _snapshot(path) == before
 
 
-@pytest.mark.parametrize("kind", KINDS)
+# An empty file or database holds nothing to lose: a writing open initialises it (tested below).
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if not kind.startswith("empty")])
 def test_writing_refuses_a_broken_or_foreign_store_and_changes_nothing(tmp_path, kind):
     path = tmp_path / "results.sqlite"
     word = _make(kind, path)
-    if kind in ("empty file", "empty sqlite database"):
-        pytest.skip("nothing to lose: a writing open initialises an empty database")
     before = _snapshot(path)
     with pytest.raises(StoreError, match=word) as exc:
         ResultsStore(path).save_run("mixup", {})

@@ -26,9 +26,10 @@ Guarantees:
   ``api_key``, ``secret``, ``password``, ``instance`` are replaced by ``"<redacted>"``
   (at any depth) and the redacted paths listed in ``metadata["redacted"]``.
 
-Modules: ``_files`` (locating and opening the file), ``_schema`` (tables, version,
-migrations, what a file holds), ``_records`` (records and JSON columns), ``_redaction``,
-``_runs`` and ``_jobs`` (the two tables), ``_store`` (:class:`ResultsStore`).
+Modules: ``_files`` (locating the file, private files and folders), ``_schema`` (tables,
+version, migrations, what a file holds), ``_database`` (opening, connections, transactions,
+errors), ``_records`` (records and JSON columns), ``_redaction``, ``_runs`` and ``_jobs``
+(the two tables), ``_store`` (:class:`ResultsStore`).
 """
 
 from qkit.store._errors import StoreError, StoreNotFound

@@ -1,23 +1,17 @@
-"""The :class:`ResultsStore`: connections, opening checks, and the public methods."""
+"""The :class:`ResultsStore`: the public methods over runs and jobs."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from qkit.store import _jobs, _runs
-from qkit.store._errors import StoreError, StoreNotFound
-from qkit.store._files import (
-    check_file,
-    connect,
-    create_private_file,
-    default_store_path,
-    make_private_dirs,
-)
+from qkit.store._database import Database
+from qkit.store._errors import StoreError
+from qkit.store._files import default_store_path
 from qkit.store._records import (
     JOB_STATUSES,
     RUN_STATUSES,
@@ -27,7 +21,6 @@ from qkit.store._records import (
     job_from_row,
     run_from_row,
 )
-from qkit.store._schema import SCHEMA_VERSION, initialise, inspect, migrate
 
 
 class ResultsStore:
@@ -73,114 +66,11 @@ class ResultsStore:
         self.path = Path(path).expanduser() if path is not None else default_store_path()
         self.timeout = float(timeout)
         self.readonly = bool(readonly)
-        self._immutable = False
-        self.backup: Path | None = None  # the copy written before a migration, if any
-        self._open(create=create and not self.readonly)
+        self._db = Database(self.path, timeout=self.timeout, create=create, readonly=self.readonly)
+        self.backup: Path | None = self._db.backup  # the copy written before a migration
 
     def __repr__(self) -> str:
         return f"ResultsStore({str(self.path)!r})"
-
-    # ------------------------------------------------------------------ opening
-
-    def _open(self, *, create: bool) -> None:
-        try:
-            size = check_file(self.path)
-        except StoreNotFound:
-            if not create:
-                raise
-            try:
-                make_private_dirs(self.path.parent)
-                create_private_file(self.path)
-            except OSError as exc:
-                raise StoreError(f"cannot create results store {self.path}: {exc}") from None
-            size = 0
-        if size == 0 and not create:
-            raise StoreError(f"{self.path} is an empty file, not a results store")
-        if self.readonly:
-            self._open_readonly()
-        else:
-            self._open_for_writing(create)
-
-    def _open_readonly(self) -> None:
-        try:
-            version = self._inspect()
-        except StoreError as exc:
-            cause = exc.__cause__
-            if not (isinstance(cause, sqlite3.OperationalError) and _no_wal_index(cause)):
-                raise
-            # A WAL store in a folder where SQLite cannot make its -shm file: nobody can be
-            # writing it there either, so it is read as an immutable file.
-            self._immutable = True
-            version = self._inspect()
-        if version == 0:
-            raise StoreError(f"{self.path} is an empty SQLite database, not a results store")
-
-    def _open_for_writing(self, create: bool) -> None:
-        version = self._inspect()
-        if version == 0 and not create:
-            raise StoreError(f"{self.path} is an empty SQLite database, not a results store")
-        if version < SCHEMA_VERSION:
-            with self._transaction() as conn:  # the write lock: one process sets up or migrates
-                found = inspect(conn, self.path)
-                if found.version == 0:
-                    initialise(conn)
-                else:
-                    self.backup = migrate(conn, self.path, found)
-        with self._connect() as conn:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")  # persistent: once per file
-
-    def _inspect(self) -> int:
-        with self._connect() as conn:
-            conn.execute("BEGIN")
-            try:
-                return inspect(conn, self.path).version
-            finally:
-                conn.execute("COMMIT")
-
-    # ------------------------------------------------------------------ connections
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """One short-lived connection per operation: safe across threads and processes.
-
-        SQLite and OS errors become one-line :class:`StoreError` naming the store (integrity
-        errors are left to the callers, which know what they mean).
-        """
-        try:
-            conn = connect(
-                self.path, self.timeout, readonly=self.readonly, immutable=self._immutable
-            )
-        except sqlite3.Error as exc:
-            raise _store_error(exc, self.path, self.timeout) from exc
-        try:
-            yield conn
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.Error as exc:
-            raise _store_error(exc, self.path, self.timeout) from exc
-        except OSError as exc:
-            raise StoreError(f"results store {self.path}: {exc}") from exc
-        finally:
-            conn.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed whole on success, rolled back on any exception.
-
-        ``BEGIN IMMEDIATE`` takes the write lock up front, so concurrent writers queue on the
-        busy timeout instead of failing on a lock upgrade.
-        """
-        if self.readonly:
-            raise StoreError(f"results store {self.path} is open read-only")
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ runs
 
@@ -292,7 +182,7 @@ class ResultsStore:
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id, or with this unique id prefix; ValueError otherwise."""
-        with self._connect() as conn:
+        with self._db.connect() as conn:
             return _runs.find(conn, run_id, self.path)
 
     def list_runs(
@@ -344,17 +234,17 @@ class ResultsStore:
         job_ids = list(job_ids)
         per_job = list(payloads) if payloads is not None else [payload] * len(job_ids)
         rows = _jobs.new_rows(run_id, backend, job_ids, payloads=per_job, status=status)
-        with self._transaction() as conn:
+        with self._db.transaction() as conn:
             _jobs.insert(conn, rows, self.path)
 
     def update_job(self, job_id: str, status: str, result: Any = None) -> None:
         """Set a job's status (one of ``JOB_STATUSES``, any case) and optionally its result."""
         check_status(str(status).upper(), JOB_STATUSES, "job status")
-        with self._transaction() as conn:
+        with self._db.transaction() as conn:
             _jobs.update(conn, job_id, status, result, self.path)
 
     def get_job(self, job_id: str) -> JobRecord:
-        with self._connect() as conn:
+        with self._db.connect() as conn:
             conn.row_factory = sqlite3.Row
             row = conn.execute(f"{_jobs.SELECT_JOBS} WHERE job_id = ?", (str(job_id),)).fetchone()
         if row is None:
@@ -363,7 +253,7 @@ class ResultsStore:
 
     def jobs_for_run(self, run_id: str) -> list[JobRecord]:
         """The jobs of a run (full id), in the order they were recorded."""
-        with self._connect() as conn:
+        with self._db.connect() as conn:
             conn.row_factory = sqlite3.Row
             rows = conn.execute(
                 f"{_jobs.SELECT_JOBS} WHERE run_id = ? ORDER BY created_at, rowid", (run_id,)
@@ -405,19 +295,19 @@ class ResultsStore:
                 raise ValueError(f"limit must be a positive integer, got {limit}")
             sql += " LIMIT ?"
             args = [*args, int(limit)]
-        with self._connect() as conn:
+        with self._db.connect() as conn:
             conn.row_factory = sqlite3.Row
             return conn.execute(sql, args).fetchall()
 
     def _insert_run(self, run: _runs.NewRun) -> str:
         row = _runs.insert_row(run)
-        with self._transaction() as conn:
+        with self._db.transaction() as conn:
             return _runs.insert(conn, row, self.path)
 
     def _update_run(
         self, run_id: str, updates: dict[str, Any], *, metadata: dict | None, status: str
     ) -> None:
-        with self._transaction() as conn:
+        with self._db.transaction() as conn:
             _runs.update(conn, run_id, updates, metadata=metadata, status=status, path=self.path)
 
 
@@ -431,32 +321,3 @@ def _decoded(rows, from_row, path: Path, unreadable: list[str] | None) -> list:
                 raise
             unreadable.append(str(exc))
     return records
-
-
-def _no_wal_index(exc: sqlite3.Error) -> bool:
-    """SQLite could not open or create the ``-shm`` file of a WAL store it reads."""
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    return _cannot_open(exc) or code == sqlite3.SQLITE_READONLY or "readonly" in str(exc)
-
-
-def _cannot_open(exc: sqlite3.Error) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code == sqlite3.SQLITE_CANTOPEN or "unable to open" in str(exc)
-
-
-def _store_error(exc: sqlite3.Error, path: Path, timeout: float) -> StoreError:
-    """One line naming the store for a SQLite error."""
-    text = " ".join(str(exc).split())
-    if "locked" in text or "busy" in text:
-        return StoreError(
-            f"results store {path} is busy: locked by another process for {timeout:g} s"
-        )
-    if isinstance(exc, sqlite3.OperationalError) and _cannot_open(exc):
-        return StoreError(f"cannot open results store {path}: {text}")
-    if "readonly" in text or "read-only" in text:
-        return StoreError(f"results store {path} is read-only: {text}")
-    if "full" in text:
-        return StoreError(f"results store {path}: the disk is full ({text})")
-    if type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text:
-        return StoreError(f"{path} is corrupt: {text}")
-    return StoreError(f"results store {path}: {text}")
