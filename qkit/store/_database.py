@@ -85,7 +85,8 @@ class Database:
             try:
                 return inspect(conn, self.path).version
             finally:
-                conn.execute("COMMIT")
+                if conn.in_transaction:
+                    conn.execute("COMMIT")  # a read: nothing to keep or undo
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
