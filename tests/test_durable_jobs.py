@@ -109,7 +109,7 @@ def assert_resumed_once(capsys, store_path, jobs_dir, run_id, job_id, reference,
 
     assert [j.job_id for j in store.jobs_for_run(run_id)] == [job_id]  # never resubmitted
     assert [j.job_id for j in store.list_jobs()] == [job_id]
-    assert [p.name for p in jobs_dir.iterdir()] == [job_id]
+    assert list(jobs_dir.iterdir()) == []  # its folder is removed once the run is stored
     record = store.get_run(run_id)
     assert record.status == "done" and record.counts == reference.counts
     for earlier_id, earlier in before.items():
@@ -177,7 +177,7 @@ def test_no_wait_submits_once_and_jobs_list_status_fetch_finish_it(where, capsys
     reference = channel.run(0.5, shots=300, seed=4, n_boot=50)
     assert fetched["estimate"] == reference.to_dict()["estimate"]
     assert cli_json(capsys, "jobs", "list", "--json", "--status", "DONE")[0]["job_id"] == job_id
-    assert [p.name for p in jobs_dir.iterdir()] == [job_id]
+    assert list(jobs_dir.iterdir()) == []  # fetched: the job's folder is cleaned up
     shown = cli_json(capsys, "results", "show", run_id, "--json")
     assert shown["status"] == "done"
     assert "already done" in cli_error(capsys, "jobs", "fetch", run_id)
@@ -233,7 +233,9 @@ def test_durable_runs_need_a_store_and_a_backend_that_can_detach(where, capsys):
 def test_jobs_commands_on_unknown_ids_or_a_missing_store_are_one_line_errors(where, capsys):
     store_path, _ = where
     assert main(["jobs", "list"]) == 0
-    assert capsys.readouterr().out.strip() == "no jobs recorded"
+    assert (
+        capsys.readouterr().out.strip() == f"no jobs recorded: no results store at {store_path} yet"
+    )
     assert not store_path.exists()  # listing does not create a store
     assert "no results store" in cli_error(capsys, "jobs", "fetch", "nope")
     run_id = ResultsStore(store_path).save_run("mixup", {"success": 0.9})

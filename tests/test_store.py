@@ -190,7 +190,7 @@ def test_process_killed_inside_a_write_leaves_no_half_record(store):
         import os, signal, sys
         from qkit.store import ResultsStore
         store = ResultsStore(sys.argv[1])
-        with store._transaction() as conn:
+        with store._db.transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (run_id, kind, status, created_at, params, metadata)"
                 " VALUES ('half', 'mixup', 'running', 'now', '{}', '{}')"

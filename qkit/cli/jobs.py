@@ -1,12 +1,28 @@
-"""``qkit jobs``: submitted runs and their jobs; fetch finishes a run without resubmitting."""
+"""``qkit jobs``: submitted runs and their jobs; fetch finishes a run without resubmitting.
+
+``list`` and ``status`` only read the store (opened read-only: they never create or change
+it); ``fetch`` records what it finds, and removes a local job's folder once its run is stored.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import sys
+import time
 
-from qkit.cli._common import to_jsonable
+from qkit.cli._common import fail, to_jsonable
+
+
+def _seconds(text: str) -> float:
+    """argparse ``type`` for a timeout: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:40]!r}") from None
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1e9 seconds, got {text[:40]}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,17 +38,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fetch", help="re-attach to a run's jobs, wait, analyse and store")
     p.add_argument("id", metavar="ID", help="run id (or unique prefix) or job id")
     p.add_argument("--no-wait", action="store_true", help="only fetch if the job is done")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="wait at most this long for the jobs (default: until they finish)",
+    )
     p.set_defaults(func=_fetch)
     for action in sub.choices.values():
         action.add_argument("--store", default=None, help="results database")
         action.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _store(args):
-    """The results store; reading jobs never creates one (a missing store is a one-line error)."""
+def _store(args, *, readonly: bool):
+    """The results store; the jobs commands never create one (a missing one is an error)."""
     from qkit.store import ResultsStore
 
-    return ResultsStore(args.store, create=False)
+    return ResultsStore(args.store, create=False, readonly=readonly)
 
 
 def _run_id(store, ident: str) -> str:
@@ -43,38 +66,44 @@ def _run_id(store, ident: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from qkit.store import ResultsStore, default_store_path
+    from qkit.store import StoreNotFound
 
-    path = args.store or default_store_path()
-    jobs = ResultsStore(path).list_jobs(status=args.status) if Path(path).exists() else []
+    unreadable: list[str] = []
+    try:
+        jobs = _store(args, readonly=True).list_jobs(status=args.status, unreadable=unreadable)
+    except StoreNotFound as exc:
+        jobs, missing = [], str(exc)
+    else:
+        missing = None
     rows = [
         {k: j.to_dict()[k] for k in ("job_id", "run_id", "backend", "status", "updated_at")}
         for j in jobs
     ]
     if args.json:
         print(json.dumps(rows))
-        return 0
-    if not rows:
-        print("no jobs recorded")
-        return 0
-    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in rows[0]}
-    print("  ".join(k.upper().ljust(widths[k]) for k in widths))
-    for r in rows:
-        print("  ".join(str(r[k]).ljust(widths[k]) for k in widths))
-    return 0
+    elif not rows:
+        print(f"no jobs recorded: {missing}" if missing else "no jobs recorded")
+    else:
+        widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in rows[0]}
+        print("  ".join(k.upper().ljust(widths[k]) for k in widths))
+        for r in rows:
+            print("  ".join(str(r[k]).ljust(widths[k]) for k in widths))
+    sys.stdout.flush()
+    for line in unreadable:
+        code = fail(line)
+    return code if unreadable else 0
 
 
 def _status(args: argparse.Namespace) -> int:
     from qkit.backends import get_backend
 
-    store = _store(args)
+    store = _store(args, readonly=True)
     run_id = _run_id(store, args.id)
     out = []
     for job in store.jobs_for_run(run_id):
         status = job.status
         if status not in ("DONE", "ERROR", "CANCELLED"):
             status = get_backend(job.backend).retrieve(job.job_id).status()
-            store.update_job(job.job_id, status)
         out.append(
             {"run_id": run_id, "job_id": job.job_id, "backend": job.backend, "status": status}
         )
@@ -90,16 +119,48 @@ def _status(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     from qkit import runner
+    from qkit.backends._detached import cleanup_job
     from qkit.cli.run import finish
 
-    store = _store(args)
-    result = runner.fetch(_run_id(store, args.id), store, wait=not args.no_wait)
-    if not args.json and "prediction" not in result.to_dict():
-        print(f"run {result.run_id} is still running; try again later")
+    store = _store(args, readonly=False)
+    run_id = _run_id(store, args.id)
+    if args.timeout is None or args.no_wait:
+        result = runner.fetch(run_id, store, wait=not args.no_wait)
+    else:
+        result = _fetch_within(runner, store, run_id, args.timeout)
+    if result is None or "prediction" not in result.to_dict():
+        if not args.json:
+            print(f"run {run_id} is still running; try again later")
+        elif result is None:
+            print(json.dumps({"run_id": run_id, "status": "running"}))
+        else:
+            print(json.dumps(to_jsonable(result.to_dict())))
+        return 0
+    for job in store.jobs_for_run(result.run_id):
+        cleanup_job(job.job_id)  # its counts are in the store now
+    if args.json:
+        print(json.dumps(to_jsonable(result.to_dict())))
         return 0
     args.no_wait = False
-    return (
-        finish(args, result)
-        if not args.json
-        else print(json.dumps(to_jsonable(result.to_dict()))) or 0
-    )
+    return finish(args, result)
+
+
+def _fetch_within(runner, store, run_id: str, timeout: float):
+    """``runner.fetch`` of a run whose jobs finish within ``timeout`` seconds, else None.
+
+    Polls without waiting (each poll re-attaches to the recorded jobs; nothing is submitted),
+    at growing intervals up to 5 s; a failed job is fetched at once so its error is reported.
+    """
+    deadline = time.monotonic() + timeout
+    interval = 0.5
+    while True:
+        result = runner.fetch(run_id, store, wait=False)
+        if "prediction" in result.to_dict():
+            return result
+        if store.jobs_for_run(run_id)[-1].status in ("ERROR", "CANCELLED"):
+            return runner.fetch(run_id, store)  # raises the job's failure on one line
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        time.sleep(min(interval, remaining))
+        interval = min(2 * interval, 5.0)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
-from qkit.cli._common import positive_int, to_jsonable
+from qkit.cli._common import fail, positive_int, to_jsonable
 
 _LIST_LIMIT = 20
 
@@ -40,21 +41,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(path: str | None):
+    """The store, read-only: reading never creates, migrates or changes it."""
     from qkit.store import ResultsStore
 
-    return ResultsStore(path, create=False)
+    return ResultsStore(path, readonly=True)
 
 
 def _list(args: argparse.Namespace) -> int:
-    from qkit.store import default_store_path
+    from qkit.store import StoreNotFound
 
     try:
         store = _open(args.store)
-    except ValueError:
-        # No store yet: nothing has been run. Not an error for listing.
-        runs, where = [], args.store or default_store_path()
-    else:
-        runs, where = store.list_runs(args.kind, status=args.status, limit=args.limit), store.path
+    except StoreNotFound as exc:
+        # Nothing has been run yet: not an error for listing. A broken store is one.
+        print("[]" if args.json else exc)
+        return 0
+    unreadable: list[str] = []
+    runs = store.list_runs(args.kind, status=args.status, limit=args.limit, unreadable=unreadable)
     if args.json:
         records = []
         for run in runs:
@@ -62,10 +65,17 @@ def _list(args: argparse.Namespace) -> int:
             del record["counts"]
             records.append(record)
         print(json.dumps(to_jsonable(records)))
-        return 0
-    if not runs:
-        print(f"no runs in {where}")
-        return 0
+    elif not runs and not unreadable:
+        print(f"no runs in {store.path}")
+    elif runs:
+        _table(runs)
+    sys.stdout.flush()
+    for line in unreadable:  # the other runs are listed; each bad one is named
+        code = fail(line)
+    return code if unreadable else 0
+
+
+def _table(runs: list) -> None:
     rows = [
         (
             run.run_id,
@@ -82,14 +92,15 @@ def _list(args: argparse.Namespace) -> int:
     for row in [header, *rows]:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]).rstrip())
-    return 0
 
 
 def _show(args: argparse.Namespace) -> int:
+    from qkit.store import StoreNotFound
+
     try:
         store = _open(args.store)
-    except ValueError as exc:
-        raise ValueError(f"no run {args.run_id!r}: {exc}") from None
+    except StoreNotFound as exc:
+        raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
     run = store.get_run(args.run_id)
     jobs = store.jobs_for_run(run.run_id)
     if args.json:
