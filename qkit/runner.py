@@ -309,9 +309,11 @@ def _sample(run: _Run, device: Backend, store: Any, *, wait: bool, durable: bool
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
+    finished = _finish(store, run_id, result)
     if durable:
         store.update_job(job.job_id(), "DONE")
-    return _finish(store, run_id, result)
+        _cleanup(job.job_id())
+    return finished
 
 
 def _create(store: Any, run: _Run, device: Backend, *, status: str, realization=None):
@@ -429,8 +431,15 @@ def _result(
     )
 
 
-def fetch(run_id: str, store: Any, *, wait: bool = True) -> Result | Pending:
-    """Finish a submitted run: re-attach to its recorded jobs, analyse, store. Never resubmits."""
+def fetch(
+    run_id: str, store: Any, *, wait: bool = True, timeout: float | None = None
+) -> Result | Pending:
+    """Finish a submitted run: re-attach to its recorded jobs, analyse, store. Never resubmits.
+
+    ``wait=False`` returns a :class:`Pending` while the jobs run; ``timeout`` bounds the wait
+    (then ``TimeoutError``; the run stays fetchable). A finished detached job's folder is
+    removed once its counts are in the store.
+    """
     record = store.get_run(run_id)
     if record.status == "done":
         raise ValueError(
@@ -465,7 +474,9 @@ def fetch(run_id: str, store: Any, *, wait: bool = True) -> Result | Pending:
         return Pending(record.run_id, [jobs[-1].job_id], device.name)
     started = time.perf_counter()
     try:
-        results = job.result()
+        results = job.result(timeout=timeout) if timeout is not None else job.result()
+    except TimeoutError:
+        raise
     except Exception as exc:
         if _job_failed(job, store):
             message = " ".join(str(exc).split())
@@ -480,4 +491,13 @@ def fetch(run_id: str, store: Any, *, wait: bool = True) -> Result | Pending:
         _fail(store, record.run_id, exc)
         raise
     store.update_job(jobs[-1].job_id, "DONE")
-    return _finish(store, record.run_id, result)
+    finished = _finish(store, record.run_id, result)
+    _cleanup(jobs[-1].job_id)
+    return finished
+
+
+def _cleanup(job_id: str) -> None:
+    """Remove a finished detached job's private folder (its counts are in the store)."""
+    from qkit.backends._detached import cleanup_job
+
+    cleanup_job(job_id)

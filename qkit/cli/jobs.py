@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
 from qkit.cli._common import fail, to_jsonable
 
@@ -119,15 +118,14 @@ def _status(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     from qkit import runner
-    from qkit.backends._detached import cleanup_job
     from qkit.cli.run import finish
 
     store = _store(args, readonly=False)
     run_id = _run_id(store, args.id)
-    if args.timeout is None or args.no_wait:
-        result = runner.fetch(run_id, store, wait=not args.no_wait)
-    else:
-        result = _fetch_within(runner, store, run_id, args.timeout)
+    try:
+        result = runner.fetch(run_id, store, wait=not args.no_wait, timeout=args.timeout)
+    except TimeoutError:
+        result = None
     if result is None or "prediction" not in result.to_dict():
         if not args.json:
             print(f"run {run_id} is still running; try again later")
@@ -136,31 +134,8 @@ def _fetch(args: argparse.Namespace) -> int:
         else:
             print(json.dumps(to_jsonable(result.to_dict())))
         return 0
-    for job in store.jobs_for_run(result.run_id):
-        cleanup_job(job.job_id)  # its counts are in the store now
     if args.json:
         print(json.dumps(to_jsonable(result.to_dict())))
         return 0
     args.no_wait = False
     return finish(args, result)
-
-
-def _fetch_within(runner, store, run_id: str, timeout: float):
-    """``runner.fetch`` of a run whose jobs finish within ``timeout`` seconds, else None.
-
-    Polls without waiting (each poll re-attaches to the recorded jobs; nothing is submitted),
-    at growing intervals up to 5 s; a failed job is fetched at once so its error is reported.
-    """
-    deadline = time.monotonic() + timeout
-    interval = 0.5
-    while True:
-        result = runner.fetch(run_id, store, wait=False)
-        if "prediction" in result.to_dict():
-            return result
-        if store.jobs_for_run(run_id)[-1].status in ("ERROR", "CANCELLED"):
-            return runner.fetch(run_id, store)  # raises the job's failure on one line
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        time.sleep(min(interval, remaining))
-        interval = min(2 * interval, 5.0)

@@ -41,7 +41,9 @@ def table_format(path: str | os.PathLike) -> str:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ValueError("Parquet output needs pyarrow: pip install 'qkit-comm[parquet]'") from None
+            raise ValueError(
+                "Parquet output needs pyarrow: pip install 'qkit-comm[parquet]'"
+            ) from None
     return fmt
 
 
