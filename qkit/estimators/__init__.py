@@ -14,7 +14,7 @@ order: outcome index ``2 * bit_A + bit_B`` (first qubit most significant), bit 0
 Every interval's coverage is tested in ``tests/test_estimator_coverage.py``.
 """
 
-from qkit.estimators._results import ChshEstimate, Estimate, Interval
+from qkit.estimators._results import ChshEstimate, ConcurrenceInterval, Estimate, Interval
 from qkit.estimators.correlators import chsh, correlator
 from qkit.estimators.information import mutual_information
 from qkit.estimators.tomography import (
@@ -30,6 +30,7 @@ from qkit.estimators.tomography import (
 __all__ = [
     "PAULI_SETTINGS",
     "ChshEstimate",
+    "ConcurrenceInterval",
     "Estimate",
     "Interval",
     "TomographyEstimate",

@@ -21,8 +21,9 @@ from numpy.typing import ArrayLike
 
 from qkit.estimators._results import (
     Interval,
+    RngLike,
     as_counts,
-    as_rng,
+    as_rngs,
     check_confidence,
     check_n_boot,
 )
@@ -40,7 +41,7 @@ def mutual_information(
     n_boot: int = 2000,
     bias_correction: str = "miller-madow",
     interval: str = "percentile",
-    rng: np.random.Generator | int | None = None,
+    rng: RngLike = None,
 ) -> Interval:
     """Mutual information in bits between inputs and outcomes, bias-corrected, with an interval.
 
@@ -70,13 +71,15 @@ def mutual_information(
     confidence : float
         Nominal coverage of the interval.
     n_boot : int
-        Bootstrap resamples.
+        Bootstrap resamples; ``0``: the point estimate only, with NaN interval ends.
     bias_correction : {"miller-madow", "bootstrap", "none"}
         Small-sample bias correction of the point estimate (and of every replicate).
     interval : {"percentile", "basic", "bc"}
         Interval construction (:func:`qkit.estimators.bootstrap.interval_from_replicates`).
-    rng : numpy.random.Generator or int, optional
-        Randomness for the bootstrap; the same seed gives the same interval.
+    rng : numpy.random.Generator, int, or sequence of Generators, optional
+        Randomness for the bootstrap; the same seed gives the same interval. A sequence gives
+        one Generator per point of the batch (flattened leading axes): point ``i``'s interval
+        then depends only on ``rng[i]`` and its own counts, bit for bit, in any batch.
 
     Returns
     -------
@@ -98,8 +101,9 @@ def mutual_information(
         raise ValueError(
             f"bias_correction must be one of {', '.join(BIAS_CORRECTIONS)}, got {bias_correction!r}"
         )
-    generator = as_rng(rng)
     n_in, n_out = n.shape[-2:]
+    batch = n.shape[:-2]
+    generator = as_rngs(rng, int(np.prod(batch)) if batch else 1)
     correct = bias_correction == "miller-madow"
 
     if prior is None:
@@ -131,6 +135,13 @@ def mutual_information(
         def statistic(draws: np.ndarray, points: slice) -> tuple[np.ndarray]:
             return (_prior_mi(draws, pi_flat[points], correct),)
 
+    if n_boot == 0:
+        if bias_correction == "bootstrap":
+            raise ValueError("bias_correction='bootstrap' needs n_boot >= 10")
+        point = np.clip(point, 0.0, i_max)
+        nan = np.full(np.shape(point), np.nan)
+        edge = (point <= 1e-12) | (point >= i_max - 1e-12)
+        return Interval(point, nan, nan, confidence, edge, f"none/{bias_correction}")
     (replicates,) = resampled_statistics(statistic, shots, probs, n_boot, generator)
     if bias_correction == "bootstrap":
         bias = np.mean(replicates, axis=0) - point
@@ -141,6 +152,8 @@ def mutual_information(
     low = np.minimum(low, i_max)
     at_max = np.mean(replicates >= i_max - 1e-12, axis=0) >= (1.0 - confidence) / 2.0
     edge = edge | (high >= i_max - 1e-12) | at_max
+    # The interval always contains its estimate (a percentile interval may miss a clipped one).
+    low, high = np.minimum(low, point), np.maximum(high, point)
     return Interval(
         value=point,
         ci_low=low,
