@@ -12,13 +12,18 @@ interval reads as a one-sided bound and its coverage must be at least ``LOW``. W
 those are is part of each case (``"one-sided"`` / ``"two-sided"``) and checked.
 
 False-failure rate: with ``REPLICATES = 4000`` an interval whose true coverage is 0.95 falls
-outside [0.93, 0.975] with probability < 1e-7 per check (exact binomial; about 120 checks,
-so < 2e-5 for the whole file). An interval 10% narrower (z = 1.76: coverage 0.922) fails the
-lower limit with probability 0.99 (shown by ``test_a_ten_percent_narrower_interval_fails``).
+outside [0.93, 0.975] with probability < 1e-7 per check, and a one-sided 95% bound below
+``LOW_ONE_SIDED = 0.935`` with probability < 1e-5 (exact binomial); a test at nominal rate
+exceeds it by 4 binomial standard deviations with probability < 1e-4. About 250 checks: a
+correct estimator fails this file with probability below about 1%. An interval 10% narrower
+(z = 1.76: coverage 0.922) fails the lower limit with probability 0.97 (shown by
+``test_a_ten_percent_narrower_interval_fails``). CPU time of the file: about 15 s.
 Each case is seeded, so a checkout passes or fails reproducibly.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -31,8 +36,10 @@ from qkit.estimators import chsh, mutual_information, state_tomography
 from qkit.mixup import theory
 
 LOW, HIGH = 0.93, 0.975
+LOW_ONE_SIDED = 0.935  # for the one-sided 95% lower bounds
 REPLICATES = 4000
 ONE_SIDED_FLAG_RATE = 0.5  # a point is one-sided when most of its intervals are flagged
+ALPHAS = (0.2, 0.1, 0.05, 0.01, 0.001)
 
 _SIGN_A = np.array([1.0, 1.0, -1.0, -1.0])
 _SIGN_B = np.array([1.0, -1.0, 1.0, -1.0])
@@ -49,7 +56,7 @@ def born_probabilities(rho: np.ndarray, dirs_a: np.ndarray, dirs_b: np.ndarray) 
     t = measures.correlation_matrix(rho)
     e_a, e_b = dirs_a @ r_a, dirs_b @ r_b
     e_ab = np.einsum("ki,ij,kj->k", dirs_a, t, dirs_b)
-    p = (1 + e_a[:, None] * _SIGN_A + e_b[:, None] * _SIGN_B + e_ab[:, None] * _SIGN_A * _SIGN_B)
+    p = 1 + e_a[:, None] * _SIGN_A + e_b[:, None] * _SIGN_B + e_ab[:, None] * _SIGN_A * _SIGN_B
     p = np.clip(p / 4.0, 0.0, None)
     return p / p.sum(axis=-1, keepdims=True)
 
@@ -89,36 +96,181 @@ def coverage(interval, truth: float, tol: float = 1e-9) -> float:
     return float(np.mean((interval.ci_low <= truth + tol) & (truth - tol <= interval.ci_high)))
 
 
-def check(name, interval, truth, kind):
+BELL = theory.BELL_AMPLITUDE
+ONE, TWO, AUTO = "one-sided", "two-sided", "auto"
+SHOTS = (1000, 4000)
+QUANTITIES = ("concurrence", "eof", "fidelity", "chsh")
+
+
+def check(name: str, interval, truth: float, kind: str) -> None:
+    """Coverage in [LOW, HIGH] where the point is two-sided; >= LOW where it is one-sided.
+
+    ``kind`` is what the estimator must say at this point: "one-sided" (most intervals
+    flagged ``at_boundary``), "two-sided" (most not), or "auto" (a point near the switch).
+    """
     cov = coverage(interval, truth)
     flagged = float(np.mean(interval.at_boundary))
-    if kind == "one-sided":
-        assert flagged > ONE_SIDED_FLAG_RATE, (name, "expected flagged", flagged, cov)
-        assert cov >= LOW, (name, cov, flagged)
-    else:
-        assert flagged <= ONE_SIDED_FLAG_RATE, (name, "expected two-sided", flagged, cov)
-        assert LOW <= cov <= HIGH, (name, cov, flagged)
+    if kind != AUTO:
+        assert (flagged > ONE_SIDED_FLAG_RATE) == (kind == ONE), (name, kind, flagged, cov)
+    assert cov >= LOW, (name, cov, flagged)
+    if flagged <= ONE_SIDED_FLAG_RATE:
+        assert cov <= HIGH, (name, cov, flagged)
 
 
-BELL = theory.BELL_AMPLITUDE
-# (S, a, {quantity: "one-sided" | "two-sided"} at 1000 and 4000 shots per setting).
-TWO = "two-sided"
-ONE = "one-sided"
+def _kinds(default: str = TWO, **special: str | tuple[str, str]) -> dict[str, tuple[str, str]]:
+    out = {}
+    for q in QUANTITIES:
+        kind = special.get(q, default)
+        out[q] = kind if isinstance(kind, tuple) else (kind, kind)
+    return out
+
+
+_PURE = {"concurrence": ONE, "eof": ONE, "fidelity": ONE}
+_BELOW = {"concurrence": ONE, "eof": ONE}
 MIXUP_POINTS = [
-    # pure states: C = f = 1 at the Bell pair; the state on the edge of the state space
-    pytest.param(1.0, BELL, {"concurrence": ONE, "eof": ONE, "fidelity": ONE, "chsh": ONE}, id="pure-bell"),
-    pytest.param(1.0, 0.4, {"concurrence": ONE, "eof": ONE, "fidelity": ONE, "chsh": TWO}, id="pure-a0.4"),
-    pytest.param(1.0, 0.1, {"concurrence": ONE, "eof": ONE, "fidelity": ONE, "chsh": TWO}, id="pure-a0.1"),
-    # interior
-    pytest.param(0.8, 0.6, {"concurrence": TWO, "eof": TWO, "fidelity": TWO, "chsh": TWO}, id="interior-0.8-0.6"),
-    pytest.param(0.5, BELL, {"concurrence": TWO, "eof": TWO, "fidelity": TWO, "chsh": TWO}, id="interior-0.5-bell"),
-    pytest.param(0.45, 0.70, {"concurrence": TWO, "eof": TWO, "fidelity": TWO, "chsh": TWO}, id="interior-0.45-0.70"),
-    # concurrence in (0, 0.1)
-    pytest.param(0.37, 0.70, {"fidelity": TWO, "chsh": TWO}, id="small-C-0.37-0.70"),
-    pytest.param(0.3, 0.3, {"fidelity": TWO, "chsh": TWO}, id="small-C-0.3-0.3"),
-    pytest.param(0.36, BELL, {"fidelity": TWO, "chsh": TWO}, id="small-C-0.36-bell"),
-    pytest.param(0.2, 0.1, {"concurrence": ONE, "eof": ONE, "fidelity": TWO, "chsh": TWO}, id="small-C-0.2-0.1"),
-    # local-hidden-variable triangle, and separable
-    pytest.param(0.4, BELL, {"fidelity": TWO, "chsh": TWO}, id="lhv-0.4-bell"),
-    pytest.param(0.3, BELL, {"concurrence": ONE, "eof": ONE, "fidelity": TWO, "chsh": TWO}, id="separable-0.3-bell"),
+    # pure states: the state sits on the edge of the state space, f = 1 at its bound
+    pytest.param(1.0, BELL, _kinds(ONE), id="pure-bell"),
+    pytest.param(1.0, 0.4, _kinds(**_PURE), id="pure-a0.4"),
+    pytest.param(1.0, 0.1, _kinds(**_PURE), id="pure-a0.1"),
+    pytest.param(0.95, BELL, _kinds(concurrence=(ONE, AUTO), eof=(ONE, AUTO)), id="near-pure"),
+    # interior, including just above the CHSH threshold S = 1/sqrt2
+    pytest.param(0.8, 0.6, _kinds(), id="interior-0.8-0.6"),
+    pytest.param(0.5, BELL, _kinds(), id="interior-0.5-bell"),
+    pytest.param(0.45, 0.70, _kinds(), id="interior-0.45-0.70"),
+    pytest.param(0.72, BELL, _kinds(), id="chsh-threshold-0.72-bell"),
+    # concurrence in (0, 0.1); the last is below what these shots resolve
+    pytest.param(0.37, 0.70, _kinds(), id="small-C-0.37-0.70"),
+    pytest.param(0.3, 0.3, _kinds(), id="small-C-0.3-0.3"),
+    pytest.param(0.36, BELL, _kinds(concurrence=(AUTO, TWO), eof=(AUTO, TWO)), id="small-C-bell"),
+    pytest.param(0.2, 0.1, _kinds(**_BELOW), id="small-C-0.2-0.1"),
+    # local-hidden-variable triangle (C = 0.1), and separable (C = 0 on its bound)
+    pytest.param(0.4, BELL, _kinds(), id="lhv-0.4-bell"),
+    pytest.param(0.3, BELL, _kinds(**_BELOW), id="separable-0.3-bell"),
 ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("success", "amplitude", "kinds"), MIXUP_POINTS)
+@pytest.mark.parametrize("shots", SHOTS)
+def test_mixup_intervals_cover_at_95_percent(success, amplitude, kinds, shots):
+    est, chsh_est = mixup_replicates(success, amplitude, shots, seed=int(1e6 * success) + shots)
+    truth = mixup_truth(success, amplitude)
+    intervals = {q: getattr(est, q) for q in QUANTITIES[:3]} | {"chsh": chsh_est}
+    for q, interval in intervals.items():
+        check(q, interval, truth[q], kinds[q][SHOTS.index(shots)])
+        assert np.all(interval.ci_low <= interval.value)
+        assert np.all(interval.value <= interval.ci_high)
+    for q in ("concurrence", "eof", "fidelity"):
+        assert np.all((0 <= intervals[q].ci_low) & (intervals[q].ci_high <= 1))
+    assert np.all(np.abs(chsh_est.ci_low) <= 2 * np.sqrt(2))
+    assert np.all(np.abs(chsh_est.ci_high) <= 2 * np.sqrt(2))
+    # One-sided lower bounds at 95%: the concurrence's and the finite-sample CHSH bound.
+    assert np.mean(est.concurrence.lower_bound <= truth["concurrence"] + 1e-12) >= LOW_ONE_SIDED
+    assert np.mean(chsh_est.lower_bound <= truth["chsh"] + 1e-12) >= LOW_ONE_SIDED
+
+
+def _false_claims(p_values: np.ndarray) -> dict[float, float]:
+    return {alpha: float(np.mean(p_values <= alpha)) for alpha in ALPHAS}
+
+
+def _assert_at_most_nominal(claims: dict[float, float], replicates: int, what: str) -> None:
+    for alpha, rate in claims.items():
+        slack = 4 * np.sqrt(alpha * (1 - alpha) / replicates)  # 4 binomial standard deviations
+        assert rate <= alpha + slack, (what, alpha, rate)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shots", SHOTS)
+def test_no_violation_is_claimed_more_often_than_nominal_at_the_local_bound(shots):
+    # S = 1/sqrt2 with Bell pairs: CHSH = 2 exactly, the hardest local case; then two points of
+    # the LHV triangle, where the data come from a local model.
+    assert float(theory.chsh_max(theory.chsh_threshold(BELL), BELL)) == pytest.approx(2.0)
+    cases = [(float(theory.chsh_threshold(BELL)), BELL), (0.4, BELL), (0.37, 0.70)]
+    for success, amplitude in cases:
+        if (success, amplitude) != cases[0]:
+            assert theory.lhv_region(success, amplitude)
+        _, chsh_est = mixup_replicates(success, amplitude, shots, seed=shots + 17)
+        claims = _false_claims(chsh_est.violation_p_value)
+        _assert_at_most_nominal(claims, REPLICATES, ("chsh", success, amplitude))
+        sigma = chsh_est.violation_sigma
+        assert np.allclose(norm.sf(sigma), chsh_est.violation_p_value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("amplitude", [BELL, 0.3, 0.1])
+@pytest.mark.parametrize("shots", SHOTS)
+def test_entanglement_is_not_claimed_more_often_than_nominal_at_the_threshold(amplitude, shots):
+    success = float(theory.entanglement_threshold(amplitude))  # C = 0, the edge of separability
+    est, _ = mixup_replicates(success, amplitude, shots, seed=shots + 23)
+    claims = _false_claims(est.concurrence.entangled_p_value)
+    _assert_at_most_nominal(claims, REPLICATES, ("entanglement", amplitude))
+    assert np.mean(est.concurrence.lower_bound > 0) <= 0.05 + 4 * np.sqrt(0.05 * 0.95 / REPLICATES)
+
+
+def channel_probabilities(eta: float, alphabet: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Exact ``P(outcome | letter)``, the optimal prior and the true mutual information."""
+    ens = channel_experiment.ensemble(eta, "entangled", alphabet)
+    if alphabet == "pair":
+        werner = channel_theory.optimal_ensemble(eta, "entangled")["werner_parameters"]
+        channel = channel_theory.conditional_probabilities(werner, eta)
+    else:
+        channel = channel_theory.receiver_conditional_probabilities(eta, "entangled")
+    prior = ens["prior"]
+    truth = float(measures.mutual_information(prior[:, None] * channel))
+    assert truth == pytest.approx(ens["holevo"], abs=1e-9)  # the receiver attains chi
+    return channel, prior, truth
+
+
+CHANNEL_POINTS = [
+    pytest.param(0.0, "pair", (ONE, ONE), id="pair-eta0"),
+    pytest.param(0.05, "pair", (ONE, AUTO), id="pair-eta0.05-below-resolution"),
+    pytest.param(0.33, "pair", (TWO, TWO), id="pair-eta0.33"),
+    pytest.param(0.6, "pair", (TWO, TWO), id="pair-eta0.6"),
+    pytest.param(1.0, "pair", (ONE, ONE), id="pair-eta1"),
+    pytest.param(0.2, "two-slot", (TWO, TWO), id="two-slot-eta0.2"),
+    pytest.param(0.6, "two-slot", (TWO, TWO), id="two-slot-eta0.6"),
+    pytest.param(1.0, "two-slot", (ONE, ONE), id="two-slot-eta1"),
+]
+
+
+def channel_replicates(eta, alphabet, shots, seed, **kwargs):
+    channel, prior, truth = channel_probabilities(eta, alphabet)
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(shots, channel, size=(REPLICATES, len(prior)))
+    return mutual_information(counts, prior, **kwargs), truth
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("eta", "alphabet", "kinds"), CHANNEL_POINTS)
+@pytest.mark.parametrize("shots", SHOTS)
+def test_mutual_information_interval_covers_at_95_percent(eta, alphabet, kinds, shots):
+    est, truth = channel_replicates(eta, alphabet, shots, seed=int(100 * eta) + shots)
+    check("mutual_information", est, truth, kinds[SHOTS.index(shots)])
+    assert np.all((est.ci_low <= est.value) & (est.value <= est.ci_high))
+    assert np.all(est.ci_low >= 0)
+
+
+def _narrowed(interval, factor: float = 0.9):
+    """The same intervals with both half-widths shrunk by ``factor`` about the estimate."""
+    low = interval.value - factor * (interval.value - interval.ci_low)
+    high = interval.value + factor * (interval.ci_high - interval.value)
+    return SimpleNamespace(ci_low=low, ci_high=high, at_boundary=interval.at_boundary)
+
+
+@pytest.mark.slow
+def test_a_ten_percent_narrower_interval_fails():
+    # The coverage check has the power to see an interval 10% too narrow (true coverage 0.92).
+    est, chsh_est = mixup_replicates(0.8, 0.6, 1000, seed=5)
+    truth = mixup_truth(0.8, 0.6)
+    mi, mi_truth = channel_replicates(0.6, "pair", 1000, seed=6)
+    cases = [
+        ("concurrence", est.concurrence, truth["concurrence"]),
+        ("eof", est.eof, truth["eof"]),
+        ("fidelity", est.fidelity, truth["fidelity"]),
+        ("chsh", chsh_est, truth["chsh"]),
+        ("mutual_information", mi, mi_truth),
+    ]
+    for name, interval, value in cases:
+        check(name, interval, value, TWO)
+        with pytest.raises(AssertionError):
+            check(name, _narrowed(interval), value, TWO)
