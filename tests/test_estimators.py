@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qiskit import QuantumCircuit
-from qiskit.quantum_info import DensityMatrix, random_density_matrix
+from qiskit.quantum_info import DensityMatrix, random_density_matrix, random_statevector
 from scipy.stats import beta, binom, multinomial, norm
 
 from qkit import measures
@@ -473,3 +473,25 @@ def test_noiseless_channel_is_flagged_at_the_upper_boundary():
     est = mutual_information([[500, 0], [0, 500]], [0.5, 0.5], rng=0)
     assert est.value == pytest.approx(1.0)
     assert est.at_boundary
+
+
+def test_x_part_witness_is_a_lower_bound_on_the_concurrence_and_exact_at_the_target():
+    from qkit.estimators.tomography import _x_part_witness
+
+    def witness(psi, rho):
+        probs = pauli_probabilities(rho)[None]
+        value, _ = _x_part_witness(None, psi[None], probs, 1e6 * probs, np.full((1, 9), 1e6))
+        return float(value[0])
+
+    for seed in range(20):
+        psi = random_statevector(4, seed=seed).data
+        assert witness(psi, np.outer(psi, psi.conj())) == pytest.approx(
+            float(measures.concurrence(np.outer(psi, psi.conj()))), abs=1e-9
+        )
+        sigma = random_density_matrix(4, seed=100 + seed).data
+        assert witness(psi, sigma) <= float(measures.concurrence(sigma)) + 1e-12
+    for success, amplitude in [(0.8, 0.6), (0.3, 0.3), (1.0, 0.1), (0.36, 2**-0.5)]:
+        rho = theory.state(success, amplitude)  # M[psi_a]: the bound is the concurrence itself
+        assert witness(theory.psi(amplitude), rho) == pytest.approx(
+            float(theory.concurrence(success, amplitude)), abs=1e-9
+        )

@@ -146,6 +146,11 @@ def project_to_physical(matrix: ArrayLike) -> np.ndarray:
     >>> np.diag(project_to_physical(np.diag([0.6, 0.5, -0.1]))).real.round(3).tolist()
     [0.55, 0.45, 0.0]
     """
+    return _project(matrix)[0]
+
+
+def _project(matrix: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`project_to_physical` and the trace norm ``||matrix - projected||_1`` it moved."""
     h = np.asarray(matrix, dtype=complex)
     h = (h + np.conj(np.swapaxes(h, -1, -2))) / 2.0
     eigvals, eigvecs = np.linalg.eigh(h)
@@ -158,7 +163,8 @@ def project_to_physical(matrix: ArrayLike) -> np.ndarray:
     last = d - 1 - np.argmax(ok[..., ::-1], axis=-1)  # index of the largest ok k
     shift = np.take_along_axis(tail_after, last[..., None], axis=-1) / (last[..., None] + 1)
     new = np.where(kept - 1 <= last[..., None], lam + shift, 0.0)[..., ::-1]
-    return np.einsum("...ak,...k,...bk->...ab", eigvecs, new, np.conj(eigvecs))
+    moved = np.sum(np.abs(lam - new[..., ::-1]), axis=-1)
+    return np.einsum("...ak,...k,...bk->...ab", eigvecs, new, np.conj(eigvecs)), moved
 
 
 def fit_state(counts: ArrayLike) -> np.ndarray:
@@ -328,7 +334,7 @@ def state_tomography(
 
     freqs = n / shots[..., None]
     raw = _invert(freqs)
-    state = project_to_physical(raw)
+    state, moved = _project(raw)
     z = norm.ppf(0.5 + confidence / 2.0)
     z_one = norm.ppf(confidence)
 
@@ -365,7 +371,6 @@ def state_tomography(
     wootters, grad = _wootters_and_gradient(state)
     sd = np.sqrt(_linear_variance(_linear_coefficients(grad), probs, shots))
     c = measures.concurrence(state)
-    moved = np.sum(np.abs(np.linalg.eigvalsh(raw - state)), axis=-1)  # trace distance x 2
     on_edge = moved > 1e-12
     low = np.clip(c - z * sd, 0.0, c)
     high = np.clip(c + z * sd + moved, c, 1.0)
@@ -422,13 +427,11 @@ def _wootters_and_gradient(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vecs = np.take_along_axis(vecs, order[..., None, :], axis=-1)
     inverse = np.linalg.inv(vecs)
     lam = np.sqrt(np.clip(mu, 0.0, None))
-    wootters = np.einsum("...k,k->...", lam, _WOOTTERS_SIGNS)
+    wootters = np.sum(lam * _WOOTTERS_SIGNS, axis=-1)
     weights = _WOOTTERS_SIGNS / (2.0 * np.maximum(lam, 1e-300))
-    proj = np.einsum("...ak,...kb->...kab", vecs, inverse)
-    term = np.einsum("...ab,...kbc->...kac", tilde, proj) + np.swapaxes(
-        _SIGMA_YY @ proj @ rho[..., None, :, :] @ _SIGMA_YY, -1, -2
-    )
-    gamma = np.einsum("...k,...kab->...ab", weights, term)
+    # sum_k w_k P_k = V diag(w) V^-1, so the gradient needs one such matrix, not four.
+    q = (vecs * weights[..., None, :]) @ inverse
+    gamma = tilde @ q + np.swapaxes(_SIGMA_YY @ q @ rho @ _SIGMA_YY, -1, -2)
     return wootters, (gamma + np.conj(np.swapaxes(gamma, -1, -2))) / 2.0
 
 
@@ -447,10 +450,13 @@ def _x_part_witness(state, psi, freqs, n, shots) -> tuple[np.ndarray, np.ndarray
     if psi is None:
         psi = np.linalg.eigh(state)[1][..., -1]
     u, _, vt = np.linalg.svd(psi.reshape(*psi.shape[:-1], 2, 2))
-    local = np.einsum("...ik,...jl->...ijkl", u, np.swapaxes(vt, -1, -2)).reshape(
-        *psi.shape[:-1], 4, 4
-    )
-    operator = local @ _X_PART @ np.conj(np.swapaxes(local, -1, -2))
+    # Schmidt product vectors phi_{2i+j} = u_i ⊗ v_j (columns of U ⊗ V, V = vt^T).
+    phi = np.einsum("...ai,...jb->...abij", u, vt).reshape(*psi.shape[:-1], 4, 4)
+
+    def outer(a: int, b: int) -> np.ndarray:
+        return phi[..., :, a, None] * np.conj(phi[..., None, :, b])
+
+    operator = outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
     coeff = _linear_coefficients(operator)
     smooth = (n + 0.5) / (shots[..., None] + 2.0)
     return _dot36(coeff, freqs), np.sqrt(_linear_variance(coeff, smooth, shots))
