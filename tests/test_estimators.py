@@ -245,7 +245,6 @@ def test_state_tomography_is_batched_and_reports_json_keys():
         "value",
         "ci_low",
         "ci_high",
-        "stderr",
         "lower_bound",
         "entangled_p_value",
         "entangled_sigma",

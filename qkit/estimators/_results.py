@@ -206,9 +206,13 @@ class ConcurrenceInterval(Interval):
     )
 
     def to_dict(self) -> dict[str, Any]:
-        """The interval's keys plus ``stderr, lower_bound, entangled_p_value, entangled_sigma``."""
+        """The interval's keys plus ``lower_bound, entangled_p_value, entangled_sigma``.
+
+        (``stderr`` stays an attribute: JSON readers take a dict with ``stderr`` for a
+        ``value +- stderr`` estimate.)
+        """
         out = super().to_dict()
-        for name in self._batched_fields[4:]:
+        for name in self._batched_fields[5:]:
             out[name] = _plain(getattr(self, name))
         return out
 
