@@ -258,37 +258,32 @@ def test_state_tomography_is_batched_and_reports_json_keys():
 
 def test_every_point_of_a_batch_equals_the_same_point_computed_alone_bit_for_bit():
     rng = np.random.default_rng(12)
-    success = np.array([1.0, 0.9, 0.5, 0.3, 0.36])
-    amplitude = np.array([2**-0.5, 0.3, 0.7, 0.7, 2**-0.5])
+    n = 37  # an odd batch, with pure, separable and boundary points among random ones
+    success = np.concatenate([[1.0, 0.9, 0.5, 0.3, 0.36], rng.uniform(0.05, 1, n - 5)])
+    amplitude = np.concatenate([[2**-0.5, 0.3, 0.7, 0.7, 2**-0.5], rng.uniform(0, 1, n - 5)])
     counts = rng.multinomial(1000, pauli_probabilities(theory.state(success, amplitude)))
     targets = theory.psi(amplitude)
-    seeds = [np.random.SeedSequence([7, i]) for i in range(5)]
+    seeds = [np.random.SeedSequence([7, i]) for i in range(n)]
     batch = state_tomography(counts, targets, rng=[np.random.default_rng(s) for s in seeds])
-    for i in range(5):
+    for i in range(n):
         alone = state_tomography(counts[i], targets[i], rng=[np.random.default_rng(seeds[i])])
         assert batch[i].to_dict() == alone.to_dict()
         np.testing.assert_array_equal(batch.state[i], alone.state)
-    chsh_counts = rng.multinomial(500, np.full((5, 4, 4), 0.25))
+    chsh_counts = rng.multinomial(500, np.full((n, 4, 4), 0.25) + [0.1, -0.1, -0.1, 0.1])
     together = chsh(chsh_counts)
-    for i in range(5):
+    for i in range(n):
         assert together[i].to_dict() == chsh(chsh_counts[i]).to_dict()
-    mi_counts = rng.multinomial(300, [[0.8, 0.2], [0.3, 0.7]], size=(5, 2))
-    prior = [0.5, 0.5]
-    mi = mutual_information(
-        mi_counts, prior, n_boot=200, rng=[np.random.default_rng(s) for s in seeds]
-    )
-    for i in range(5):
-        alone = mutual_information(
-            mi_counts[i], prior, n_boot=200, rng=[np.random.default_rng(seeds[i])]
+    mi_counts = rng.multinomial(300, [[0.8, 0.2], [0.3, 0.7]], size=(n, 2))
+    prior = [0.4, 0.6]
+    for kwargs in ({}, {"interval": "percentile", "n_boot": 200}):
+        mi = mutual_information(
+            mi_counts, prior, rng=[np.random.default_rng(s) for s in seeds], **kwargs
         )
-        assert mi[i].to_dict() == alone.to_dict()
-    again = mutual_information(mi_counts[:2], prior, n_boot=200, rng=np.random.default_rng(1))
-    assert (
-        again.to_dict()
-        == (
-            mutual_information(mi_counts[:2], prior, n_boot=200, rng=np.random.default_rng(1))
-        ).to_dict()
-    )
+        for i in range(n):
+            alone = mutual_information(
+                mi_counts[i], prior, rng=[np.random.default_rng(seeds[i])], **kwargs
+            )
+            assert mi[i].to_dict() == alone.to_dict()
 
 
 def test_no_interval_mode_gives_the_same_point_estimates_and_nan_intervals():

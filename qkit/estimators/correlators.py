@@ -50,7 +50,7 @@ def correlator(counts: ArrayLike) -> Estimate:
     """
     n = as_counts(counts, (4,))
     shots = check_shots(n)
-    value = np.einsum("...o,o->...", n, _PARITY) / shots
+    value = np.sum(n * _PARITY, axis=-1) / shots
     stderr = np.sqrt(np.clip(1.0 - value * value, 0.0, None) / shots)
     return Estimate(value=value, stderr=stderr)
 
@@ -113,7 +113,7 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
     confidence = check_confidence(confidence)
     each = correlator(n)
     shots = np.sum(n, axis=-1)
-    raw = np.einsum("...k,k->...", each.value, CHSH_SIGNS)
+    raw = np.sum(each.value * CHSH_SIGNS, axis=-1)
     stderr = np.sqrt(np.sum(each.stderr**2, axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         significance = np.where(
@@ -122,7 +122,7 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
             np.sign(raw - 2.0) * np.inf,
         )
     # Interval: exact binomial variance per setting, from add-one smoothed frequencies.
-    even = np.einsum("...o,o->...", n, (_PARITY + 1.0) / 2.0)
+    even = np.sum(n * ((_PARITY + 1.0) / 2.0), axis=-1)
     e_smooth = (2.0 * (even + 1.0) / (shots + 2.0)) - 1.0
     sd = np.sqrt(np.sum((1.0 - e_smooth**2) / shots, axis=-1))
     z = norm.ppf(0.5 + confidence / 2.0)
@@ -151,7 +151,7 @@ def _violation_test(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Finite-sample p-value of ``CHSH <= 2`` and one-sided lower bound (see :func:`chsh`)."""
     win_parity = np.einsum("k,o->ko", CHSH_SIGNS, _PARITY) > 0  # (4 settings, 4 outcomes)
-    wins = np.einsum("...ko,ko->...", n, win_parity.astype(float))
+    wins = np.sum((n * win_parity).reshape(*n.shape[:-2], 16), axis=-1)
     total = np.sum(shots, axis=-1)
     equal = np.all(shots == shots[..., :1], axis=-1)
     wins_int = np.rint(wins)

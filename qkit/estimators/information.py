@@ -242,11 +242,11 @@ def _prior_mi(counts: np.ndarray, prior: np.ndarray, correct: bool) -> np.ndarra
     shots = np.sum(counts, axis=-1)
     safe = np.where(shots > 0, shots, 1.0)
     cond = counts / safe[..., None]  # p(y|x)
-    q = np.einsum("...x,...xy->...y", prior, cond)
+    q = np.sum(prior[..., None] * cond, axis=-2)
     used = prior > 0
     mi = shannon_entropy(q) - np.sum(np.where(used, prior * shannon_entropy(cond), 0.0), axis=-1)
     if correct:
-        var_q = np.einsum("...x,...xy->...y", prior**2 / safe, cond * (1.0 - cond))
+        var_q = np.sum((prior**2 / safe)[..., None] * cond * (1.0 - cond), axis=-2)
         q_safe = np.where(q > 0, q, 1.0)
         bias_out = -0.5 * np.sum(np.where(q > 0, var_q / q_safe, 0.0), axis=-1)
         observed = np.sum(counts > 0, axis=-1)

@@ -164,7 +164,9 @@ def _project(matrix: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     shift = np.take_along_axis(tail_after, last[..., None], axis=-1) / (last[..., None] + 1)
     new = np.where(kept - 1 <= last[..., None], lam + shift, 0.0)[..., ::-1]
     moved = np.sum(np.abs(lam - new[..., ::-1]), axis=-1)
-    return np.einsum("...ak,...k,...bk->...ab", eigvecs, new, np.conj(eigvecs)), moved
+    # Products summed along a contiguous last axis: the same order for every point of a batch.
+    terms = eigvecs[..., :, None, :] * new[..., None, None, :] * np.conj(eigvecs)[..., None, :, :]
+    return np.sum(terms, axis=-1), moved
 
 
 def fit_state(counts: ArrayLike) -> np.ndarray:
