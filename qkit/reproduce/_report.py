@@ -117,6 +117,16 @@ def _beyond_sentence(summ: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _error_bars(n_boot: dict[str, Any]) -> str:
+    """How the intervals were made (they are analytic; ``n_boot = 0`` switches them off)."""
+    if any(n_boot.get(k) == 0 for k in ("mixup", "channel")):
+        return "off (point estimates only)"
+    return (
+        "analytic: delta-method concurrence and E_F, linear fidelity, binomial CHSH, "
+        "delta-method mutual information (no resampling)"
+    )
+
+
 def _p_value(p: Any, sigma: Any) -> str:
     if p is None:
         return "-"
@@ -217,10 +227,7 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
                 ["master seed (per-point seeds derived from it)", str(meta["seed"])],
                 ["shots per setting, paper A (13 settings/point)", str(meta["shots"]["mixup"])],
                 ["shots per letter, paper B", str(meta["shots"]["channel"])],
-                [
-                    "bootstrap resamples (A, B)",
-                    f"{meta['n_boot']['mixup']}, {meta['n_boot']['channel']}",
-                ],
+                ["error bars", _error_bars(meta.get("n_boot") or {})],
                 ["confidence level", f"{meta['confidence']:g}"],
                 ["experiments", str(len(run["points"]))],
                 ["wall time (s)", f"{meta['wall_time_s']:.1f}"],
