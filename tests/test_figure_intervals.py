@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from qkit import figures
 from qkit.estimators import pauli_probabilities, state_tomography
@@ -83,7 +84,7 @@ def test_eof_figure_shades_what_the_shots_cannot_resolve():
     probs = pauli_probabilities(theory.state(1 / 3, BELL))
     counts = rng.multinomial(1000, probs, size=(4000, 9)).astype(float)
     est = state_tomography(counts, theory.psi(BELL))
-    k_hat = est.concurrence.entangled_sigma * _witness_sd(counts)
+    k_hat = norm.isf(est.concurrence.entangled_p_value) * _witness_sd(counts)
     measured = 1.96 * np.std(k_hat)
     assert concurrence_resolution(1000) == pytest.approx(measured, rel=0.05)
     assert "unresolved" not in " ".join(

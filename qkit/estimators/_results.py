@@ -83,7 +83,7 @@ class ChshEstimate(Estimate):
         One-sided lower confidence bound at ``confidence``, valid at finite shots.
     violation_p_value, violation_sigma : numpy.ndarray
         Finite-sample p-value of the local-realist hypothesis ``CHSH <= 2`` and the same as a
-        one-sided normal quantile ``Phi^-1(1 - p)`` ("sigma").
+        one-sided normal quantile ``Phi^-1(1 - p)`` ("sigma"; 0 when ``p >= 1/2``).
     at_boundary : numpy.ndarray of bool
         The interval reaches Tsirelson's bound: read it as the lower bound only.
     """
@@ -186,7 +186,8 @@ class ConcurrenceInterval(Interval):
     lower_bound : numpy.ndarray
         One-sided lower confidence bound at ``confidence`` (0 when entanglement is not shown).
     entangled_p_value, entangled_sigma : numpy.ndarray
-        p-value of the separable hypothesis ``C = 0`` and ``Phi^-1(1 - p)``.
+        p-value of the separable hypothesis ``C = 0`` and ``Phi^-1(1 - p)`` (0 when
+        ``p >= 1/2``).
     """
 
     stderr: np.ndarray = None  # type: ignore[assignment]

@@ -84,7 +84,8 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
     mean (Hoeffding, Ann. Math. Stat. 27, 713 (1956), Thm. 4), so ``p = P(Bin(n, 3/4) >= W)``
     bounds the probability of so many wins under any local model (Elkouss and Wehner, npj
     Quantum Inf. 2, 16026 (2016), Eq. 2 for a fixed number of rounds per setting), and the
-    one-sided Clopper-Pearson bound on the mean win probability gives ``lower_bound``. With
+    one-sided Clopper-Pearson bound on the mean win probability gives ``lower_bound``.
+    ``violation_sigma = Phi^-1(1 - p)``, 0 when ``p >= 1/2`` (no evidence of a violation). With
     unequal shots per setting, Hoeffding's inequality on the four means is used instead:
     ``p = exp(-2 t^2 / sum_k (2^2 / N_k))`` for an excess ``t = value - 2``.
 
@@ -140,7 +141,7 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
         ci_high=ci_high,
         lower_bound=np.minimum(lower, value),
         violation_p_value=p_value,
-        violation_sigma=norm.isf(p_value),
+        violation_sigma=norm.isf(np.clip(p_value, 1e-300, 0.5)),
         at_boundary=at_boundary,
         confidence=confidence,
     )

@@ -280,9 +280,10 @@ def state_tomography(
       states ``M[psi_a]`` (``rho_11 = rho_22``, real coherence) ``K = C`` exactly (Eq. 3.3),
       and for a Bell target ``K = 2 F - 1``. ``K_hat = K(rho_LI)`` is linear in the
       frequencies, so it is unbiased with an exact multinomial variance, and it is taken with
-      a data-independent operator: ``entangled_sigma = K_hat / sd``, ``entangled_p_value =
-      1 - Phi(sigma)`` (valid because ``K <= 0`` on every separable state) and ``lower_bound =
-      K_hat - z_1 sd`` (at most the estimate, at least 0). The delta-method statistic itself is
+      a data-independent operator: ``entangled_p_value = 1 - Phi(K_hat / sd)`` (valid
+      because ``K <= 0`` on every separable state), ``entangled_sigma = max(0, K_hat / sd)``
+      (0: no evidence) and ``lower_bound = K_hat - z_1 sd`` (at most the estimate, at least
+      0; ``z_1`` the one-sided quantile of ``confidence``). The delta-method statistic itself is
       not used for the test: the concurrence is convex, so ``C(rho_hat)`` is biased upward
       near ``C = 0`` and claimed entanglement at 6-9% of the 5% level at the threshold.
     - **E_F** ``= h((1 + sqrt(1 - C^2))/2)`` is increasing in ``C``, so its interval is the
@@ -390,7 +391,7 @@ def state_tomography(
         stderr=sd,
         lower_bound=np.clip(k_hat - z_one * k_sd, 0.0, c),
         entangled_p_value=norm.sf(sigma),
-        entangled_sigma=sigma,
+        entangled_sigma=np.maximum(sigma, 0.0),
     )
     eof = Interval(
         value=measures.eof_from_concurrence(c),
