@@ -209,14 +209,16 @@ def test_entanglement_is_not_claimed_more_often_than_nominal_at_the_threshold(am
     assert np.mean(est.concurrence.lower_bound > 0) <= 0.05 + 4 * np.sqrt(0.05 * 0.95 / REPLICATES)
 
 
-def channel_probabilities(eta: float, alphabet: str) -> tuple[np.ndarray, np.ndarray, float]:
+def channel_probabilities(
+    eta: float, alphabet: str, inputs: str = "entangled"
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Exact ``P(outcome | letter)``, the optimal prior and the true mutual information."""
-    ens = channel_experiment.ensemble(eta, "entangled", alphabet)
+    ens = channel_experiment.ensemble(eta, inputs, alphabet)
     if alphabet == "pair":
-        werner = channel_theory.optimal_ensemble(eta, "entangled")["werner_parameters"]
+        werner = channel_theory.optimal_ensemble(eta, inputs)["werner_parameters"]
         channel = channel_theory.conditional_probabilities(werner, eta)
     else:
-        channel = channel_theory.receiver_conditional_probabilities(eta, "entangled")
+        channel = channel_theory.receiver_conditional_probabilities(eta, inputs)
     prior = ens["prior"]
     truth = float(measures.mutual_information(prior[:, None] * channel))
     assert truth == pytest.approx(ens["holevo"], abs=1e-9)  # the receiver attains chi
@@ -232,11 +234,15 @@ CHANNEL_POINTS = [
     pytest.param(0.2, "two-slot", (TWO, TWO), id="two-slot-eta0.2"),
     pytest.param(0.6, "two-slot", (TWO, TWO), id="two-slot-eta0.6"),
     pytest.param(1.0, "two-slot", (ONE, ONE), id="two-slot-eta1"),
+    pytest.param(1.0, "pair-separable", (TWO, TWO), id="pair-separable-eta1"),
+    pytest.param(0.3, "two-slot-separable", (TWO, TWO), id="two-slot-separable-eta0.3"),
 ]
 
 
 def channel_replicates(eta, alphabet, shots, seed, **kwargs):
-    channel, prior, truth = channel_probabilities(eta, alphabet)
+    base, separable, _ = alphabet.partition("-separable")  # e.g. "pair-separable"
+    inputs = "separable" if separable else "entangled"
+    channel, prior, truth = channel_probabilities(eta, base, inputs)
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(shots, channel, size=(REPLICATES, len(prior)))
     return mutual_information(counts, prior, **kwargs), truth
