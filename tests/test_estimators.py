@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qiskit import QuantumCircuit
-from qiskit.quantum_info import DensityMatrix, random_density_matrix
-from scipy.stats import binom, multinomial
+from qiskit.quantum_info import DensityMatrix, random_density_matrix, random_statevector
+from scipy.stats import beta, binom, multinomial, norm
 
 from qkit import measures
 from qkit.estimators import (
@@ -79,9 +79,19 @@ def test_correlators_reject_bad_counts():
         chsh(np.ones((3, 4)))
 
 
-def test_estimate_to_dict_has_exactly_value_and_stderr():
+def test_estimate_to_dict_keys_of_a_correlator_and_of_a_chsh_value():
+    assert set(correlator(np.full(4, 25)).to_dict()) == {"value", "stderr"}
     est = chsh(np.full((4, 4), 25))
-    assert set(est.to_dict()) == {"value", "stderr"}
+    assert set(est.to_dict()) == {
+        "value",
+        "stderr",
+        "significance",
+        "ci_low",
+        "ci_high",
+        "lower_bound",
+        "violation_p_value",
+        "violation_sigma",
+    }
     assert isinstance(est.to_dict()["value"], float)
     batch = correlator(np.full((2, 4), 25))
     assert batch.to_dict()["value"] == [0.0, 0.0]
@@ -211,31 +221,149 @@ def test_projection_agrees_with_qiskit_experiments_make_positive():
     np.testing.assert_allclose(ours, theirs, atol=1e-12)
 
 
-def test_state_tomography_is_batched_seeded_and_reports_json_keys():
+def test_state_tomography_is_batched_and_reports_json_keys():
     rng = np.random.default_rng(11)
     probs = pauli_probabilities(theory.state(np.array([0.8, 0.9]), 0.6))
     counts = rng.multinomial(400, probs, size=(2, 9))
     target = theory.psi(0.6)
-    one = state_tomography(counts, target, n_boot=100, rng=5)
-    two = state_tomography(counts, target, n_boot=100, rng=5)
-    other = state_tomography(counts, target, n_boot=100, rng=6)
+    one = state_tomography(counts, target)
     assert one.state.shape == (2, 4, 4)
-    np.testing.assert_array_equal(one.concurrence.ci_low, two.concurrence.ci_low)
-    assert not np.array_equal(one.concurrence.ci_low, other.concurrence.ci_low)
     np.testing.assert_allclose(one.concurrence.value, measures.concurrence(fit_state(counts)))
+    # The fidelity is the direct linear estimate <target|rho_LI|target>, not the projected one.
     np.testing.assert_allclose(
-        one.fidelity.value, measures.fidelity_pure(target, fit_state(counts)), atol=1e-12
+        one.fidelity.value,
+        np.clip(measures.fidelity_pure(target, linear_inversion(counts)), 0, 1),
+        atol=1e-12,
     )
     assert one[1].concurrence.value == one.concurrence.value[1]
     np.testing.assert_array_equal(one[1].state, one.state[1])
     flat = Interval(np.zeros(3), np.zeros(3), np.ones(3))
     assert flat[2].at_boundary == np.False_
-    single = state_tomography(counts[0], target, n_boot=100, rng=5)
+    single = state_tomography(counts[0], target)
     assert set(single.to_dict()) == {"concurrence", "eof", "fidelity"}
-    for key in ("concurrence", "eof", "fidelity"):
+    assert set(single.to_dict()["concurrence"]) == {
+        "value",
+        "ci_low",
+        "ci_high",
+        "lower_bound",
+        "entangled_p_value",
+        "entangled_sigma",
+    }
+    for key in ("eof", "fidelity"):
         assert set(single.to_dict()[key]) == {"value", "ci_low", "ci_high"}
+    for key in ("concurrence", "eof", "fidelity"):
         interval = getattr(single, key)
         assert interval.ci_low <= interval.value <= interval.ci_high
+
+
+def test_every_point_of_a_batch_equals_the_same_point_computed_alone_bit_for_bit():
+    rng = np.random.default_rng(12)
+    n = 37  # an odd batch, with pure, separable and boundary points among random ones
+    success = np.concatenate([[1.0, 0.9, 0.5, 0.3, 0.36], rng.uniform(0.05, 1, n - 5)])
+    amplitude = np.concatenate([[2**-0.5, 0.3, 0.7, 0.7, 2**-0.5], rng.uniform(0, 1, n - 5)])
+    counts = rng.multinomial(1000, pauli_probabilities(theory.state(success, amplitude)))
+    targets = theory.psi(amplitude)
+    seeds = [np.random.SeedSequence([7, i]) for i in range(n)]
+    batch = state_tomography(counts, targets, rng=[np.random.default_rng(s) for s in seeds])
+    for i in range(n):
+        alone = state_tomography(counts[i], targets[i], rng=[np.random.default_rng(seeds[i])])
+        assert batch[i].to_dict() == alone.to_dict()
+        np.testing.assert_array_equal(batch.state[i], alone.state)
+    chsh_counts = rng.multinomial(500, np.full((n, 4, 4), 0.25) + [0.1, -0.1, -0.1, 0.1])
+    together = chsh(chsh_counts)
+    for i in range(n):
+        assert together[i].to_dict() == chsh(chsh_counts[i]).to_dict()
+    mi_counts = rng.multinomial(300, [[0.8, 0.2], [0.3, 0.7]], size=(n, 2))
+    prior = [0.4, 0.6]
+    for kwargs in ({}, {"interval": "percentile", "n_boot": 200}):
+        mi = mutual_information(
+            mi_counts, prior, rng=[np.random.default_rng(s) for s in seeds], **kwargs
+        )
+        for i in range(n):
+            alone = mutual_information(
+                mi_counts[i], prior, rng=[np.random.default_rng(seeds[i])], **kwargs
+            )
+            assert mi[i].to_dict() == alone.to_dict()
+
+
+def test_no_interval_mode_gives_the_same_point_estimates_and_nan_intervals():
+    rng = np.random.default_rng(13)
+    counts = rng.multinomial(500, pauli_probabilities(theory.state(0.7, 0.5)), size=(3, 9))
+    full = state_tomography(counts, theory.psi(0.5))
+    for cheap in (
+        state_tomography(counts, theory.psi(0.5), n_boot=0),
+        state_tomography(counts, theory.psi(0.5), intervals=False),
+    ):
+        for key in ("concurrence", "eof", "fidelity"):
+            np.testing.assert_array_equal(getattr(cheap, key).value, getattr(full, key).value)
+            assert np.all(np.isnan(getattr(cheap, key).ci_low))
+    mi_counts = rng.multinomial(300, [[0.8, 0.2], [0.3, 0.7]], size=(3, 2))
+    mi = mutual_information(mi_counts, [0.5, 0.5], n_boot=0)
+    np.testing.assert_array_equal(
+        mi.value, mutual_information(mi_counts, [0.5, 0.5], n_boot=20, rng=1).value
+    )
+    assert np.all(np.isnan(mi.ci_high))
+
+
+def test_concurrence_gradient_matches_finite_differences_and_is_a_witness():
+    # C is convex and homogeneous of degree 1, so its gradient G at any entangled state gives
+    # Tr[G rho] = C(rho) and C(sigma) >= Tr[G sigma] for every state sigma.
+    from qkit.estimators.tomography import _wootters_and_gradient
+
+    rho = theory.state(0.8, 0.4)
+    wootters, grad = _wootters_and_gradient(rho)
+    assert wootters == pytest.approx(float(measures.concurrence(rho)), abs=1e-5)
+    # (The gradient is taken at (1 - 1e-6) rho + 1e-6 I/4, hence the 1e-5 tolerances.)
+    assert np.real(np.trace(grad @ rho)) == pytest.approx(float(wootters), abs=1e-5)
+    for seed in range(5):
+        sigma = random_density_matrix(4, seed=seed).data
+        step = 1e-6 * (sigma - rho)
+        slope = (
+            _wootters_and_gradient(rho + step)[0] - _wootters_and_gradient(rho - step)[0]
+        ) / 2e-6
+        assert slope == pytest.approx(
+            np.real(np.trace(grad @ (sigma - rho))) * 1e-6 / 1e-6, rel=1e-5
+        )
+        assert float(measures.concurrence(sigma)) >= np.real(np.trace(grad @ sigma)) - 1e-9
+
+
+@given(
+    success=st.floats(0.05, 1.0),
+    amplitude=st.floats(0.0, 1.0),
+    shots=st.sampled_from([10, 100, 1000]),
+    seed=st.integers(0, 2**31),
+)
+@settings(max_examples=60, deadline=None)
+def test_intervals_lie_in_the_physical_range_and_contain_their_estimate(
+    success, amplitude, shots, seed
+):
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(shots, pauli_probabilities(theory.state(success, amplitude)))
+    est = state_tomography(counts, theory.psi(amplitude))
+    for key in ("concurrence", "eof", "fidelity"):
+        i = getattr(est, key)
+        assert 0.0 <= i.ci_low <= i.value <= i.ci_high <= 1.0, key
+    assert 0.0 <= est.concurrence.lower_bound <= est.concurrence.value
+    assert 0.0 <= est.concurrence.entangled_p_value <= 1.0
+    chsh_counts = rng.multinomial(shots, np.full((4, 4), 0.25) + [0.2, -0.2, -0.2, 0.2])
+    c = chsh(chsh_counts)
+    assert -2 * np.sqrt(2) <= c.ci_low <= c.value <= c.ci_high <= 2 * np.sqrt(2)
+    assert c.lower_bound <= c.value
+
+
+def test_chsh_violation_p_value_is_the_binomial_tail_of_the_wins():
+    # Equal shots: CHSH = 2 W / N - 4 for W wins out of 4 N; p = P(Bin(4N, 3/4) >= W).
+    counts = np.array(
+        [[400, 100, 100, 400], [420, 80, 80, 420], [380, 120, 120, 380], [90, 410, 410, 90]]
+    )
+    est = chsh(counts)
+    wins = 800 + 840 + 760 + 820
+    assert est.value == pytest.approx(2 * wins / 1000 - 4)
+    assert est.violation_p_value == pytest.approx(binom.sf(wins - 1, 4000, 0.75), rel=1e-9)
+    assert est.violation_sigma == pytest.approx(norm.isf(est.violation_p_value), rel=1e-9)
+    q_low = beta.ppf(0.05, wins, 4000 - wins + 1)
+    assert est.lower_bound == pytest.approx(8 * q_low - 4, rel=1e-9)
+    assert 2.0 < est.lower_bound < est.ci_low + 0.05
 
 
 def test_state_tomography_rejects_bad_input():
@@ -246,8 +374,10 @@ def test_state_tomography_rejects_bad_input():
         state_tomography(counts, target=[1, 1, 0, 0])
     with pytest.raises(ValueError, match="confidence"):
         state_tomography(counts, confidence=1.5)
-    with pytest.raises(ValueError, match="interval"):
-        state_tomography(counts, interval="magic")
+    with pytest.raises(ValueError, match="n_boot"):
+        state_tomography(counts, n_boot=3)
+    with pytest.raises(ValueError, match="rng"):
+        state_tomography(np.full((2, 9, 4), 10), rng=[np.random.default_rng(1)])
 
 
 def test_interval_to_dict_adds_at_boundary_only_when_flagged():
@@ -337,3 +467,25 @@ def test_noiseless_channel_is_flagged_at_the_upper_boundary():
     est = mutual_information([[500, 0], [0, 500]], [0.5, 0.5], rng=0)
     assert est.value == pytest.approx(1.0)
     assert est.at_boundary
+
+
+def test_x_part_witness_is_a_lower_bound_on_the_concurrence_and_exact_at_the_target():
+    from qkit.estimators.tomography import _x_part_witness
+
+    def witness(psi, rho):
+        probs = pauli_probabilities(rho)[None]
+        value, _ = _x_part_witness(None, psi[None], probs, 1e6 * probs, np.full((1, 9), 1e6))
+        return float(value[0])
+
+    for seed in range(20):
+        psi = random_statevector(4, seed=seed).data
+        assert witness(psi, np.outer(psi, psi.conj())) == pytest.approx(
+            float(measures.concurrence(np.outer(psi, psi.conj()))), abs=1e-9
+        )
+        sigma = random_density_matrix(4, seed=100 + seed).data
+        assert witness(psi, sigma) <= float(measures.concurrence(sigma)) + 1e-12
+    for success, amplitude in [(0.8, 0.6), (0.3, 0.3), (1.0, 0.1), (0.36, 2**-0.5)]:
+        rho = theory.state(success, amplitude)  # M[psi_a]: the bound is the concurrence itself
+        assert witness(theory.psi(amplitude), rho) == pytest.approx(
+            float(theory.concurrence(success, amplitude)), abs=1e-9
+        )

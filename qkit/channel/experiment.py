@@ -135,14 +135,10 @@ def analyse(
                 c,
                 ens["prior"],
                 confidence=analysis.confidence,
-                n_boot=max(analysis.n_boot, 10),
+                n_boot=analysis.n_boot,
                 rng=rngs[i],
             )
         )
-        if not analysis.intervals:
-            from dataclasses import replace
-
-            estimates[-1] = replace(estimates[-1], ci_low=np.nan, ci_high=np.nan)
         frequencies.append((c / c.sum(axis=1, keepdims=True)).tolist())
     return {"mutual_information": stack(estimates), "conditional_probabilities": frequencies}
 

@@ -1,20 +1,25 @@
 """Counts in, estimates with honest error bars out.
 
 Pure functions over numpy count arrays, vectorized over leading batch axes (a whole sweep is
-one call), seeded through a ``numpy.random.Generator`` where they resample. Counts use qkit
+one call); every point's result depends on its own counts only (and, where a method resamples,
+on its own Generator when ``rng`` is a sequence), bit for bit in any batch. Counts use qkit
 order: outcome index ``2 * bit_A + bit_B`` (first qubit most significant), bit 0 = eigenvalue
-+1, shape ``(..., n_settings, 4)``.
++1, shape ``(..., n_settings, 4)``. The intervals are analytic (no resampling) and cost about
+as much as the estimates; ``intervals=False`` (tomography) or ``n_boot=0`` gives point
+estimates with NaN intervals.
 
-- :func:`correlator`, :func:`chsh` -- exact binomial standard errors (paper A, Sec. V).
+- :func:`correlator`, :func:`chsh` -- exact binomial standard errors, a two-sided interval in
+  Tsirelson's range, and a finite-sample lower bound and p-value for ``CHSH > 2`` (Sec. V).
 - :func:`fit_state`, :func:`state_tomography` -- physical two-qubit state from the nine Pauli
-  settings, with bootstrap intervals for concurrence, ``E_F`` and fidelity (paper A, Sec. III).
+  settings; delta-method concurrence and ``E_F`` intervals, a direct linear fidelity estimate,
+  and the entanglement test ``C > 0`` with a lower bound (paper A, Sec. III).
 - :func:`mutual_information` -- input/outcome mutual information with small-sample bias
-  correction and a bootstrap interval (paper B).
+  correction and a delta-method interval (paper B).
 
 Every interval's coverage is tested in ``tests/test_estimator_coverage.py``.
 """
 
-from qkit.estimators._results import ChshEstimate, Estimate, Interval
+from qkit.estimators._results import ChshEstimate, ConcurrenceInterval, Estimate, Interval
 from qkit.estimators.correlators import chsh, correlator
 from qkit.estimators.information import mutual_information
 from qkit.estimators.tomography import (
@@ -30,6 +35,7 @@ from qkit.estimators.tomography import (
 __all__ = [
     "PAULI_SETTINGS",
     "ChshEstimate",
+    "ConcurrenceInterval",
     "Estimate",
     "Interval",
     "TomographyEstimate",

@@ -6,6 +6,7 @@ Estimates broadcast: every field is a numpy array over the caller's leading batc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -68,19 +69,60 @@ class Estimate(_Batched):
 
 @dataclass(frozen=True, eq=False)
 class ChshEstimate(Estimate):
-    """A CHSH value with its standard error and the violation significance.
+    """A CHSH value with its standard error, interval, and the test of the local bound 2.
 
-    ``significance = (value - 2) / stderr``: how many standard deviations the value lies above
-    the local bound 2 (negative when below it).
+    Attributes
+    ----------
+    significance : numpy.ndarray
+        ``(value - 2) / stderr``, the distance to the local bound in standard errors (a
+        normal-approximation figure kept for continuity; use ``violation_p_value``).
+    ci_low, ci_high : numpy.ndarray
+        Two-sided interval at ``confidence`` (normal, exact binomial variance per setting),
+        within Tsirelson's range ``[-2 sqrt2, 2 sqrt2]``.
+    lower_bound : numpy.ndarray
+        One-sided lower confidence bound at ``confidence``, valid at finite shots.
+    violation_p_value, violation_sigma : numpy.ndarray
+        Finite-sample p-value of the local-realist hypothesis ``CHSH <= 2`` and the same as a
+        one-sided normal quantile ``Phi^-1(1 - p)`` ("sigma"; 0 when ``p >= 1/2``).
+    at_boundary : numpy.ndarray of bool
+        The interval reaches Tsirelson's bound: read it as the lower bound only.
     """
 
     significance: np.ndarray = None  # type: ignore[assignment]
+    ci_low: np.ndarray = None  # type: ignore[assignment]
+    ci_high: np.ndarray = None  # type: ignore[assignment]
+    lower_bound: np.ndarray = None  # type: ignore[assignment]
+    violation_p_value: np.ndarray = None  # type: ignore[assignment]
+    violation_sigma: np.ndarray = None  # type: ignore[assignment]
+    at_boundary: np.ndarray = False  # type: ignore[assignment]
+    confidence: float = 0.95
 
-    _batched_fields = ("value", "stderr", "significance")
+    _batched_fields = (
+        "value",
+        "stderr",
+        "significance",
+        "ci_low",
+        "ci_high",
+        "lower_bound",
+        "violation_p_value",
+        "violation_sigma",
+        "at_boundary",
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"value", "stderr", "significance"}`` with plain Python numbers."""
-        return {**super().to_dict(), "significance": _plain(self.significance)}
+        """``value, stderr, significance, ci_low, ci_high, lower_bound, violation_p_value,
+        violation_sigma`` (plus ``at_boundary`` where flagged)."""
+        out = super().to_dict()
+        for name in self._batched_fields[2:-1]:
+            out[name] = _plain(getattr(self, name))
+        if np.any(self.at_boundary):
+            out["at_boundary"] = _plain(np.asarray(self.at_boundary, dtype=bool))
+        return out
+
+    def covers(self, truth: ArrayLike) -> np.ndarray:
+        """Whether ``ci_low <= truth <= ci_high`` (broadcast)."""
+        truth = np.asarray(truth, dtype=float)
+        return (self.ci_low <= truth) & (truth <= self.ci_high)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +175,49 @@ class Interval(_Batched):
         return (self.ci_low <= truth) & (truth <= self.ci_high)
 
 
+@dataclass(frozen=True, eq=False)
+class ConcurrenceInterval(Interval):
+    """A concurrence interval with the test of entanglement ``C > 0``.
+
+    Attributes
+    ----------
+    stderr : numpy.ndarray
+        Delta-method standard error of the concurrence.
+    lower_bound : numpy.ndarray
+        One-sided lower confidence bound at ``confidence`` (0 when entanglement is not shown).
+    entangled_p_value, entangled_sigma : numpy.ndarray
+        p-value of the separable hypothesis ``C = 0`` and ``Phi^-1(1 - p)`` (0 when
+        ``p >= 1/2``).
+    """
+
+    stderr: np.ndarray = None  # type: ignore[assignment]
+    lower_bound: np.ndarray = None  # type: ignore[assignment]
+    entangled_p_value: np.ndarray = None  # type: ignore[assignment]
+    entangled_sigma: np.ndarray = None  # type: ignore[assignment]
+
+    _batched_fields = (
+        "value",
+        "ci_low",
+        "ci_high",
+        "at_boundary",
+        "stderr",
+        "lower_bound",
+        "entangled_p_value",
+        "entangled_sigma",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The interval's keys plus ``lower_bound, entangled_p_value, entangled_sigma``.
+
+        (``stderr`` stays an attribute: JSON readers take a dict with ``stderr`` for a
+        ``value +- stderr`` estimate.)
+        """
+        out = super().to_dict()
+        for name in self._batched_fields[5:]:
+            out[name] = _plain(getattr(self, name))
+        return out
+
+
 def as_counts(
     counts: ArrayLike, trailing: tuple[int | None, ...], name: str = "counts"
 ) -> np.ndarray:
@@ -173,15 +258,40 @@ def check_confidence(confidence: float) -> float:
 
 
 def check_n_boot(n_boot: int) -> int:
-    if int(n_boot) != n_boot or n_boot < 10:
-        raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+    """``0`` (no intervals) or an integer ``>= 10``."""
+    try:
+        ok = int(n_boot) == n_boot and (n_boot == 0 or n_boot >= 10)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"n_boot must be 0 (no intervals) or an integer >= 10, got {n_boot!r}")
     return int(n_boot)
 
 
-def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+RngLike = np.random.Generator | int | None | Sequence[np.random.Generator]
+
+
+def as_rng(rng: RngLike) -> np.random.Generator:
     """A ``numpy.random.Generator`` from a Generator, an integer seed, or None (fresh entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or isinstance(rng, int | np.integer):
         return np.random.default_rng(rng)
     raise ValueError(f"rng must be a numpy.random.Generator or an integer seed, got {type(rng)}")
+
+
+def as_rngs(rng: RngLike, n_points: int) -> list[np.random.Generator] | np.random.Generator:
+    """A Generator, or a list of ``n_points`` Generators (one per batch point) checked for length.
+
+    With a list, point ``i``'s randomness comes from ``rng[i]`` alone, so its result does not
+    depend on the rest of the batch.
+    """
+    if isinstance(rng, list | tuple) or (isinstance(rng, np.ndarray) and rng.dtype == object):
+        rngs = list(rng)
+        if len(rngs) != n_points or not all(isinstance(g, np.random.Generator) for g in rngs):
+            raise ValueError(
+                f"rng must be one numpy Generator or a sequence of {n_points} Generators "
+                f"(one per point), got {len(rngs)} items"
+            )
+        return rngs
+    return as_rng(rng)

@@ -25,7 +25,7 @@ def resampled_statistics(
     shots: np.ndarray,
     probabilities: np.ndarray,
     n_boot: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator | list[np.random.Generator],
 ) -> tuple[np.ndarray, ...]:
     """Apply ``statistic`` to ``n_boot`` multinomial resamples of every row of counts.
 
@@ -40,8 +40,10 @@ def resampled_statistics(
         Outcome probabilities to draw each row from.
     n_boot : int
         Number of resamples.
-    rng : numpy.random.Generator
-        Source of randomness; the draws depend only on it and the input shapes.
+    rng : numpy.random.Generator or list of Generators
+        Source of randomness; the draws depend only on it and the input shapes. A list gives
+        one Generator per (flattened) batch point: point ``i`` then draws from ``rng[i]``
+        alone, so its replicates are the same whether it is computed alone or in any batch.
 
     Returns
     -------
@@ -61,7 +63,18 @@ def resampled_statistics(
     for start in range(0, n_points, chunk):
         points = slice(start, min(start + chunk, n_points))
         m = points.stop - points.start
-        draws = rng.multinomial(flat_shots[points], flat_probs[points], size=(n_boot, m, n_rows))
+        if isinstance(rng, list):
+            draws = np.stack(
+                [
+                    rng[i].multinomial(flat_shots[i], flat_probs[i], size=(n_boot, n_rows))
+                    for i in range(points.start, points.stop)
+                ],
+                axis=1,
+            )
+        else:
+            draws = rng.multinomial(
+                flat_shots[points], flat_probs[points], size=(n_boot, m, n_rows)
+            )
         pieces.append(tuple(statistic(draws.astype(float), points)))
     return tuple(
         np.concatenate([p[i] for p in pieces], axis=1).reshape(n_boot, *batch)

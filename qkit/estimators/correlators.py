@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import beta, binom, norm
 
-from qkit.estimators._results import ChshEstimate, Estimate, as_counts, check_shots
+from qkit.estimators._results import (
+    ChshEstimate,
+    Estimate,
+    as_counts,
+    check_confidence,
+    check_shots,
+)
 
 # Product of the two eigenvalues (-1)^(bit_A + bit_B) for outcomes 00, 01, 10, 11.
 _PARITY = np.array([1.0, -1.0, -1.0, 1.0])
@@ -43,29 +50,56 @@ def correlator(counts: ArrayLike) -> Estimate:
     """
     n = as_counts(counts, (4,))
     shots = check_shots(n)
-    value = np.einsum("...o,o->...", n, _PARITY) / shots
+    value = np.sum(n * _PARITY, axis=-1) / shots
     stderr = np.sqrt(np.clip(1.0 - value * value, 0.0, None) / shots)
     return Estimate(value=value, stderr=stderr)
 
 
-def chsh(counts: ArrayLike) -> ChshEstimate:
-    """CHSH value ``E(a,b) + E(a,b') + E(a',b) - E(a',b')`` with its standard error.
+TSIRELSON = 2.0 * np.sqrt(2.0)
+"""Largest quantum CHSH value, ``2 sqrt2``: the physical range is ``[-2 sqrt2, 2 sqrt2]``."""
 
-    The four settings are measured on independent shots, so their variances add:
-    ``stderr^2 = sum_k (1 - E_k^2) / N_k``. ``significance = (value - 2) / stderr`` is the
-    violation of the local bound in standard deviations (paper A, Sec. V: the largest value
-    is the Horodecki ``2 sqrt(m1 + m2)``).
+LOCAL_BOUND = 2.0
+"""Largest CHSH value of a local-hidden-variable model."""
+
+
+def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
+    """CHSH value ``E(a,b) + E(a,b') + E(a',b) - E(a',b')`` with its error and violation test.
+
+    Value and standard error: the four settings are measured on independent shots, so their
+    variances add, ``stderr^2 = sum_k (1 - E_k^2) / N_k``; ``significance = (value - 2) /
+    stderr`` (paper A, Sec. V: the largest value is the Horodecki ``2 sqrt(m1 + m2)``).
+
+    Two-sided interval ``value -/+ z stderr`` (``z`` the normal quantile of ``confidence``),
+    with each correlator's variance from add-one smoothed frequencies ``(n + 1) / (N + 4)`` so
+    that settings whose shots all agree do not get a zero error bar. Value and interval are
+    clipped to Tsirelson's range ``[-2 sqrt2, 2 sqrt2]`` (the value only when noise carries it
+    beyond); ``at_boundary`` flags intervals reaching ``2 sqrt2``, whose one-sided reading (the
+    lower end) is the honest one.
+
+    Violation test, valid at finite shots (no normal approximation): every shot of setting
+    ``k`` is a "win" when its parity has the sign ``s_k`` of that setting in the CHSH sum, so
+    with equal shots ``N`` per setting ``CHSH = 2 W / N - 4`` for the total wins ``W`` out of
+    ``n = 4 N``, and ``CHSH <= 2`` means a mean win probability ``<= 3/4``. ``W`` is a sum of
+    independent Bernoulli trials, whose upper tail is at most that of a binomial with the same
+    mean (Hoeffding, Ann. Math. Stat. 27, 713 (1956), Thm. 4), so ``p = P(Bin(n, 3/4) >= W)``
+    bounds the probability of so many wins under any local model (Elkouss and Wehner, npj
+    Quantum Inf. 2, 16026 (2016), Eq. 2 for a fixed number of rounds per setting), and the
+    one-sided Clopper-Pearson bound on the mean win probability gives ``lower_bound``.
+    ``violation_sigma = Phi^-1(1 - p)``, 0 when ``p >= 1/2`` (no evidence of a violation). With
+    unequal shots per setting, Hoeffding's inequality on the four means is used instead:
+    ``p = exp(-2 t^2 / sum_k (2^2 / N_k))`` for an excess ``t = value - 2``.
 
     Parameters
     ----------
     counts : array_like, shape (..., 4, 4)
         Counts for the settings (a, b), (a, b'), (a', b), (a', b') in that order, each over
         outcomes 00, 01, 10, 11 (qkit order).
+    confidence : float
+        Level of the interval and of the one-sided ``lower_bound``.
 
     Returns
     -------
     ChshEstimate
-        ``value``, ``stderr`` and ``significance`` over the leading axes.
 
     Examples
     --------
@@ -77,13 +111,63 @@ def chsh(counts: ArrayLike) -> ChshEstimate:
     2.828427
     """
     n = as_counts(counts, (4, 4))
+    confidence = check_confidence(confidence)
     each = correlator(n)
-    value = np.einsum("...k,k->...", each.value, CHSH_SIGNS)
+    shots = np.sum(n, axis=-1)
+    raw = np.sum(each.value * CHSH_SIGNS, axis=-1)
     stderr = np.sqrt(np.sum(each.stderr**2, axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         significance = np.where(
             stderr > 0,
-            (value - 2.0) / np.where(stderr > 0, stderr, 1.0),
-            np.sign(value - 2.0) * np.inf,
+            (raw - 2.0) / np.where(stderr > 0, stderr, 1.0),
+            np.sign(raw - 2.0) * np.inf,
         )
-    return ChshEstimate(value=value, stderr=stderr, significance=significance)
+    # Interval: exact binomial variance per setting, from add-one smoothed frequencies.
+    even = np.sum(n * ((_PARITY + 1.0) / 2.0), axis=-1)
+    e_smooth = (2.0 * (even + 1.0) / (shots + 2.0)) - 1.0
+    sd = np.sqrt(np.sum((1.0 - e_smooth**2) / shots, axis=-1))
+    z = norm.ppf(0.5 + confidence / 2.0)
+    value = np.clip(raw, -TSIRELSON, TSIRELSON)
+    ci_low = np.clip(raw - z * sd, -TSIRELSON, value)
+    ci_high = np.clip(raw + z * sd, value, TSIRELSON)
+    at_boundary = ci_high >= TSIRELSON - 1e-12
+
+    p_value, lower = _violation_test(n, shots, raw, 1.0 - confidence)
+    return ChshEstimate(
+        value=value,
+        stderr=stderr,
+        significance=significance,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        lower_bound=np.minimum(lower, value),
+        violation_p_value=p_value,
+        violation_sigma=norm.isf(np.clip(p_value, 1e-300, 0.5)),
+        at_boundary=at_boundary,
+        confidence=confidence,
+    )
+
+
+def _violation_test(
+    n: np.ndarray, shots: np.ndarray, raw: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Finite-sample p-value of ``CHSH <= 2`` and one-sided lower bound (see :func:`chsh`)."""
+    win_parity = np.einsum("k,o->ko", CHSH_SIGNS, _PARITY) > 0  # (4 settings, 4 outcomes)
+    wins = np.sum((n * win_parity).reshape(*n.shape[:-2], 16), axis=-1)
+    total = np.sum(shots, axis=-1)
+    equal = np.all(shots == shots[..., :1], axis=-1)
+    wins_int = np.rint(wins)
+    # Binomial tail P(Bin(n, 3/4) >= W) and Clopper-Pearson lower bound on the win rate.
+    p_binom = binom.sf(wins_int - 1.0, total, 0.75)
+    with np.errstate(invalid="ignore"):
+        q_low = np.where(
+            wins_int > 0, beta.ppf(alpha, np.maximum(wins_int, 1.0), total - wins_int + 1.0), 0.0
+        )
+    lower_binom = 8.0 * q_low - 4.0
+    # Hoeffding's inequality for unequal shots: each setting's mean lies in [-1, 1].
+    spread = np.sum(4.0 / shots, axis=-1)
+    excess = raw - 2.0
+    p_hoeff = np.where(excess > 0, np.exp(-2.0 * np.maximum(excess, 0.0) ** 2 / spread), 1.0)
+    lower_hoeff = raw - np.sqrt(spread * np.log(1.0 / alpha) / 2.0)
+    p_value = np.clip(np.where(equal, p_binom, p_hoeff), 0.0, 1.0)
+    lower = np.clip(np.where(equal, lower_binom, lower_hoeff), -TSIRELSON, TSIRELSON)
+    return p_value, lower

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import norm
 
 from qkit.estimators._results import (
     Interval,
+    RngLike,
     as_counts,
-    as_rng,
+    as_rngs,
     check_confidence,
     check_n_boot,
 )
@@ -39,8 +41,8 @@ def mutual_information(
     confidence: float = 0.95,
     n_boot: int = 2000,
     bias_correction: str = "miller-madow",
-    interval: str = "percentile",
-    rng: np.random.Generator | int | None = None,
+    interval: str | None = None,
+    rng: RngLike = None,
 ) -> Interval:
     """Mutual information in bits between inputs and outcomes, bias-corrected, with an interval.
 
@@ -54,6 +56,21 @@ def mutual_information(
     shots) from its observed frequencies and takes percentiles of the recomputed corrected
     estimate (``"basic"`` intervals under-cover when the distribution is skewed near 0:
     measured 0.86 at 100 shots per input and ``I = 0.08``, against 0.95 for percentile).
+
+    ``"delta"`` (known prior; no resampling, so it costs about as much as the estimate): the
+    first-order spread ``Var(I) = sum_x pi_x^2 Var_{y ~ p(.|x)}[log2 p(y|x)/q_y] / N_x`` (delta
+    method on the independent rows) added in quadrature to the second-order spread that
+    dominates near ``I = 0``, where the first order vanishes and ``2 N ln2 I`` is chi-square
+    distributed: ``sd_2^2 = sum_x pi_x^2 2 (m_x - 1) / (2 N_x ln 2)^2`` (the variance of each
+    row's entropy to order ``1/N^2``, ``m_x`` observed outcomes; Miller, 1955; Paninski,
+    Neural Comput. 15, 1191 (2003)). Interval ``[I_hat - z sd, I_hat + z sd + z^2 sd_2 / 2]``:
+    the chi-square term is skewed to the right, and the allowance moves the upper end by about
+    its skewness correction (Cornish-Fisher). Where ``sd_2 > 0.2 sd_1`` the information is
+    below what the shots resolve (the first order no longer dominates) and the interval is
+    flagged ``at_boundary``; it is then conservative (coverage 0.96-1.0 measured at eta <=
+    0.1). Measured coverage of the nominal 95% elsewhere 0.945-0.97
+    (``tests/test_estimator_coverage.py``). No resampling: it replaces a bootstrap that cost
+    30x the rest of a sweep.
 
     The value is clipped to ``[0, I_max]`` (``I_max = min(H(pi), log2 n_out)``, or
     ``min(log2 n_in, log2 n_out)`` for random inputs). ``at_boundary`` flags estimates or
@@ -70,13 +87,17 @@ def mutual_information(
     confidence : float
         Nominal coverage of the interval.
     n_boot : int
-        Bootstrap resamples.
+        Bootstrap resamples; ``0``: the point estimate only, with NaN interval ends.
     bias_correction : {"miller-madow", "bootstrap", "none"}
         Small-sample bias correction of the point estimate (and of every replicate).
-    interval : {"percentile", "basic", "bc"}
-        Interval construction (:func:`qkit.estimators.bootstrap.interval_from_replicates`).
-    rng : numpy.random.Generator or int, optional
-        Randomness for the bootstrap; the same seed gives the same interval.
+    interval : {"delta", "percentile", "basic", "bc"}, optional
+        ``"delta"`` (the default with a known prior): analytic, see below. The others are
+        bootstrap constructions (:func:`qkit.estimators.bootstrap.interval_from_replicates`);
+        ``"percentile"`` is the default for random inputs.
+    rng : numpy.random.Generator, int, or sequence of Generators, optional
+        Randomness for the bootstrap; the same seed gives the same interval. A sequence gives
+        one Generator per point of the batch (flattened leading axes): point ``i``'s interval
+        then depends only on ``rng[i]`` and its own counts, bit for bit, in any batch.
 
     Returns
     -------
@@ -92,14 +113,19 @@ def mutual_information(
     True
     """
     n = as_counts(counts, (None, None))
+    if interval is None:
+        interval = "percentile" if prior is None else "delta"
+    if interval == "delta" and prior is None:
+        raise ValueError("interval='delta' needs a known prior; use 'percentile' for joint counts")
     confidence = check_confidence(confidence)
     n_boot = check_n_boot(n_boot)
     if bias_correction not in BIAS_CORRECTIONS:
         raise ValueError(
             f"bias_correction must be one of {', '.join(BIAS_CORRECTIONS)}, got {bias_correction!r}"
         )
-    generator = as_rng(rng)
     n_in, n_out = n.shape[-2:]
+    batch = n.shape[:-2]
+    generator = as_rngs(rng, int(np.prod(batch)) if batch else 1)
     correct = bias_correction == "miller-madow"
 
     if prior is None:
@@ -131,6 +157,25 @@ def mutual_information(
         def statistic(draws: np.ndarray, points: slice) -> tuple[np.ndarray]:
             return (_prior_mi(draws, pi_flat[points], correct),)
 
+    if n_boot == 0:
+        if bias_correction == "bootstrap":
+            raise ValueError("bias_correction='bootstrap' needs n_boot >= 10")
+        point = np.clip(point, 0.0, i_max)
+        nan = np.full(np.shape(point), np.nan)
+        edge = (point <= 1e-12) | (point >= i_max - 1e-12)
+        return Interval(point, nan, nan, confidence, edge, f"none/{bias_correction}")
+    if interval == "delta":
+        if bias_correction == "bootstrap":
+            raise ValueError("bias_correction='bootstrap' needs a bootstrap interval")
+        point = np.clip(point, 0.0, i_max)
+        first, second = _prior_mi_spread(n, pi)
+        sd = np.hypot(first, second)
+        z = norm.ppf(0.5 + confidence / 2.0)
+        low = np.clip(point - z * sd, 0.0, point)
+        high = np.clip(point + z * sd + 0.5 * z * z * second, point, i_max)
+        unresolved = second > _RESOLVED * first
+        edge = (low <= 1e-12) | (high >= i_max - 1e-12) | unresolved
+        return Interval(point, low, high, confidence, edge, f"delta/{bias_correction}")
     (replicates,) = resampled_statistics(statistic, shots, probs, n_boot, generator)
     if bias_correction == "bootstrap":
         bias = np.mean(replicates, axis=0) - point
@@ -141,6 +186,8 @@ def mutual_information(
     low = np.minimum(low, i_max)
     at_max = np.mean(replicates >= i_max - 1e-12, axis=0) >= (1.0 - confidence) / 2.0
     edge = edge | (high >= i_max - 1e-12) | at_max
+    # The interval always contains its estimate (a percentile interval may miss a clipped one).
+    low, high = np.minimum(low, point), np.maximum(high, point)
     return Interval(
         value=point,
         ci_low=low,
@@ -149,6 +196,31 @@ def mutual_information(
         at_boundary=edge,
         method=f"bootstrap-{interval}/{bias_correction}",
     )
+
+
+# The first-order (normal) term dominates the spread when the second-order one is below this
+# fraction of it; otherwise the information is below what the shots resolve.
+_RESOLVED = 0.2
+
+
+def _prior_mi_spread(counts: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First- and second-order standard deviations of the known-prior MI, bits (see above)."""
+    shots = np.sum(counts, axis=-1)
+    safe = np.where(shots > 0, shots, 1.0)
+    cond = counts / safe[..., None]
+    q = np.sum(prior[..., None] * cond, axis=-2)
+    seen = cond > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(seen, cond / np.where(q[..., None, :] > 0, q[..., None, :], 1.0), 1.0)
+    g = np.log2(ratio)
+    mean = np.sum(cond * g, axis=-1)
+    var_row = np.clip(np.sum(cond * g * g, axis=-1) - mean * mean, 0.0, None)
+    first = np.sum(prior**2 * var_row / safe, axis=-1)
+    observed = np.sum(seen, axis=-1)
+    second = np.sum(
+        prior**2 * 2.0 * np.maximum(observed - 1, 0) / (2.0 * safe * np.log(2.0)) ** 2, axis=-1
+    )
+    return np.sqrt(first), np.sqrt(second)
 
 
 def _check_prior(prior: ArrayLike, n_in: int) -> np.ndarray:
@@ -170,11 +242,11 @@ def _prior_mi(counts: np.ndarray, prior: np.ndarray, correct: bool) -> np.ndarra
     shots = np.sum(counts, axis=-1)
     safe = np.where(shots > 0, shots, 1.0)
     cond = counts / safe[..., None]  # p(y|x)
-    q = np.einsum("...x,...xy->...y", prior, cond)
+    q = np.sum(prior[..., None] * cond, axis=-2)
     used = prior > 0
     mi = shannon_entropy(q) - np.sum(np.where(used, prior * shannon_entropy(cond), 0.0), axis=-1)
     if correct:
-        var_q = np.einsum("...x,...xy->...y", prior**2 / safe, cond * (1.0 - cond))
+        var_q = np.sum((prior**2 / safe)[..., None] * cond * (1.0 - cond), axis=-2)
         q_safe = np.where(q > 0, q, 1.0)
         bias_out = -0.5 * np.sum(np.where(q > 0, var_q / q_safe, 0.0), axis=-1)
         observed = np.sum(counts > 0, axis=-1)

@@ -23,7 +23,7 @@ import numpy as np
 from qkit import experiment as definitions
 from qkit import options
 from qkit._validate import check_amplitude, check_success
-from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
+from qkit.experiment import Analysis, Experiment, Param, Point, Points
 from qkit.mixup import theory
 
 if TYPE_CHECKING:
@@ -125,38 +125,21 @@ def analyse(
     from qkit import estimators
 
     stacked = np.asarray(counts)
-    chsh = estimators.chsh(stacked[:, :4])
-    target = theory.psi(points["amplitude"])
-    fits = [
-        estimators.state_tomography(
-            stacked[i : i + 1, 4:],
-            target[i : i + 1],
-            confidence=analysis.confidence,
-            n_boot=max(analysis.n_boot, 10),
-            rng=rngs[i],
-        )[0]
-        for i in range(len(stacked))
-    ]
-    if not analysis.intervals:
-        fits = [_point_only(f) for f in fits]
+    chsh = estimators.chsh(stacked[:, :4], confidence=analysis.confidence)  # analytic: cheap
+    tomography = estimators.state_tomography(
+        stacked[:, 4:],
+        theory.psi(points["amplitude"]),
+        confidence=analysis.confidence,
+        n_boot=analysis.n_boot,
+        rng=list(rngs),
+    )
     return {
         "chsh": chsh,
-        "concurrence": stack([f.concurrence for f in fits]),
-        "eof": stack([f.eof for f in fits]),
-        "fidelity": stack([f.fidelity for f in fits]),
-        "state": np.array([f.state for f in fits]),
+        "concurrence": tomography.concurrence,
+        "eof": tomography.eof,
+        "fidelity": tomography.fidelity,
+        "state": tomography.state,
     }
-
-
-def _point_only(fit):
-    from dataclasses import replace
-
-    def bare(interval):
-        return replace(interval, ci_low=np.nan, ci_high=np.nan)
-
-    return replace(
-        fit, concurrence=bare(fit.concurrence), eof=bare(fit.eof), fidelity=bare(fit.fidelity)
-    )
 
 
 # -- the exact engine: the delivered pair's branch states, measured by the Born rule ----------

@@ -78,7 +78,8 @@ def _mixup_samples(records, groups: tuple[str, ...] | None = None) -> list[dict[
             continue
         if groups is not None and not any(g.startswith(groups) for g in r["groups"]):
             continue
-        out.append({**r["params"], **{k: r["estimate"][k] for k in ("eof", "chsh", "fidelity")}})
+        estimates = {k: r["estimate"][k] for k in ("eof", "chsh", "fidelity")}
+        out.append({**r["params"], **estimates, "shots": r.get("shots")})
     return out
 
 

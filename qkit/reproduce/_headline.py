@@ -78,7 +78,7 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
             for est_key, pred_key, name in _MIXUP_QUANTITIES:
                 est = r["estimate"][est_key]
                 pred = r["prediction"][pred_key]
-                if "stderr" in est:
+                if est_key == "chsh" or "ci_low" not in est:  # CHSH: its standard error
                     agree = agreement(est["value"], pred, stderr=est["stderr"])
                     low = high = None
                 else:
@@ -140,10 +140,30 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
     return rows
 
 
+def covers(row: dict[str, Any]) -> bool | None:
+    """Whether a row's interval contains its prediction (None for a standard-error row)."""
+    if row.get("ci_low") is None or row.get("ci_high") is None:
+        return None
+    tol = 1e-9
+    return bool(row["ci_low"] - tol <= row["prediction"] <= row["ci_high"] + tol)
+
+
+def significant(row: dict[str, Any], sigmas: float = 3.0) -> bool:
+    """A row the report sets in bold: a regular (not boundary) deviation beyond ``sigmas``."""
+    dev = row["deviation"]
+    return dev is not None and not row["at_boundary"] and abs(dev) > sigmas
+
+
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """How many deviations lie within 1, 2, 3 sigma (boundary estimates counted apart)."""
+    """How many deviations lie within 1, 2, 3 sigma (boundary estimates counted apart).
+
+    ``beyond_3_sigma`` lists exactly the rows :func:`significant` marks (the report's bold
+    rows). Boundary rows have one-sided intervals, for which a deviation in sigmas is not a
+    meaningful figure; ``boundary_outside`` lists those whose interval excludes the prediction.
+    """
     regular = [r for r in rows if r["deviation"] is not None and not r["at_boundary"]]
     dev = np.abs([r["deviation"] for r in regular])
+    boundary = [r for r in rows if r["at_boundary"]]
     return {
         "numbers": len(rows),
         "compared": len(regular),
@@ -152,7 +172,36 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "within_1_sigma": int(np.sum(dev <= 1)),
         "within_2_sigma": int(np.sum(dev <= 2)),
         "within_3_sigma": int(np.sum(dev <= 3)),
-        "beyond_3_sigma": [
-            r["id"] + " " + r["quantity"] for r in regular if abs(r["deviation"]) > 3
-        ],
+        "beyond_3_sigma": [r["id"] + " " + r["quantity"] for r in rows if significant(r)],
+        "boundary_outside": [r["id"] + " " + r["quantity"] for r in boundary if covers(r) is False],
     }
+
+
+def test_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entanglement and CHSH violation as tests, one row per mix-up record.
+
+    The concurrence's one-sided lower bound and the p-value (and sigma) of ``C > 0``; CHSH's
+    finite-sample lower bound and the p-value (and sigma) of ``CHSH > 2``
+    (:func:`qkit.estimators.state_tomography`, :func:`qkit.estimators.chsh`). Keys missing
+    from older records read as None.
+    """
+    out = []
+    for r in records:
+        if r["kind"] != "mixup":
+            continue
+        c, s = r["estimate"].get("concurrence", {}), r["estimate"].get("chsh", {})
+        out.append(
+            {
+                "id": r["id"],
+                "point": point_label(r),
+                "concurrence_lower_bound": c.get("lower_bound"),
+                "entangled_p_value": c.get("entangled_p_value"),
+                "entangled_sigma": c.get("entangled_sigma"),
+                "chsh_lower_bound": s.get("lower_bound"),
+                "violation_p_value": s.get("violation_p_value"),
+                "violation_sigma": s.get("violation_sigma"),
+                "predicted_concurrence": r["prediction"].get("concurrence"),
+                "predicted_chsh": r["prediction"].get("chsh_max"),
+            }
+        )
+    return out
