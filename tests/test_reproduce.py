@@ -78,7 +78,7 @@ def test_quick_run_writes_every_figure_as_png_and_pdf(quick_run):
     assert {p.name for p in out.iterdir()} == (
         {f["png"] for f in figures}
         | {f["pdf"] for f in figures}
-        | {"report.md", "report.html", "results.json"}
+        | {"report.md", "report.html", "results.json", "qkit-reproduce.json", "points"}
     )
 
 
