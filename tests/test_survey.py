@@ -11,9 +11,8 @@ import rustworkx as rx
 from qiskit.quantum_info import Statevector
 
 from qkit.backends import get_backend
-from qkit.survey import check_packing, couplers, pack_couplers, run_survey
+from qkit.survey import check_packing, couplers, pack_couplers, predict, run_survey
 from qkit.survey import circuits as survey_circuits
-from qkit.survey import predict
 
 fake_provider = pytest.importorskip("qiskit_ibm_runtime.fake_provider")
 
@@ -146,3 +145,26 @@ def test_surveys_on_a_falcon_and_a_heron_agree_with_the_noise_model(devices):
     rows += survey.couplers
     covered = np.mean([r.covers_prediction() for r in rows])
     assert covered >= 0.9, covered
+
+
+def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, capsys):
+    import json
+
+    from qkit.cli import _common
+    from qkit.cli import survey as survey_cli
+
+    parser = _common.QkitArgumentParser(prog="qkit")
+    survey_cli.register(parser.add_subparsers(dest="command"))
+    args = ["survey", "--backend", "fake:manila", "--shots", "300", "--seed", "5"]
+    parsed = parser.parse_args([*args, "--json", "--figure", str(tmp_path)])
+    assert parsed.func(parsed) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["num_classes"] == 3 and record["num_circuits"] == 3
+    assert sorted(tuple(r["coupler"]) for r in record["couplers"]) == couplers(
+        fake_provider.FakeManilaV2()
+    )
+    assert (tmp_path / "survey.png").stat().st_size > 0
+    parsed = parser.parse_args([*args, "--experiment", "channel"])
+    assert parsed.func(parsed) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1

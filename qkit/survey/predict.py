@@ -125,3 +125,24 @@ def noise_probabilities(
         recorded = np.einsum("ab,ax,by->xy", true, readout[qubits[0]], readout[qubits[1]])
         out.append(recorded.ravel())  # qkit order 2 bit_A + bit_B
     return np.asarray(out).reshape(len(couplers), -1, 4)
+
+
+def coupler_values(
+    device,
+    experiment: str,
+    couplers: Sequence[Coupler] | None = None,
+    *,
+    optimization_level: int = 2,
+    seed: int = 0,
+    model=None,
+) -> dict[Coupler, float]:
+    """Noise-model prediction of every coupler (or of ``couplers``), no sampling: CHSH value or
+    mutual information in bits (:func:`noise_probabilities`)."""
+    from qkit.survey.packing import couplers as device_couplers
+
+    chosen = device_couplers(device) if couplers is None else [tuple(c) for c in couplers]
+    probabilities = noise_probabilities(
+        device, chosen, experiment, optimization_level=optimization_level, seed=seed, model=model
+    )
+    values = value_from_probabilities(experiment, probabilities)
+    return {c: float(v) for c, v in zip(chosen, values, strict=True)}

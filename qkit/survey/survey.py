@@ -119,6 +119,7 @@ def run_survey(
     optimization_level: int = 2,
     pairs_per_circuit: int | None = None,
     couplers: Sequence[Coupler] | None = None,
+    noise_model=None,
 ) -> Survey:
     """Measure ``experiment`` on every coupler of ``backend`` (a :class:`qkit.backends.Backend`).
 
@@ -131,7 +132,8 @@ def run_survey(
     (:mod:`qkit.survey.predict`). ``pairs_per_circuit`` splits a class into circuits of at most
     that many pairs (default: the whole class on hardware, :data:`SIMULATOR_PAIRS` on
     simulators). ``couplers`` restricts the survey to some couplers of the device (default:
-    all).
+    all). ``noise_model`` (default ``NoiseModel.from_backend(backend.device)``) is the model
+    of the predictions.
     """
     survey_circuits.check_experiment(experiment)
     if pairs_per_circuit is None and _simulated(backend):
@@ -192,6 +194,7 @@ def run_survey(
         experiment,
         optimization_level=optimization_level,
         seed=transpiler_seed,
+        model=noise_model,
     )
     predicted = predict.value_from_probabilities(experiment, probabilities)
     ideal = predict.ideal(experiment)
