@@ -1,12 +1,12 @@
 """Per-coupler predictions: ideal (the papers' theory) and under the device's noise model.
 
-The noise-model prediction is exact numerics, no sampling: the pair circuit is transpiled
-onto the coupler exactly as in the survey (layout fixed), its final measurements are removed,
-and Aer's density-matrix method with ``NoiseModel.from_backend(device)`` saves the
-probabilities of the two measured qubits; the device's readout errors (the same
-``ReadoutError`` matrices the noise model attaches to ``measure``) then turn them into the
-probabilities of the recorded bits. The noise model has no error between pairs, so a pair's
-marginal in the class circuit equals this two-qubit prediction.
+The noise-model prediction is exact numerics, no sampling: each class circuit is transpiled
+exactly as in the survey (layout fixed), each pair's own gates are cut out (pairs never
+interact), its measurements are removed, and Aer's density-matrix method with
+``NoiseModel.from_backend(device)`` saves the probabilities of the two measured qubits; the
+device's readout errors (the ``ReadoutError`` matrices the noise model attaches to ``measure``)
+then turn them into the probabilities of the recorded bits. The noise model has no error
+between pairs, so a pair's marginal in the class circuit equals this two-qubit prediction.
 """
 
 from __future__ import annotations
@@ -97,34 +97,58 @@ def noise_probabilities(
     """
     from qiskit_aer import AerSimulator
 
+    from qkit.survey.packing import pack_couplers
+
     model = noise_model(device) if model is None else model
     readout = _readout(device)
     pairs = survey_circuits.pair_circuits(experiment)
-    circuits, measured = [], []
-    for coupler in couplers:
+    wanted = [(min(a, b), max(a, b)) for a, b in couplers]
+    circuits, measured, owner = [], [], []
+    # transpile whole classes as the survey does, then cut out each pair's own gates: pairs do
+    # not interact, so each sub-circuit is exactly what that pair runs in the survey
+    for group in pack_couplers(device, wanted):
         for pair in pairs.values():
+            logical = survey_circuits.class_circuit(pair, group)
             t = survey_circuits.transpile_on(
-                device, pair, coupler, optimization_level=optimization_level, seed=seed
+                device,
+                logical,
+                survey_circuits.layout(group),
+                optimization_level=optimization_level,
+                seed=seed,
             )
-            qubits = next(iter(survey_circuits.measured_qubits(t).values()))
             values = survey_circuits.bindings(t, experiment)
-            body = t.remove_final_measurements(inplace=False)
-            for row in [None] if values is None else values:
-                bound = body if row is None else body.assign_parameters(row)
-                circuit = QuantumCircuit(*bound.qregs)
-                circuit.compose(bound, inplace=True)
-                circuit.save_probabilities(list(qubits))
-                circuits.append(circuit)
-                measured.append(qubits)
+            registers = survey_circuits.measured_qubits(t)
+            for coupler in group:
+                qubits = registers[survey_circuits.register_name(coupler)]
+                body = QuantumCircuit(t.num_qubits)
+                for inst in t.data:
+                    on = {t.find_bit(q).index for q in inst.qubits}
+                    if inst.operation.name != "measure" and on <= set(coupler):
+                        body.append(
+                            inst.operation, [body.qubits[t.find_bit(q).index] for q in inst.qubits]
+                        )
+                for row in [None] if values is None else values:
+                    bound = (
+                        body
+                        if row is None
+                        else body.assign_parameters(
+                            dict(zip(t.parameters, row, strict=True)), strict=False
+                        )
+                    )
+                    circuit = bound.copy()
+                    circuit.save_probabilities(list(qubits))
+                    circuits.append(circuit)
+                    measured.append(qubits)
+                    owner.append(coupler)
     simulator = AerSimulator(method="density_matrix", noise_model=model)
     result = simulator.run(circuits, shots=1).result()
-    out = []
-    for k, qubits in enumerate(measured):
+    out: dict[tuple[int, int], list[np.ndarray]] = {}
+    for k, (qubits, coupler) in enumerate(zip(measured, owner, strict=True)):
         p = np.asarray(result.data(k)["probabilities"], dtype=float)  # index bit_A + 2 bit_B
         true = p.reshape(2, 2).T  # [bit_A, bit_B]
         recorded = np.einsum("ab,ax,by->xy", true, readout[qubits[0]], readout[qubits[1]])
-        out.append(recorded.ravel())  # qkit order 2 bit_A + bit_B
-    return np.asarray(out).reshape(len(couplers), -1, 4)
+        out.setdefault(coupler, []).append(recorded.ravel())  # qkit order 2 bit_A + bit_B
+    return np.asarray([out[c] for c in wanted])
 
 
 def coupler_values(

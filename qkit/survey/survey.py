@@ -65,11 +65,18 @@ class Survey:
     confidence: float = CONFIDENCE
     seconds: float = 0.0
 
-    def best(self) -> CouplerResult:
-        return max(self.couplers, key=lambda r: r.predicted)
+    def _ranked(self, by: str) -> list[CouplerResult]:
+        if by not in ("value", "predicted"):
+            raise ValueError(f"by must be 'value' or 'predicted', got {by!r}")
+        return sorted(self.couplers, key=lambda r: getattr(r, by))
 
-    def median(self) -> CouplerResult:
-        ranked = sorted(self.couplers, key=lambda r: r.predicted)
+    def best(self, by: str = "value") -> CouplerResult:
+        """The coupler with the highest estimate (``by="value"``) or prediction."""
+        return self._ranked(by)[-1]
+
+    def median(self, by: str = "value") -> CouplerResult:
+        """The median coupler (the lower one for an even count)."""
+        ranked = self._ranked(by)
         return ranked[(len(ranked) - 1) // 2]
 
     def coverage(self) -> float:
