@@ -82,7 +82,8 @@ def survey_map(survey: Mapping[str, Any], device, *, title: str | None = None) -
     """The coupling map of ``device`` with each surveyed coupler coloured by its estimate.
 
     ``survey`` is :meth:`qkit.survey.Survey.to_dict` (``experiment`` and ``couplers`` with
-    ``coupler`` and ``value``); couplers not surveyed are drawn thin and grey.
+    ``coupler`` and ``value``); couplers not surveyed are drawn thin and grey. The colour scale
+    starts at the 5th percentile (values below share its colour, marked on the colour bar).
     """
     xy = qubit_coordinates(device)
     edges = device_couplers(device)
@@ -90,12 +91,14 @@ def survey_map(survey: Mapping[str, Any], device, *, title: str | None = None) -
     values = np.array(list(measured.values()))
     span = np.ptp(xy, axis=0) + 1.0
     scale = min(14.0 / span[0], 9.0 / span[1], 1.2)
-    fig = new_figure(max(4.0, span[0] * scale) + 1.2, max(3.0, span[1] * scale) + 0.8)
+    fig = new_figure(max(4.0, span[0] * scale) + 1.2, max(2.2, span[1] * scale) + 0.8)
     ax = fig.add_subplot()
     grey = [(xy[a], xy[b]) for a, b in edges if (a, b) not in measured]
     ax.add_collection(LineCollection(grey, colors="#BBBBBB", linewidths=1.0, zorder=1))
     segments = [(xy[a], xy[b]) for a, b in measured]
-    norm = Normalize(vmin=float(values.min()), vmax=float(values.max()))
+    # a few broken couplers (gate error 1 in the calibration) must not flatten the scale
+    low = float(min(np.percentile(values, 5), np.median(values) - 1e-9))
+    norm = Normalize(vmin=low, vmax=float(values.max()))
     lines = LineCollection(segments, cmap=SEQUENTIAL_CMAP, norm=norm, linewidths=5.0, zorder=2)
     lines.set_array(values)
     ax.add_collection(lines)
@@ -104,10 +107,11 @@ def survey_map(survey: Mapping[str, Any], device, *, title: str | None = None) -
         for q, (x, y) in enumerate(xy):
             ax.annotate(str(q), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
     ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.margins(0.04)
+    pad = 0.6
+    ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+    ax.set_ylim(xy[:, 1].min() - pad, xy[:, 1].max() + pad)
     ax.axis("off")
-    bar = fig.colorbar(lines, ax=ax, shrink=0.8)
+    bar = fig.colorbar(lines, ax=ax, shrink=0.8, extend="min" if low > values.min() else "neither")
     bar.set_label(_LABELS.get(survey.get("experiment"), "value"))
     if title is None:
         title = f"{survey.get('backend', '')}: {survey.get('experiment', '')} per coupler"
