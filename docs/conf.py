@@ -44,8 +44,10 @@ extensions = [
     "qkit_phase",
 ]
 
-# SVG output needs no web fonts (fonts over file:// are blocked by Chromium's CORS rules)
-mathjax_path = "mathjax/tex-svg.js"
+# MathJax's SVG output needs no web fonts, which browsers may refuse to load over file://;
+# set again at config-inited because sphinx-mathjax-offline's setup() picks tex-chtml.js
+MATHJAX_PATH = "mathjax/tex-svg.js"
+mathjax_path = MATHJAX_PATH
 
 exclude_patterns = ["_build", "README.md", "**.ipynb_checkpoints", "jupyter_execute"]
 templates_path: list[str] = []
@@ -93,5 +95,10 @@ def _copy_notebooks(app, config) -> None:
             shutil.copyfile(source, dest)
 
 
+def _offline_mathjax(app, config) -> None:
+    config.mathjax_path = MATHJAX_PATH
+
+
 def setup(app):
     app.connect("config-inited", _copy_notebooks)
+    app.connect("config-inited", _offline_mathjax)

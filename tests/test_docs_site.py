@@ -41,7 +41,10 @@ pytestmark = [
 
 
 def _qkit(*argv: str) -> str:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "qkit.cli", *argv], capture_output=True, text=True, env=env
     )
@@ -54,8 +57,18 @@ def site() -> Path:
     if not (SITE / "index.html").exists():
         pytest.importorskip("sphinx", reason="the docs packages are not installed")
         subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
-             str(REPO / "docs"), str(SITE)],
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "-b",
+                "html",
+                "-W",
+                "--keep-going",
+                "-q",
+                str(REPO / "docs"),
+                str(SITE),
+            ],
             check=True,
         )
     return SITE
@@ -69,9 +82,15 @@ def driver(tmp_path_factory):
     options = Options()
     options.binary_location = CHROMIUM
     for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--window-size=1400,1100",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1100",
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ):
         options.add_argument(flag)
@@ -116,9 +135,7 @@ def test_every_page_loads_renders_its_images_and_links_resolve(site, driver):
         name = page.relative_to(site)
         # images: wait until loaded, then every one must have a natural width
         WebDriverWait(driver, 20).until(
-            lambda d: d.execute_script(
-                "return Array.from(document.images).every(i => i.complete)"
-            )
+            lambda d: d.execute_script("return Array.from(document.images).every(i => i.complete)")
         )
         broken = driver.execute_script(
             "return Array.from(document.images).filter(i => !(i.naturalWidth > 0))"
@@ -150,8 +167,9 @@ def test_math_is_typeset_offline(site, driver):
     )
     assert scripts and all(s.startswith("file://") for s in scripts), scripts
     WebDriverWait(driver, 30).until(
-        lambda d: d.execute_script("return document.querySelectorAll('mjx-container svg').length")
-        > 20
+        lambda d: (
+            d.execute_script("return document.querySelectorAll('mjx-container svg').length") > 20
+        )
     )
     errors = driver.execute_script("return document.querySelectorAll('mjx-merror').length")
     assert errors == 0
@@ -225,8 +243,6 @@ def test_screenshots_of_home_and_phase_diagram(site, driver):
     _load(driver, (site / "index.html").as_uri())
     assert driver.save_screenshot(str(SCREENSHOTS / "home.png"))
     _load(driver, (site / "phase-diagram.html").as_uri())
-    driver.execute_script(
-        "document.getElementById('qkit-phase').scrollIntoView({block: 'start'})"
-    )
+    driver.execute_script("document.getElementById('qkit-phase').scrollIntoView({block: 'start'})")
     assert driver.save_screenshot(str(SCREENSHOTS / "phase-diagram.png"))
     assert (SCREENSHOTS / "home.png").stat().st_size > 10_000

@@ -5,10 +5,11 @@
   click shows exactly the text the command prints for the grid point it snaps to.
 - Paper B: ``qkit theory channel --eta E`` at every eta in steps of 0.01.
 - Sampled points: a small ``qkit sweep mixup`` and ``qkit sweep channel`` (CSV tables in
-  ``docs/_build/phase``, rerun only when a file under ``qkit/`` changes), shown with their
-  intervals where they fall on the grid.
+  ``docs/_build/phase``), shown with their intervals where they fall on the grid.
 
-The result is written as ``_static/qkit_phase_data.js`` (a script, not JSON fetched at run time,
+All of it runs in a background process (this file as a script) while the notebooks execute,
+and only when a file under ``qkit/`` or this file has changed since the last build. The result
+is copied to ``_static/qkit_phase_data.js`` (a script, not JSON fetched at run time,
 so the page works from ``file://``). The page's JavaScript only finds the nearest grid point and
 displays what is stored there.
 """
@@ -19,24 +20,46 @@ import contextlib
 import csv
 import io
 import json
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from sphinx.util import logging
-
-logger = logging.getLogger(__name__)
+from qkit_gallery import Background, qkit_env, source_key
 
 STEP = 0.01
 SUCCESSES = [round(0.01 * i, 2) for i in range(1, 101)]  # S in (0, 1]
 AMPLITUDES = [round(0.01 * i, 2) for i in range(0, 101)]  # a in [0, 1]
 ETAS = [round(0.01 * i, 2) for i in range(0, 101)]
 SWEEPS = {
-    "mixup": ["sweep", "mixup", "--success", "0.1:1:10", "--amplitude", "0.1:0.9:9",
-              "--shots", "4000", "--seed", "7", "--no-store"],
-    "channel": ["sweep", "channel", "--eta", "0:1:11", "--inputs", "entangled,separable",
-                "--alphabet", "two-slot", "--shots", "2000", "--seed", "7", "--no-store"],
+    "mixup": [
+        "sweep",
+        "mixup",
+        "--success",
+        "0.1:1:10",
+        "--amplitude",
+        "0.1:0.9:9",
+        "--shots",
+        "4000",
+        "--seed",
+        "7",
+        "--no-store",
+    ],
+    "channel": [
+        "sweep",
+        "channel",
+        "--eta",
+        "0:1:11",
+        "--inputs",
+        "entangled,separable",
+        "--alphabet",
+        "two-slot",
+        "--shots",
+        "2000",
+        "--seed",
+        "7",
+        "--no-store",
+    ],
 }
 
 
@@ -60,8 +83,9 @@ def theory_tables() -> dict:
     mixup, fields, title_a = [], None, ""
     for s in SUCCESSES:
         for a in AMPLITUDES:
-            rows, title_a = _printed(parser, ["theory", "mixup", "--success", repr(s),
-                                              "--amplitude", repr(a)])
+            rows, title_a = _printed(
+                parser, ["theory", "mixup", "--success", repr(s), "--amplitude", repr(a)]
+            )
             fields = [k for k, _ in rows]
             mixup.append([v for _, v in rows])
     channel, cfields, title_b = [], None, ""
@@ -70,32 +94,36 @@ def theory_tables() -> dict:
         cfields = [k for k, _ in rows]
         channel.append([v for _, v in rows])
     return {
-        "mixup": {"success": SUCCESSES, "amplitude": AMPLITUDES, "fields": fields,
-                  "title": title_a, "values": mixup},
+        "mixup": {
+            "success": SUCCESSES,
+            "amplitude": AMPLITUDES,
+            "fields": fields,
+            "title": title_a,
+            "values": mixup,
+        },
         "channel": {"eta": ETAS, "fields": cfields, "title": title_b, "values": channel},
     }
 
 
-def run_sweeps(repo: Path, out: Path, key: str) -> dict:
-    """The two shipped sweeps as lists of row dicts (rerun when qkit's sources change)."""
+def run_sweeps(repo: Path, out: Path) -> dict:
+    """The two shipped sweeps (``qkit sweep ... --out``) as lists of row dicts."""
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
     tables = {}
     for kind, argv in SWEEPS.items():
         table = out / f"{kind}.csv"
-        stamp = out / f"{kind}.key"
-        full = json.dumps([key, argv])
-        if not (table.exists() and stamp.exists() and stamp.read_text() == full):
-            table.unlink(missing_ok=True)
-            logger.info("qkit phase diagram: qkit %s", " ".join(argv))
-            subprocess.run(
-                [sys.executable, "-m", "qkit.cli", *argv, "--out", str(table)],
-                check=True, env=env, cwd=repo, stdout=subprocess.DEVNULL,
-            )
-            stamp.write_text(full)
+        table.unlink(missing_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "qkit.cli", *argv, "--out", str(table)],
+            check=True,
+            env=qkit_env(repo),
+            cwd=repo,
+            stdout=subprocess.DEVNULL,
+        )
         with table.open(newline="") as fh:
-            tables[kind] = {"command": "qkit " + " ".join(argv) + f" --out {kind}.csv",
-                            "rows": list(csv.DictReader(fh))}
+            tables[kind] = {
+                "command": "qkit " + " ".join(argv) + f" --out {kind}.csv",
+                "rows": list(csv.DictReader(fh)),
+            }
     return tables
 
 
@@ -127,28 +155,42 @@ def _estimates(tables: dict) -> dict:
     }
 
 
-def build_data(repo: Path, sweep_dir: Path) -> dict:
-    from qkit_gallery import source_key
-
+def write(repo: Path, out: Path) -> None:
+    """Compute everything and write ``out/qkit_phase_data.js``."""
     data = theory_tables()
-    data["samples"] = _estimates(run_sweeps(repo, sweep_dir, source_key(repo)))
-    return data
+    data["samples"] = _estimates(run_sweeps(repo, out))
+    js = "window.QKIT_PHASE = " + json.dumps(data, separators=(",", ":")) + ";\n"
+    (out / "qkit_phase_data.js").write_text(js)
 
 
 def _on_builder_inited(app) -> None:
     repo = Path(app.srcdir).parent
-    data = build_data(repo, Path(app.outdir).parent / "phase")
-    app.qkit_phase_js = "window.QKIT_PHASE = " + json.dumps(data, separators=(",", ":")) + ";\n"
+    out = Path(app.outdir).parent / "phase"
+    argv = [sys.executable, __file__, str(out)]
+    key = source_key(repo, [SWEEPS, Path(__file__).read_text()])
+    app.qkit_phase = Background(argv, repo, out / "data.key", key, clean=out)
 
 
 def _on_build_finished(app, exc) -> None:
-    if exc is None and getattr(app, "qkit_phase_js", None):
-        static = Path(app.outdir) / "_static"
-        static.mkdir(parents=True, exist_ok=True)
-        (static / "qkit_phase_data.js").write_text(app.qkit_phase_js)
+    background = getattr(app, "qkit_phase", None)
+    if background is None:
+        return
+    if exc is not None:
+        if background.process is not None:
+            background.process.kill()
+        return
+    background.wait()
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    src = Path(app.outdir).parent / "phase" / "qkit_phase_data.js"
+    shutil.copyfile(src, static / "qkit_phase_data.js")
 
 
 def setup(app):
     app.connect("builder-inited", _on_builder_inited)
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":  # run in the background by the extension: python qkit_phase.py OUT
+    write(Path(__file__).resolve().parents[2], Path(sys.argv[1]))
