@@ -57,6 +57,7 @@ html_theme = "furo"
 html_title = f"qkit {release}"
 html_last_updated_fmt = None
 html_copy_source = False
+html_show_search_summary = False  # summaries are fetch()ed, which file:// forbids
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3

@@ -194,7 +194,9 @@ def _click_canvas(driver, canvas_id: str, x: float, y: float) -> None:
     from selenium.webdriver.common.by import By
 
     canvas = driver.find_element(By.ID, canvas_id)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", canvas
+    )
     width, height = driver.execute_script(
         "const r = arguments[0].getBoundingClientRect(); return [r.width, r.height]", canvas
     )
@@ -243,6 +245,9 @@ def test_screenshots_of_home_and_phase_diagram(site, driver):
     _load(driver, (site / "index.html").as_uri())
     assert driver.save_screenshot(str(SCREENSHOTS / "home.png"))
     _load(driver, (site / "phase-diagram.html").as_uri())
-    driver.execute_script("document.getElementById('qkit-phase').scrollIntoView({block: 'start'})")
+    driver.execute_script(
+        "document.getElementById('qkit-phase')"
+        ".scrollIntoView({block: 'start', behavior: 'instant'})"
+    )
     assert driver.save_screenshot(str(SCREENSHOTS / "phase-diagram.png"))
     assert (SCREENSHOTS / "home.png").stat().st_size > 10_000

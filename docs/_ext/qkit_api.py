@@ -1,6 +1,7 @@
 """Generate the API reference pages (``docs/api/``) from the packages' ``__all__``.
 
-One page per public module: its docstring (``automodule``), a summary table and every name
+One page per public module: its docstring (``automodule``), a table of the names with the
+first paragraph of their docstrings, and every name
 in its ``__all__`` documented by autodoc under the module's own path. A name in ``__all__``
 that is itself a module gets its own page. A module without ``__all__`` falls back to its
 public submodules (packages) or to the public functions and classes it defines, so nothing
@@ -64,6 +65,14 @@ def _directive(obj) -> str:
     return "autodata"
 
 
+def _summary(obj) -> str:
+    """The first paragraph of a function's or class's docstring, on one line."""
+    if not (inspect.isclass(obj) or inspect.isroutine(obj)):
+        return ""
+    doc = inspect.getdoc(obj) or ""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
 def _page(module: ModuleType, documented: set[str]) -> tuple[str, list[ModuleType]]:
     name = module.__name__
     title = f"``{name}``"
@@ -76,18 +85,24 @@ def _page(module: ModuleType, documented: set[str]) -> tuple[str, list[ModuleTyp
             submodules.append(obj)
         else:
             members.append((member, obj))
-    if submodules:
+    own = [m for m in submodules if m.__name__ not in documented]
+    if own:
         lines += [".. toctree::", "   :maxdepth: 1", ""]
-        lines += [f"   {m.__name__}" for m in submodules]
-        lines += [""]
+        lines += [f"   {m.__name__}" for m in own] + [""]
+    others = [m for m in submodules if m.__name__ in documented]
+    if others:
+        lines += ["Also: " + ", ".join(f":mod:`{m.__name__}`" for m in others) + ".", ""]
     if members:
-        lines += [".. autosummary::", ""] + [f"   {m}" for m, _ in members] + [""]
+        lines += [".. list-table::", "   :widths: 35 65", ""]
+        for member, obj in members:
+            lines += [f"   * - :py:obj:`{member}`", f"     - {_summary(obj)}"]
+        lines += [""]
         for member, obj in members:
             lines.append(f".. {_directive(obj)}:: {member}")
             if inspect.isclass(obj) and not issubclass(obj, BaseException):
                 lines.append("   :members:")
             lines.append("")
-    return "\n".join(lines), [m for m in submodules if m.__name__ not in documented]
+    return "\n".join(lines), own
 
 
 def generate(outdir: Path) -> list[str]:

@@ -67,11 +67,8 @@ class Background:
 
 
 def escape(text: str) -> str:
-    """Plain text as reStructuredText (no accidental markup)."""
-    text = text.replace("\\", "\\\\")
-    for char in "*`_|[]":
-        text = text.replace(char, "\\" + char)
-    return text
+    """Plain text as Markdown (no accidental markup): punctuation backslash-escaped."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-!|$~" else c for c in text)
 
 
 def _run(app) -> dict:
@@ -95,25 +92,25 @@ class GalleryDirective(Directive):
         env = self.state.document.settings.env
         run = _run(env.app)
         env.note_dependency(str(Path(env.app.outdir).parent / "gallery" / "results.json"))
-        lines = []
+        env.note_dependency(__file__)
+        lines = []  # MyST Markdown: the directive is used in a Markdown page
         for fig in run["figures"]:
-            title = escape(fig["title"])
-            lines += [title, "-" * len(title), ""]
-            lines += [f".. figure:: /_generated/gallery/{fig['png']}", f"   :alt: {title}", ""]
-            lines += [f"   {escape(fig['caption'])}", ""]
+            alt = " ".join(fig["title"].split())
+            lines += [f"## {escape(fig['title'])}", ""]
+            lines += [f"```{{figure}} /_generated/gallery/{fig['png']}", f":alt: {alt}", ""]
+            lines += [escape(fig["caption"]), "```", ""]
             lines += [
-                "Drawn by ``qkit reproduce --quick`` (and, with more points and shots, by "
-                f"``qkit reproduce``) as ``{fig['png']}`` and ``{fig['pdf']}`` in its output "
+                "Drawn by `qkit reproduce --quick` (and, with more points and shots, by "
+                f"`qkit reproduce`) as `{fig['png']}` and `{fig['pdf']}` in its output "
                 "directory.",
                 "",
             ]
         meta = run["meta"]
         lines += [
-            "About this run",
-            "--------------",
+            "## About this run",
             "",
-            f"Backend ``{meta['backend']}``, master seed {meta['seed']}, mode "
-            f"``{meta['mode']}``: sampling {meta['sampling_time_s']} s, figures "
+            f"Backend `{meta['backend']}`, master seed {meta['seed']}, mode "
+            f"`{meta['mode']}`: sampling {meta['sampling_time_s']} s, figures "
             f"{meta['figures_time_s']} s.",
             "",
         ]

@@ -136,7 +136,7 @@
   function showMixup(i, j) {
     const S = M.success[i], a = M.amplitude[j];
     const command = `qkit theory mixup --success ${S} --amplitude ${a}`;
-    document.getElementById("qkit-phase-mixup-command").textContent = "$ " + command;
+    document.getElementById("qkit-phase-mixup-command").textContent = command;
     const out = document.getElementById("qkit-phase-mixup-output");
     out.textContent = printed(M.title, M.fields, cell(i, j));
     out.dataset.success = String(S);
@@ -257,7 +257,7 @@
     cx.restore();
     cx.textAlign = "left";
     curves.forEach(([, colour, dash, label], n) => {
-      const y = cp.top + 14 + 14 * n;
+      const y = ey(1.7) + 14 * n;
       cx.strokeStyle = colour; cx.setLineDash(dash); cx.lineWidth = 2;
       cx.beginPath(); cx.moveTo(cp.left + 8, y - 4); cx.lineTo(cp.left + 30, y - 4); cx.stroke();
       cx.setLineDash([]); cx.fillStyle = "#000"; cx.fillText(label, cp.left + 34, y);
@@ -270,7 +270,7 @@
   }
   function showChannel(k) {
     const eta = C.eta[k];
-    document.getElementById("qkit-phase-channel-command").textContent = `$ qkit theory channel --eta ${eta}`;
+    document.getElementById("qkit-phase-channel-command").textContent = `qkit theory channel --eta ${eta}`;
     const out = document.getElementById("qkit-phase-channel-output");
     out.textContent = printed(C.title, C.fields, C.values[k]);
     out.dataset.eta = String(eta);
