@@ -49,7 +49,7 @@ def kernel_dir(tmp_path_factory):
 
 def test_the_four_tutorials_exist():
     names = [p.name for p in NOTEBOOKS]
-    assert len(names) == 4, names
+    assert len(names) >= 4, names  # more may follow; the docs pick up every notebook
     for topic in ("mixup", "chsh", "channel", "device"):
         assert any(topic in n for n in names), topic
 
