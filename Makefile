@@ -57,7 +57,7 @@ clean:
 # ---- documentation site (docs/): `make docs` builds docs/_build/html, warnings are errors ----
 DOCS_STAMP := $(VENV)/.docs-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-$(DOCS_STAMP): $(STAMP)
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	rm -f $(VENV)/.docs-installed-*
 	touch $(DOCS_STAMP)
