@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from qkit.cli._common import to_jsonable
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("jobs", help="cloud and detached jobs: list, status, fetch")
@@ -91,6 +89,7 @@ def _status(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     from qkit import runner
     from qkit.cli.run import finish
+    from qkit.result import jsonable
 
     store = _store(args)
     result = runner.fetch(_run_id(store, args.id), store, wait=not args.no_wait)
@@ -101,5 +100,5 @@ def _fetch(args: argparse.Namespace) -> int:
     return (
         finish(args, result)
         if not args.json
-        else print(json.dumps(to_jsonable(result.to_dict()))) or 0
+        else print(json.dumps(jsonable(result.to_dict()))) or 0
     )

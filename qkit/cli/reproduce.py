@@ -16,9 +16,12 @@ def _shots(text: str) -> int:
         raise argparse.ArgumentTypeError(f"shots {exc}") from None
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    from qkit.reproduce import DEFAULT_SEED
+# qkit.reproduce.DEFAULT_SEED, spelled out: importing qkit.reproduce loads matplotlib, scipy and
+# qiskit, too slow for building the parser (tests/test_cli_startup.py checks the two agree).
+DEFAULT_SEED = 1
 
+
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "reproduce",
         help="run both papers' experiments; write figures, report.md/html and results.json",

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from qkit.cli._common import positive_int, to_jsonable
+from qkit.cli._common import positive_int
 
 _LIST_LIMIT = 20
 
@@ -46,6 +46,7 @@ def _open(path: str | None):
 
 
 def _list(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
     from qkit.store import default_store_path
 
     try:
@@ -61,7 +62,7 @@ def _list(args: argparse.Namespace) -> int:
             record = run.to_dict()
             del record["counts"]
             records.append(record)
-        print(json.dumps(to_jsonable(records)))
+        print(json.dumps(jsonable(records)))
         return 0
     if not runs:
         print(f"no runs in {where}")
@@ -86,6 +87,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
+
     try:
         store = _open(args.store)
     except ValueError as exc:
@@ -95,7 +98,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         record = run.to_dict()
         record["jobs"] = [job.to_dict() for job in jobs]
-        print(json.dumps(to_jsonable(record)))
+        print(json.dumps(jsonable(record)))
         return 0
     print(f"run {run.run_id}  ({run.kind}, {run.status})")
     _field("created", run.created_at)
