@@ -96,7 +96,8 @@ def main() -> None:
         for label, yardstick, goal in RATIOS:
             ratio = best[(label, tree)] / best[(yardstick, tree)]
             verdict = "ok" if ratio <= goal else "over"
-            print(f"  {label[:48]:<48} / {yardstick[:28]:<28} {ratio:6.2f}x (goal {goal}x, {verdict})")
+            pair = f"{label[:48]:<48} / {yardstick[:28]:<28}"
+            print(f"  {pair} {ratio:6.2f}x (goal {goal}x, {verdict})")
 
 
 if __name__ == "__main__":
