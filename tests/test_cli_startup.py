@@ -63,7 +63,8 @@ print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(), "l
 def python(*args: str) -> str:
     """stdout of a new interpreter that imports this qkit (the tree under test)."""
     root = str(Path(qkit.__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    path = [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     proc = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, env=env, check=True
     )
