@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from qkit.cli._common import fail, positive_int, to_jsonable
+from qkit.cli._common import fail, positive_int
 
 _LIST_LIMIT = 20
 
@@ -48,6 +48,7 @@ def _open(path: str | None):
 
 
 def _list(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
     try:
@@ -64,7 +65,7 @@ def _list(args: argparse.Namespace) -> int:
             record = run.to_dict()
             del record["counts"]
             records.append(record)
-        print(json.dumps(to_jsonable(records)))
+        print(json.dumps(jsonable(records)))
     elif not runs and not unreadable:
         print(f"no runs in {store.path}")
     elif runs:
@@ -95,6 +96,7 @@ def _table(runs: list) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
     try:
@@ -106,7 +108,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         record = run.to_dict()
         record["jobs"] = [job.to_dict() for job in jobs]
-        print(json.dumps(to_jsonable(record)))
+        print(json.dumps(jsonable(record)))
         return 0
     print(f"run {run.run_id}  ({run.kind}, {run.status})")
     _field("created", run.created_at)
