@@ -31,12 +31,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from qkit.sweep._exact import born_probabilities
+from qkit.sweep.mixup import setting_directions
 
 from qkit import estimators, measures, noise
 from qkit.mixup import circuits, theory
 from qkit.sweep import mixup_spec, read_table, run_sweep
-from qkit.sweep._exact import born_probabilities
-from qkit.sweep.mixup import setting_directions
 
 
 def grid(n: int, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -25,14 +25,10 @@ The public API (every name below is importable from ``qkit``; heavy modules load
 ==============================  ============================================================
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from qkit._lazy import exporter
 
-try:
-    __version__ = version("qkit-comm")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+DISTRIBUTION = "qkit-comm"
+"""The name qkit is installed under (``qkit`` on the package index is another project)."""
 
 _EXPORTS = {
     "Experiment": "qkit.experiment:Experiment",
@@ -55,7 +51,18 @@ _EXPORTS = {
 }
 
 __all__ = ["__version__", *_EXPORTS]
-__getattr__ = exporter(__name__, _EXPORTS)
+_export = exporter(__name__, _EXPORTS)
+
+
+def __getattr__(name: str):
+    if name == "__version__":  # read when asked: importlib.metadata costs 30-40 ms
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(DISTRIBUTION)
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0"
+    return _export(name)
 
 
 def __dir__() -> list[str]:

@@ -17,7 +17,7 @@ def _shots(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from qkit import options
+    pass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
