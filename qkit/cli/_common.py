@@ -13,10 +13,13 @@ import sys
 from typing import Any, NoReturn
 
 
-def fail(message: str) -> int:
-    """Print ``qkit: error: message`` on one line and return exit code 2."""
-    print(f"qkit: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return 2
+def fail(message: str, code: int = 2) -> int:
+    """Print ``qkit: error: message`` on one line (at most 400 characters); return ``code``."""
+    text = " ".join(str(message).split())
+    if len(text) > 400:
+        text = text[:397] + "..."
+    print(f"qkit: error: {text}", file=sys.stderr)
+    return code
 
 
 class QkitArgumentParser(argparse.ArgumentParser):

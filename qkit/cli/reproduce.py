@@ -17,10 +17,8 @@ def _shots(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    from qkit import options
 
-
-def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "reproduce",
         help="run both papers' experiments; write figures, report.md/html and results.json",
