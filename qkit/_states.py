@@ -16,6 +16,7 @@ import numpy as np
 
 ATOL = 1e-8
 """Tolerance of the Hermiticity, trace, positivity and normalization checks."""
+_NUMERIC = "biufc"  # numpy dtype kinds taken as numbers
 
 
 def as_density_matrix(
@@ -84,7 +85,9 @@ def as_state_vector(
 def _as_operator(state: object, name: str) -> np.ndarray:
     """Convert without checks; a ket or bra of a known library becomes its projector."""
     if isinstance(state, np.ndarray):
-        return state.astype(complex, copy=False)
+        if state.dtype.kind in _NUMERIC:
+            return state.astype(complex, copy=False)
+        state = state.tolist()  # an object array (of states?) or strings: as a list
     foreign = _foreign(state, name)
     if foreign is not None:
         arr, is_vector = foreign
@@ -96,7 +99,9 @@ def _as_operator(state: object, name: str) -> np.ndarray:
 
 def _as_vector(state: object, name: str) -> np.ndarray:
     if isinstance(state, np.ndarray):
-        return state.astype(complex, copy=False)
+        if state.dtype.kind in _NUMERIC:
+            return state.astype(complex, copy=False)
+        state = state.tolist()
     foreign = _foreign(state, name)
     if foreign is not None:
         arr, is_vector = foreign

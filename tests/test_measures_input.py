@@ -116,9 +116,8 @@ def test_holevo_chi_takes_a_list_of_qutip_states_and_matches_the_arrays(rng):
     states = [random_density_matrix(rng, 2) for _ in range(3)]
     p = [0.2, 0.3, 0.5]
     expected = float(measures.holevo_chi(p, np.array(states)))
-    assert float(measures.holevo_chi(p, [qutip.Qobj(s) for s in states])) == pytest.approx(
-        expected, abs=1e-12
-    )
+    for held in ([qutip.Qobj(s) for s in states], np.array([qutip.Qobj(s) for s in states])):
+        assert float(measures.holevo_chi(p, held)) == pytest.approx(expected, abs=1e-12)
     average = qutip.Qobj(np.einsum("k,kab->ab", p, states))
     by_qutip = qutip.entropy_vn(average, 2) - sum(
         w * qutip.entropy_vn(qutip.Qobj(s), 2) for w, s in zip(p, states, strict=True)
@@ -165,6 +164,7 @@ BAD_STATES = [
     (np.ones(4) / 2, r"must have shape \(\.\.\., 4, 4\), got \(4,\)"),
     ([[1, 0], [0]], "must be a density matrix"),
     ("bell", "must be a density matrix"),
+    (np.array([["a", "b"], ["c", "d"]]), "must be a density matrix"),
     (qi.Operator(np.eye(4)), "must be a state, got qiskit Operator"),
     (qutip.to_super(qutip.qeye([2, 2])), "must be a ket or a density matrix"),
     (qi.DensityMatrix(2 * BELL), "must have unit trace"),
