@@ -174,7 +174,7 @@ def optimal_chsh_settings(rho: object, *, trusted: bool = False) -> dict[str, np
     """
     t = correlation_matrix(rho, trusted=trusted)
     if t.shape != (3, 3):
-        raise ValueError("optimal_chsh_settings takes a single (4, 4) state")
+        raise ValueError(f"rho must be a single (4, 4) state, got a stack of shape {t.shape[:-2]}")
     m, vecs = np.linalg.eigh(t.T @ t)
     e1, e2 = vecs[:, 2], vecs[:, 1]
     m1, m2 = max(m[2], 0.0), max(m[1], 0.0)

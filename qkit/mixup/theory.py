@@ -123,7 +123,10 @@ def chsh_max(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:
 
 def chsh_settings(success: float, amplitude: float) -> dict[str, np.ndarray]:
     """Optimal CHSH directions for ``M[psi_a]`` (:func:`qkit.measures.optimal_chsh_settings`)."""
-    return measures.optimal_chsh_settings(state(success, amplitude), trusted=True)
+    rho = state(success, amplitude)
+    if rho.ndim != 2:
+        raise ValueError(f"success and amplitude must be scalars, got shape {rho.shape[:-2]}")
+    return measures.optimal_chsh_settings(rho, trusted=True)
 
 
 def entanglement_threshold(amplitude: ArrayLike) -> np.ndarray:
