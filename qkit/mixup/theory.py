@@ -121,12 +121,12 @@ def chsh_max(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:
     return 2.0 * np.sqrt(t2[..., 1] + t2[..., 2])
 
 
-def chsh_settings(success: float, amplitude: float) -> dict[str, np.ndarray]:
-    """Optimal CHSH directions for ``M[psi_a]`` (:func:`qkit.measures.optimal_chsh_settings`)."""
-    rho = state(success, amplitude)
-    if rho.ndim != 2:
-        raise ValueError(f"success and amplitude must be scalars, got shape {rho.shape[:-2]}")
-    return measures.optimal_chsh_settings(rho, trusted=True)
+def chsh_settings(success: ArrayLike, amplitude: ArrayLike) -> dict[str, np.ndarray]:
+    """Optimal CHSH directions for ``M[psi_a]`` (:func:`qkit.measures.optimal_chsh_settings`).
+
+    Broadcast over ``success`` and ``amplitude``: each direction has shape (..., 3).
+    """
+    return measures.optimal_chsh_settings(state(success, amplitude), trusted=True)
 
 
 def entanglement_threshold(amplitude: ArrayLike) -> np.ndarray:
