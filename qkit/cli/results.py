@@ -118,6 +118,7 @@ def _show(args: argparse.Namespace) -> int:
     _section("params", run.params)
     _section("prediction", run.prediction)
     _section("estimate", run.estimate)
+    _tests(run.estimate)
     _field("counts", _counts_summary(run.counts))
     if jobs:
         print("jobs")
@@ -146,16 +147,34 @@ def _section(name: str, value: Any) -> None:
         print(f"  {str(key):<{width}}  {_format_value(item)}")
 
 
+def _tests(estimate: Any) -> None:
+    """The one-sided tests of the estimates (entanglement, CHSH violation), if any."""
+    from qkit.cli.run import _test_lines
+
+    if not isinstance(estimate, dict):
+        return
+    lines = [
+        line
+        for key, value in estimate.items()
+        if isinstance(value, dict)
+        for line in _test_lines(key, value)
+    ]
+    if lines:
+        print(f"tests      {'claim':<18} {'95% bound':>12} {'p-value':>12}  significance")
+        for line in lines:
+            print(f"         {line}")
+
+
 def _format_value(value: Any) -> str:
-    """``v +- s`` for {value, stderr}, ``v [lo, hi]`` for intervals, else compact JSON."""
+    """``v [lo, hi]`` for intervals, ``v +- s`` for {value, stderr}, else compact JSON."""
     if isinstance(value, dict) and "value" in value:
-        if "stderr" in value:
-            return f"{_num(value['value'])} +- {_num(value['stderr'])}"
-        if "ci_low" in value:
+        if value.get("ci_low") is not None and "ci_high" in value:
             text = f"{_num(value['value'])} [{_num(value['ci_low'])}, {_num(value['ci_high'])}]"
             if value.get("at_boundary"):
-                text += "  (at boundary: interval not at nominal coverage)"
+                text += "  (at a physical bound: read it as one-sided)"
             return text
+        if "stderr" in value:
+            return f"{_num(value['value'])} +- {_num(value['stderr'])}"
     if isinstance(value, float):
         return _num(value)
     return _short(value)
