@@ -241,6 +241,53 @@ def test_best_yields_sit_between_zero_and_eof_max():
     assert out["hashing"][0] == 0 and out["hashing"][-1] > 0.5
 
 
+def test_pair_coherent_information_closed_form_and_threshold():
+    s, a = np.meshgrid(np.linspace(0.01, 1, 23), np.linspace(0, 1, 31))
+    np.testing.assert_allclose(
+        theory.pair_coherent_information(s, a),
+        theory.coherent_information(mixup.state(s, a)),
+        atol=1e-13,
+    )
+    golden = (5**0.5 - 1) / 2
+    a = np.concatenate([np.geomspace(1e-150, 1e-3, 400), np.linspace(1e-3, 1, 20001)])
+    for s_below in np.linspace(0.01, golden - 1e-3, 40):
+        assert np.max(theory.pair_coherent_information(s_below, a)) <= 0
+    assert np.max(theory.pair_coherent_information(golden + 1e-3, a)) > 0
+
+
+def test_hashing_alone_threshold_is_the_werner_one_at_the_bell_amplitude():
+    s_h = theory.hashing_threshold()
+    f_h = (1 + 3 * s_h) / 4
+    assert 1 - measures.shannon_entropy(theory.werner_weights(f_h)) == pytest.approx(0, abs=1e-12)
+    a = np.linspace(0.01, mixup.BELL_AMPLITUDE, 2001)
+    for s in (s_h - 1e-4, s_h + 0.01, 0.9):
+        y = theory.hashing_yield(mixup.state(s, a))
+        assert np.argmax(y) == len(a) - 1 or y.max() == 0  # the Bell amplitude is best
+    assert np.max(theory.hashing_yield(mixup.state(s_h - 1e-4, a))) == 0
+    assert theory.hashing_yield(mixup.state(s_h + 1e-4, mixup.BELL_AMPLITUDE)) > 0
+
+
+def test_best_yield_is_reproduced_by_its_protocol_and_beats_a_brute_force_grid():
+    s = 0.3
+    out = theory.best_yields(s)
+    d = theory.distill(
+        s,
+        float(out["amplitude"]),
+        rounds=int(out["rounds"]),
+        filter_strength=float(out["filter_strength"]),
+    )
+    assert d.yield_ == pytest.approx(float(out["filter_dejmps"]), rel=1e-12)
+    brute = 0.0
+    for a in np.linspace(0.05, 0.7, 14):
+        for g in (0.0, 0.3, 0.6, 1.0):
+            p_f, rho = theory.filtered_state(s, a, g)
+            brute = max(
+                brute, float(np.max(theory.yields_per_round(rho, 40, prior_probability=p_f)))
+            )
+    assert float(out["best"]) >= brute
+    assert float(out["best"]) < 1.1 * brute  # the grids agree on the optimum's value
+
+
 def test_distill_point_is_self_consistent():
     d = theory.distill(0.6, mixup.BELL_AMPLITUDE, rounds=2)
     w = theory.werner_weights(0.7)

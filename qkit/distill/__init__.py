@@ -22,9 +22,12 @@ from qkit.distill.theory import (
     distill,
     distill_optimum,
     filtered_state,
+    hashing_threshold,
     hashing_yield,
     normal_form_filter,
+    pair_coherent_information,
     werner_weights,
+    yield_table,
     yields_per_round,
 )
 
@@ -45,8 +48,11 @@ __all__ = [
     "distill",
     "distill_optimum",
     "filtered_state",
+    "hashing_threshold",
     "hashing_yield",
     "normal_form_filter",
+    "pair_coherent_information",
     "werner_weights",
+    "yield_table",
     "yields_per_round",
 ]

@@ -51,7 +51,10 @@ _RX_PLUS = np.array([[1, -1j], [-1j, 1]]) * _S2  # Rx(pi/2) = (I - iX)/sqrt2
 _RX_MINUS = np.array([[1, 1j], [1j, 1]]) * _S2  # Rx(-pi/2)
 DEJMPS_ROTATION = np.kron(_RX_PLUS, _RX_MINUS)
 """``Rx(pi/2) ⊗ Rx(-pi/2)``: Alice's and Bob's rotation on one pair (qkit order)."""
-_XX = np.fliplr(np.eye(4))  # X ⊗ X permutes |ab> -> |a^1 b^1>, i.e. reverses the basis
+# vec(U r U^dag) = (U ⊗ U*) vec(r) for row-major vec: one matrix product for a whole stack
+_ROTATION_SUPEROPERATOR = np.kron(DEJMPS_ROTATION, DEJMPS_ROTATION.conj()).T
+# <B_i|r|B_i> = sum_ab conj(B_ia) r_ab B_ib, as a (16, 4) matrix on vec(r)
+_BELL_PROJECTIONS = np.einsum("ia,ib->abi", BELL_BASIS.conj(), BELL_BASIS).reshape(16, 4)
 
 DEFAULT_TARGET_FIDELITY = 0.99
 DEFAULT_MAX_ROUNDS = 64
@@ -67,7 +70,7 @@ def bell_weights(rho: ArrayLike) -> np.ndarray:
     They are the state's Bell-diagonal part: what a random bilateral Pauli twirl leaves.
     """
     rho = np.asarray(rho, dtype=complex)
-    return np.real(np.einsum("ia,...ab,ib->...i", BELL_BASIS.conj(), rho, BELL_BASIS))
+    return np.real(rho.reshape(*rho.shape[:-2], 16) @ _BELL_PROJECTIONS)
 
 
 def bell_fidelity(rho: ArrayLike) -> np.ndarray:
@@ -113,7 +116,8 @@ def dejmps_round(rho: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _dejmps_round(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rot = DEJMPS_ROTATION @ r @ DEJMPS_ROTATION.conj().T
+    shape = r.shape
+    rot = (r.reshape(*shape[:-2], 16) @ _ROTATION_SUPEROPERATOR).reshape(shape)
     flipped = rot[..., ::-1, ::-1]  # XX R XX
     unnormalized = rot * rot + rot * flipped
     p = np.real(np.trace(unnormalized, axis1=-2, axis2=-1))
@@ -182,6 +186,36 @@ def coherent_information(rho: ArrayLike) -> np.ndarray:
     return measures.von_neumann_entropy(
         measures.partial_trace(r, 1)
     ) - measures.von_neumann_entropy(r)
+
+
+def pair_coherent_information(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:
+    """Closed-form ``S(rho_B) - S(rho_AB)`` of the delivered pair ``M[psi_a]``.
+
+    With ``b^2 = 1 - a^2``: ``rho_B = diag(a^2, b^2)``; the eigenvalues of ``M[psi_a]`` are
+    ``p01 = p10 = (1-S) a^2 b^2`` and those of the block ``[[p00, S a b], [S a b, p11]]``, whose
+    determinant is ``a^2 b^2 (1-S) (S + (1-S) a^2 b^2)``; the small eigenvalue and the large
+    one's deficit ``1 - lambda`` are computed without cancellation, so ``a -> 0`` keeps its
+    digits. For ``a -> 0``,
+    ``I_c ~ a^2 log2(1/a^2) (S^2 + S - 1)``: positive for small enough ``a`` exactly when
+    ``S > (sqrt5 - 1)/2``.
+    """
+    s, a = np.broadcast_arrays(check_success(success), check_range("amplitude", amplitude, 0, 1))
+    a2 = a * a
+    b2 = 1.0 - a2
+    p00 = a2 * (s + (1.0 - s) * a2)
+    p11 = b2 * (s + (1.0 - s) * b2)
+    p01 = (1.0 - s) * a2 * b2
+    det = a2 * b2 * (1.0 - s) * (s + (1.0 - s) * a2 * b2)
+    large = 0.5 * (p00 + p11 + np.sqrt((p00 - p11) ** 2 + 4.0 * s * s * a2 * b2))
+    small = det / large  # large >= 1/2 - p01 >= 1/4
+    deficit = small + 2.0 * p01  # 1 - large, without cancellation
+    # -(1-d) log2(1-d) = h(d) + d log2 d
+    s_ab = (
+        measures.shannon_entropy(np.stack([p01, p01, small], axis=-1))
+        + measures.binary_entropy(deficit)
+        - measures.shannon_entropy(deficit[..., None])
+    )
+    return measures.binary_entropy(a2) - s_ab
 
 
 # --- local filtering ---------------------------------------------------------------------
@@ -377,6 +411,25 @@ def distill(
     )
 
 
+def hashing_threshold() -> float:
+    """Smallest S at which hashing alone yields Bell pairs: ``S = (4 F_h - 1)/3``.
+
+    ``F_h ~ 0.8107`` solves ``1 - H(F, (1-F)/3, (1-F)/3, (1-F)/3) = 0`` (Werner states; the Bell
+    amplitude is the best for hashing alone, checked numerically in the tests). By bisection.
+
+    >>> round(hashing_threshold(), 6)
+    0.747614
+    """
+    low, high = 0.5, 1.0
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        if 1.0 - measures.shannon_entropy(werner_weights(mid)) > 0:
+            high = mid
+        else:
+            low = mid
+    return (4.0 * high - 1.0) / 3.0
+
+
 # --- best yields over a, filter and rounds -----------------------------------------------
 
 PROTOCOLS = ("hashing", "dejmps", "filter_dejmps")
@@ -403,58 +456,113 @@ def best_yields(
     """Best yield over ``a``, filter strength and rounds per protocol, for each S.
 
     Returns arrays shaped like ``success``: ``hashing``, ``dejmps``, ``filter_dejmps`` (see
-    :data:`PROTOCOLS`), ``best`` (their maximum), and the bounds ``coherent_information``
-    (``max_a`` of ``S(rho_B) - S(rho_AB)``, clipped at 0) and ``eof_max`` (paper A). The search is
+    :data:`PROTOCOLS`), ``best`` (their maximum), ``one_round`` (exactly one DEJMPS round then
+    hashing or the target, no filter: what a one-round experiment measures), the optimum's
+    ``amplitude``, ``filter_strength`` and ``rounds``, and the bounds ``coherent_information``
+    (``max_a`` of ``S(rho_B) - S(rho_AB)`` over ``a >= 1e-12``, clipped at 0; it is positive
+    for some ``a`` iff ``S > (sqrt5 - 1)/2``, see :func:`pair_coherent_information`) and
+    ``eof_max`` (paper A). The search is
     a grid: ``2 * resolution`` amplitudes around ``a*(S)`` and over (0, 1/sqrt2], 11 filter
     strengths in [0, 1] and 0..``max_rounds`` rounds, then a finer amplitude grid around the best.
     """
     s = check_success(success)
     f_t = check_target_fidelity(target_fidelity)
     k_max = _check_rounds(max_rounds)
-    out = {name: np.zeros(s.shape) for name in PROTOCOLS}
-    out["amplitude"] = np.zeros(s.shape)
-    out["filter_strength"] = np.zeros(s.shape)
-    out["rounds"] = np.zeros(s.shape, dtype=int)
-    info = np.zeros(s.shape)
-    for index in np.ndindex(s.shape):
-        si = float(s[index])
-        a = _amplitude_grid(np.asarray(si), resolution)
-        best = _search(si, a, f_t, k_max)
-        a_best = best["filter_dejmps"][1]
-        fine = np.unique(np.clip(a_best * np.linspace(0.8, 1.25, 2 * resolution), 1e-7, _S2))
+    flat = s.reshape(-1)
+    names = (*PROTOCOLS, "one_round")
+    columns = {name: np.zeros((flat.size, 4)) for name in names}  # yield, a, strength, rounds
+    info = np.zeros(flat.size)
+    for start in range(0, flat.size, _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        si = flat[sl]
+        coarse = _search(si, _amplitude_grid(si, resolution), f_t, k_max)
+        a_best = coarse["filter_dejmps"][:, 1:2]
+        fine = np.clip(a_best * np.linspace(0.8, 1.25, 2 * resolution), 1e-7, _S2)
         refined = _search(si, fine, f_t, k_max)
-        for name in PROTOCOLS:
-            choice = max(best[name], refined[name], key=lambda t: t[0])
-            out[name][index] = choice[0]
-            if name == "filter_dejmps":
-                out["amplitude"][index], out["filter_strength"][index] = choice[1], choice[2]
-                out["rounds"][index] = choice[3]
-        grid = np.concatenate([a, fine])
-        info[index] = max(0.0, float(np.max(coherent_information(mixup.state(si, grid)))))
+        for name in names:
+            better = refined[name][:, :1] > coarse[name][:, :1]
+            columns[name][sl] = np.where(better, refined[name], coarse[name])
+        wide = np.broadcast_to(np.geomspace(1e-12, _S2, 600), (si.size, 600))
+        grid = np.concatenate([_amplitude_grid(si, resolution), fine, wide], axis=-1)
+        info[sl] = np.max(pair_coherent_information(si[:, None], grid), axis=-1)
+    out = {name: columns[name][:, 0].reshape(s.shape) for name in names}
+    out["amplitude"] = columns["filter_dejmps"][:, 1].reshape(s.shape)
+    out["filter_strength"] = columns["filter_dejmps"][:, 2].reshape(s.shape)
+    out["rounds"] = columns["filter_dejmps"][:, 3].astype(int).reshape(s.shape)
     out["best"] = np.maximum.reduce([out[name] for name in PROTOCOLS])
-    out["coherent_information"] = info
+    out["coherent_information"] = np.maximum(info, 0.0).reshape(s.shape)
     out["eof_max"] = mixup.eof_max(s)
     return out
 
 
-def _search(s: float, amplitudes: np.ndarray, target: float, k_max: int) -> dict[str, tuple]:
-    """Best ``(yield, a, strength, rounds)`` per protocol over the given grid."""
-    rho = mixup.state(s, amplitudes)[:, None]  # (na, 1, 4, 4)
-    g = _FILTER_STRENGTHS[None, :]
-    p_f, filtered = apply_filter(rho, *normal_form_filter(rho, g))  # (na, ng, ...)
+_CHUNK = 8  # S values per vectorized search (bounds the memory of the state stacks)
+
+
+def _search(
+    s: np.ndarray, amplitudes: np.ndarray, target: float, k_max: int
+) -> dict[str, np.ndarray]:
+    """Best ``(yield, a, strength, rounds)`` per protocol and S, each (nS, 4).
+
+    ``amplitudes`` is (nS, na); the scan covers (nS, na, filter strengths, rounds).
+    """
+    rho = mixup.state(s[:, None], amplitudes)[:, :, None]  # (nS, na, 1, 4, 4)
+    p_f, filtered = apply_filter(rho, *normal_form_filter(rho, _FILTER_STRENGTHS))
     good = p_f > 0
     filtered = np.where(good[..., None, None], filtered, rho)
-    p, states = dejmps_rounds(filtered, k_max)
-    y = _yields(p, states, target) * np.where(good, p_f, 0.0)[..., None]  # (na, ng, K+1)
+    y = _scan(filtered, k_max, target, np.where(good, p_f, 0.0))  # (nS, na, ng, K+1)
     result = {}
     for name, view in (
-        ("hashing", y[:, :1, :1]),
-        ("dejmps", y[:, :1, :]),
+        ("one_round", y[:, :, :1, 1:2] if k_max else y[:, :, :1, :1]),
+        ("hashing", y[:, :, :1, :1]),
+        ("dejmps", y[:, :, :1, :]),
         ("filter_dejmps", y),
     ):
-        i, j, k = np.unravel_index(int(np.argmax(view)), view.shape)
-        result[name] = (float(view[i, j, k]), float(amplitudes[i]), float(g[0, j]), int(k))
+        flat = view.reshape(len(s), -1)
+        best = np.argmax(flat, axis=-1)
+        i, j, k = np.unravel_index(best, view.shape[1:])
+        k = k + 1 if name == "one_round" and k_max else k
+        result[name] = np.stack(
+            [
+                flat[np.arange(len(s)), best],
+                amplitudes[np.arange(len(s)), i],
+                _FILTER_STRENGTHS[j],
+                k,
+            ],
+            axis=-1,
+        )
     return result
+
+
+def _scan(rho: np.ndarray, k_max: int, target: float, prior: np.ndarray) -> np.ndarray:
+    """Yields ``prior * ...`` after 0..k_max rounds (nS, na, ng, k_max + 1), states not kept.
+
+    Stops early (the rest left 0) once, for every S, no grid point's remaining budget
+    ``prior * prod p_k/2`` (an upper bound on any later yield) reaches the best yield so far,
+    over all filter strengths and over strength 0 alone; always runs at least one round.
+    """
+    y = np.zeros((*rho.shape[:-2], k_max + 1))
+    cost = prior
+    state = rho
+    y[..., 0] = cost * _final_yield(state, target)
+    for k in range(1, k_max + 1):
+        p, state = _dejmps_round(state)
+        cost = cost * p / 2.0
+        state = np.where(np.isfinite(state), state, 0.0)
+        y[..., k] = np.where(cost > 0, cost * _final_yield(state, target), 0.0)
+        if all(
+            np.all(_per_s_max(cost[..., cut]) <= _per_s_max(y[..., cut, : k + 1]))
+            for cut in (slice(None), slice(0, 1))  # all filter strengths; no filter alone
+        ):
+            break
+    return y
+
+
+def _per_s_max(x: np.ndarray) -> np.ndarray:
+    return np.max(x.reshape(len(x), -1), axis=-1)
+
+
+def _final_yield(state: np.ndarray, target: float) -> np.ndarray:
+    return np.where(bell_fidelity(state) >= target, 1.0, hashing_yield(state))
 
 
 @dataclass(frozen=True)
@@ -508,3 +616,31 @@ def distill_optimum(
         coherent_information=float(out["coherent_information"]),
         eof_max=float(out["eof_max"]),
     )
+
+
+def yield_table(successes: ArrayLike = (0.9, 0.6, 0.4, 0.2, 0.1), **search) -> list[dict]:
+    """Best yield against paper A's bound at each S (rows for reports and ``qkit reproduce``).
+
+    ``search`` goes to :func:`best_yields`.
+    """
+    s = np.atleast_1d(check_success(successes))
+    out = best_yields(s, **search)
+    rows = []
+    for i, si in enumerate(s):
+        best, bound = float(out["best"][i]), float(out["eof_max"][i])
+        rows.append(
+            {
+                "success": float(si),
+                "yield": best,
+                **{f"yield_{name}": float(out[name][i]) for name in PROTOCOLS},
+                "amplitude": float(out["amplitude"][i]),
+                "filter_strength": float(out["filter_strength"][i]),
+                "rounds": int(out["rounds"][i]),
+                "coherent_information": float(out["coherent_information"][i]),
+                "eof_max": bound,
+                "yield_over_eof_max": best / bound if bound > 0 else float("nan"),
+                "pairs_per_bell_pair": 1.0 / best if best > 0 else float("inf"),
+                "pairs_per_bell_pair_bound": 1.0 / bound if bound > 0 else float("inf"),
+            }
+        )
+    return rows
