@@ -125,6 +125,9 @@ def test_hashing_and_coherent_information():
     entropy = -np.sum(w * np.log2(w), axis=-1)
     np.testing.assert_allclose(theory.hashing_yield(rho), np.maximum(0, 1 - entropy), atol=1e-12)
     np.testing.assert_allclose(theory.coherent_information(rho), 1 - entropy, atol=1e-12)
+    product = np.diag([0.0, 0.0, 0.0, 1.0])  # |11>: 1 - H(1/2, 0, 0, 1/2) is 0, not rounding
+    assert theory.hashing_yield(product) == 0.0
+    assert theory.distill(0.5, 0.0).yield_ == 0.0
     for state in (random_density_matrix(rng), mixup.state(0.7, 0.4)):
         q = qutip.Qobj(state, dims=[[2, 2], [2, 2]])
         expected = qutip.entropy_vn(q.ptrace(1), base=2) - qutip.entropy_vn(q, base=2)

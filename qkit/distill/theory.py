@@ -170,9 +170,17 @@ def _check_rounds(rounds: int) -> int:
 
 
 def hashing_yield(rho: ArrayLike) -> np.ndarray:
-    """Hashing yield ``max(0, 1 - H(lambda))`` of the twirled state, lambda = Bell weights."""
+    """Hashing yield ``max(0, 1 - H(lambda))`` of the twirled state, lambda = Bell weights.
+
+    Values below ``1e-12`` are rounding (e.g. ``1 - H(1/2, 0, 0, 1/2)`` of a product state) and
+    are returned as 0.
+    """
     w = np.clip(bell_weights(rho), 0.0, None)
-    return np.maximum(0.0, 1.0 - measures.shannon_entropy(w))
+    y = 1.0 - measures.shannon_entropy(w)
+    return np.where(y > _HASHING_FLOOR, y, 0.0)
+
+
+_HASHING_FLOOR = 1e-12
 
 
 def coherent_information(rho: ArrayLike) -> np.ndarray:
