@@ -384,3 +384,18 @@ def test_cli_bad_input_is_one_line_exit_2(capsys, argv):
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("qkit: error:") and err.count("\n") == 1
+
+
+def test_theory_imports_no_heavy_packages():
+    """``qkit theory distill`` stays fast: the theory pulls in neither qiskit nor qutip."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qkit.distill, qkit.distill.theory\n"
+        "heavy = ('qiskit', 'qiskit_aer', 'qutip', 'matplotlib')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('scipy.stats')]\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -611,7 +611,12 @@ def distill_optimum(
     *,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
 ) -> Optimum:
-    """The best yield over ``a``, filter strength and rounds at one S, per protocol."""
+    """The best yield over ``a``, filter strength and rounds at one S, per protocol.
+
+    With a target fidelity below 1 the delivered pairs themselves count once they meet it
+    (``S >= (4 F_t - 1)/3``), so there the yield can exceed ``E_F^max``, a bound on perfect
+    pairs; use ``target_fidelity=1`` to compare with paper A's bound everywhere.
+    """
     s = float(check_success(success))
     out = best_yields(s, target_fidelity, max_rounds=max_rounds)
     return Optimum(
