@@ -394,7 +394,8 @@ def test_theory_imports_no_heavy_packages():
     code = (
         "import sys, qkit.distill, qkit.distill.theory\n"
         "heavy = ('qiskit', 'qiskit_aer', 'qutip', 'matplotlib')\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('scipy.stats')]\n"
+        "bad = [m for m in sys.modules\n"
+        "       if m.split('.')[0] in heavy or m.startswith('scipy.stats')]\n"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
