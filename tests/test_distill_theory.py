@@ -388,8 +388,10 @@ def test_cli_bad_input_is_one_line_exit_2(capsys, argv):
 
 def test_theory_imports_no_heavy_packages():
     """``qkit theory distill`` stays fast: the theory pulls in neither qiskit nor qutip."""
+    import os
     import subprocess
     import sys
+    from pathlib import Path
 
     code = (
         "import sys, qkit.distill, qkit.distill.theory\n"
@@ -398,5 +400,9 @@ def test_theory_imports_no_heavy_packages():
         "       if m.split('.')[0] in heavy or m.startswith('scipy.stats')]\n"
         "print(','.join(bad))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    root = str(Path(__file__).resolve().parents[1])  # this checkout's qkit, not an installed one
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert out.stdout.strip() == ""
