@@ -45,6 +45,8 @@ NUM_SETTINGS = 9
 """The 9 Pauli settings of the kept pair (``qkit.mixup.circuits.PAULI_SETTINGS`` order)."""
 DISCARDED = 4
 """Outcome index of a shot whose target outcomes disagree (the round failed)."""
+PAIR_ANGLE = "pair_angle"
+"""The Parameter of the source pair's ``RY`` angle ``2 arccos(a)``."""
 PHI_PLUS = np.array([1.0, 0.0, 0.0, 1.0], dtype=complex) * 2**-0.5
 """The Bell state DEJMPS distils towards (qkit order)."""
 
@@ -70,12 +72,24 @@ def predict(points: Points) -> dict[str, np.ndarray]:
 
 @functools.cache
 def _round_circuit():
-    """The round with the amplitude and the measurement angles as Parameters (transpiled once)."""
+    """The round with the source angle and the measurement angles as Parameters.
+
+    The source pair is ``RY(pair_angle)``, ``CX`` with ``pair_angle = 2 arccos(a)`` bound as a
+    number (cloud converters do not all take ``acos`` of a Parameter), so one transpiled circuit
+    serves every point.
+    """
     from qiskit.circuit import Parameter
 
     from qkit.distill import circuits
+    from qkit.mixup import circuits as mixup_circuits
 
-    return circuits.dejmps_circuit(Parameter("amplitude"))
+    return circuits.dejmps_circuit(mixup_circuits.psi_circuit(angle=Parameter(PAIR_ANGLE)))
+
+
+def _pair_angle(amplitude: float) -> float:
+    from qkit.mixup import circuits
+
+    return circuits.amplitude_angle(float(amplitude))
 
 
 @functools.cache
@@ -94,7 +108,7 @@ def layout(point: Point):
     from qkit.sampling import Family
 
     settings = dict(_tomography_settings())
-    settings["amplitude"] = np.full(NUM_SETTINGS, point["amplitude"])
+    settings[PAIR_ANGLE] = np.full(NUM_SETTINGS, _pair_angle(point["amplitude"]))
     return Family("distill", [_round_circuit()], [settings]), [noise.swap_mixture(point["success"])]
 
 
@@ -238,8 +252,9 @@ def branch_probabilities(backend: Backend, amplitudes: np.ndarray) -> np.ndarray
             binds = {
                 by_name[k]: np.tile(v, len(missing)) for k, v in settings.items() if k in by_name
             }
-            if "amplitude" in by_name:
-                binds[by_name["amplitude"]] = np.repeat(missing, NUM_SETTINGS)
+            if PAIR_ANGLE in by_name:
+                angles = [_pair_angle(a) for a in missing]
+                binds[by_name[PAIR_ANGLE]] = np.repeat(angles, NUM_SETTINGS)
             p = np.asarray(backend.probabilities(branch, binds))
             per_branch.append(p.reshape(len(missing), NUM_SETTINGS, -1))
         for i, a in enumerate(missing):
