@@ -136,6 +136,7 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
     for paper, title in (
         ("A", "Paper A: entanglement distribution under mix-up"),
         ("B", "Paper B: channel with correlated polarization noise"),
+        ("beyond", "beyond the papers: one DEJMPS round on two mixed-up pairs"),
     ):
         paper_rows = [r for r in rows if r["paper"] == paper]
         if paper_rows:
@@ -154,10 +155,14 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
                 ["master seed (per-point seeds derived from it)", str(meta["seed"])],
                 ["shots per setting, paper A (13 settings/point)", str(meta["shots"]["mixup"])],
                 ["shots per letter, paper B", str(meta["shots"]["channel"])],
-                [
-                    "bootstrap resamples (A, B)",
-                    f"{meta['n_boot']['mixup']}, {meta['n_boot']['channel']}",
-                ],
+            ]
+            + (
+                [["shots per setting, beyond (9 settings/point)", str(meta["shots"]["distill"])]]
+                if "distill" in meta["shots"]
+                else []
+            )
+            + [
+                ["bootstrap resamples", _n_boot(meta["n_boot"])],
                 ["confidence level", f"{meta['confidence']:g}"],
                 ["experiments", str(len(run["points"]))],
                 ["wall time (s)", f"{meta['wall_time_s']:.1f}"],
@@ -174,6 +179,13 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
         ),
     ]
     return out
+
+
+def _n_boot(n_boot: Any) -> str:
+    """Resamples per point: one number, or one per paper (older results)."""
+    if isinstance(n_boot, dict):
+        return ", ".join(f"{v} ({k})" for k, v in n_boot.items())
+    return str(n_boot)
 
 
 def _md_cell(text: str) -> str:
