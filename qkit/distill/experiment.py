@@ -191,7 +191,7 @@ def _kept_pair(counts: np.ndarray, rng: np.random.Generator, analysis: Analysis)
 
 
 def _yield_interval(counts, state, rng, n_boot: int, confidence: float):
-    """``p/2 * hashing`` with a parametric bootstrap (basic) interval.
+    """``p/2 * hashing`` with a parametric bootstrap (basic) interval holding the estimate.
 
     Each replicate redraws the agreeing shots of every setting binomially from the estimated
     success probability and their kept-pair outcomes from the fitted state, then refits.
@@ -213,6 +213,9 @@ def _yield_interval(counts, state, rng, n_boot: int, confidence: float):
     low, high, edge = bootstrap.interval_from_replicates(
         value, reps, confidence, "basic", lower=0.0, upper=0.5
     )
+    # the bias correction of the basic interval can move it past the estimate (the hashing
+    # yield of refits lies below that of the fit): keep the estimate inside, conservatively
+    low, high = np.minimum(low, value), np.maximum(high, value)
     return Interval(value, low, high, confidence, edge, "parametric-bootstrap-basic")
 
 

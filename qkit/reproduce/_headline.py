@@ -30,7 +30,7 @@ _MIXUP_QUANTITIES = (
 def point_label(record: dict[str, Any]) -> str:
     """Short human label of a point, e.g. ``S=0.5, a=0.7071`` or ``eta=1, entangled, pair``."""
     p = record["params"]
-    if record["kind"] in ("mixup", "distill"):
+    if record["kind"] == "mixup":
         return f"S={p['success']:.4g}, a={p['amplitude']:.4g}"
     if record["kind"] == "channel":
         return f"eta={p['eta']:g}, {p['inputs']}, {p['alphabet']}"

@@ -20,7 +20,7 @@ from qkit.result import Result, jsonable
 
 POINTS_DIR = "points"
 BEYOND = "beyond"
-"""The ``paper`` of experiments beyond the two papers (e.g. ``distill``)."""
+"""The ``paper`` of every experiment that is neither paper A's nor paper B's."""
 _PAPERS = {"mixup": "A", "channel": "B"}
 
 
