@@ -40,10 +40,10 @@ def kernel_dir(tmp_path_factory):
     return root
 
 
-def test_the_four_tutorials_exist():
+def test_the_tutorials_exist():
     names = [p.name for p in NOTEBOOKS]
-    assert len(names) == 4, names
-    for topic in ("mixup", "chsh", "channel", "device"):
+    assert len(names) == 6, names
+    for topic in ("mixup", "chsh", "channel", "device", "own_experiment", "distillation"):
         assert any(topic in n for n in names), topic
 
 
