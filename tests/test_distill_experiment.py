@@ -210,6 +210,7 @@ def test_sweep_row_is_the_run_of_the_same_point_and_seed(tmp_path: Path):
             assert row[f"predicted_{key}"] == pytest.approx(again.prediction[key], abs=1e-12)
 
 
+@pytest.mark.slow
 def test_success_probability_interval_covers_at_its_level():
     """Clopper-Pearson is exact-conservative: coverage at least 95% up to sampling noise."""
     backend = get_backend("aer", seed=1)
