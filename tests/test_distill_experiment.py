@@ -22,7 +22,7 @@ from qkit import experiment as definitions
 from qkit.backends import get_backend
 from qkit.cli import main
 from qkit.distill import circuits, theory
-from qkit.distill.experiment import DISTILL, PHI_PLUS, probabilities
+from qkit.distill.experiment import DISTILL, PHI_PLUS, bell_weights_from_counts, probabilities
 from qkit.experiment import Analysis
 from qkit.mixup import circuits as mixup_circuits
 from qkit.mixup import theory as mixup
@@ -85,6 +85,9 @@ def test_exact_engine_distributions_are_the_theory_to_1e_10():
         kept = p * mixup_circuits.direction_probabilities(out, dirs_a, dirs_b)
         expected = np.concatenate([kept, np.full((9, 1), 1 - p)], axis=1)
         np.testing.assert_allclose(dist, expected, atol=1e-10)
+        # the yield's Bell weights, from the exact counts, are those of the kept state
+        weights = bell_weights_from_counts(1e6 * expected[:, :4])
+        np.testing.assert_allclose(weights, theory.bell_weights(out), atol=1e-12)
 
 
 def test_outcome_map_is_the_postselection_of_the_circuit_counts():
@@ -235,3 +238,19 @@ def test_drivers_have_no_special_case_for_distillation():
     sources += [root / "reproduce" / "_run.py"]
     for path in sources:
         assert "distill" not in path.read_text(), path
+
+
+@pytest.mark.slow
+def test_yield_and_fidelity_intervals_cover_near_their_level():
+    backend = get_backend("aer", seed=1)
+    reps, shots = 200, 1000
+    points = DISTILL.batch([DISTILL.point(success=0.9, amplitude=BELL)] * reps)
+    dist = probabilities(backend, {k: v[:1] for k, v in points.items()})[0]
+    rng = np.random.default_rng(12)
+    counts = [rng.multinomial(shots, dist) for _ in range(reps)]
+    rngs = [np.random.default_rng([12, k]) for k in range(reps)]
+    est = DISTILL.analyse(counts, points, rngs, Analysis(n_boot=200))
+    truth = DISTILL.predict(points)
+    for key in ("yield", "fidelity_out", "concurrence_out"):
+        coverage = float(np.mean(est[key].covers(truth[key][0])))
+        assert 0.88 <= coverage <= 1.0, (key, coverage)

@@ -16,7 +16,8 @@ Estimates, each with an interval:
   (:func:`qkit.estimators.state_tomography`), fidelity with ``|Phi+>``, the Bell state DEJMPS
   distils towards (:func:`qkit.distill.theory.bell_fidelity`);
 - ``yield``: one round then hashing, ``p/2 * max(0, 1 - H(Bell weights))`` Bell pairs per
-  delivered pair (:mod:`qkit.distill.theory`), with a parametric bootstrap interval.
+  delivered pair (:mod:`qkit.distill.theory`), the Bell weights linear in the kept pair's
+  ``XX``, ``YY``, ``ZZ`` correlators, with a bootstrap interval.
 
 >>> result = DISTILL.run(success=0.9, amplitude=2**-0.5, shots=2000, seed=1, engine="exact")
 >>> p = result.estimate["success_probability"]
@@ -183,40 +184,68 @@ def _kept_pair(counts: np.ndarray, rng: np.random.Generator, analysis: Analysis)
     fit = estimators.state_tomography(
         kept[None], PHI_PLUS, confidence=analysis.confidence, n_boot=n_boot, rng=rng
     )[0]
-    yield_ = _yield_interval(counts, fit.state, rng, n_boot, analysis.confidence)
+    yield_ = _yield_interval(counts, rng, n_boot, analysis.confidence)
     out = (fit.fidelity, fit.concurrence, yield_)
     if not analysis.intervals:
         out = tuple(_point_only(x) for x in out)
     return (*out, fit.state)
 
 
-def _yield_interval(counts, state, rng, n_boot: int, confidence: float):
-    """``p/2 * hashing`` with a parametric bootstrap (basic) interval holding the estimate.
+_BELL_SETTINGS = (0, 4, 8)
+"""XX, YY, ZZ among the Pauli settings: the Bell weights depend on these correlators only."""
+# Bell weights (Phi+, Psi-, Psi+, Phi-) = _BELL_FROM_CORRELATORS @ (1, <XX>, <YY>, <ZZ>) / 4
+_BELL_FROM_CORRELATORS = np.array(
+    [[1, 1, -1, 1], [1, -1, -1, -1], [1, 1, 1, -1], [1, -1, 1, 1]], dtype=float
+)
 
-    Each replicate redraws the agreeing shots of every setting binomially from the estimated
-    success probability and their kept-pair outcomes from the fitted state, then refits.
+
+def bell_weights_from_counts(kept: np.ndarray) -> np.ndarray:
+    """Bell weights from kept-pair counts (..., 9, 4) by linear inversion (clipped, normalized).
+
+    ``<B|rho|B>`` depends only on the correlators ``<XX>``, ``<YY>``, ``<ZZ>``, so the estimate
+    is unbiased before clipping and needs no fit to a physical state.
     """
-    from qkit import estimators
+    n = kept[..., _BELL_SETTINGS, :]
+    corr = (n[..., 0] - n[..., 1] - n[..., 2] + n[..., 3]) / n.sum(axis=-1)
+    ones = np.ones(corr.shape[:-1] + (1,))
+    w = np.clip(np.concatenate([ones, corr], axis=-1) @ _BELL_FROM_CORRELATORS.T / 4, 0.0, None)
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+def _hashing(weights: np.ndarray) -> np.ndarray:
+    from qkit import measures
+
+    return np.maximum(0.0, 1.0 - measures.shannon_entropy(weights))
+
+
+def _yield_interval(counts, rng, n_boot: int, confidence: float):
+    """``p/2 * (1 - H(Bell weights))`` with a bootstrap interval (holding the estimate).
+
+    Each replicate redraws every setting's shots from its observed outcome frequencies (five
+    outcomes: the success probability and the kept pair's correlators together). The plug-in
+    entropy of small Bell weights is biased, which the percentile interval ignores and the
+    basic interval over-corrects, so the interval is the union of the two: measured coverage of
+    the nominal 95% at ``a = 1/sqrt2``, 1000 shots per setting, 400 data sets: 0.93 (S = 0.95),
+    0.93 (0.9), 0.98 (0.75), 0.96 (0.7); either interval alone went down to 0.86 and 0.88.
+    """
     from qkit.estimators import Interval, bootstrap
 
     shots = counts.sum(axis=-1)
-    agreeing = counts[:, :DISCARDED].sum(axis=-1)
-    p_hat = agreeing.sum() / shots.sum()
-    value = 0.5 * p_hat * theory.hashing_yield(state)
-    draws_n = rng.binomial(shots.astype(np.int64), p_hat, size=(n_boot, NUM_SETTINGS))
-    draws_n = np.maximum(draws_n, 1)
-    probs = np.clip(estimators.pauli_probabilities(state), 0.0, None)
-    probs = probs / probs.sum(axis=-1, keepdims=True)
-    kept = rng.multinomial(draws_n, probs)  # (n_boot, 9, 4)
-    fitted = estimators.fit_state(kept)
-    reps = 0.5 * draws_n.sum(axis=-1) / shots.sum() * theory.hashing_yield(fitted)
-    low, high, edge = bootstrap.interval_from_replicates(
-        value, reps, confidence, "basic", lower=0.0, upper=0.5
-    )
-    # the bias correction of the basic interval can move it past the estimate (the hashing
-    # yield of refits lies below that of the fit): keep the estimate inside, conservatively
-    low, high = np.minimum(low, value), np.maximum(high, value)
-    return Interval(value, low, high, confidence, edge, "parametric-bootstrap-basic")
+    p_hat = counts[:, :DISCARDED].sum() / shots.sum()
+    value = 0.5 * p_hat * _hashing(bell_weights_from_counts(counts[:, :DISCARDED]))
+    freqs = counts / shots[:, None]
+    draws = rng.multinomial(shots.astype(np.int64), freqs, size=(n_boot, NUM_SETTINGS))
+    kept = draws[..., :DISCARDED]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hashing = _hashing(bell_weights_from_counts(kept))
+    reps = 0.5 * kept.sum(axis=(-1, -2)) / shots.sum() * np.nan_to_num(hashing)
+    low, high, edge = value, value, False
+    for method in ("percentile", "basic"):
+        lo, hi, at = bootstrap.interval_from_replicates(
+            value, reps, confidence, method, lower=0.0, upper=0.5
+        )
+        low, high, edge = np.minimum(low, lo), np.maximum(high, hi), edge | at
+    return Interval(value, low, high, confidence, edge, "bootstrap-percentile-basic-union")
 
 
 def _point_only(interval):

@@ -243,9 +243,10 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
                 "dashed: the coherent-information (hashing) lower bound; coloured: the best "
                 "yield of each protocol (optimized over a, a local filter and DEJMPS rounds, "
                 "then hashing). Green points: one DEJMPS round sampled on two mixed-up Bell "
-                "pairs, its success probability times the hashing yield of the tomographic "
-                "kept-pair state, halved (95% bootstrap intervals; a zero estimate is drawn as "
-                "an upper limit); hollow diamonds: the exact one-round yield at the same (S, a).",
+                "pairs, its success probability times the hashing yield 1 - H of the kept "
+                "pair's Bell weights (from its XX, YY, ZZ correlators), halved (95% bootstrap "
+                "intervals; a zero estimate is drawn as an upper limit); hollow diamonds: the "
+                "exact one-round yield at the same (S, a).",
                 lambda: distill_yield(_distill_samples(records), **coarse),
             )
         )
