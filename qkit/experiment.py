@@ -461,6 +461,7 @@ def _plain(value: Any) -> Any:
 _BUILTIN = {
     "mixup": "qkit.mixup.experiment:MIXUP",
     "channel": "qkit.channel.experiment:CHANNEL",
+    "distill": "qkit.distill.experiment:DISTILL",
 }
 _REGISTERED: dict[str, Experiment] = {}
 

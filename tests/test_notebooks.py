@@ -49,8 +49,8 @@ def kernel_dir(tmp_path_factory):
 
 def test_the_tutorials_exist():
     names = [p.name for p in NOTEBOOKS]
-    assert len(names) >= 5, names
-    for topic in ("mixup", "chsh", "channel", "device", "your_own_experiment"):
+    assert len(names) >= 6, names
+    for topic in ("mixup", "chsh", "channel", "device", "your_own_experiment", "distillation"):
         assert any(topic in n for n in names), topic
 
 

@@ -8,7 +8,7 @@ import sys
 
 from qkit.cli._common import non_negative_int, number, positive_int
 
-EXPERIMENTS = ("mixup", "channel")
+EXPERIMENTS = ("mixup", "channel", "distill")
 """Experiments with a ``qkit run`` / ``qkit sweep`` subcommand, in help order."""
 
 
