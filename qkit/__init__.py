@@ -14,7 +14,8 @@ The public API (every name below is importable from ``qkit``; heavy modules load
                                 ``experiment.run(...)``, sweep it with :func:`qkit.sweep.make_spec`
 :func:`register`, :func:`get_experiment`
                                 make an experiment known by name (stores, fetch, Dask workers)
-:data:`MIXUP`, :data:`CHANNEL`  the two papers' experiments
+:data:`MIXUP`, :data:`CHANNEL`  the two papers' experiments; :data:`DISTILL` one DEJMPS round
+                                on mixed-up pairs (beyond the papers)
 :class:`Result`                 prediction beside estimate, with provenance
 :func:`get_backend`             ``aer``, ``fake:<device>``, ``ibm:<device>``, ``braket:...``
 :class:`ResultsStore`           the SQLite results store
@@ -39,6 +40,7 @@ _EXPORTS = {
     "get_experiment": "qkit.experiment:get",
     "MIXUP": "qkit.mixup.experiment:MIXUP",
     "CHANNEL": "qkit.channel.experiment:CHANNEL",
+    "DISTILL": "qkit.distill.experiment:DISTILL",
     "Result": "qkit.result:Result",
     "get_backend": "qkit.backends:get_backend",
     "ResultsStore": "qkit.store:ResultsStore",

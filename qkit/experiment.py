@@ -360,25 +360,40 @@ def _settings_key(settings: Mapping[str, np.ndarray]) -> tuple:
 
 
 def _branch_probabilities(backend, circuit, mixtures, settings) -> np.ndarray:
+    """Outcome probabilities (branches, settings, 2**clbits) of every branch and setting.
+
+    Mixtures of single-qubit factors become one template with ``U`` gates bound per branch
+    (:func:`qkit.noise.parametrized_branches`); others (a SWAP mixture) one circuit per branch
+    (:func:`qkit.noise.expand_branches`), in the same row order.
+    """
     from qkit import noise
 
-    template, params, values, _ = noise.parametrized_branches(circuit, mixtures)
-    n_branches = values.shape[0]
     n_settings = len(next(iter(settings.values()))) if settings else 1
-    binds = {
-        p: np.repeat(values[:, k], n_settings) for k, p in enumerate(params)
-    }  # branch-major, setting-minor
-    by_name = {p.name: p for p in template.parameters}
+    try:
+        template, params, values, _ = noise.parametrized_branches(circuit, mixtures)
+    except ValueError:  # a branch that is not a product of single-qubit unitaries
+        rows = [
+            _setting_probabilities(backend, branch, {}, settings, 1)
+            for branch in noise.expand_branches(circuit, mixtures)
+        ]
+        return np.array(rows).reshape(len(rows), n_settings, -1)
+    n_branches = values.shape[0]
+    branch_values = {p.name: np.repeat(values[:, k], n_settings) for k, p in enumerate(params)}
+    table = _setting_probabilities(backend, template, branch_values, settings, n_branches)
+    return table.reshape(n_branches, n_settings, -1)
+
+
+def _setting_probabilities(backend, circuit, extra, settings, repeat) -> np.ndarray:
+    """Probabilities of ``circuit`` bound to ``extra`` values and the settings (tiled)."""
+    values = dict(extra)
     for name, setting_values in settings.items():
-        binds[by_name[name]] = np.tile(np.asarray(setting_values, dtype=float), n_branches)
-    if not template.parameters:
-        binds = {}
-    probabilities = backend.probabilities(template, binds or None)
-    if not template.parameters:
-        probabilities = np.broadcast_to(
-            probabilities, (n_branches * n_settings, probabilities.shape[-1])
-        )
-    return np.asarray(probabilities).reshape(n_branches, n_settings, -1)
+        values[name] = np.tile(np.asarray(setting_values, dtype=float), repeat)
+    by_name = {p.name: p for p in circuit.parameters}
+    binds = {by_name[name]: v for name, v in values.items() if name in by_name}
+    table = backend.probabilities(circuit, binds or None)
+    rows = max((len(v) for v in values.values()), default=1)
+    return np.broadcast_to(table, (rows, table.shape[-1])) if len(table) == 1 else table
+    # (an unparametrized circuit gives one row: the same for every setting)
 
 
 def probabilities(experiment: Experiment, backend: Backend, points: Points) -> list[np.ndarray]:
