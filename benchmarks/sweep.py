@@ -31,11 +31,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from qkit.sweep._exact import born_probabilities
-from qkit.sweep.mixup import setting_directions
 
 from qkit import estimators, measures, noise
 from qkit.mixup import circuits, theory
+from qkit.mixup.circuits import direction_probabilities as born_probabilities
+from qkit.mixup.experiment import setting_directions
 from qkit.sweep import mixup_spec, read_table, run_sweep
 
 
