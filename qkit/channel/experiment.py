@@ -28,13 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qkit import options
 from qkit._validate import check_eta, check_inputs
 from qkit.channel import theory
 from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
 
 if TYPE_CHECKING:
-    from qkit.backends import Backend
     from qkit.result import Result
     from qkit.runner import Pending
 
@@ -161,41 +159,13 @@ CHANNEL = Experiment(
 """Paper B's correlated-noise channel experiment."""
 
 
-def run(
-    eta: float,
-    inputs: str = "entangled",
-    alphabet: str = "pair",
-    *,
-    shots: int = options.DEFAULT_SHOTS,
-    seed: int | None = None,
-    backend: str | Backend = "aer",
-    engine: str = "auto",
-    n_boot: int = options.DEFAULT_BOOTSTRAP,
-    confidence: float = options.DEFAULT_CONFIDENCE,
-    realization: str | None = None,
-    mitigate: str | None = None,
-    store: Any = None,
-    durable: bool | None = None,
-) -> Result:
+def run(eta: float, inputs: str = "entangled", alphabet: str = "pair", **options_: Any) -> Result:
     """Sample the channel at ``eta`` with the optimal ensemble and estimate its mutual information.
 
-    ``shots`` is per letter. Other arguments as :func:`qkit.mixup.experiment.run`.
+    ``shots`` is per letter; the options (shots, seed, backend, engine, n_boot, confidence,
+    realization, mitigate, store, durable) are those of :meth:`qkit.experiment.Experiment.run`.
     """
-    return CHANNEL.run(
-        eta=eta,
-        inputs=inputs,
-        alphabet=alphabet,
-        shots=shots,
-        seed=seed,
-        backend=backend,
-        engine=engine,
-        n_boot=n_boot,
-        confidence=confidence,
-        realization=realization,
-        mitigate=mitigate,
-        store=store,
-        durable=durable,
-    )
+    return CHANNEL.run(eta=eta, inputs=inputs, alphabet=alphabet, **options_)
 
 
 def submit(

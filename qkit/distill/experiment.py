@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qkit import experiment as definitions
-from qkit._validate import check_amplitude, check_success
 from qkit.distill import theory
-from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
+from qkit.experiment import Analysis, Experiment, Point, Points, stack
 from qkit.mixup import theory as mixup
+from qkit.mixup.experiment import MIXUP
 
 if TYPE_CHECKING:
     from qkit.backends import Backend
@@ -319,10 +319,7 @@ def _labels(point: Point) -> dict[str, Any]:
 DISTILL = Experiment(
     name="distill",
     title="beyond paper A: one DEJMPS round on two mixed-up pairs",
-    params=(
-        Param("success", check_success, "S in (0, 1]", flags=("-S",)),
-        Param("amplitude", check_amplitude, "a in [0, 1]", flags=("-a",)),
-    ),
+    params=MIXUP.params,  # the delivered pairs of paper A
     predict=predict,
     layout=layout,
     outcomes=outcomes,

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qkit import experiment as definitions
-from qkit import options
 from qkit._validate import check_amplitude, check_success
 from qkit.experiment import Analysis, Experiment, Param, Point, Points
 from qkit.mixup import theory
@@ -237,58 +236,17 @@ MIXUP = Experiment(
 """Paper A's mix-up experiment."""
 
 
-def run(
-    success: float,
-    amplitude: float,
-    *,
-    shots: int = options.DEFAULT_SHOTS,
-    seed: int | None = None,
-    backend: str | Backend = "aer",
-    engine: str = "auto",
-    n_boot: int = options.DEFAULT_BOOTSTRAP,
-    confidence: float = options.DEFAULT_CONFIDENCE,
-    realization: str | None = None,
-    mitigate: str | None = None,
-    store: Any = None,
-    durable: bool | None = None,
-) -> Result:
+def run(success: float, amplitude: float, **options_: Any) -> Result:
     """Sample the delivered pair at ``(S, a)`` and estimate CHSH, concurrence, ``E_F``, fidelity.
 
-    Parameters
-    ----------
-    success, amplitude : float
-        ``S`` in (0, 1] and ``a`` in [0, 1] (paper A, Eq. 2.1).
-    shots : int
-        Shots per measurement setting (13 settings: 4 CHSH, 9 Pauli).
-    seed : int, optional
-        Makes the run reproducible (sampling, branch allocation, bootstrap); drawn and
-        recorded when omitted.
-    backend : str or Backend
-        ``"aer"`` (default), ``"fake:<device>"``, ``"ibm:<device>"``, ``"braket:..."``.
-    engine : {"auto", "sampler", "exact"}
-        ``sampler`` (the default, ``auto``) samples every shot on the backend; ``exact`` (Aer)
-        draws the counts from the circuits' exact outcome probabilities.
-    realization : {"noise-model", "branch-mixture"}, optional
-        How the mix-up is realized (default: the noise model where the backend takes one).
-    mitigate : {"readout"}, optional
-        Readout-error mitigation on device backends.
-    store : qkit.store.ResultsStore, optional
-        Save the run (and its jobs, before waiting).
+    ``S`` in (0, 1] and ``a`` in [0, 1] (paper A, Eq. 2.1); ``shots`` is per measurement setting
+    (13 settings: 4 CHSH, 9 Pauli). The options (shots, seed, backend, engine, n_boot,
+    confidence, realization, mitigate, store, durable) are those of
+    :meth:`qkit.experiment.Experiment.run`: the seed is drawn and recorded when omitted; the
+    engine is ``sampler`` (every shot sampled) unless ``engine="exact"`` (Aer: counts drawn from
+    the circuits' exact outcome probabilities).
     """
-    return MIXUP.run(
-        success=success,
-        amplitude=amplitude,
-        shots=shots,
-        seed=seed,
-        backend=backend,
-        engine=engine,
-        n_boot=n_boot,
-        confidence=confidence,
-        realization=realization,
-        mitigate=mitigate,
-        store=store,
-        durable=durable,
-    )
+    return MIXUP.run(success=success, amplitude=amplitude, **options_)
 
 
 def submit(success: float, amplitude: float, *, store: Any, **options_: Any) -> Pending:
