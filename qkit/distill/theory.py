@@ -176,7 +176,7 @@ def hashing_yield(rho: ArrayLike) -> np.ndarray:
     are returned as 0.
     """
     w = np.clip(bell_weights(rho), 0.0, None)
-    y = 1.0 - measures.shannon_entropy(w)
+    y = 1.0 - measures.shannon_entropy(w, trusted=True)
     return np.where(y > _HASHING_FLOOR, y, 0.0)
 
 
@@ -192,8 +192,8 @@ def coherent_information(rho: ArrayLike) -> np.ndarray:
     """
     r = np.asarray(rho, dtype=complex)
     return measures.von_neumann_entropy(
-        measures.partial_trace(r, 1)
-    ) - measures.von_neumann_entropy(r)
+        measures.partial_trace(r, 1), trusted=True
+    ) - measures.von_neumann_entropy(r, trusted=True)
 
 
 def pair_coherent_information(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:
@@ -219,9 +219,9 @@ def pair_coherent_information(success: ArrayLike, amplitude: ArrayLike) -> np.nd
     deficit = small + 2.0 * p01  # 1 - large, without cancellation
     # -(1-d) log2(1-d) = h(d) + d log2 d
     s_ab = (
-        measures.shannon_entropy(np.stack([p01, p01, small], axis=-1))
+        measures.shannon_entropy(np.stack([p01, p01, small], axis=-1), trusted=True)
         + measures.binary_entropy(deficit)
-        - measures.shannon_entropy(deficit[..., None])
+        - measures.shannon_entropy(deficit[..., None], trusted=True)  # partial sums: unnormalized
     )
     return measures.binary_entropy(a2) - s_ab
 
@@ -431,7 +431,7 @@ def hashing_threshold() -> float:
     low, high = 0.5, 1.0
     for _ in range(200):
         mid = 0.5 * (low + high)
-        if 1.0 - measures.shannon_entropy(werner_weights(mid)) > 0:
+        if 1.0 - measures.shannon_entropy(werner_weights(mid), trusted=True) > 0:
             high = mid
         else:
             low = mid
