@@ -3,7 +3,8 @@
 #   make notebooks  -- open the tutorials in JupyterLab (same environment as the demo)
 #   make test       -- the whole test suite, what CI runs (installs the test extras)
 #   make test-fast  -- the suite without the tests marked slow: the inner loop
-#   make lint       -- ruff check and ruff format --check
+#   make lint       -- ruff check, ruff format --check and make typecheck
+#   make typecheck  -- mypy on the package (configured in pyproject.toml)
 # All create and reuse a local virtual environment in .venv. The demo and the test extras
 # have separate stamps, so each target installs only what it needs and neither undoes the
 # other; editing pyproject.toml re-runs the install.
@@ -16,7 +17,7 @@ DEMO_STAMP := $(VENV)/.demo-$(HASH)
 TEST_STAMP := $(VENV)/.test-$(HASH)
 LINTED := qkit tests benchmarks
 
-.PHONY: demo notebooks test test-fast bench lint clean
+.PHONY: demo notebooks test test-fast bench lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,10 @@ bench: $(DEMO_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(MAKE) typecheck
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy qkit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -12,6 +12,8 @@ tensor order already is qkit's. Neither library is imported: objects are recogni
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 ATOL = 1e-8
@@ -126,7 +128,7 @@ def _is_object(x: object) -> bool:
     return not isinstance(x, np.ndarray | list | tuple | int | float | complex | np.number)
 
 
-def _foreign(state: object, name: str) -> tuple[np.ndarray, bool] | None:
+def _foreign(state: Any, name: str) -> tuple[np.ndarray, bool] | None:
     """``(array, is_vector)`` of a Qiskit or QuTiP state in qkit order, None for anything else."""
     module = type(state).__module__ or ""
     kind = type(state).__name__

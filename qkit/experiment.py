@@ -288,7 +288,7 @@ class Streams(Sequence[np.random.Generator]):
     def __len__(self) -> int:
         return len(self._seeds)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         index = range(len(self))[index]

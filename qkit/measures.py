@@ -241,11 +241,11 @@ def mutual_information(joint: ArrayLike) -> np.ndarray:
     >>> float(mutual_information([[0.5, 0.0], [0.0, 0.5]]))
     1.0
     """
-    joint = _check_joint(joint)
-    joint = joint / np.sum(joint, axis=(-2, -1), keepdims=True)
-    px = np.sum(joint, axis=-1)
-    py = np.sum(joint, axis=-2)
-    return _entropy_bits(px) + _entropy_bits(py) - _entropy_bits(joint.reshape(*px.shape[:-1], -1))
+    pxy = _check_joint(joint)
+    pxy = pxy / np.sum(pxy, axis=(-2, -1), keepdims=True)
+    px = np.sum(pxy, axis=-1)
+    py = np.sum(pxy, axis=-2)
+    return _entropy_bits(px) + _entropy_bits(py) - _entropy_bits(pxy.reshape(*px.shape[:-1], -1))
 
 
 def _check_joint(joint: ArrayLike) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -155,7 +156,7 @@ def calibrate_readout(
     # tally[k, p, r]: qubit k prepared in p and read as r
     tally = np.zeros((len(qubits), 2, 2))
     for prep, counts in zip(prepared, results, strict=True):
-        for bitstring, n in counts.items():
+        for bitstring, n in cast(dict[str, int], counts).items():  # PUBs without parameters
             read = np.array([int(b) for b in bitstring[::-1]])
             tally[np.arange(len(qubits)), prep, read] += n
     matrices = {}

@@ -21,7 +21,7 @@ Defaults (the README lists them):
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 DEFAULT_SHOTS = 4000
 """Shots per measurement setting (mix-up) or per letter (channel)."""
@@ -44,7 +44,7 @@ def _integer(name: str, value: Any, low: int, high: int) -> int:
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
     if not isinstance(value, numbers.Integral) and not float(value).is_integer():
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    number = int(value)
+    number = int(cast(SupportsInt, value))  # typeshed's numbers.Real lacks __int__
     if not low <= number <= high:
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {number}")
     return number

@@ -146,20 +146,22 @@ def collect(prepared: Prepared, results: Sequence) -> Sampled:
 def _prepare_noise_model(backend, family, mixtures) -> Prepared:
     # no family key: a family name (e.g. "mixup") covers different circuits at other (S, a)
     transpiled = backend.transpile(family.circuits)
-    pubs = []
+    pubs: list[tuple] = []
     for index, circuit in enumerate(transpiled):
         if circuit.parameters:
             pubs.append((circuit, _bindings(circuit, family.settings[index], slice(None))))
         else:
             pubs.append((circuit,))
     model = noise.noise_model(mixtures) if mixtures else None
-    owners = [(index, None) for index in range(len(transpiled))]
+    owners: list[tuple[int, int | None]] = [(index, None) for index in range(len(transpiled))]
     stats = {family.name: backend.transpile_stats(transpiled)}
     return Prepared(family, pubs, owners, "noise-model", model, list(transpiled), stats)
 
 
 def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng) -> Prepared:
-    pubs, owners, executed = [], [], []
+    pubs: list[tuple] = []
+    owners: list[tuple[int, int | None]] = []
+    executed: list[QuantumCircuit] = []
     stats: list[dict] = []
     for index, circuit in enumerate(family.circuits):
         if noise.sites(circuit):

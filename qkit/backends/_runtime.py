@@ -190,7 +190,7 @@ def _stack_by_circuit(pubs: list[SamplerPub]) -> list[tuple[SamplerPub, list[int
     for index, pub in enumerate(pubs):
         stackable = pub.circuit.num_parameters > 0 and pub.parameter_values.shape == ()
         members.setdefault(id(pub.circuit) if stackable else ("alone", index), []).append(index)
-    groups = []
+    groups: list[tuple[SamplerPub, list[int], list | None]] = []
     for indices in members.values():
         if len(indices) == 1:
             groups.append((pubs[indices[0]], indices, None))

@@ -72,13 +72,13 @@ def structural_key(circuit: QuantumCircuit) -> str:
 
 def protect_labelled(
     circuits: Sequence[QuantumCircuit], target: Target
-) -> tuple[list[QuantumCircuit], dict[str, object], Target]:
+) -> tuple[list[QuantumCircuit], dict[str, Instruction], Target]:
     """Replace labelled instructions the target supports by opaque placeholder instructions.
 
     Returns the rewritten circuits, the map placeholder name -> original operation, and a
     copy of ``target`` that accepts the placeholders on every qubit.
     """
-    originals: dict[str, object] = {}
+    originals: dict[str, Instruction] = {}
     by_token: dict[str, str] = {}
     supported = set(target.operation_names)
     rewritten = []
@@ -107,7 +107,7 @@ def protect_labelled(
     return rewritten, originals, extended
 
 
-def restore_labelled(circuit: QuantumCircuit, originals: dict[str, object]) -> QuantumCircuit:
+def restore_labelled(circuit: QuantumCircuit, originals: dict[str, Instruction]) -> QuantumCircuit:
     """Put the original labelled operations back in place of their placeholders."""
     if not originals:
         return circuit

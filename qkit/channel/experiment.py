@@ -51,7 +51,7 @@ def ensemble(eta: float, inputs: str, alphabet: str) -> dict[str, Any]:
     if alphabet == "pair":
         ens = theory.optimal_ensemble(eta, inputs)
         holevo = theory.chi2(eta, inputs)
-        outcomes = ("singlet", "triplet")
+        outcomes: tuple[str, ...] = ("singlet", "triplet")
     else:
         ens = theory.two_slot_ensemble(eta, inputs)
         holevo = theory.capacity(eta, inputs)

@@ -161,10 +161,10 @@ def channel(
     True
     """
     r = check_density_matrix(rho.full() if isinstance(rho, qutip.Qobj) else rho, dim=9)
-    eta = check_eta(eta)
-    if eta.ndim:
+    eta_array = check_eta(eta)
+    if eta_array.ndim:
         raise ValueError("eta must be a scalar")
-    eta = float(eta)
+    eta = float(eta_array)
     if method == "exact":
         common, slot2 = _exact_unitaries()
         twirled = _average(common, r)

@@ -68,6 +68,7 @@ def _list(args: argparse.Namespace) -> int:
     from qkit.store import StoreNotFound
 
     unreadable: list[str] = []
+    missing: str | None
     try:
         jobs = _store(args, readonly=True).list_jobs(status=args.status, unreadable=unreadable)
     except StoreNotFound as exc:

@@ -199,7 +199,7 @@ def _counts_summary(counts: Any) -> str:
     """Shape and total shots of nested count lists/dicts, without printing them all."""
     if counts is None:
         return "-"
-    total = 0
+    total: float = 0
     leaves = 0
 
     def walk(node: Any) -> None:

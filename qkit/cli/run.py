@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from qkit.cli._common import non_negative_int, number, positive_int
+
+if TYPE_CHECKING:
+    from qkit.result import Result
+    from qkit.runner import Pending
 
 EXPERIMENTS = ("mixup", "channel", "distill")
 """Experiments with a ``qkit run`` / ``qkit sweep`` subcommand, in help order."""
@@ -227,6 +232,7 @@ def _run(args: argparse.Namespace) -> int:
     exp = definitions.get(args.experiment_name)
     params = {p.name: getattr(args, p.name) for p in exp.params}
     opts = _options(args)
+    result: Result | Pending
     try:
         if args.no_wait:
             if opts["store"] is None:

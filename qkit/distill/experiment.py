@@ -179,7 +179,8 @@ def _kept_pair(counts: np.ndarray, rng: np.random.Generator, analysis: Analysis)
     kept = counts[:, :DISCARDED]
     n_boot = max(analysis.n_boot, 10)
     if np.any(kept.sum(axis=-1) <= 0):  # no agreeing shot in some setting: no state estimate
-        nan = Interval(np.nan, np.nan, np.nan, analysis.confidence, True, "none")
+        missing = np.asarray(np.nan)
+        nan = Interval(missing, missing, missing, analysis.confidence, np.asarray(True), "none")
         return nan, nan, nan, np.full((4, 4), np.nan, dtype=complex)
     fit = estimators.state_tomography(
         kept[None], PHI_PLUS, confidence=analysis.confidence, n_boot=n_boot, rng=rng
@@ -239,7 +240,7 @@ def _yield_interval(counts, rng, n_boot: int, confidence: float):
     with np.errstate(invalid="ignore", divide="ignore"):
         hashing = _hashing(bell_weights_from_counts(kept))
     reps = 0.5 * kept.sum(axis=(-1, -2)) / shots.sum() * np.nan_to_num(hashing)
-    low, high, edge = value, value, False
+    low, high, edge = value, value, np.asarray(False)
     for method in ("percentile", "basic"):
         lo, hi, at = bootstrap.interval_from_replicates(
             value, reps, confidence, method, lower=0.0, upper=0.5

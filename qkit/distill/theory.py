@@ -391,8 +391,8 @@ def distill(
     f_t = check_target_fidelity(target_fidelity)
     g = float(check_range("filter_strength", filter_strength, 0.0, 1.0))
     k_max = _check_rounds(max_rounds) if rounds is None else _check_rounds(rounds)
-    p_f, filtered = apply_filter(rho, *normal_form_filter(rho, g))
-    p_f = float(p_f)
+    p_pass, filtered = apply_filter(rho, *normal_form_filter(rho, g))
+    p_f = float(p_pass)
     if not p_f > 0:
         filtered = rho  # a product state |00> or |11>: nothing to filter, nothing to distil
     p, states = dejmps_rounds(filtered, k_max)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -25,7 +25,7 @@ def _plain(value: Any) -> Any:
 class _Batched:
     """Indexing and shape for dataclasses whose array fields share leading batch axes."""
 
-    _batched_fields: tuple[str, ...] = ()
+    _batched_fields: ClassVar[tuple[str, ...]] = ()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -37,7 +37,7 @@ class _Batched:
             name: np.broadcast_to(np.asarray(getattr(self, name)), shape)[index]
             for name in self._batched_fields
         }
-        return replace(self, **changes)
+        return replace(cast(Any, self), **changes)  # a mixin of dataclasses only
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +53,7 @@ class Estimate(_Batched):
     value: np.ndarray
     stderr: np.ndarray
 
-    _batched_fields = ("value", "stderr")
+    _batched_fields: ClassVar[tuple[str, ...]] = ("value", "stderr")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"value": ..., "stderr": ...}`` with plain Python numbers (lists for batches)."""
@@ -152,7 +152,7 @@ class Interval(_Batched):
     at_boundary: np.ndarray = False  # type: ignore[assignment]
     method: str = ""
 
-    _batched_fields = ("value", "ci_low", "ci_high", "at_boundary")
+    _batched_fields: ClassVar[tuple[str, ...]] = ("value", "ci_low", "ci_high", "at_boundary")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"value", "ci_low", "ci_high"}``, plus ``"at_boundary"`` only where flagged.

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -286,7 +287,7 @@ def channel_conditional_probabilities(
             f"({tag}) optimal {inputs} ensemble: $I = \\chi_2 = {chi2:.3f}$ bit", fontsize=10
         )
     axes[0].set_ylabel(r"conditional probability $P(\mathrm{outcome}\,|\,\mathrm{input})$")
-    handles = [
+    handles: list[Artist] = [
         Patch(facecolor=OUTCOME_COLORS["singlet"], edgecolor="black", label="predicted singlet"),
         Patch(
             facecolor=OUTCOME_COLORS["triplet"],

@@ -91,7 +91,9 @@ def distill_yield(
         Passed to :func:`qkit.distill.theory.best_yields`.
     """
     samples = list(samples or [])
-    search = dict(target_fidelity=target_fidelity, max_rounds=max_rounds, resolution=resolution)
+    search: dict[str, Any] = dict(
+        target_fidelity=target_fidelity, max_rounds=max_rounds, resolution=resolution
+    )
     s_hash = theory.hashing_threshold()
     s_info = threshold("coherent_information", 0.5, s_hash, **search)  # on the a >= 1e-12 grid
     s_one = threshold("one_round", 0.5, s_hash, **search)

@@ -113,7 +113,7 @@ def mixup_phase_diagram(
 
     # a thin bar in the lower-right cell (a full-width cell would make a square slab)
     axes["cbar"].axis("off")
-    cbar = fig.colorbar(mesh, cax=axes["cbar"].inset_axes([0.0, 0.0, 0.13, 1.0]))
+    cbar = fig.colorbar(mesh, cax=axes["cbar"].inset_axes((0.0, 0.0, 0.13, 1.0)))
     cbar.set_label("entanglement of formation $E_F$ (ebit)\nsquare-root colour scale")
     cbar.set_ticks([0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_xlabel(r"delivery success probability $S$")
@@ -127,7 +127,9 @@ def mixup_phase_diagram(
     return fig
 
 
-def _draw_plane(ax, s_range, a_range, resolution: int, norm: Normalize):
+def _draw_plane(
+    ax, s_range: tuple[float, float], a_range: tuple[float, float], resolution: int, norm: Normalize
+):
     """E_F map, C = 0 hatching, local region and the threshold lines, on ``ax``."""
     success = np.linspace(*s_range, resolution)
     amplitude = np.linspace(*a_range, resolution + 1)

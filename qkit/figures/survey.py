@@ -102,7 +102,7 @@ def survey_map(survey: Mapping[str, Any], device, *, title: str | None = None) -
     lines = LineCollection(segments, cmap=SEQUENTIAL_CMAP, norm=norm, linewidths=5.0, zorder=2)
     lines.set_array(values)
     ax.add_collection(lines)
-    ax.scatter(*xy.T, s=14, color="#444444", zorder=3)
+    ax.scatter(xy[:, 0], xy[:, 1], s=14, color="#444444", zorder=3)
     if len(xy) <= 30:
         for q, (x, y) in enumerate(xy):
             ax.annotate(str(q), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
@@ -112,7 +112,7 @@ def survey_map(survey: Mapping[str, Any], device, *, title: str | None = None) -
     ax.set_ylim(xy[:, 1].min() - pad, xy[:, 1].max() + pad)
     ax.axis("off")
     bar = fig.colorbar(lines, ax=ax, shrink=0.8, extend="min" if low > values.min() else "neither")
-    bar.set_label(_LABELS.get(survey.get("experiment"), "value"))
+    bar.set_label(_LABELS.get(survey.get("experiment", ""), "value"))
     if title is None:
         title = f"{survey.get('backend', '')}: {survey.get('experiment', '')} per coupler"
     ax.set_title(title)

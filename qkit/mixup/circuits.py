@@ -249,9 +249,10 @@ def direction_probabilities(rho: ArrayLike, dirs_a: ArrayLike, dirs_b: ArrayLike
     bloch_a = _bloch(measures.partial_trace(rho, 0, trusted=True))
     bloch_b = _bloch(measures.partial_trace(rho, 1, trusted=True))
     t = measures.correlation_matrix(rho, trusted=True)
-    e_a = np.einsum("...ki,...i->...k", dirs_a, bloch_a)
-    e_b = np.einsum("...ki,...i->...k", dirs_b, bloch_b)
-    e_ab = np.einsum("...ki,...ij,...kj->...k", dirs_a, t, dirs_b)
+    n_a, n_b = np.asarray(dirs_a), np.asarray(dirs_b)
+    e_a = np.einsum("...ki,...i->...k", n_a, bloch_a)
+    e_b = np.einsum("...ki,...i->...k", n_b, bloch_b)
+    e_ab = np.einsum("...ki,...ij,...kj->...k", n_a, t, n_b)
     p = (
         1.0
         + e_a[..., None] * _SIGN_A

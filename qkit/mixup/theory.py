@@ -72,7 +72,8 @@ def state(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:
 
 
 def _sa(success: ArrayLike, amplitude: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    return tuple(np.broadcast_arrays(check_success(success), check_amplitude(amplitude)))
+    s, a = np.broadcast_arrays(check_success(success), check_amplitude(amplitude))
+    return s, a
 
 
 def fidelity(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -33,7 +34,7 @@ SITE_NAME = "qerror_loc"
 ATOL = 1e-10
 """Tolerance of the unitarity, identity and product tests on mixture terms."""
 
-Branch = np.ndarray | QuantumCircuit
+Branch: TypeAlias = np.ndarray | QuantumCircuit
 """What a site is replaced by: a unitary (Qiskit order on its qubits) or a sub-circuit."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -203,7 +204,7 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
                 f"({which})",
                 "The optimal two-photon ensemble uses the ends of the allowed Werner range; "
                 "chi_2 is the gap between chord and curve at the optimal mean (exact theory).",
-                lambda eta=eta: figures.channel_entropy_construction(eta),
+                functools.partial(figures.channel_entropy_construction, eta),
             )
         )
     for eta in config.fig4_etas:
@@ -214,8 +215,11 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
                 f"eta = {eta:g}",
                 "Bars: predicted P(outcome | input) of the Braunstein-Mann measurement (Eq. 35); "
                 "points: sampled frequencies with exact (Clopper-Pearson) 95% intervals.",
-                lambda eta=eta: figures.channel_conditional_probabilities(
-                    eta, _pair_samples(records, eta)
+                functools.partial(
+                    lambda e: figures.channel_conditional_probabilities(
+                        e, _pair_samples(records, e)
+                    ),
+                    eta,
                 ),
             )
         )

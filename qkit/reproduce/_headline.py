@@ -56,6 +56,7 @@ def agreement(
         low, high = interval
         sigma, source = (float(high) - float(low)) / 2.0 / Z_95, "ci/1.96"
     diff = float(estimate) - float(prediction)
+    deviation: float | None
     if sigma > 0:
         deviation = diff / sigma
     else:

@@ -51,7 +51,8 @@ def insert(conn: sqlite3.Connection, rows: list[tuple], path: Path) -> None:
 def update(conn: sqlite3.Connection, job_id: str, status: str, result: Any, path: Path) -> None:
     """Set a job's status (one of ``JOB_STATUSES``, any case) and optionally its result."""
     status = check_status(str(status).upper(), JOB_STATUSES, "job status")
-    sets, args = ["status = ?", "updated_at = ?"], [status, now()]
+    sets = ["status = ?", "updated_at = ?"]
+    args: list[str | None] = [status, now()]
     if result is not None:
         sets.append("result = ?")
         args.append(encode(redact(result, "result", []), "result"))

@@ -104,5 +104,5 @@ def check_packing(
     for group in classes:
         for i, first in enumerate(group):
             for second in group[i + 1 :]:
-                if conflicts(tuple(first), tuple(second), neighbours):
+                if conflicts(first, second, neighbours):
                     raise ValueError(f"couplers {first} and {second} conflict in one class")

@@ -12,6 +12,7 @@ between pairs, so a pair's marginal in the class circuit equals this two-qubit p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -56,6 +57,7 @@ def value_from_probabilities(experiment: str, probabilities: np.ndarray) -> np.n
         return np.einsum("...so,o,s->...", p, _PARITY, CHSH_SIGNS)
     channel = np.stack([p[..., 3], p[..., :3].sum(axis=-1)], axis=-1)  # singlet, triplet
     pi = prior(experiment)
+    assert pi is not None  # every experiment but CHSH has a prior
     output = np.einsum("x,...xy->...y", pi, channel)
     conditional = np.einsum("x,...x->...", pi, measures.shannon_entropy(channel))
     return measures.shannon_entropy(output) - conditional
@@ -164,7 +166,9 @@ def coupler_values(
     mutual information in bits (:func:`noise_probabilities`)."""
     from qkit.survey.packing import couplers as device_couplers
 
-    chosen = device_couplers(device) if couplers is None else [tuple(c) for c in couplers]
+    chosen = (
+        device_couplers(device) if couplers is None else [cast(Coupler, tuple(c)) for c in couplers]
+    )
     probabilities = noise_probabilities(
         device, chosen, experiment, optimization_level=optimization_level, seed=seed, model=model
     )

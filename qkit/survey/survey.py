@@ -107,10 +107,10 @@ def _estimates(experiment: str, counts: np.ndarray, rng: np.random.Generator):
         low, high = est.normal_interval(CONFIDENCE)
         return est.value, low, high
     binary = np.stack([counts[..., 3], counts[..., :3].sum(axis=-1)], axis=-1)
-    est = mutual_information(
+    info = mutual_information(
         binary, predict.prior(experiment), confidence=CONFIDENCE, n_boot=1000, rng=rng
     )
-    return est.value, est.ci_low, est.ci_high
+    return info.value, info.ci_low, info.ci_high
 
 
 def _simulated(backend) -> bool:
