@@ -119,7 +119,9 @@ def exact(run: Any, device: Any) -> dict[str, Any]:
 
 def _values(values: Any) -> dict[str, Any]:
     """Parameter values of a PUB by parameter name (scalars or arrays, as submitted)."""
-    return {getattr(p, "name", str(p)): np.asarray(v, dtype=float).tolist() for p, v in values.items()}
+    return {
+        getattr(p, "name", str(p)): np.asarray(v, dtype=float).tolist() for p, v in values.items()
+    }
 
 
 def _mixture(mixture: Any) -> dict[str, Any]:
@@ -152,7 +154,7 @@ def qpy_blob(circuits: Sequence[Any]) -> str:
 
 
 def qasm3_text(circuit: Any) -> str | None:
-    """OpenQASM 3 of ``circuit`` with noise sites as empty custom gates (None if not expressible)."""
+    """OpenQASM 3 of ``circuit``, noise sites as empty custom gates (None: not expressible)."""
     from qiskit import qasm3
     from qiskit.circuit import Gate, QuantumCircuit
 

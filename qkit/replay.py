@@ -225,7 +225,7 @@ def _replay_sampled(record: Any, document: dict[str, Any], name: str, source: st
         stored_counts=stored,
     )
     if deterministic:
-        outcome.mismatched_pubs = [i for i, (a, b) in enumerate(zip(counts, stored)) if a != b]
+        outcome.mismatched_pubs = [i for i, (a, b) in enumerate(zip(counts, stored, strict=False)) if a != b]
         outcome.match = not outcome.mismatched_pubs and len(counts) == len(stored)
     else:
         outcome.chi2, outcome.dof, outcome.p_value = homogeneity(stored, counts)

@@ -15,7 +15,16 @@ from collections.abc import Sequence
 from qkit.cli._common import QkitArgumentParser, UsageError, fail
 
 # Modules under qkit.cli that provide a top-level command, in help order.
-COMMAND_MODULES = ["theory", "run", "results", "jobs", "sweep", "reproduce", "export_circuits"]
+COMMAND_MODULES = [
+    "theory",
+    "run",
+    "results",
+    "jobs",
+    "replay",
+    "sweep",
+    "reproduce",
+    "export_circuits",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

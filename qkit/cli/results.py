@@ -1,4 +1,4 @@
-"""``qkit results``: read back the runs kept in the results store."""
+"""``qkit results``: read back the runs kept in the results store; export and import them."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="one run in full (id or unique id prefix)")
     p.add_argument("run_id", metavar="RUN_ID")
     p.set_defaults(func=_show)
+
+    p = sub.add_parser("export", help="one run as a self-contained JSON document")
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--out", metavar="FILE", required=True, help="the JSON file to write")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("import", help="add an exported run to a store")
+    p.add_argument("file", metavar="FILE", help="a file written by 'qkit results export'")
+    p.set_defaults(func=_import)
 
     for action in sub.choices.values():
         action.add_argument(
@@ -73,6 +82,49 @@ def _list(args: argparse.Namespace) -> int:
     for line in unreadable:  # the other runs are listed; each bad one is named
         code = fail(line)
     return code if unreadable else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from qkit.store import StoreNotFound
+
+    try:
+        store = _open(args.store)
+    except StoreNotFound as exc:
+        raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
+    document = store.export_run(args.run_id)
+    text = json.dumps(to_jsonable(document), allow_nan=False, separators=(",", ":"))
+    try:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as exc:
+        raise ValueError(f"cannot write {args.out}: {exc.strerror}") from None
+    run_id = document["run"]["run_id"]
+    if args.json:
+        print(json.dumps({"run_id": run_id, "out": args.out, "bytes": len(text) + 1}))
+    else:
+        print(f"run {run_id} written to {args.out} ({len(text) + 1} bytes)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from qkit.store import ResultsStore
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as exc:
+        raise ValueError(f"cannot read {args.file}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ValueError(f"{args.file} is not JSON: {exc}") from None
+    store = ResultsStore(args.store)
+    run_id, added = store.import_run(document)
+    if args.json:
+        print(json.dumps({"run_id": run_id, "added": added, "store": str(store.path)}))
+    elif added:
+        print(f"run {run_id} imported into {store.path}")
+    else:
+        print(f"run {run_id} is already in {store.path} with the same content")
+    return 0
 
 
 def _table(runs: list) -> None:

@@ -158,7 +158,8 @@ def imported(document: Any, fmt: str) -> tuple[dict[str, Any], list[dict[str, An
     }
     run["metadata"] = dict(run["metadata"] or {})
     if redacted:
-        run["metadata"]["redacted"] = sorted(set(run["metadata"].get("redacted", [])) | set(redacted))
+        known = set(run["metadata"].get("redacted", []))
+        run["metadata"]["redacted"] = sorted(known | set(redacted))
     jobs = document.get("jobs") or []
     if not isinstance(jobs, list) or any(not isinstance(j, dict) for j in jobs):
         raise ValueError("the exported jobs must be a list of objects")

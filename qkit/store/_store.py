@@ -22,7 +22,6 @@ from qkit.store._records import (
     run_from_row,
 )
 
-
 EXPORT_FORMAT = "qkit-run/1"
 """The ``format`` of an exported run document (:meth:`ResultsStore.export_run`)."""
 
