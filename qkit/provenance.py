@@ -194,9 +194,7 @@ def calibration(device: Any, circuits: Sequence[Any]) -> dict[str, Any]:
     qubits = {}
     for q in used:
         props = target.qubit_properties[q] if target.qubit_properties else None
-        qubits[str(q)] = {
-            key: getattr(props, key, None) for key in ("t1", "t2", "frequency")
-        }
+        qubits[str(q)] = {key: getattr(props, key, None) for key in ("t1", "t2", "frequency")}
     instructions: dict[str, dict[str, Any]] = {}
     for name in target.operation_names:
         for qargs, props in (target[name] or {}).items():

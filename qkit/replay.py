@@ -72,9 +72,7 @@ def provenance_of(store: Any, run_id: str) -> tuple[Any, dict[str, Any]]:
     return record, document
 
 
-def replay(
-    store: Any, run_id: str, *, backend: str | None = None, source: str = "auto"
-) -> Replay:
+def replay(store: Any, run_id: str, *, backend: str | None = None, source: str = "auto") -> Replay:
     """Rerun ``run_id`` from ``store`` (see the module docstring).
 
     ``source``: ``"auto"`` (QPY, else OpenQASM 3), ``"qpy"`` or ``"qasm3"``.
@@ -225,7 +223,8 @@ def _replay_sampled(record: Any, document: dict[str, Any], name: str, source: st
         stored_counts=stored,
     )
     if deterministic:
-        outcome.mismatched_pubs = [i for i, (a, b) in enumerate(zip(counts, stored, strict=False)) if a != b]
+        pairs = enumerate(zip(counts, stored, strict=False))
+        outcome.mismatched_pubs = [i for i, (a, b) in pairs if a != b]
         outcome.match = not outcome.mismatched_pubs and len(counts) == len(stored)
     else:
         outcome.chi2, outcome.dof, outcome.p_value = homogeneity(stored, counts)

@@ -152,7 +152,8 @@ def imported(document: Any, fmt: str) -> tuple[dict[str, Any], list[dict[str, An
         raise ValueError("the exported run's params must be an object")
     redacted: list[str] = []
     run = {
-        key: value if key in ("run_id", "kind", "status", "created_at", "finished_at", "counts")
+        key: value
+        if key in ("run_id", "kind", "status", "created_at", "finished_at", "counts")
         else redact(value, key, redacted)
         for key, value in run.items()
     }
@@ -176,7 +177,5 @@ def same_content(a: Any, b: Any) -> bool:
 
 def insert_record(conn: sqlite3.Connection, run: dict[str, Any], path: Path) -> None:
     """Insert a complete run record as it is (an imported run keeps its id and times)."""
-    row = tuple(
-        encode(run[key], key) if key in RUN_JSON else run[key] for key in RUN_COLUMNS
-    )
+    row = tuple(encode(run[key], key) if key in RUN_JSON else run[key] for key in RUN_COLUMNS)
     insert(conn, row, path)

@@ -126,9 +126,7 @@ class ResultsStore:
         check_status(status, ("done", "failed"), "finished run status")
         updates = {"prediction": prediction, "estimate": estimate, "counts": counts}
         updates = {key: value for key, value in updates.items() if value is not None}
-        self._update_run(
-            run_id, updates, metadata=metadata, status=status, provenance=provenance
-        )
+        self._update_run(run_id, updates, metadata=metadata, status=status, provenance=provenance)
 
     def fail_run(self, run_id: str, error: str, *, metadata: dict[str, Any] | None = None) -> None:
         """Mark a run failed, keeping the one-line ``error`` in its metadata."""
