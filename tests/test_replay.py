@@ -231,3 +231,21 @@ def test_import_of_a_file_that_is_not_a_run_is_one_line(tmp_path, capsys):
     assert main(["results", "import", str(bad), "--store", str(tmp_path / "s.sqlite")]) == 2
     err = capsys.readouterr().err
     assert "not an exported qkit run" in err and len(err.splitlines()) == 1
+
+
+def test_a_store_of_version_2_has_no_provenance_until_migrated(tmp_path, capsys):
+    import sqlite3
+
+    path = tmp_path / "v2.sqlite"
+    run_id = ResultsStore(path).save_run("mixup", {"success": 0.5, "amplitude": 0.3})
+    with sqlite3.connect(path) as conn:  # as a store written before the provenance table
+        conn.execute("DROP TABLE provenance")
+        conn.execute("PRAGMA user_version = 2")
+    assert ResultsStore(path, readonly=True).get_provenance(run_id) is None
+    assert main(["replay", run_id, "--store", str(path)]) == 2
+    assert "has no provenance" in capsys.readouterr().err
+    store = ResultsStore(path)  # writable: migrated to the current version, after a backup
+    assert store.backup is not None and store.backup.exists()
+    assert store.get_provenance(run_id) is None and store.provenance_size(run_id) == 0
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM provenance").fetchone()[0] == 0

@@ -169,6 +169,8 @@ def _show(args: argparse.Namespace) -> int:
     _section("prediction", run.prediction)
     _section("estimate", run.estimate)
     _field("counts", _counts_summary(run.counts))
+    size = store.provenance_size(run.run_id)
+    _field("replay", f"provenance kept ({size} bytes): qkit replay {run.run_id}" if size else "-")
     if jobs:
         print("jobs")
         for job in jobs:
