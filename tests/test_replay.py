@@ -30,13 +30,6 @@ def _runs() -> dict[str, dict]:
         "channel-aer-noise-model": {**channel},
         "channel-aer-branch-mixture": {**channel, "realization": "branch-mixture"},
         "channel-aer-exact": {**channel, "engine": "exact"},
-        "channel-pair-fake": {
-            "experiment": "channel",
-            "eta": 0.5,
-            "inputs": "separable",
-            "alphabet": "pair",
-            "backend": "fake:lima",
-        },
     }
 
 
@@ -79,13 +72,32 @@ def test_every_deterministic_run_replays_exactly(made, name):
         "mixup-aer-noise-model",
         "mixup-aer-branch-mixture",
         "channel-aer-noise-model",
-        "channel-pair-fake",
+        "mixup-fake-readout",
     ],
 )
 def test_openqasm3_form_replays_exactly_too(made, name):
     path, ids = made
     outcome = replay.replay(ResultsStore(path, readonly=True), ids[name], source="qasm3")
     assert outcome.source == "qasm3"
+    assert outcome.match, outcome.mismatched_pubs
+
+
+@pytest.mark.slow
+def test_a_channel_run_on_a_fake_device_replays_exactly(tmp_path):
+    # over 100 branch PUBs, one local-mode simulation each: about 30 s per run
+    store = ResultsStore(tmp_path / "fake.sqlite")
+    result = definitions.get("channel").run(
+        eta=0.5,
+        inputs="separable",
+        alphabet="pair",
+        backend="fake:lima",
+        shots=SHOTS,
+        seed=11,
+        n_boot=0,
+        store=store,
+    )
+    outcome = replay.replay(store, result.run_id)
+    assert outcome.deterministic and outcome.pubs > 100
     assert outcome.match, outcome.mismatched_pubs
 
 
