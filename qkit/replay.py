@@ -139,7 +139,15 @@ def _from_qasm3(text: str):
 
     from qkit import noise
 
-    circuit = qasm3.loads(text)
+    try:
+        circuit = qasm3.loads(text)
+    except ImportError:  # Qiskit's MissingOptionalLibraryError
+        raise ValueError(
+            "reading OpenQASM 3 needs the qiskit-qasm3-import package: "
+            "pip install qiskit-qasm3-import (or replay from QPY)"
+        ) from None
+    except qasm3.QASM3ImporterError as exc:
+        raise ValueError(f"cannot read the stored OpenQASM 3: {exc}") from None
     for index, instruction in enumerate(circuit.data):
         name = instruction.operation.name
         if name.startswith(prov.NOISE_GATE_PREFIX):
@@ -191,7 +199,8 @@ def _replay_sampled(record: Any, document: dict[str, Any], name: str, source: st
     from qkit.backends import get_backend
 
     circuits, used = load_circuits(document, source)
-    device = get_backend(name, seed=document["seed"])
+    level = document.get("optimization_level", 2)  # for transpiling to another backend
+    device = get_backend(name, seed=document["seed"], optimization_level=level)
     same = name == document["backend"]
     model = None
     if document.get("noise"):
