@@ -14,7 +14,8 @@ The public API (every name below is importable from ``qkit``; heavy modules load
                                 ``experiment.run(...)``, sweep it with :func:`qkit.sweep.make_spec`
 :func:`register`, :func:`get_experiment`
                                 make an experiment known by name (stores, fetch, Dask workers)
-:data:`MIXUP`, :data:`CHANNEL`  the two papers' experiments
+:data:`MIXUP`, :data:`CHANNEL`  the two papers' experiments; :data:`DISTILL` one DEJMPS round
+                                on mixed-up pairs (beyond the papers)
 :class:`Result`                 prediction beside estimate, with provenance
 :func:`get_backend`             ``aer``, ``fake:<device>``, ``ibm:<device>``, ``braket:...``
 :class:`ResultsStore`           the SQLite results store
@@ -25,14 +26,10 @@ The public API (every name below is importable from ``qkit``; heavy modules load
 ==============================  ============================================================
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from qkit._lazy import exporter
 
-try:
-    __version__ = version("qkit-comm")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+DISTRIBUTION = "qkit-comm"
+"""The name qkit is installed under (``qkit`` on the package index is another project)."""
 
 _EXPORTS = {
     "Experiment": "qkit.experiment:Experiment",
@@ -43,6 +40,7 @@ _EXPORTS = {
     "get_experiment": "qkit.experiment:get",
     "MIXUP": "qkit.mixup.experiment:MIXUP",
     "CHANNEL": "qkit.channel.experiment:CHANNEL",
+    "DISTILL": "qkit.distill.experiment:DISTILL",
     "Result": "qkit.result:Result",
     "get_backend": "qkit.backends:get_backend",
     "ResultsStore": "qkit.store:ResultsStore",
@@ -55,7 +53,18 @@ _EXPORTS = {
 }
 
 __all__ = ["__version__", *_EXPORTS]
-__getattr__ = exporter(__name__, _EXPORTS)
+_export = exporter(__name__, _EXPORTS)
+
+
+def __getattr__(name: str):
+    if name == "__version__":  # read when asked: importlib.metadata costs 30-40 ms
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(DISTRIBUTION)
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0"
+    return _export(name)
 
 
 def __dir__() -> list[str]:

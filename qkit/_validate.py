@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from qkit._states import ATOL, as_density_matrix
+
 
 def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
     left = "(" if low_open else "["
@@ -78,15 +80,47 @@ def check_inputs(inputs: str) -> str:
     return inputs
 
 
-def check_density_matrix(rho: ArrayLike, dim: int = 4, *, atol: float = 1e-8) -> np.ndarray:
-    """Return ``rho`` as a complex array of shape (..., dim, dim) after checking it is a state."""
-    arr = np.asarray(rho, dtype=complex)
-    if arr.shape[-2:] != (dim, dim):
-        raise ValueError(f"rho must have shape (..., {dim}, {dim}), got {arr.shape}")
-    if not np.allclose(arr, np.conj(np.swapaxes(arr, -1, -2)), atol=atol):
-        raise ValueError("rho must be Hermitian")
-    if not np.allclose(np.trace(arr, axis1=-2, axis2=-1), 1.0, atol=atol):
-        raise ValueError("rho must have unit trace")
-    if np.min(np.linalg.eigvalsh(arr)) < -atol:
-        raise ValueError("rho must be positive semidefinite")
-    return arr
+def check_density_matrix(
+    rho: object, dim: int | None = 4, *, name: str = "rho", atol: float = ATOL
+) -> np.ndarray:
+    """Return ``rho`` as a complex array of shape (..., dim, dim) after checking it is a state.
+
+    Accepts arrays, nested lists, Qiskit ``DensityMatrix``/``Statevector`` and QuTiP ``Qobj``
+    (see :func:`qkit._states.as_density_matrix`); rejects wrong shapes, NaN/inf, non-Hermitian,
+    non-unit-trace and non-positive matrices with one line naming ``name``.
+
+    >>> check_density_matrix(2 * np.eye(4) / 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: rho must have unit trace (got trace 2)
+    """
+    return as_density_matrix(rho, name, dim, atol=atol)
+
+
+def check_probabilities(
+    probabilities: ArrayLike, name: str = "probabilities", axis: int = -1, *, atol: float = 1e-9
+) -> np.ndarray:
+    """Finite, non-negative probabilities summing to 1 along ``axis``, as floats.
+
+    >>> check_probabilities([1.5, -0.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: probabilities must be non-negative (got -0.5)
+    """
+    try:
+        p = np.asarray(probabilities, dtype=float)
+    except (TypeError, ValueError):
+        kind = type(probabilities).__name__
+        raise ValueError(f"{name} must be an array of probabilities, got {kind}") from None
+    if p.ndim == 0:
+        raise ValueError(f"{name} must be an array of probabilities, got a scalar")
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"{name} must be finite (it contains NaN or inf)")
+    if np.any(p < -atol):
+        raise ValueError(f"{name} must be non-negative (got {float(p.min()):.12g})")
+    total = np.sum(p, axis=axis)
+    off = np.abs(total - 1.0)
+    if np.any(off > atol):
+        worst = float(np.ravel(total)[int(np.argmax(off))])
+        raise ValueError(f"{name} must sum to 1 (got {worst:.12g})")
+    return p

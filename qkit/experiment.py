@@ -25,8 +25,8 @@ seeds, the bootstrap.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -255,7 +255,7 @@ def _key_value(value: Any) -> str:
 
 
 def point_seed(master: int, key: str) -> int:
-    """A point's seed from a master seed and the point's key (``numpy.random.SeedSequence``).
+    """A point's seed from a master seed and the point's key (63 bits of BLAKE2b).
 
     The same point gets the same seed in every sweep and reproduction with that master seed,
     whatever else they contain; ``qkit run --seed`` with it reproduces the point.
@@ -264,14 +264,37 @@ def point_seed(master: int, key: str) -> int:
     >>> point_seed(1, key) == point_seed(1, key) != point_seed(2, key)
     True
     """
-    entropy = [options.check_seed(master), zlib.crc32(key.encode())]
-    state = np.random.SeedSequence(entropy).generate_state(2, dtype=np.uint64)[0]
-    return int(state >> np.uint64(1))
+    text = f"{options.check_seed(master)}:{key}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") >> 1
 
 
 def stream(seed: int, which: int) -> np.random.Generator:
     """Stream ``which`` (:data:`STREAM_COUNTS`, ...) of a point's seed."""
     return np.random.default_rng([int(seed), int(which)])
+
+
+class Streams(Sequence[np.random.Generator]):
+    """Stream ``which`` of each of ``seeds``, each generator made when first asked for.
+
+    Seeding a generator costs ~0.15 ms; analyses that draw nothing (analytic intervals) never
+    pay it.
+    """
+
+    def __init__(self, seeds: Sequence[int], which: int):
+        self._seeds = list(seeds)
+        self._which = which
+        self._made: dict[int, np.random.Generator] = {}
+
+    def __len__(self) -> int:
+        return len(self._seeds)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[index]
+        if index not in self._made:
+            self._made[index] = stream(self._seeds[index], self._which)
+        return self._made[index]
 
 
 def simulator_seed(seed: int) -> int:
@@ -360,25 +383,40 @@ def _settings_key(settings: Mapping[str, np.ndarray]) -> tuple:
 
 
 def _branch_probabilities(backend, circuit, mixtures, settings) -> np.ndarray:
+    """Outcome probabilities (branches, settings, 2**clbits) of every branch and setting.
+
+    Mixtures of single-qubit factors become one template with ``U`` gates bound per branch
+    (:func:`qkit.noise.parametrized_branches`); others (a SWAP mixture) one circuit per branch
+    (:func:`qkit.noise.expand_branches`), in the same row order.
+    """
     from qkit import noise
 
-    template, params, values, _ = noise.parametrized_branches(circuit, mixtures)
-    n_branches = values.shape[0]
     n_settings = len(next(iter(settings.values()))) if settings else 1
-    binds = {
-        p: np.repeat(values[:, k], n_settings) for k, p in enumerate(params)
-    }  # branch-major, setting-minor
-    by_name = {p.name: p for p in template.parameters}
+    try:
+        template, params, values, _ = noise.parametrized_branches(circuit, mixtures)
+    except ValueError:  # a branch that is not a product of single-qubit unitaries
+        rows = [
+            _setting_probabilities(backend, branch, {}, settings, 1)
+            for branch in noise.expand_branches(circuit, mixtures)
+        ]
+        return np.array(rows).reshape(len(rows), n_settings, -1)
+    n_branches = values.shape[0]
+    branch_values = {p.name: np.repeat(values[:, k], n_settings) for k, p in enumerate(params)}
+    table = _setting_probabilities(backend, template, branch_values, settings, n_branches)
+    return table.reshape(n_branches, n_settings, -1)
+
+
+def _setting_probabilities(backend, circuit, extra, settings, repeat) -> np.ndarray:
+    """Probabilities of ``circuit`` bound to ``extra`` values and the settings (tiled)."""
+    values = dict(extra)
     for name, setting_values in settings.items():
-        binds[by_name[name]] = np.tile(np.asarray(setting_values, dtype=float), n_branches)
-    if not template.parameters:
-        binds = {}
-    probabilities = backend.probabilities(template, binds or None)
-    if not template.parameters:
-        probabilities = np.broadcast_to(
-            probabilities, (n_branches * n_settings, probabilities.shape[-1])
-        )
-    return np.asarray(probabilities).reshape(n_branches, n_settings, -1)
+        values[name] = np.tile(np.asarray(setting_values, dtype=float), repeat)
+    by_name = {p.name: p for p in circuit.parameters}
+    binds = {by_name[name]: v for name, v in values.items() if name in by_name}
+    table = backend.probabilities(circuit, binds or None)
+    rows = max((len(v) for v in values.values()), default=1)
+    return np.broadcast_to(table, (rows, table.shape[-1])) if len(table) == 1 else table
+    # (an unparametrized circuit gives one row: the same for every setting)
 
 
 def probabilities(experiment: Experiment, backend: Backend, points: Points) -> list[np.ndarray]:
@@ -461,6 +499,7 @@ def _plain(value: Any) -> Any:
 _BUILTIN = {
     "mixup": "qkit.mixup.experiment:MIXUP",
     "channel": "qkit.channel.experiment:CHANNEL",
+    "distill": "qkit.distill.experiment:DISTILL",
 }
 _REGISTERED: dict[str, Experiment] = {}
 

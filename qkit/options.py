@@ -3,7 +3,8 @@
 ``qkit run``, ``qkit sweep``, ``qkit reproduce`` and the Python API check shots, seeds,
 bootstrap resamples, confidence, engine and realization here, once, at the boundary, each with
 one rule; a bad value is a one-line ``ValueError`` naming the option and its allowed range (the
-CLI prints it and exits 2). Nothing here imports Qiskit.
+CLI prints it and exits 2). Nothing here imports Qiskit, or NumPy until a seed is drawn: the
+command line builds its parsers from these defaults.
 
 Defaults (the README lists them):
 
@@ -22,8 +23,6 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-import numpy as np
-
 DEFAULT_SHOTS = 4000
 """Shots per measurement setting (mix-up) or per letter (channel)."""
 DEFAULT_BOOTSTRAP = 1000
@@ -41,9 +40,9 @@ REALIZATIONS = ("noise-model", "branch-mixture")
 
 
 def _integer(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral | float | np.floating):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    if isinstance(value, float | np.floating) and not float(value).is_integer():
+    if not isinstance(value, numbers.Integral) and not float(value).is_integer():
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
     number = int(value)
     if not low <= number <= high:
@@ -72,7 +71,9 @@ def check_seed(seed: Any) -> int:
 def resolve_seed(seed: Any | None) -> int:
     """``seed`` checked, or a fresh one drawn from the operating system when ``None``."""
     if seed is None:
-        return int(np.random.SeedSequence().generate_state(2, dtype=np.uint64)[0] >> np.uint64(1))
+        import secrets
+
+        return secrets.randbits(63)
     return check_seed(seed)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,8 @@ _PACKAGES = ("qiskit", "qiskit-aer", "qutip", "numpy", "scipy")
 
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Versions of the packages a result depends on (missing ones are omitted)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     from qkit import __version__
 
     versions = {"python": platform.python_version(), "qkit": __version__}

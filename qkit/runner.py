@@ -414,7 +414,7 @@ def _counts(run: _Run, prepared: Prepared, sampled) -> np.ndarray:
 
 def _estimate(run: _Run, counts: np.ndarray) -> dict[str, Any]:
     points = run.experiment.batch([run.point])
-    rngs = [definitions.stream(run.seed, definitions.STREAM_ANALYSIS)]
+    rngs = definitions.Streams([run.seed], definitions.STREAM_ANALYSIS)
     estimates = run.experiment.analyse([counts], points, rngs, run.analysis)
     return definitions.estimate_of(estimates, 0)
 

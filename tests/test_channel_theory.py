@@ -338,6 +338,10 @@ def test_optimal_probabilities_attain_chi2_and_beat_neighbours(eta, inputs):
         (lambda: theory.holevo_two_photon([0.5, 0.5], [1, -0.5], 0.5), "werner_parameters"),
         (lambda: theory.conditional_probabilities(2.0, 0.5), "werner_parameters"),
         (lambda: theory.werner_parameter(np.eye(3) / 3), "rho"),
+        (lambda: theory.werner_parameter(np.zeros((4, 4))), "rho"),  # was -1/3
+        (lambda: theory.werner_parameter(np.full((4, 4), np.nan)), "rho"),  # was nan
+        (lambda: theory.werner_parameter(2 * theory.werner_state(1.0)), "rho"),
+        (lambda: theory.embed_two_photon(np.diag([1.5, -0.5, 0, 0])), "rho"),
         (lambda: theory.two_slot_ensemble(2, "entangled"), "eta"),
         (lambda: theory.receiver_conditional_probabilities(0.5, "x"), "inputs"),
     ],

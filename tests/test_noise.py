@@ -1,4 +1,5 @@
-"""qkit.noise: one mixture description, realized as an Aer noise model and as circuit branches.
+"""qkit.noise: one mixture description, realized as an Aer noise model, as circuit branches and as
+one parametrized circuit.
 
 Claims are checked against independent machinery: explicit matrices and qiskit.quantum_info for
 the mixtures, Aer's density-matrix simulator for the noise model, Statevector for branches.
@@ -276,6 +277,44 @@ def test_haar_unitaries_are_unitary_and_uniform_on_average():
     assert np.allclose(np.conj(np.swapaxes(u, 1, 2)) @ u, np.eye(2), atol=1e-12)
     # E|U_00|^2 = 1/2 under Haar; |U_00|^2 is uniform on [0, 1], sd 1/sqrt(12): 5 sigma bound
     assert abs(np.mean(np.abs(u[:, 0, 0]) ** 2) - 0.5) < 5 / np.sqrt(12 * 4000)
+
+
+def test_haar_unitaries_are_scipys_haar_draws():
+    """One Haar sampler: the same generator gives the same matrices as scipy's unitary_group."""
+    ours = noise.haar_unitaries(50, np.random.default_rng(8))
+    theirs = stats.unitary_group.rvs(2, size=50, random_state=np.random.default_rng(8))
+    assert np.allclose(ours, theirs, atol=1e-14)
+
+
+def test_mixture_weights_are_the_parametrized_branch_weights_row_by_row(rng):
+    eta = rng.uniform(0, 1)
+    mixtures = [noise.correlated_rotation_mixture(), noise.depolarizing_mixture(eta)]
+    qc = random_circuit_with_sites(
+        rng, [(noise.ROTATION, [0, 2]), (noise.DEPOLARIZATION, [2]), (noise.DEPOLARIZATION, [1])]
+    )
+    *_, weights = noise.parametrized_branches(qc, mixtures)
+    assert weights.shape == (24 * 4 * 4,)
+    assert np.allclose(noise.mixture_weights(qc, mixtures), weights, rtol=0, atol=1e-15)
+    # the rows follow the same order for the mixtures listed the other way round
+    *_, swapped = noise.parametrized_branches(qc, mixtures[::-1])
+    assert np.allclose(noise.mixture_weights(qc, mixtures[::-1]), swapped, rtol=0, atol=1e-15)
+
+
+def test_public_names_resolve_and_no_function_takes_more_than_six_positional_arguments():
+    import inspect
+
+    for name in noise.__all__:
+        assert hasattr(noise, name), name
+    modules = (noise.aer, noise.branches, noise.mixtures, noise.parametrized, noise.sites)
+    for module in (*modules, noise.unitaries):
+        for name, obj in vars(module).items():
+            if inspect.isfunction(obj) and obj.__module__ == module.__name__:
+                positional = [
+                    p
+                    for p in inspect.signature(obj).parameters.values()
+                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                ]
+                assert len(positional) <= 6, name
 
 
 def test_aer_sampler_v2_runs_the_noise_model_with_the_seed_in_backend_options(rng):

@@ -141,7 +141,7 @@ def test_cli_replay_prints_the_match(made, capsys):
     assert record["match"] is True and record["engine"] == "exact"
 
 
-def test_changed_counts_do_not_match_and_exit_1(made, tmp_path, capsys):
+def test_changed_counts_do_not_match_and_exit_4(made, tmp_path, capsys):
     path, ids = made
     document = ResultsStore(path, readonly=True).export_run(ids["mixup-aer-branch-mixture"])
     document["run"]["run_id"] = "tampered-run"
@@ -152,7 +152,7 @@ def test_changed_counts_do_not_match_and_exit_1(made, tmp_path, capsys):
     first[other] -= 1
     store = ResultsStore(tmp_path / "other.sqlite")
     store.import_run(document)
-    assert main(["replay", "tampered-run", "--store", str(store.path)]) == 1
+    assert main(["replay", "tampered-run", "--store", str(store.path)]) == 4
     assert "DO NOT match (PUBs [0])" in capsys.readouterr().out
 
 

@@ -69,7 +69,8 @@ def _explicit_mixup_state(success: float, amplitude: float) -> np.ndarray:
 def test_quick_run_writes_every_figure_as_png_and_pdf(quick_run):
     out, figures = quick_run["out"], quick_run["results"]["figures"]
     names = {f["name"] for f in figures}
-    for needle in ("fig2_phase", "fig3_eof_max", "fidelity", "construction", "fig4", "fig5"):
+    needles = ("fig2_phase", "fig3_eof_max", "fidelity", "construction", "fig4", "fig5", "distill")
+    for needle in needles:
         assert any(needle in n for n in names), needle
     for fig in figures:
         png, pdf = out / fig["png"], out / fig["pdf"]
@@ -86,12 +87,16 @@ def test_quick_run_writes_every_figure_as_png_and_pdf(quick_run):
 def test_results_hold_prediction_and_estimate_for_every_planned_point(quick_run):
     points = quick_run["results"]["points"]
     planned = plan_points(quick=True)
-    assert len(points) == len(planned["mixup"]) + len(planned["channel"])
+    assert len(points) == sum(len(entries) for entries in planned.values())
+    assert {r["kind"] for r in points} == {"mixup", "channel", "distill"}
     for record in points:
         assert record["prediction"] and record["estimate"], record["id"]
         assert record["shots"] == SHOTS
         if record["kind"] == "mixup":
             assert set(record["estimate"]) >= {"chsh", "concurrence", "eof", "fidelity"}
+        elif record["kind"] == "distill":
+            assert record["paper"] == "beyond"
+            assert set(record["estimate"]) >= {"success_probability", "fidelity_out", "yield"}
         else:
             assert "mutual_information" in record["estimate"]
 
@@ -140,7 +145,8 @@ def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(qu
     out, results = quick_run["out"], quick_run["results"]
     md = (out / "report.md").read_text()
     assert "| id | point | quantity | prediction | estimate |" in md
-    rows = [line for line in md.splitlines() if re.match(r"\| [AB]\d\d \| .*(Eq|CHSH|E_F)", line)]
+    quantity = r"(Eq|CHSH|E_F|success_probability|fidelity_out|concurrence_out|yield)"
+    rows = [line for line in md.splitlines() if re.match(r"\| [A-Z]\d\d \| .*" + quantity, line)]
     assert len(rows) == len(results["headline"])
     for row in results["headline"]:
         if row["sigma_from"] == "stderr":

@@ -3,7 +3,7 @@
 ========================  =====================================================================
 name                      what runs the PUBs
 ========================  =====================================================================
-``aer`` (default)         Qiskit Aer's ``SamplerV2``; exact Aer ``NoiseModel``s per run
+``aer`` (default)         Qiskit Aer's ``SamplerV2``; exact Aer ``NoiseModel`` per run
 ``fake:<device>``         an IBM fake device (``fake:list`` lists them): qiskit-ibm-runtime's
                           sampler in local testing mode, offline, with calibrated device noise
 ``ibm:<device>``          IBM Quantum via qiskit-ibm-runtime (``pip install 'qkit-comm[ibm]'``),

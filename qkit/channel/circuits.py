@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import ArrayLike
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit.library import UnitaryGate
@@ -79,6 +78,8 @@ def prepare_polarizations(circuit: QuantumCircuit, state: str | ArrayLike, pol1,
     ``UnitaryGate`` whose first column is the state (runs on Aer as is; transpilers synthesize
     it). Assumes both qubits start in ``|0>``.
     """
+    from scipy.linalg import null_space  # imported when used: scipy is slow to load
+
     if isinstance(state, str) and state in ("singlet", "psi+", "phi+", "phi-"):
         circuit.h(pol1)
         circuit.cx(pol1, pol2)  # (|00> + |11>)/sqrt2
@@ -96,9 +97,7 @@ def prepare_polarizations(circuit: QuantumCircuit, state: str | ArrayLike, pol1,
             circuit.x(pol2)
         return
     first = _qiskit_vector(vec)[:, None]
-    circuit.append(
-        UnitaryGate(np.hstack([first, scipy.linalg.null_space(first.conj().T)])), [pol1, pol2]
-    )
+    circuit.append(UnitaryGate(np.hstack([first, null_space(first.conj().T)])), [pol1, pol2])
 
 
 def encoding_circuit(state: str | ArrayLike) -> QuantumCircuit:

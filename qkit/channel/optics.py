@@ -21,10 +21,9 @@ import numpy as np
 import qutip
 import scipy.linalg
 from numpy.typing import ArrayLike
-from scipy.stats import unitary_group
 
 from qkit._validate import check_density_matrix, check_eta
-from qkit.noise import clifford_group  # the 24 Cliffords mod phase, shared with the circuits
+from qkit.noise import clifford_group, haar_unitaries  # shared with the circuits
 
 _SLOT_LABELS = ("vac", "H", "V")
 _DIMS = [[3, 3], [3, 3]]
@@ -174,7 +173,7 @@ def channel(
         if int(n_samples) < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         rng = np.random.default_rng(seed)
-        draws = unitary_group.rvs(2, size=2 * int(n_samples), random_state=rng).reshape(-1, 2, 2)
+        draws = haar_unitaries(2 * int(n_samples), rng)
         slot = _direct_sum(draws)  # = slot_unitary(g) (tested), vectorized for speed
         common = np.einsum("kab,kcd->kacbd", slot[0::2], slot[0::2]).reshape(-1, 9, 9)
         slot2 = np.einsum("ab,kcd->kacbd", np.eye(3), slot[1::2]).reshape(-1, 9, 9)

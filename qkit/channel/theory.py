@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from qkit import measures
+from qkit._states import as_density_matrix
 from qkit._validate import check_eta, check_inputs, check_range
 
 CHI0 = 0.0
@@ -81,19 +82,19 @@ def werner_state(p: ArrayLike) -> np.ndarray:
     return p * _SINGLET_PROJECTOR + (1.0 - p) * np.eye(4) / 4.0
 
 
-def werner_parameter(rho: ArrayLike) -> np.ndarray:
+def werner_parameter(rho: object) -> np.ndarray:
     """Werner parameter ``p = (4F - 1)/3`` with ``F = <psi-|rho|psi->`` (Eq. 20).
 
-    The ``U ⊗ U`` twirl maps ``rho`` to :func:`werner_state` of this parameter.
+    The ``U ⊗ U`` twirl maps ``rho`` to :func:`werner_state` of this parameter. ``rho`` is a
+    two-photon state (or a stack), checked as in :mod:`qkit.measures` (arrays, Qiskit and QuTiP
+    states), so ``p`` is in ``[-1/3, 1]``.
 
     >>> round(float(werner_parameter(np.diag([1.0, 0, 0, 0]))), 12)  # |HH>
     -0.333333333333
     """
-    r = np.asarray(rho, dtype=complex)
-    if r.shape[-2:] != (4, 4):
-        raise ValueError(f"rho must have shape (..., 4, 4), got {r.shape}")
-    fidelity = measures.fidelity_pure(_SINGLET, r)
-    return np.clip((4.0 * fidelity - 1.0) / 3.0, -1.0 / 3.0, 1.0)
+    r = as_density_matrix(rho, "rho", 4)
+    fidelity = measures.fidelity_pure(_SINGLET, r, trusted=True)
+    return np.clip((4.0 * fidelity - 1.0) / 3.0, -1.0 / 3.0, 1.0)  # rounding only
 
 
 def werner_range(inputs: str) -> tuple[float, float]:
@@ -127,7 +128,7 @@ def output_entropy(q: ArrayLike) -> np.ndarray:
     """
     s = singlet_probability(q)
     t = (1.0 - s) / 3.0
-    return measures.shannon_entropy(np.stack([s, t, t, t], axis=-1))
+    return measures.shannon_entropy(np.stack([s, t, t, t], axis=-1), trusted=True)
 
 
 def holevo_two_photon(
@@ -316,13 +317,15 @@ def _slot_ket(i1: int, i2: int) -> np.ndarray:
     return ket
 
 
-def embed_two_photon(rho: ArrayLike) -> np.ndarray:
+def embed_two_photon(rho: object, *, trusted: bool = False) -> np.ndarray:
     """Embed two-photon states (..., 4, 4) (qkit order) into the 9-dim two-slot space.
+
+    ``rho`` is checked as in :mod:`qkit.measures` unless ``trusted``.
 
     >>> int(np.argmax(np.diag(embed_two_photon(np.diag([1.0, 0, 0, 0])))))  # |H, H>
     4
     """
-    r = np.asarray(rho)
+    r = np.asarray(as_density_matrix(rho, "rho", 4, trusted=trusted))
     out = np.zeros((*r.shape[:-2], 9, 9), dtype=np.result_type(r, float))
     idx = np.array(TWO_PHOTON_INDICES)
     out[..., idx[:, None], idx[None, :]] = r
@@ -357,7 +360,7 @@ def two_slot_ensemble(eta: ArrayLike, inputs: str) -> dict:
     )
     kets = [_slot_ket(0, 0), _slot_ket(2, 0), _slot_ket(0, 2)]
     low = np.array([np.outer(k, k) for k in kets], dtype=complex)
-    states = np.concatenate([low, embed_two_photon(pair["states"])])
+    states = np.concatenate([low, embed_two_photon(pair["states"], trusted=True)])
     return {
         "labels": TWO_SLOT_LABELS + pair["labels"],
         "probabilities": probabilities,

@@ -2,7 +2,27 @@
 
 Each top-level command lives in its own module here and exposes
 ``register(subparsers) -> None``; the parser sets ``func(args) -> int`` on its namespace.
-Bad input anywhere is a one-line ``qkit: error: ...`` on stderr and exit code 2.
+Every expected failure is one line ``qkit: error: ...`` on stderr and a documented exit code:
+
+====  ==========================================================================================
+0     success
+1     a bug in qkit: the traceback is printed, with a request to report it
+2     bad input: an option out of range, an unknown name, a store or folder that is not qkit's
+      (or broken), a backend whose package or credentials are missing
+3     the environment failed: the file system (permissions, space, names), SQLite, memory,
+      a timeout
+130   interrupted (Ctrl-C); a durable run keeps running and says how to fetch it
+141   the reader of the output went away (``qkit ... | head``)
+====  ==========================================================================================
+
+A ``ValueError`` raised by qkit's own checks is bad input; one raised inside another library
+(NumPy, Qiskit) means qkit let bad input through or has a bug, and is shown as a bug.
+
+Building the parser imports every command module, so those modules import only the standard
+library and :mod:`qkit.cli._common` at top level; numpy, qiskit, Aer, matplotlib and the
+experiment code are imported inside the handlers. ``qkit --help``, ``--version``, every
+``--help`` and ``qkit theory`` therefore never load the simulator stack
+(``tests/test_cli_startup.py`` checks this; ``benchmarks/startup.py`` times it).
 """
 
 from __future__ import annotations
@@ -12,7 +32,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from qkit.cli._common import QkitArgumentParser, UsageError, fail
+from qkit.cli._common import QkitArgumentParser, fail
 
 # Modules under qkit.cli that provide a top-level command, in help order.
 COMMAND_MODULES = [
@@ -23,8 +43,24 @@ COMMAND_MODULES = [
     "replay",
     "sweep",
     "reproduce",
+    "survey",
     "export_circuits",
 ]
+EXIT_BUG, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 3, 130, 141
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, reading the package metadata only when asked (it costs ~30 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from qkit import __version__
+
+        print(f"qkit {__version__}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,19 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="qkit",
         description="Experiment kit for quantum communication (mix-up, correlated noise).",
     )
-    from qkit import __version__
-
-    parser.add_argument("--version", action="version", version=f"qkit {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"qkit.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"qkit.cli.{name}":
-                continue  # command not built yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(f"qkit.cli.{name}").register(subparsers)
     return parser
 
 
@@ -52,12 +80,71 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
-    except (ValueError, UsageError) as exc:
-        return fail(str(exc))
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
     except KeyboardInterrupt:
         print("qkit: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - sorted into expected failures and bugs below
+        return _report(exc)
+
+
+def _report(exc: Exception) -> int:
+    """One line and an exit code for an expected failure; the traceback for a bug."""
+    import sqlite3
+
+    if isinstance(exc, OSError | sqlite3.Error | MemoryError | TimeoutError):
+        return fail(_describe(exc), EXIT_ENVIRONMENT)
+    if isinstance(exc, ValueError) and (_is_qkit_error(exc) or _raised_by_qkit(exc)):
+        return fail(str(exc), EXIT_USAGE)
+    import traceback
+
+    traceback.print_exception(exc)
+    print(
+        "qkit: this is a bug in qkit; please report it with the command and the traceback above",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
+
+
+def _is_qkit_error(exc: Exception) -> bool:
+    """qkit's own error types (a broken store, a backend that cannot be reached)."""
+    return any(cls.__module__.startswith("qkit.") for cls in type(exc).__mro__)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, MemoryError):
+        return f"out of memory ({exc or 'the request is too large for this machine'})"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return f"{exc}" if str(exc) else type(exc).__name__
+
+
+def _raised_by_qkit(exc: BaseException) -> bool:
+    """Whether the innermost frame that raised ``exc`` is qkit's own code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return True
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "")
+    return module == "qkit" or module.startswith("qkit.") or module in ("argparse", "json")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

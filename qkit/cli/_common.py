@@ -1,4 +1,8 @@
-"""Helpers shared by the CLI commands: one-line errors, number parsing, output."""
+"""Helpers shared by the CLI commands: one-line errors, number parsing, output.
+
+Only the standard library at import time: every parser is built from these helpers, and
+``qkit --help`` must not wait for numpy.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,14 @@ import math
 import sys
 from typing import Any, NoReturn
 
-import numpy as np
 
-
-class UsageError(Exception):
-    """Bad command-line input; printed as one line, exit code 2."""
-
-
-def fail(message: str) -> int:
-    """Print ``qkit: error: message`` on one line and return exit code 2."""
-    print(f"qkit: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return 2
+def fail(message: str, code: int = 2) -> int:
+    """Print ``qkit: error: message`` on one line (at most 400 characters); return ``code``."""
+    text = " ".join(str(message).split())
+    if len(text) > 400:
+        text = text[:397] + "..."
+    print(f"qkit: error: {text}", file=sys.stderr)
+    return code
 
 
 class QkitArgumentParser(argparse.ArgumentParser):
@@ -61,27 +62,11 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def to_jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays and NaN (-> null) into plain JSON values."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        value = float(value)
-        return None if math.isnan(value) else value
-    return value
-
-
 def emit(record: dict[str, Any], as_json: bool, title: str = "") -> None:
     """Print ``record`` as one JSON object, or as a readable two-column table."""
-    record = to_jsonable(record)
+    from qkit.result import jsonable
+
+    record = jsonable(record)
     if as_json:
         print(json.dumps(record))
         return

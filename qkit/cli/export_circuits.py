@@ -13,7 +13,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "with manifest.json describing qubits, parameters, measured bits and noise mixtures.",
     )
     parser.add_argument(
-        "--out", default="circuits", metavar="DIR", help="output folder (default: circuits)"
+        "--out",
+        default="circuits",
+        metavar="DIR",
+        help="new or empty output folder, or a previous export to replace (default: circuits)",
+    )
+    parser.add_argument(
+        "--target",
+        default="qiskit",
+        choices=("qiskit", "braket", "generic"),
+        help="gate set: qiskit (stdgates.inc, as committed), braket (only Braket's built-in "
+        "gates, no include; runs on Braket's local simulators), generic (every gate defined "
+        "in the file from U and ctrl @) (default: qiskit)",
     )
     parser.add_argument(
         "--device-report",
@@ -26,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _export(args: argparse.Namespace) -> int:
     from qkit import export
 
-    for path in export.export_circuits(args.out):
+    for path in export.export_circuits(args.out, args.target):
         print(path)
     if args.device_report:
         print(f"{'circuit':<28} {'2q gates':>8} {'depth':>6}")

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from qkit.cli._common import fail, to_jsonable
+from qkit.cli._common import fail
 
 
 def _seconds(text: str) -> float:
@@ -119,6 +119,7 @@ def _status(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     from qkit import runner
     from qkit.cli.run import finish
+    from qkit.result import jsonable
 
     store = _store(args, readonly=False)
     run_id = _run_id(store, args.id)
@@ -132,10 +133,10 @@ def _fetch(args: argparse.Namespace) -> int:
         elif result is None:
             print(json.dumps({"run_id": run_id, "status": "running"}))
         else:
-            print(json.dumps(to_jsonable(result.to_dict())))
+            print(json.dumps(jsonable(result.to_dict())))
         return 0
     if args.json:
-        print(json.dumps(to_jsonable(result.to_dict())))
+        print(json.dumps(jsonable(result.to_dict())))
         return 0
     args.no_wait = False
     return finish(args, result)

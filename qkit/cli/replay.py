@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from qkit.cli._common import to_jsonable
+# Exit code of a replay whose counts differ from the stored ones on a deterministic backend
+# (0: they match, or the backend is not seeded; 2: bad input; see qkit.cli).
+EXIT_MISMATCH = 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,9 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Rerun a stored run from the store alone (its circuits, values, shots, noise model "
             "and seeds). On aer and fake devices with the same seed the counts must match "
-            "exactly (exit 1 if not); braket:local and cloud devices are compared as "
-            "distributions. With --backend another name the replay is stored as a run of "
-            "kind 'replay'."
+            f"exactly (exit {EXIT_MISMATCH} if not); braket:local and cloud devices are "
+            "compared as distributions. With --backend another name the replay is stored as "
+            "a run of kind 'replay'."
         ),
     )
     parser.add_argument("run_id", metavar="RUN_ID", help="run id or unique id prefix")
@@ -37,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from qkit import replay
+    from qkit.result import jsonable
     from qkit.store import ResultsStore, StoreNotFound
 
     try:
@@ -46,10 +49,10 @@ def _replay(args: argparse.Namespace) -> int:
         raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
     outcome = replay.replay(store, args.run_id, backend=args.backend, source=args.source)
     if args.json:
-        print(json.dumps(to_jsonable(outcome.to_dict(with_counts=not outcome.deterministic))))
+        print(json.dumps(jsonable(outcome.to_dict(with_counts=not outcome.deterministic))))
     else:
         _print(outcome)
-    return 1 if outcome.match is False else 0
+    return EXIT_MISMATCH if outcome.match is False else 0
 
 
 def _print(outcome) -> None:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from qkit.cli._common import fail, positive_int, to_jsonable
+from qkit.cli._common import fail, positive_int
 
 _LIST_LIMIT = 20
 
@@ -57,6 +57,7 @@ def _open(path: str | None):
 
 
 def _list(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
     try:
@@ -73,7 +74,7 @@ def _list(args: argparse.Namespace) -> int:
             record = run.to_dict()
             del record["counts"]
             records.append(record)
-        print(json.dumps(to_jsonable(records)))
+        print(json.dumps(jsonable(records)))
     elif not runs and not unreadable:
         print(f"no runs in {store.path}")
     elif runs:
@@ -85,6 +86,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
     try:
@@ -92,12 +94,9 @@ def _export(args: argparse.Namespace) -> int:
     except StoreNotFound as exc:
         raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
     document = store.export_run(args.run_id)
-    text = json.dumps(to_jsonable(document), allow_nan=False, separators=(",", ":"))
-    try:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    except OSError as exc:
-        raise ValueError(f"cannot write {args.out}: {exc.strerror}") from None
+    text = json.dumps(jsonable(document), allow_nan=False, separators=(",", ":"))
+    with open(args.out, "w", encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
+        handle.write(text + "\n")
     run_id = document["run"]["run_id"]
     if args.json:
         print(json.dumps({"run_id": run_id, "out": args.out, "bytes": len(text) + 1}))
@@ -110,10 +109,8 @@ def _import(args: argparse.Namespace) -> int:
     from qkit.store import ResultsStore
 
     try:
-        with open(args.file, encoding="utf-8") as handle:
+        with open(args.file, encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
             document = json.load(handle)
-    except OSError as exc:
-        raise ValueError(f"cannot read {args.file}: {exc.strerror}") from None
     except ValueError as exc:
         raise ValueError(f"{args.file} is not JSON: {exc}") from None
     store = ResultsStore(args.store)
@@ -147,6 +144,7 @@ def _table(runs: list) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
     try:
@@ -158,7 +156,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         record = run.to_dict()
         record["jobs"] = [job.to_dict() for job in jobs]
-        print(json.dumps(to_jsonable(record)))
+        print(json.dumps(jsonable(record)))
         return 0
     print(f"run {run.run_id}  ({run.kind}, {run.status})")
     _field("created", run.created_at)
@@ -168,6 +166,7 @@ def _show(args: argparse.Namespace) -> int:
     _section("params", run.params)
     _section("prediction", run.prediction)
     _section("estimate", run.estimate)
+    _tests(run.estimate)
     _field("counts", _counts_summary(run.counts))
     size = store.provenance_size(run.run_id)
     _field("replay", f"provenance kept ({size} bytes): qkit replay {run.run_id}" if size else "-")
@@ -198,16 +197,34 @@ def _section(name: str, value: Any) -> None:
         print(f"  {str(key):<{width}}  {_format_value(item)}")
 
 
+def _tests(estimate: Any) -> None:
+    """The one-sided tests of the estimates (entanglement, CHSH violation), if any."""
+    from qkit.cli.run import _test_lines
+
+    if not isinstance(estimate, dict):
+        return
+    lines = [
+        line
+        for key, value in estimate.items()
+        if isinstance(value, dict)
+        for line in _test_lines(key, value)
+    ]
+    if lines:
+        print(f"tests      {'claim':<18} {'95% bound':>12} {'p-value':>12}  significance")
+        for line in lines:
+            print(f"         {line}")
+
+
 def _format_value(value: Any) -> str:
-    """``v +- s`` for {value, stderr}, ``v [lo, hi]`` for intervals, else compact JSON."""
+    """``v [lo, hi]`` for intervals, ``v +- s`` for {value, stderr}, else compact JSON."""
     if isinstance(value, dict) and "value" in value:
-        if "stderr" in value:
-            return f"{_num(value['value'])} +- {_num(value['stderr'])}"
-        if "ci_low" in value:
+        if value.get("ci_low") is not None and "ci_high" in value:
             text = f"{_num(value['value'])} [{_num(value['ci_low'])}, {_num(value['ci_high'])}]"
             if value.get("at_boundary"):
-                text += "  (at boundary: interval not at nominal coverage)"
+                text += "  (at a physical bound: read it as one-sided)"
             return text
+        if "stderr" in value:
+            return f"{_num(value['value'])} +- {_num(value['stderr'])}"
     if isinstance(value, float):
         return _num(value)
     return _short(value)

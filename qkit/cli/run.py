@@ -8,7 +8,7 @@ import sys
 
 from qkit.cli._common import non_negative_int, number, positive_int
 
-EXPERIMENTS = ("mixup", "channel")
+EXPERIMENTS = ("mixup", "channel", "distill")
 """Experiments with a ``qkit run`` / ``qkit sweep`` subcommand, in help order."""
 
 
@@ -157,21 +157,55 @@ def _targets(kind: str) -> dict:
 
 def _print_table(record: dict, targets: dict) -> None:
     params = {k: v for k, v in record.items() if k not in ("prediction", "estimate", "metadata")}
-    print("  ".join(f"{k}={v}" for k, v in params.items()))
+    print("  ".join(f"{k}={'-' if v is None else v}" for k, v in params.items()))
     prediction, estimate = record["prediction"], record["estimate"]
-    print(f"  {'quantity':<20} {'prediction':>12} {'estimate':>12}  interval / stderr")
+    print(f"  {'quantity':<20} {'prediction':>12} {'estimate':>12}  interval")
+    tests = []
     for key, value in estimate.items():
         if not isinstance(value, dict) or "value" not in value:
             continue
         predicted = prediction.get(targets.get(key, key))
-        spread = (
-            f"± {value['stderr']:.4f}"
-            if "stderr" in value
-            else f"[{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
+        print(
+            f"  {key:<20} {_number(predicted):>12} {_number(value['value']):>12}  {_spread(value)}"
         )
-        extra = "  (at boundary: coverage not nominal)" if value.get("at_boundary") else ""
-        shown = "-" if predicted is None else f"{predicted:.6f}"
-        print(f"  {key:<20} {shown:>12} {value['value']:>12.6f}  {spread}{extra}")
+        tests += _test_lines(key, value)
+    if tests:
+        print(f"  {'one-sided test':<20} {'95% bound':>12} {'p-value':>12}  significance")
+        for line in tests:
+            print(line)
+
+
+def _number(x) -> str:
+    return "-" if x is None else f"{x:.6f}"
+
+
+def _spread(value: dict) -> str:
+    """The interval (or ± stderr without one) and a note where coverage is one-sided."""
+    if value.get("ci_low") is not None and value.get("ci_high") is not None:
+        text = f"[{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
+    elif value.get("stderr") is not None:
+        text = f"± {value['stderr']:.4f}"
+    else:
+        text = "-"
+    if value.get("at_boundary"):
+        text += "  (at a physical bound: read it as one-sided)"
+    return text
+
+
+def _test_lines(key: str, value: dict) -> list[str]:
+    """``C > 0`` / ``CHSH > 2`` as one-sided tests: lower bound, p-value, sigma."""
+    lines = []
+    for name in value:
+        if not name.endswith("_p_value") or value.get("lower_bound") is None:
+            continue
+        claim = name.removesuffix("_p_value")
+        label = {"entangled": f"{key} > 0", "violation": f"{key} > 2"}.get(claim, f"{key} {claim}")
+        p = value[name]
+        sigma = value.get(f"{claim}_sigma")
+        shown_p = "-" if p is None else ("< 1e-300" if p < 1e-300 else f"{p:.3g}")
+        shown_sigma = "-" if sigma is None else f"{sigma:.1f} sigma"
+        lines.append(f"  {label:<20} {value['lower_bound']:>12.4f} {shown_p:>12}  {shown_sigma}")
+    return lines
 
 
 def _interrupted(exc) -> int:

@@ -29,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eta", type=number, required=True, help="eta in [0, 1]")
     p.set_defaults(func=_channel)
 
+    _register_distill(sub)
+
     for action in sub.choices.values():
         action.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -98,4 +100,56 @@ def _channel(args: argparse.Namespace) -> int:
         "capacity_unpolarized": float(theory.capacity_unpolarized()),
     }
     emit(record, args.json, "paper B: bits per use of the two slots")
+    return 0
+
+
+# --- beyond paper A: distillation (qkit.distill, imported lazily) -------------------------
+
+
+def _register_distill(sub: argparse._SubParsersAction) -> None:
+    from qkit.cli._common import non_negative_int
+
+    p = sub.add_parser("distill", help="beyond paper A: DEJMPS rounds + hashing on M[psi_a]")
+    p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
+    p.add_argument("--amplitude", "-a", type=number, required=True, help="a in [0, 1]")
+    p.add_argument(
+        "--rounds", "-K", type=non_negative_int, default=None, help="DEJMPS rounds (default: best)"
+    )
+    p.add_argument(
+        "--target-fidelity", type=number, default=0.99, help="target Bell fidelity in (0.5, 1]"
+    )
+    p.add_argument(
+        "--filter-strength", type=number, default=0.0, help="local filter strength in [0, 1]"
+    )
+    p.set_defaults(func=_distill)
+
+    p = sub.add_parser(
+        "distill-optimum", help="beyond paper A: best yield over a, filter and rounds at S"
+    )
+    p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
+    p.add_argument(
+        "--target-fidelity", type=number, default=0.99, help="target Bell fidelity in (0.5, 1]"
+    )
+    p.set_defaults(func=_distill_optimum)
+
+
+def _distill(args: argparse.Namespace) -> int:
+    from qkit.distill import theory
+
+    result = theory.distill(
+        args.success,
+        args.amplitude,
+        args.rounds,
+        args.target_fidelity,
+        args.filter_strength,
+    )
+    emit(result.record(), args.json, "beyond paper A: Bell pairs per delivered pair")
+    return 0
+
+
+def _distill_optimum(args: argparse.Namespace) -> int:
+    from qkit.distill import theory
+
+    result = theory.distill_optimum(args.success, args.target_fidelity)
+    emit(result.record(), args.json, "beyond paper A: best distillation yield at S")
     return 0

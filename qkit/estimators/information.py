@@ -244,7 +244,9 @@ def _prior_mi(counts: np.ndarray, prior: np.ndarray, correct: bool) -> np.ndarra
     cond = counts / safe[..., None]  # p(y|x)
     q = np.sum(prior[..., None] * cond, axis=-2)
     used = prior > 0
-    mi = shannon_entropy(q) - np.sum(np.where(used, prior * shannon_entropy(cond), 0.0), axis=-1)
+    # rows of unused inputs may be all zero (no shots): trusted skips the sum-to-1 check
+    h_cond = shannon_entropy(cond, trusted=True)
+    mi = shannon_entropy(q, trusted=True) - np.sum(np.where(used, prior * h_cond, 0.0), axis=-1)
     if correct:
         var_q = np.sum((prior**2 / safe)[..., None] * cond * (1.0 - cond), axis=-2)
         q_safe = np.where(q > 0, q, 1.0)
@@ -261,7 +263,8 @@ def _joint_mi(counts: np.ndarray, correct: bool) -> np.ndarray:
     joint = counts / total[..., None, None]
     px, py = np.sum(joint, axis=-1), np.sum(joint, axis=-2)
     flat = joint.reshape(*joint.shape[:-2], -1)
-    mi = shannon_entropy(px) + shannon_entropy(py) - shannon_entropy(flat)
+    h_x, h_y = shannon_entropy(px, trusted=True), shannon_entropy(py, trusted=True)
+    mi = h_x + h_y - shannon_entropy(flat, trusted=True)  # built here from counts: trusted
     if correct:
         m_xy = np.sum(flat > 0, axis=-1)
         m_x, m_y = np.sum(px > 0, axis=-1), np.sum(py > 0, axis=-1)

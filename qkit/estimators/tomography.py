@@ -342,7 +342,7 @@ def state_tomography(
     z_one = norm.ppf(confidence)
 
     if not want:
-        c = measures.concurrence(state)
+        c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
         nan = np.full(batch, np.nan)
         conc = ConcurrenceInterval(
             value=c,
@@ -373,7 +373,7 @@ def state_tomography(
     probs = pauli_probabilities(state)
     wootters, grad = _wootters_and_gradient(state)
     sd = np.sqrt(_linear_variance(_linear_coefficients(grad), probs, shots))
-    c = measures.concurrence(state)
+    c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
     on_edge = moved > 1e-12
     low = np.clip(c - z * sd, 0.0, c)
     high = np.clip(c + z * sd + moved, c, 1.0)

@@ -131,8 +131,7 @@ def analyse(
         theory.psi(points["amplitude"]),
         confidence=analysis.confidence,
         n_boot=analysis.n_boot,
-        rng=list(rngs),
-    )
+    )  # analytic intervals: no resampling, so no use for the points' generators
     return {
         "chsh": chsh,
         "concurrence": tomography.concurrence,

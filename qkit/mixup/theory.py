@@ -38,8 +38,8 @@ def psi(amplitude: ArrayLike) -> np.ndarray:
 def mixup(rho: ArrayLike, success: ArrayLike) -> np.ndarray:
     """The mix-up map ``M[rho] = S rho + (1 - S) Tr_B[rho] ⊗ Tr_A[rho]`` (Eq. 2.1).
 
-    Works on any two-qubit state(s) ``(..., 4, 4)``; ``success`` broadcasts against the
-    leading axes.
+    Works on any two-qubit state(s) ``(..., 4, 4)`` (arrays, Qiskit or QuTiP states, checked as
+    in :mod:`qkit.measures`); ``success`` broadcasts against the leading axes.
 
     >>> bell = np.outer(psi(BELL_AMPLITUDE), psi(BELL_AMPLITUDE).conj())
     >>> np.allclose(mixup(bell, 0.25), 0.25 * bell + 0.75 * np.eye(4) / 4)
@@ -47,9 +47,11 @@ def mixup(rho: ArrayLike, success: ArrayLike) -> np.ndarray:
     """
     s = check_success(success)[..., None, None]
     r = check_density_matrix(rho)
-    product = np.einsum(
-        "...ac,...bd->...abcd", measures.partial_trace(r, 0), measures.partial_trace(r, 1)
-    ).reshape(*np.shape(r)[:-2], 4, 4)
+    reduced_a = measures.partial_trace(r, 0, trusted=True)
+    reduced_b = measures.partial_trace(r, 1, trusted=True)
+    product = np.einsum("...ac,...bd->...abcd", reduced_a, reduced_b).reshape(
+        *np.shape(r)[:-2], 4, 4
+    )
     return s * r + (1.0 - s) * product
 
 
@@ -119,9 +121,12 @@ def chsh_max(success: ArrayLike, amplitude: ArrayLike) -> np.ndarray:
     return 2.0 * np.sqrt(t2[..., 1] + t2[..., 2])
 
 
-def chsh_settings(success: float, amplitude: float) -> dict[str, np.ndarray]:
-    """Optimal CHSH directions for ``M[psi_a]`` (:func:`qkit.measures.optimal_chsh_settings`)."""
-    return measures.optimal_chsh_settings(state(success, amplitude))
+def chsh_settings(success: ArrayLike, amplitude: ArrayLike) -> dict[str, np.ndarray]:
+    """Optimal CHSH directions for ``M[psi_a]`` (:func:`qkit.measures.optimal_chsh_settings`).
+
+    Broadcast over ``success`` and ``amplitude``: each direction has shape (..., 3).
+    """
+    return measures.optimal_chsh_settings(state(success, amplitude), trusted=True)
 
 
 def entanglement_threshold(amplitude: ArrayLike) -> np.ndarray:

@@ -41,14 +41,18 @@ MANIFEST = "qkit-reproduce.json"
 
 
 def plan_points(quick: bool = False) -> dict[str, list[dict[str, Any]]]:
-    """The points a reproduction samples: ``{"mixup": [...], "channel": [...]}``.
+    """The points a reproduction samples: ``{"mixup": [...], "channel": [...], "distill": [...]}``.
 
     >>> points = plan_points(quick=True)
     >>> len(points["channel"]), {p["alphabet"] for p in points["channel"]} == {"pair", "two-slot"}
     (20, True)
     """
     config = settings(quick)
-    return {"mixup": _plan.mixup_points(config), "channel": _plan.channel_points(config)}
+    return {
+        "mixup": _plan.mixup_points(config),
+        "channel": _plan.channel_points(config),
+        "distill": _plan.distill_points(config),
+    }
 
 
 def resolve_out_dir(
@@ -204,12 +208,11 @@ def reproduce(
     config = settings(quick)
     points = plan_points(quick)
     specs_count = len(_figures.figure_specs([], config))  # builders are lazy: cheap
-    total = len(points["mixup"]) + len(points["channel"]) + specs_count + 1
+    total = sum(len(entries) for entries in points.values()) + specs_count + 1
     bar = _progress_bar(total, progress)
     try:
         records = _run.run_points(
-            points["mixup"],
-            points["channel"],
+            points,
             config,
             backend=backend,
             seed=seed,
@@ -264,7 +267,11 @@ def _meta(config, device, seed, shots, analysis, store, command, started, sample
         "seed": int(seed),
         "seed_derivation": "qkit.experiment.point_seed(seed, point key): each point's seed "
         "is in its record; qkit run --seed SEED reproduces the point",
-        "shots": {"mixup": shots or config.mixup_shots, "channel": shots or config.channel_shots},
+        "shots": {
+            "mixup": shots or config.mixup_shots,
+            "channel": shots or config.channel_shots,
+            "distill": shots or config.distill_shots,
+        },
         "n_boot": analysis.n_boot,
         "confidence": analysis.confidence,
         "command": command or "qkit.reproduce.reproduce(...)",

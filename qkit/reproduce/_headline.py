@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from qkit import experiment as definitions
 from qkit.reproduce._figures import predicted_singlet, singlet_frequencies
 from qkit.reproduce._plan import CONFIDENCE
 
@@ -31,7 +32,9 @@ def point_label(record: dict[str, Any]) -> str:
     p = record["params"]
     if record["kind"] == "mixup":
         return f"S={p['success']:.4g}, a={p['amplitude']:.4g}"
-    return f"eta={p['eta']:g}, {p['inputs']}, {p['alphabet']}"
+    if record["kind"] == "channel":
+        return f"eta={p['eta']:g}, {p['inputs']}, {p['alphabet']}"
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in p.items())
 
 
 def agreement(
@@ -74,6 +77,9 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
     rows = []
     for r in records:
         base = {"id": r["id"], "paper": r["paper"], "point": point_label(r)}
+        if r["kind"] not in ("mixup", "channel"):
+            rows += _target_rows(r, base)
+            continue
         if r["kind"] == "mixup":
             for est_key, pred_key, name in _MIXUP_QUANTITIES:
                 est = r["estimate"][est_key]
@@ -152,6 +158,37 @@ def significant(row: dict[str, Any], sigmas: float = 3.0) -> bool:
     """A row the report sets in bold: a regular (not boundary) deviation beyond ``sigmas``."""
     dev = row["deviation"]
     return dev is not None and not row["at_boundary"] and abs(dev) > sigmas
+
+
+def _target_rows(record: dict[str, Any], base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of any other experiment: each estimated quantity beside the prediction it targets
+    (:attr:`qkit.experiment.Experiment.targets`)."""
+    rows = []
+    for est_key, pred_key in definitions.get(record["kind"]).targets.items():
+        est, pred = record["estimate"].get(est_key), record["prediction"].get(pred_key)
+        if not isinstance(est, dict) or pred is None or est.get("value") is None:
+            continue
+        if "stderr" in est:
+            agree = agreement(est["value"], pred, stderr=est["stderr"])
+            low = high = None
+        else:
+            low, high = est["ci_low"], est["ci_high"]
+            if low is None or not np.isfinite([low, high]).all():
+                continue
+            agree = agreement(est["value"], pred, interval=(low, high))
+        rows.append(
+            {
+                **base,
+                "quantity": est_key,
+                "prediction": pred,
+                "estimate": est["value"],
+                "ci_low": low,
+                "ci_high": high,
+                **agree,
+                "at_boundary": bool(np.any(est.get("at_boundary", False))) or _at_unit_limit(pred),
+            }
+        )
+    return rows
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Paper A points lie on the curves of Fig. 3 (the optimal amplitude ``a*(S)``, Bell pairs
 ``a = 1/sqrt2``, weak pairs ``a = 0.1``), on a fidelity scan in ``a`` at fixed ``S`` (Eq. 3.2),
 in the local-hidden-variable region and in the CHSH-violating region of Fig. 2. Paper B points
-are ``eta`` x {entangled, separable} x {pair, two-slot} (Figs. 4-5).
+are ``eta`` x {entangled, separable} x {pair, two-slot} (Figs. 4-5). Beyond the papers, one
+DEJMPS round on two mixed-up Bell pairs (``qkit.distill``) at a few ``S``, on both sides of
+where one round followed by hashing stops yielding Bell pairs (``S ~ 0.66``).
 
 Every point gets its own seed, derived from the run's seed and the point's parameters
 (:func:`qkit.experiment.point_seed`, as a sweep derives its rows' seeds), not its position in
@@ -38,6 +40,8 @@ class Settings:
     etas: tuple[float, ...] = ()
     fig4_etas: tuple[float, ...] = (1.0, 0.5)
     construction_etas: tuple[float, ...] = (1.0, 0.5)
+    distill_shots: int = 2000
+    distill_pairs: tuple[tuple[float, float], ...] = ()
 
 
 def _a_star(successes: list[float]) -> list[tuple[float, float]]:
@@ -61,6 +65,8 @@ def settings(quick: bool) -> Settings:
             dpi=150,
             mixup_groups=groups,
             etas=(0.0, 0.25, 0.5, 0.75, 1.0),
+            distill_shots=2000,
+            distill_pairs=tuple((s, BELL) for s in (0.9, 0.75, 0.6)),
         )
     groups = {
         "optimal a*(S) (Fig. 3)": _a_star([0.1, 0.15, 0.2, 0.3, 0.4]),
@@ -80,6 +86,8 @@ def settings(quick: bool) -> Settings:
         dpi=300,
         mixup_groups=groups,
         etas=tuple(np.round(np.linspace(0.0, 1.0, 9), 6).tolist()),
+        distill_shots=20000,
+        distill_pairs=tuple((s, BELL) for s in (0.95, 0.9, 0.8, 0.75, 0.7, 0.6)),
     )
 
 
@@ -104,3 +112,13 @@ def channel_points(config: Settings) -> list[dict[str, Any]]:
         for inputs in ("entangled", "separable")
         for eta in config.etas
     ]
+
+
+def distill_points(config: Settings) -> list[dict[str, Any]]:
+    """``(S, a)`` of the sampled DEJMPS rounds (beyond the papers)."""
+    return [{"success": float(s), "amplitude": float(a)} for s, a in config.distill_pairs]
+
+
+def shots(config: Settings, kind: str) -> int:
+    """The mode's shots per setting (or letter) of experiment ``kind``."""
+    return int(getattr(config, f"{kind}_shots"))

@@ -209,6 +209,7 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
     for paper, title in (
         ("A", "Paper A: entanglement distribution under mix-up"),
         ("B", "Paper B: channel with correlated polarization noise"),
+        ("beyond", "beyond the papers: one DEJMPS round on two mixed-up pairs"),
     ):
         paper_rows = [r for r in rows if r["paper"] == paper]
         if paper_rows:
@@ -227,6 +228,13 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
                 ["master seed (per-point seeds derived from it)", str(meta["seed"])],
                 ["shots per setting, paper A (13 settings/point)", str(meta["shots"]["mixup"])],
                 ["shots per letter, paper B", str(meta["shots"]["channel"])],
+            ]
+            + (
+                [["shots per setting, beyond (9 settings/point)", str(meta["shots"]["distill"])]]
+                if "distill" in meta["shots"]
+                else []
+            )
+            + [
                 ["error bars", _error_bars(meta.get("n_boot"))],
                 ["confidence level", f"{meta['confidence']:g}"],
                 ["experiments", str(len(run["points"]))],

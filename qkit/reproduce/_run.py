@@ -8,21 +8,42 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from qkit import experiment as definitions
 from qkit.experiment import Analysis
+from qkit.reproduce import _plan
 from qkit.reproduce._plan import Settings
 from qkit.result import Result, jsonable
 
 POINTS_DIR = "points"
+BEYOND = "beyond"
+"""The ``paper`` of every experiment that is neither paper A's nor paper B's."""
+_PAPERS = {"mixup": "A", "channel": "B"}
+
+
+def paper_of(kind: str) -> str:
+    """``"A"``, ``"B"`` or :data:`BEYOND`: the report section of experiment ``kind``."""
+    return _PAPERS.get(kind, BEYOND)
+
+
+def _id_prefix(kind: str) -> str:
+    paper = paper_of(kind)
+    return paper if paper != BEYOND else kind[:1].upper()
+
+
+def _label(kind: str, params: Mapping[str, Any]) -> str:
+    paper = paper_of(kind)
+    where = f"paper {paper}" if paper != BEYOND else kind
+    values = (f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+    return f"{where}: " + " ".join(values)
 
 
 def record(point_id: str, result: Result, groups: list[str] | None = None) -> dict[str, Any]:
     """The JSON record of one experiment in ``results.json`` (counts included)."""
-    paper = "A" if result.kind == "mixup" else "B"
+    paper = paper_of(result.kind)
     return jsonable(
         {
             "id": point_id,
@@ -44,8 +65,7 @@ def record(point_id: str, result: Result, groups: list[str] | None = None) -> di
 
 
 def run_points(
-    mixup: list[dict[str, Any]],
-    channel: list[dict[str, Any]],
+    points: Mapping[str, list[dict[str, Any]]],
     config: Settings,
     *,
     backend: str,
@@ -59,17 +79,17 @@ def run_points(
 ) -> list[dict[str, Any]]:
     """Sample every point on the backend named ``backend``; reuse points finished in ``out``.
 
-    ``starting(label)`` and ``done()`` are called around each experiment (progress).
-    ``shots`` overrides the mode's defaults for both papers.
+    ``points`` maps an experiment's name (:func:`qkit.experiment.get`) to its points: the
+    parameters, optionally with ``"groups"`` (figure curves). ``starting(label)`` and ``done()``
+    are called around each experiment (progress). ``shots`` overrides the mode's defaults.
     """
     todo = []
-    for i, point in enumerate(mixup, start=1):
-        params = {"success": point["success"], "amplitude": point["amplitude"]}
-        label = f"paper A: S={params['success']:g}, a={params['amplitude']:.4g}"
-        todo.append((f"A{i:02d}", "mixup", params, shots or config.mixup_shots, label, point))
-    for i, params in enumerate(channel, start=1):
-        label = f"paper B: eta={params['eta']:g} {params['inputs']} {params['alphabet']}"
-        todo.append((f"B{i:02d}", "channel", params, shots or config.channel_shots, label, None))
+    for kind, entries in points.items():
+        for i, entry in enumerate(entries, start=1):
+            params = {k: v for k, v in entry.items() if k != "groups"}
+            n_shots = shots or _plan.shots(config, kind)
+            point_id = f"{_id_prefix(kind)}{i:02d}"
+            todo.append((point_id, kind, params, n_shots, _label(kind, params), entry))
     folder = out / POINTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     records = []
@@ -93,7 +113,7 @@ def run_points(
             confidence=analysis.confidence,
             store=store,
         )
-        entry = record(point_id, result, extra["groups"] if extra else None)
+        entry = record(point_id, result, extra.get("groups"))
         _write_atomic(path, json.dumps(entry))
         records.append(entry)
         done()

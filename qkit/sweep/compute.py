@@ -93,7 +93,7 @@ def compute(spec: SweepSpec, indices: range) -> dict[str, np.ndarray]:
     backend = sweep_backend(spec)
     counts_ = counts(spec, backend, points, seeds)
     batch = experiment.batch(points)
-    rngs = [definitions.stream(s, definitions.STREAM_ANALYSIS) for s in seeds]
+    rngs = definitions.Streams(seeds, definitions.STREAM_ANALYSIS)
     estimates = experiment.analyse(counts_, batch, rngs, Analysis(spec.n_boot, spec.confidence))
     columns: dict[str, np.ndarray] = {"point": np.asarray(indices, dtype=np.int64) // spec.repeat}
     if spec.repeat > 1:

@@ -1,0 +1,232 @@
+"""Run a survey: every coupler of a device, measured class by class, beside its predictions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qkit.estimators import chsh, mutual_information
+from qkit.survey import circuits as survey_circuits
+from qkit.survey import predict
+from qkit.survey.packing import Coupler, pack_couplers
+
+CONFIDENCE = 0.95
+SIMULATOR_PAIRS = 6
+"""Pairs per circuit on simulated devices (``fake:``, ``aer``, Braket's local simulator): their
+samplers hold all active qubits in one state vector, so a whole class (about 35 pairs, 70
+qubits on FakeFez) cannot be simulated; 6 pairs (12 qubits) keep each shot cheap. On hardware
+a class is one circuit."""
+
+
+@dataclass
+class CouplerResult:
+    """One coupler: estimate with its interval, ideal and noise-model predictions."""
+
+    coupler: Coupler
+    group: int
+    value: float
+    ci_low: float
+    ci_high: float
+    ideal: float
+    predicted: float
+    counts: np.ndarray = field(repr=False)
+
+    def covers_prediction(self) -> bool:
+        return bool(self.ci_low <= self.predicted <= self.ci_high)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "coupler": list(self.coupler),
+            "class": self.group,
+            "value": self.value,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "ideal": self.ideal,
+            "predicted": self.predicted,
+            "counts": self.counts.tolist(),
+        }
+
+
+@dataclass
+class Survey:
+    """A survey of one experiment on one device (see :func:`run_survey`)."""
+
+    backend: str
+    experiment: str
+    shots: int
+    seed: int | None
+    classes: list[list[Coupler]]
+    num_circuits: int
+    couplers: list[CouplerResult]
+    confidence: float = CONFIDENCE
+    seconds: float = 0.0
+
+    def _ranked(self, by: str) -> list[CouplerResult]:
+        if by not in ("value", "predicted"):
+            raise ValueError(f"by must be 'value' or 'predicted', got {by!r}")
+        return sorted(self.couplers, key=lambda r: getattr(r, by))
+
+    def best(self, by: str = "value") -> CouplerResult:
+        """The coupler with the highest estimate (``by="value"``) or prediction."""
+        return self._ranked(by)[-1]
+
+    def median(self, by: str = "value") -> CouplerResult:
+        """The median coupler (the lower one for an even count)."""
+        ranked = self._ranked(by)
+        return ranked[(len(ranked) - 1) // 2]
+
+    def coverage(self) -> float:
+        """Fraction of couplers whose noise-model prediction lies in the estimate's interval."""
+        return float(np.mean([r.covers_prediction() for r in self.couplers]))
+
+    def values(self) -> dict[Coupler, float]:
+        return {r.coupler: r.value for r in self.couplers}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "experiment": self.experiment,
+            "shots": self.shots,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "num_classes": len(self.classes),
+            "num_circuits": self.num_circuits,
+            "coverage": self.coverage(),
+            "couplers": [r.to_dict() for r in self.couplers],
+        }
+
+
+def _estimates(experiment: str, counts: np.ndarray, rng: np.random.Generator):
+    """(value, ci_low, ci_high) per coupler from counts (n_couplers, n_settings, 4)."""
+    if experiment == "chsh":
+        est = chsh(counts)
+        low, high = est.normal_interval(CONFIDENCE)
+        return est.value, low, high
+    binary = np.stack([counts[..., 3], counts[..., :3].sum(axis=-1)], axis=-1)
+    est = mutual_information(
+        binary, predict.prior(experiment), confidence=CONFIDENCE, n_boot=1000, rng=rng
+    )
+    return est.value, est.ci_low, est.ci_high
+
+
+def _simulated(backend) -> bool:
+    return backend.kind in ("aer", "fake") or backend.name == "braket:local"
+
+
+def run_survey(
+    backend,
+    experiment: str = "chsh",
+    *,
+    shots: int = 1000,
+    seed: int | None = None,
+    optimization_level: int = 2,
+    pairs_per_circuit: int | None = None,
+    couplers: Sequence[Coupler] | None = None,
+    noise_model=None,
+) -> Survey:
+    """Measure ``experiment`` on every coupler of ``backend`` (a :class:`qkit.backends.Backend`).
+
+    Couplers are packed into classes (:func:`~qkit.survey.packing.pack_couplers`); each class
+    is one circuit (CHSH, 4 settings as bindings) or one per letter (channel), transpiled with
+    the layout fixed to its couplers and sampled with ``shots`` per setting or letter in one
+    ``backend.run`` call. Each coupler gets the estimate (CHSH: :func:`qkit.estimators.chsh`,
+    95% normal interval; channel: :func:`qkit.estimators.mutual_information`, 95% bootstrap
+    interval) beside the ideal value and the exact noise-model prediction
+    (:mod:`qkit.survey.predict`). ``pairs_per_circuit`` splits a class into circuits of at most
+    that many pairs (default: the whole class on hardware, :data:`SIMULATOR_PAIRS` on
+    simulators). ``couplers`` restricts the survey to some couplers of the device (default:
+    all). ``noise_model`` (default ``NoiseModel.from_backend(backend.device)``) is the model
+    of the predictions.
+    """
+    survey_circuits.check_experiment(experiment)
+    if pairs_per_circuit is None and _simulated(backend):
+        pairs_per_circuit = SIMULATOR_PAIRS
+    if pairs_per_circuit is not None and (
+        isinstance(pairs_per_circuit, bool)
+        or int(pairs_per_circuit) != pairs_per_circuit
+        or pairs_per_circuit < 1
+    ):
+        raise ValueError(f"pairs_per_circuit must be a positive integer, got {pairs_per_circuit!r}")
+    start = time.perf_counter()
+    device = backend.device
+    transpiler_seed = 0 if seed is None else int(seed)
+    classes = pack_couplers(device, couplers)
+    pairs = survey_circuits.pair_circuits(experiment)
+    pubs, owners = [], []
+    chunks = [
+        (index, group[k : k + (pairs_per_circuit or len(group))])
+        for index, group in enumerate(classes)
+        for k in range(0, len(group), pairs_per_circuit or len(group))
+    ]
+    for chunk_index, (_, chunk) in enumerate(chunks):
+        physical = survey_circuits.layout(chunk)
+        for pair in pairs.values():
+            logical = survey_circuits.class_circuit(pair, chunk)
+            t = survey_circuits.transpile_on(
+                device,
+                logical,
+                physical,
+                optimization_level=optimization_level,
+                seed=transpiler_seed,
+            )
+            values = survey_circuits.bindings(t, experiment)
+            pubs.append((t,) if values is None else (t, values))
+            owners.append(chunk_index)
+    results = backend.run(pubs, shots=shots, seed=seed)
+    per_chunk: dict[int, list[np.ndarray]] = {}
+    for chunk_index, counts in zip(owners, results, strict=True):
+        size = len(chunks[chunk_index][1])
+        if isinstance(counts, dict):
+            counts = [counts]
+        per_chunk.setdefault(chunk_index, []).extend(
+            survey_circuits.pair_counts(c, size) for c in np.ravel(counts)
+        )
+    coupler_list, group_of, count_rows = [], [], []
+    for chunk_index, (index, chunk) in enumerate(chunks):
+        stacked = np.stack(per_chunk[chunk_index], axis=1)  # (n_couplers, n_settings, 4)
+        for k, coupler in enumerate(chunk):
+            coupler_list.append(coupler)
+            group_of.append(index)
+            count_rows.append(stacked[k])
+    counts = np.asarray(count_rows)
+    rng = np.random.default_rng(np.random.SeedSequence([transpiler_seed, 1]))
+    values, lows, highs = _estimates(experiment, counts, rng)
+    probabilities = predict.noise_probabilities(
+        device,
+        coupler_list,
+        experiment,
+        optimization_level=optimization_level,
+        seed=transpiler_seed,
+        model=noise_model,
+    )
+    predicted = predict.value_from_probabilities(experiment, probabilities)
+    ideal = predict.ideal(experiment)
+    rows = [
+        CouplerResult(
+            coupler=c,
+            group=g,
+            value=float(v),
+            ci_low=float(lo),
+            ci_high=float(hi),
+            ideal=ideal,
+            predicted=float(p),
+            counts=n,
+        )
+        for c, g, v, lo, hi, p, n in zip(
+            coupler_list, group_of, values, lows, highs, predicted, counts, strict=True
+        )
+    ]
+    return Survey(
+        backend=backend.name,
+        experiment=experiment,
+        shots=shots,
+        seed=seed,
+        classes=classes,
+        num_circuits=len(pubs),
+        couplers=rows,
+        seconds=time.perf_counter() - start,
+    )

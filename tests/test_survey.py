@@ -1,0 +1,169 @@
+"""Device survey: packing, class circuits, exact predictions, and surveys on fake devices whose
+noise-model predictions fall inside the estimates' intervals."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import rustworkx as rx
+from qiskit.quantum_info import Statevector
+
+from qkit.backends import get_backend
+from qkit.survey import check_packing, couplers, pack_couplers, predict, run_survey
+from qkit.survey import circuits as survey_circuits
+
+fake_provider = pytest.importorskip("qiskit_ibm_runtime.fake_provider")
+
+
+@pytest.fixture(scope="module")
+def devices() -> dict:
+    return {
+        "fez": fake_provider.FakeFez(),  # 156-qubit heavy-hex Heron
+        "toronto": fake_provider.FakeTorontoV2(),  # 27-qubit heavy-hex Falcon
+        "manila": fake_provider.FakeManilaV2(),  # 5-qubit line
+    }
+
+
+def _distance(device) -> np.ndarray:
+    graph = device.coupling_map.graph.to_undirected(multigraph=False)
+    return rx.distance_matrix(graph)
+
+
+def test_packing_never_puts_overlapping_or_neighbouring_couplers_together(devices):
+    for name, device in devices.items():
+        classes = pack_couplers(device)
+        check_packing(classes, device)
+        distance = _distance(device)
+        assert sorted(c for group in classes for c in group) == couplers(device)
+        for group in classes:
+            for first, second in itertools.combinations(group, 2):
+                assert min(distance[a, b] for a in first for b in second) >= 2, (name, group)
+    fez = pack_couplers(devices["fez"])
+    assert len(couplers(devices["fez"])) == 176 and len(fez) <= 64 / 2  # channel: 2 letters
+    assert len(pack_couplers(devices["manila"])) == 3
+
+
+def test_check_packing_rejects_neighbours_and_missing_couplers(devices):
+    device = devices["manila"]  # line 0-1-2-3-4
+    with pytest.raises(ValueError, match="conflict"):
+        check_packing([[(0, 1), (2, 3)], [(1, 2)], [(3, 4)]], device)
+    with pytest.raises(ValueError, match="exactly once"):
+        check_packing([[(0, 1), (3, 4)], [(1, 2)]], device)
+    # packing a subset still sees the device's couplers between them
+    assert pack_couplers(device, only=[(0, 1), (2, 3)]) == [[(0, 1)], [(2, 3)]]
+    with pytest.raises(ValueError, match="only must list couplers"):
+        pack_couplers(device, only=[(0, 2)])
+
+
+def test_class_circuit_touches_only_its_couplers(devices):
+    device = devices["fez"]
+    group = pack_couplers(device)[0]
+    for pair in survey_circuits.pair_circuits("chsh").values():
+        logical = survey_circuits.class_circuit(pair, group)
+        t = survey_circuits.transpile_on(device, logical, survey_circuits.layout(group))
+        allowed = {q for c in group for q in c}
+        for inst in t.data:
+            qubits = tuple(t.find_bit(q).index for q in inst.qubits)
+            assert set(qubits) <= allowed, inst.operation.name
+            if len(qubits) == 2:
+                assert tuple(sorted(qubits)) in group
+        measured = survey_circuits.measured_qubits(t)
+        assert list(measured.values()) == list(group)
+
+
+def test_pair_counts_reads_each_register_in_qkit_order():
+    # register c0 (rightmost) holds bit_A = 1, bit_B = 0 -> index 2; c1: A = 0, B = 1 -> 1
+    counts = survey_circuits.pair_counts({"1001": 5, "0000": 2}, 2)
+    assert counts.tolist() == [[2, 0, 5, 0], [2, 5, 0, 0]]
+    with pytest.raises(ValueError, match="bits"):
+        survey_circuits.pair_counts({"101": 1}, 2)
+
+
+def test_predictions_without_noise_are_the_ideal_values(devices):
+    from qiskit_aer.noise import NoiseModel
+
+    device = devices["toronto"]
+    chosen = couplers(device)[:3]
+    for experiment in ("chsh", "channel"):
+        p = predict.noise_probabilities(device, chosen, experiment, model=NoiseModel())
+        readout = predict._readout(device)
+        # undo the readout errors: what is left must be the exact noise-free pair statistics
+        for coupler, probs in zip(chosen, p, strict=True):
+            inverse = [np.linalg.inv(readout[q]) for q in coupler]
+            true = np.einsum("sxy,ax,by->sab", probs.reshape(-1, 2, 2), *inverse).reshape(-1, 4)
+            pairs = survey_circuits.pair_circuits(experiment)
+            exact = []
+            for pair in pairs.values():
+                body = pair.remove_final_measurements(inplace=False)
+                values = survey_circuits.bindings(pair, experiment)
+                for row in [None] if values is None else values:
+                    bound = body if row is None else body.assign_parameters(row)
+                    exact.append(Statevector(bound).probabilities([1, 0]))  # index 2 bA + bB
+            np.testing.assert_allclose(true, exact, atol=1e-9)
+            assert predict.value_from_probabilities(experiment, true) == pytest.approx(
+                predict.ideal(experiment), abs=1e-9
+            )
+    assert predict.ideal("chsh") == pytest.approx(2 * np.sqrt(2))
+    assert predict.ideal("channel") == pytest.approx(1.0)
+
+
+def test_survey_rejects_bad_input(devices):
+    backend = get_backend("fake:manila", seed=1)
+    with pytest.raises(ValueError, match="experiment must be one of"):
+        run_survey(backend, "tomography")
+    with pytest.raises(ValueError, match="pairs_per_circuit"):
+        run_survey(backend, "chsh", pairs_per_circuit=0)
+    with pytest.raises(ValueError, match="only must list couplers"):
+        run_survey(backend, "chsh", couplers=[(0, 4)])
+
+
+def _check(survey, device, only=None) -> None:
+    check_packing(survey.classes, device, only)
+    for row in survey.couplers:
+        assert row.ci_low < row.ci_high
+        assert row.predicted < row.ideal
+        assert row.counts.sum() == survey.shots * row.counts.shape[0]
+
+
+@pytest.mark.slow
+def test_surveys_on_a_falcon_and_a_heron_agree_with_the_noise_model(devices):
+    rows = []
+    falcon = get_backend("fake:toronto", seed=3)
+    for experiment in ("chsh", "channel"):
+        survey = run_survey(falcon, experiment, shots=2000, seed=3)
+        _check(survey, devices["toronto"])
+        assert len(survey.couplers) == 28 and len(survey.classes) <= 6
+        rows += survey.couplers
+    heron = get_backend("fake:fez", seed=4)
+    region = [c for c in couplers(devices["fez"]) if max(c) < 8]  # qubits 0-7 of the top row
+    survey = run_survey(heron, "chsh", shots=2000, seed=4, couplers=region)
+    _check(survey, devices["fez"], region)
+    assert len(survey.couplers) == 7
+    rows += survey.couplers
+    covered = np.mean([r.covers_prediction() for r in rows])
+    assert covered >= 0.9, covered
+
+
+def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, capsys):
+    import json
+
+    from qkit.cli import _common
+    from qkit.cli import survey as survey_cli
+
+    parser = _common.QkitArgumentParser(prog="qkit")
+    survey_cli.register(parser.add_subparsers(dest="command"))
+    args = ["survey", "--backend", "fake:manila", "--shots", "300", "--seed", "5"]
+    parsed = parser.parse_args([*args, "--json", "--figure", str(tmp_path)])
+    assert parsed.func(parsed) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["num_classes"] == 3 and record["num_circuits"] == 3
+    assert sorted(tuple(r["coupler"]) for r in record["couplers"]) == couplers(
+        fake_provider.FakeManilaV2()
+    )
+    assert (tmp_path / "survey.png").stat().st_size > 0
+    parsed = parser.parse_args([*args, "--experiment", "channel"])
+    assert parsed.func(parsed) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1
