@@ -22,6 +22,7 @@ SHOTS = 200
 def _runs() -> dict[str, dict]:
     mixup = {"experiment": "mixup", "success": 0.7, "amplitude": 0.6}
     channel = {"experiment": "channel", "eta": 0.8, "inputs": "entangled", "alphabet": "two-slot"}
+    distill = {"experiment": "distill", "success": 0.8, "amplitude": 0.6}
     return {
         "mixup-aer-noise-model": {**mixup},
         "mixup-aer-branch-mixture": {**mixup, "realization": "branch-mixture"},
@@ -30,6 +31,8 @@ def _runs() -> dict[str, dict]:
         "channel-aer-noise-model": {**channel},
         "channel-aer-branch-mixture": {**channel, "realization": "branch-mixture"},
         "channel-aer-exact": {**channel, "engine": "exact"},
+        "distill-aer-noise-model": {**distill},
+        "distill-aer-branch-mixture": {**distill, "realization": "branch-mixture"},
     }
 
 
