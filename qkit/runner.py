@@ -214,7 +214,7 @@ def _run_exact(run: _Run, device: Backend, store: Any) -> Result:
     try:
         points = run.experiment.batch([run.point])
         counts = definitions.exact_counts(run.experiment, device, points, [run.seed], run.shots)[0]
-        result = _result(run, device, counts, started, metadata={})
+        result = _result(run, device, counts, started, metadata=_provenance(run, device))
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -345,12 +345,33 @@ def _fail(store: Any, run_id: str | None, reason: BaseException | str) -> None:
 
 
 def _finish(store: Any, run_id: str | None, result: Result) -> Result:
+    provenance = result.metadata.pop(_PROVENANCE, None)  # stored beside the run, not shown
     if store is not None:
         result.run_id = run_id
         store.finish_run(
-            run_id, result.prediction, result.estimate, result.counts, metadata=result.metadata
+            run_id,
+            result.prediction,
+            result.estimate,
+            result.counts,
+            metadata=result.metadata,
+            provenance=provenance,
         )
     return result
+
+
+_PROVENANCE = "provenance"
+
+
+def _provenance(run: _Run, device: Backend, prepared=None, results=None) -> dict[str, Any]:
+    """``{"provenance": ...}``: what the store keeps to redo the run (:mod:`qkit.provenance`).
+
+    ``results`` are the raw counts per PUB (before any mitigation); none for the exact engine.
+    """
+    from qkit import provenance
+
+    if prepared is None:
+        return {_PROVENANCE: provenance.exact(run, device)}
+    return {_PROVENANCE: provenance.sampled(run, device, prepared, results)}
 
 
 def _job_failed(job, store) -> bool:
@@ -369,7 +390,7 @@ def analyse_sampled(run: _Run, device: Backend, prepared: Prepared, results, sta
     """Per-PUB results -> counts per setting -> estimates (readout-mitigated if asked)."""
     from qkit.sampling import collect
 
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = _provenance(run, device, prepared, results)
     if run.mitigate == "readout":
         from qkit import mitigation
 

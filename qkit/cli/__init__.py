@@ -40,6 +40,7 @@ COMMAND_MODULES = [
     "run",
     "results",
     "jobs",
+    "replay",
     "sweep",
     "reproduce",
     "survey",

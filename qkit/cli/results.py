@@ -1,4 +1,4 @@
-"""``qkit results``: read back the runs kept in the results store."""
+"""``qkit results``: read back the runs kept in the results store; export and import them."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="one run in full (id or unique id prefix)")
     p.add_argument("run_id", metavar="RUN_ID")
     p.set_defaults(func=_show)
+
+    p = sub.add_parser("export", help="one run as a self-contained JSON document")
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--out", metavar="FILE", required=True, help="the JSON file to write")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("import", help="add an exported run to a store")
+    p.add_argument("file", metavar="FILE", help="a file written by 'qkit results export'")
+    p.set_defaults(func=_import)
 
     for action in sub.choices.values():
         action.add_argument(
@@ -76,6 +85,45 @@ def _list(args: argparse.Namespace) -> int:
     return code if unreadable else 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from qkit.result import jsonable
+    from qkit.store import StoreNotFound
+
+    try:
+        store = _open(args.store)
+    except StoreNotFound as exc:
+        raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
+    document = store.export_run(args.run_id)
+    text = json.dumps(jsonable(document), allow_nan=False, separators=(",", ":"))
+    with open(args.out, "w", encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
+        handle.write(text + "\n")
+    run_id = document["run"]["run_id"]
+    if args.json:
+        print(json.dumps({"run_id": run_id, "out": args.out, "bytes": len(text) + 1}))
+    else:
+        print(f"run {run_id} written to {args.out} ({len(text) + 1} bytes)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from qkit.store import ResultsStore
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
+            document = json.load(handle)
+    except ValueError as exc:
+        raise ValueError(f"{args.file} is not JSON: {exc}") from None
+    store = ResultsStore(args.store)
+    run_id, added = store.import_run(document)
+    if args.json:
+        print(json.dumps({"run_id": run_id, "added": added, "store": str(store.path)}))
+    elif added:
+        print(f"run {run_id} imported into {store.path}")
+    else:
+        print(f"run {run_id} is already in {store.path} with the same content")
+    return 0
+
+
 def _table(runs: list) -> None:
     rows = [
         (
@@ -120,6 +168,8 @@ def _show(args: argparse.Namespace) -> int:
     _section("estimate", run.estimate)
     _tests(run.estimate)
     _field("counts", _counts_summary(run.counts))
+    size = store.provenance_size(run.run_id)
+    _field("replay", f"provenance kept ({size} bytes): qkit replay {run.run_id}" if size else "-")
     if jobs:
         print("jobs")
         for job in jobs:

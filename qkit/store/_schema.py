@@ -4,6 +4,8 @@ The version is SQLite's ``user_version``; since version 2 the header also carrie
 ``application_id``, so another program's database is told apart by its first page. Version 1
 (every store written before the id existed) is read as it is and migrated on the first write:
 a backup copy is written next to the file, then the upgrade runs in one transaction.
+Version 3 adds the ``provenance`` table: per run, a zlib-compressed JSON document with what is
+needed to redo it (:mod:`qkit.provenance`); older runs have no row there.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from qkit.store._errors import StoreError
 from qkit.store._files import connect, create_private_file
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = int.from_bytes(b"qkit", "big")  # 0x716b6974 in the file header
 
 TABLES = """
@@ -48,7 +50,15 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_run ON jobs (run_id);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
-"""
+{provenance}"""
+
+PROVENANCE_TABLE = """
+CREATE TABLE IF NOT EXISTS provenance (
+    run_id   TEXT PRIMARY KEY REFERENCES runs (run_id),
+    encoding TEXT NOT NULL,
+    data     BLOB NOT NULL
+)"""
+TABLES = TABLES.format(provenance=PROVENANCE_TABLE + ";")
 
 RUN_COLUMNS = (
     "run_id",
@@ -75,11 +85,21 @@ JOB_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_REQUIRED = {"runs": set(RUN_COLUMNS), "jobs": set(JOB_COLUMNS)}
+PROVENANCE_COLUMNS = ("run_id", "encoding", "data")
+_REQUIRED = {
+    "runs": set(RUN_COLUMNS),
+    "jobs": set(JOB_COLUMNS),
+    "provenance": set(PROVENANCE_COLUMNS),
+}
+# tables a store of an older version does not have yet (its migration creates them)
+_SINCE = {"provenance": 3}
 
 # version -> the statements taking a store from that version to the next (all of them run
 # in one transaction, after the backup).
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: (f"PRAGMA application_id = {APPLICATION_ID}",)}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (f"PRAGMA application_id = {APPLICATION_ID}",),
+    2: (PROVENANCE_TABLE,),
+}
 
 
 @dataclass(frozen=True)
@@ -114,10 +134,13 @@ def inspect(conn: sqlite3.Connection, path: Path) -> Found:
         )
     if not tables and version == 0 and app_id == 0:
         return Found(0, app_id)  # an empty SQLite database: nothing in it yet
-    if not ours or version > SCHEMA_VERSION or set(tables) != set(_REQUIRED):
+    expected = {t for t in _REQUIRED if max(version, 1) >= _SINCE.get(t, 1)}
+    if not ours or version > SCHEMA_VERSION or set(tables) != expected:
         listed = ", ".join(sorted(tables)) or "none"
         raise StoreError(f"{path} is not a results store (its tables: {listed})")
     for table, required in _REQUIRED.items():
+        if table not in expected:
+            continue
         columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if not required <= columns:
             missing = ", ".join(sorted(required - columns))

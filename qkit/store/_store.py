@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qkit.store import _jobs, _runs
+from qkit.store import _jobs, _provenance, _runs
 from qkit.store._database import Database
 from qkit.store._errors import StoreError
 from qkit.store._files import default_store_path
@@ -21,6 +21,9 @@ from qkit.store._records import (
     job_from_row,
     run_from_row,
 )
+
+EXPORT_FORMAT = "qkit-run/1"
+"""The ``format`` of an exported run document (:meth:`ResultsStore.export_run`)."""
 
 
 class ResultsStore:
@@ -113,15 +116,17 @@ class ResultsStore:
         *,
         metadata: dict[str, Any] | None = None,
         status: str = "done",
+        provenance: Any = None,
     ) -> None:
         """Store the outcome of a run and mark it finished (``metadata`` is merged in).
 
-        Fields passed as None keep their stored value.
+        Fields passed as None keep their stored value. ``provenance`` (what is needed to redo
+        the run, :mod:`qkit.provenance`) is stored compressed in the same transaction.
         """
         check_status(status, ("done", "failed"), "finished run status")
         updates = {"prediction": prediction, "estimate": estimate, "counts": counts}
         updates = {key: value for key, value in updates.items() if value is not None}
-        self._update_run(run_id, updates, metadata=metadata, status=status)
+        self._update_run(run_id, updates, metadata=metadata, status=status, provenance=provenance)
 
     def fail_run(self, run_id: str, error: str, *, metadata: dict[str, Any] | None = None) -> None:
         """Mark a run failed, keeping the one-line ``error`` in its metadata."""
@@ -146,8 +151,12 @@ class ResultsStore:
         metadata: dict[str, Any] | None = None,
         versions: dict[str, str] | None = None,
         run_id: str | None = None,
+        provenance: Any = None,
     ) -> str:
-        """Record a complete run (create + finish) in one transaction; returns its ``run_id``."""
+        """Record a complete run (create + finish) in one transaction; returns its ``run_id``.
+
+        ``provenance`` as in :meth:`finish_run`.
+        """
         run = _runs.NewRun(
             kind,
             params,
@@ -162,7 +171,7 @@ class ResultsStore:
             run_id=run_id,
             finished=True,
         )
-        return self._insert_run(run)
+        return self._insert_run(run, provenance)
 
     def save_result(self, result: Any) -> str:
         """Save a :class:`qkit.result.Result`; returns the run id (the result's own, if set)."""
@@ -179,6 +188,76 @@ class ResultsStore:
             metadata=metadata,
             run_id=result.run_id,
         )
+
+    def get_provenance(self, run_id: str) -> Any:
+        """The provenance document of a run (full id or unique prefix), or None if it has none.
+
+        Runs stored before provenance was kept (store version 2 or older) have none.
+        """
+        found = self._provenance(run_id)
+        return None if found is None else found[0]
+
+    def provenance_size(self, run_id: str) -> int:
+        """Bytes the run's provenance takes in the store (compressed); 0 if it has none."""
+        found = self._provenance(run_id)
+        return 0 if found is None else found[1]
+
+    def _provenance(self, run_id: str) -> tuple[Any, int] | None:
+        with self._db.connect() as conn:
+            full = _runs.find(conn, run_id, self.path).run_id
+            return _provenance.get(conn, full, self.path)
+
+    def export_run(self, run_id: str) -> dict[str, Any]:
+        """One self-contained document of a run: its record, its jobs and its provenance."""
+        with self._db.connect() as conn:
+            record = _runs.find(conn, run_id, self.path)
+            found = _provenance.get(conn, record.run_id, self.path)
+        return {
+            "format": EXPORT_FORMAT,
+            "run": record.to_dict(),
+            "jobs": [job.to_dict() for job in self.jobs_for_run(record.run_id)],
+            "provenance": None if found is None else found[0],
+        }
+
+    def import_run(self, document: dict[str, Any]) -> tuple[str, bool]:
+        """Add a run exported by :meth:`export_run`; ``(run_id, added)``.
+
+        A run id already here with the same content is left alone (``added`` False); with
+        different content it is refused (ValueError). Credential-looking values are redacted
+        as on every write.
+        """
+        run, jobs, provenance = _runs.imported(document, EXPORT_FORMAT)
+        with self._db.transaction() as conn:
+            conn.row_factory = sqlite3.Row
+            existing = conn.execute(
+                f"{_runs.SELECT_RUNS} WHERE run_id = ?", (run["run_id"],)
+            ).fetchone()
+            if existing is not None:
+                here = self._export_in(conn, run_from_row(existing, self.path))
+                if _runs.same_content(here, {**document, "run": run, "jobs": jobs}):
+                    return run["run_id"], False
+                raise ValueError(
+                    f"run {run['run_id']} exists in {self.path} with different content; "
+                    "not imported"
+                )
+            _runs.insert_record(conn, run, self.path)
+            if jobs:
+                _jobs.insert_records(conn, jobs, self.path)
+            if provenance is not None:
+                _provenance.put(conn, run["run_id"], provenance)
+        return run["run_id"], True
+
+    def _export_in(self, conn: sqlite3.Connection, record: RunRecord) -> dict[str, Any]:
+        rows = conn.execute(
+            f"{_jobs.SELECT_JOBS} WHERE run_id = ? ORDER BY created_at, rowid", (record.run_id,)
+        ).fetchall()
+        found = _provenance.get(conn, record.run_id, self.path)
+        return {
+            "format": EXPORT_FORMAT,
+            "run": record.to_dict(),
+            "jobs": [job_from_row(row, self.path).to_dict() for row in rows],
+            "provenance": None if found is None else found[0],
+        }
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id, or with this unique id prefix; ValueError otherwise."""
@@ -299,16 +378,27 @@ class ResultsStore:
             conn.row_factory = sqlite3.Row
             return conn.execute(sql, args).fetchall()
 
-    def _insert_run(self, run: _runs.NewRun) -> str:
+    def _insert_run(self, run: _runs.NewRun, provenance: Any = None) -> str:
         row = _runs.insert_row(run)
         with self._db.transaction() as conn:
-            return _runs.insert(conn, row, self.path)
+            run_id = _runs.insert(conn, row, self.path)
+            if provenance is not None:
+                _provenance.put(conn, run_id, provenance)
+            return run_id
 
     def _update_run(
-        self, run_id: str, updates: dict[str, Any], *, metadata: dict | None, status: str
+        self,
+        run_id: str,
+        updates: dict[str, Any],
+        *,
+        metadata: dict | None,
+        status: str,
+        provenance: Any = None,
     ) -> None:
         with self._db.transaction() as conn:
             _runs.update(conn, run_id, updates, metadata=metadata, status=status, path=self.path)
+            if provenance is not None:
+                _provenance.put(conn, run_id, provenance)
 
 
 def _decoded(rows, from_row, path: Path, unreadable: list[str] | None) -> list:
