@@ -11,6 +11,7 @@ Every expected failure is one line ``qkit: error: ...`` on stderr and a document
       (or broken), a backend whose package or credentials are missing
 3     the environment failed: the file system (permissions, space, names), SQLite, memory,
       a timeout
+4     ``qkit replay`` on a deterministic backend did not reproduce the stored counts
 130   interrupted (Ctrl-C); a durable run keeps running and says how to fetch it
 141   the reader of the output went away (``qkit ... | head``)
 ====  ==========================================================================================
