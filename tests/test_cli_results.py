@@ -81,7 +81,7 @@ def test_show_text_puts_estimates_with_error_bars(filled, capsys):
     out = capsys.readouterr().out
     assert f"run {mixup}  (mixup, done)" in out
     assert "2.48 +- 0.02" in out
-    assert "0 [0, 0.05]  (at boundary" in out
+    assert "0 [0, 0.05]  (at a physical bound" in out
     assert "16 cells, 400 shots" in out
 
 

@@ -17,7 +17,7 @@ def _record(rid: str, success: float, amplitude: float, estimate: dict) -> dict:
         "paper": "A",
         "kind": "mixup",
         "params": {"success": success, "amplitude": amplitude},
-        "prediction": experiment.prediction(success, amplitude),
+        "prediction": experiment.MIXUP.prediction({"success": success, "amplitude": amplitude}),
         "estimate": estimate,
     }
 

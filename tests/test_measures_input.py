@@ -252,8 +252,6 @@ def test_the_bad_member_of_a_stack_is_named_by_index(rng):
         (lambda: measures.fidelity_pure(qutip.ket2dm(qutip.basis(2, 0)), BELL), "psi", "vector"),
         (lambda: measures.from_qiskit_order(np.eye(2)), "rho", "shape"),
         (lambda: as_state_vector(np.ones((2, 0))), "psi", "shape"),
-        (lambda: measures.optimal_chsh_settings(np.array([BELL, BELL])), "rho", "single"),
-        (lambda: mixup_theory.chsh_settings([0.5, 1.0], 0.5), "success and amplitude", "scalars"),
     ],
 )
 def test_invalid_probabilities_and_vectors_are_refused(call, name, pattern):

@@ -74,7 +74,9 @@ def test_the_readme_has_examples_of_every_kind():
         for c, e, k in EXAMPLES
     ],
 )
-def test_readme_example_prints_what_the_readme_shows(command, expected, code, tmp_path, monkeypatch):
+def test_readme_example_prints_what_the_readme_shows(
+    command, expected, code, tmp_path, monkeypatch
+):
     monkeypatch.setenv("QKIT_STORE", str(tmp_path / "store.sqlite"))
     monkeypatch.chdir(tmp_path)
     argv = shlex.split(command)[1:]
