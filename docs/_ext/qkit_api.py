@@ -19,8 +19,11 @@ from types import ModuleType
 # The documented public modules; their members come from their own __all__.
 PUBLIC_MODULES = [
     "qkit",
+    "qkit.experiment",
+    "qkit.options",
     "qkit.mixup",
     "qkit.channel",
+    "qkit.distill",
     "qkit.measures",
     "qkit.noise",
     "qkit.estimators",
@@ -29,6 +32,7 @@ PUBLIC_MODULES = [
     "qkit.store",
     "qkit.mitigation",
     "qkit.reproduce",
+    "qkit.survey",
     "qkit.figures",
 ]
 
