@@ -8,22 +8,18 @@ clouds:
 
 The public API (every name below is importable from ``qkit``; heavy modules load on first use):
 
-==============================  ============================================================
-:class:`Experiment`, :class:`Param`, :class:`Analysis`, :class:`Family`
-                                define an experiment once (:mod:`qkit.experiment`); run it with
-                                ``experiment.run(...)``, sweep it with :func:`qkit.sweep.make_spec`
-:func:`register`, :func:`get_experiment`
-                                make an experiment known by name (stores, fetch, Dask workers)
-:data:`MIXUP`, :data:`CHANNEL`  the two papers' experiments; :data:`DISTILL` one DEJMPS round
-                                on mixed-up pairs (beyond the papers)
-:class:`Result`                 prediction beside estimate, with provenance
-:func:`get_backend`             ``aer``, ``fake:<device>``, ``ibm:<device>``, ``braket:...``
-:class:`ResultsStore`           the SQLite results store
-:mod:`measures`                 entropies, concurrence, ``E_F``, CHSH, Holevo quantities
-:mod:`noise`                    classical noise as mixtures of unitaries, three realizations
-:mod:`estimators`               counts to estimates with error bars
-:mod:`sweep`                    parameter grids into tables
-==============================  ============================================================
+- :class:`Experiment`, :class:`Param`, :class:`Analysis`, :class:`Family`: define an experiment
+  once (:mod:`qkit.experiment`); run it with ``experiment.run(...)``, sweep it with
+  :func:`qkit.sweep.make_spec`;
+- :func:`register`, :func:`get_experiment`: make an experiment known by name (stores, fetch,
+  Dask workers);
+- :data:`MIXUP`, :data:`CHANNEL`: the two papers' experiments; :data:`DISTILL`: one DEJMPS round
+  on mixed-up pairs (beyond the papers);
+- :class:`Result`: prediction beside estimate, with provenance;
+- :func:`get_backend`: ``aer``, ``fake:<device>``, ``ibm:<device>``, ``braket:...``;
+- :class:`ResultsStore`: the SQLite results store;
+- :mod:`measures`, :mod:`noise`, :mod:`estimators`, :mod:`sweep`: state measures, classical noise
+  and its realizations, counts to estimates with error bars, parameter grids into tables.
 """
 
 from qkit._lazy import exporter

@@ -99,14 +99,36 @@ def _page(module: ModuleType, documented: set[str]) -> tuple[str, list[ModuleTyp
     if members:
         lines += [".. list-table::", "   :widths: 35 65", ""]
         for member, obj in members:
-            lines += [f"   * - :py:obj:`{member}`", f"     - {_summary(obj)}"]
+            home = _home(obj, name)
+            target = f"{home}.{member}" if home else member
+            lines += [f"   * - :py:obj:`{member} <{target}>`", f"     - {_summary(obj)}"]
         lines += [""]
         for member, obj in members:
+            if _home(obj, name):
+                continue  # documented on the page of the module it comes from
+            if _directive(obj) == "autodata":  # an instance: its name and type, not its class
+                kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+                lines += [f".. py:data:: {member}", f"   :type: {kind}", ""]
+                lines += [f"   An instance of :py:class:`{kind}`.", ""]
+                continue
             lines.append(f".. {_directive(obj)}:: {member}")
             if inspect.isclass(obj) and not issubclass(obj, BaseException):
                 lines.append("   :members:")
             lines.append("")
     return "\n".join(lines), own
+
+
+def _home(obj, page: str) -> str | None:
+    """The public module (not ``page``, never the top level) where ``obj`` is documented."""
+    if not (inspect.isclass(obj) or inspect.isroutine(obj)):
+        return None
+    origin = getattr(obj, "__module__", None) or ""
+    homes = [
+        m
+        for m in PUBLIC_MODULES
+        if m not in (page, "qkit") and (origin == m or origin.startswith(m + "."))
+    ]
+    return max(homes, key=len) if homes else None
 
 
 def generate(outdir: Path) -> list[str]:

@@ -5,17 +5,14 @@ The exact theory (:mod:`qkit.channel.theory`, numpy only), the Fock-space optics
 (:mod:`qkit.channel.optics`, QuTiP), the circuits (:mod:`qkit.channel.circuits`) and the
 sampled experiment (:data:`CHANNEL`, :func:`run`).
 
-==========================================  ==================================================
-:func:`werner_state`, :func:`singlet_probability`
-                                            the two-photon output (Werner states)
-:func:`chi2`, :func:`capacity`              Holevo quantity of the pair sector (Eqs. 25-32) and
-                                            the two-slot capacity (Eq. 8, Fig. 5)
-:func:`optimal_ensemble`,                   the optimal input ensembles (Lemma 2, Sec. V)
-:func:`two_slot_ensemble`
-:func:`conditional_probabilities`,          the Braunstein-Mann singlet/triplet measurement
-:func:`measurement_mutual_information`      and the information it attains (Fig. 4)
-:data:`CHANNEL`, :func:`run`, :func:`submit` the sampled experiment
-==========================================  ==================================================
+- :func:`werner_state`, :func:`singlet_probability`: the two-photon output (Werner states);
+- :func:`chi2`, :func:`capacity`: the Holevo quantity of the pair sector (Eqs. 25-32) and the
+  two-slot capacity (Eq. 8, Fig. 5);
+- :func:`optimal_ensemble`, :func:`two_slot_ensemble`: the optimal input ensembles (Lemma 2,
+  Sec. V);
+- :func:`conditional_probabilities`, :func:`measurement_mutual_information`: the
+  Braunstein-Mann singlet/triplet measurement and the information it attains (Fig. 4);
+- :data:`CHANNEL`, :func:`run`, :func:`submit`: the sampled experiment.
 """
 
 from qkit._lazy import exporter

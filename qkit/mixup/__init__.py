@@ -5,17 +5,15 @@ with probability ``1 - S``. The exact theory (:mod:`qkit.mixup.theory`, numpy on
 over arrays), the circuits (:mod:`qkit.mixup.circuits`) and the sampled experiment
 (:data:`MIXUP`, :func:`run`).
 
-==========================================  ==================================================
-:func:`state`, :func:`mixup`                 the delivered pair ``M[psi_a]`` (Eq. 2.1)
-:func:`fidelity`, :func:`concurrence`,       Eqs. 3.2-3.3, ``E_F``, the Horodecki CHSH value
-:func:`eof`, :func:`chsh_max`
-:func:`entanglement_threshold`,              where entanglement (Eq. 3.4) and CHSH violation
-:func:`chsh_threshold`                       begin
-:func:`optimal_amplitude`, :func:`eof_max`,  the best amplitude for each ``S`` (Fig. 3, Eq. 4.2)
-:func:`pairs_per_bell_pair`
-:func:`lhv_region`                           the local-hidden-variable region (Fig. 2)
-:data:`MIXUP`, :func:`run`, :func:`submit`   the sampled experiment
-==========================================  ==================================================
+- :func:`state`, :func:`mixup`: the delivered pair ``M[psi_a]`` (Eq. 2.1);
+- :func:`fidelity`, :func:`concurrence`, :func:`eof`, :func:`chsh_max`: Eqs. 3.2-3.3, ``E_F``,
+  the Horodecki CHSH value;
+- :func:`entanglement_threshold`, :func:`chsh_threshold`: where entanglement (Eq. 3.4) and CHSH
+  violation begin;
+- :func:`optimal_amplitude`, :func:`eof_max`, :func:`pairs_per_bell_pair`: the best amplitude for
+  each ``S`` (Fig. 3, Eq. 4.2);
+- :func:`lhv_region`: the local-hidden-variable region (Fig. 2);
+- :data:`MIXUP`, :func:`run`, :func:`submit`: the sampled experiment.
 """
 
 from qkit._lazy import exporter
