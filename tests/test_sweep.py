@@ -390,20 +390,20 @@ def test_csv_and_parquet_hold_the_same_table(tmp_path):
     run_sweep(spec, tmp_path / "t.csv")
     run_sweep(spec, tmp_path / "t.parquet")
     csv_table, parquet_table = read_table(tmp_path / "t.csv"), read_table(tmp_path / "t.parquet")
+    interval = ("", "_ci_low", "_ci_high", "_at_boundary")
     assert list(csv_table) == [
         "point",
         "success",
         "amplitude",
         "seed",
         *(f"predicted_{k}" for k in ("fidelity", "concurrence", "eof", "chsh_max")),
-        "chsh",
-        "chsh_stderr",
-        "chsh_significance",
-        *(
-            f"{q}{suffix}"
-            for q in ("concurrence", "eof", "fidelity")
-            for suffix in ("", "_ci_low", "_ci_high", "_at_boundary")
-        ),
+        *(f"chsh{f}" for f in ("", "_stderr", "_significance", "_ci_low", "_ci_high")),
+        *(f"chsh{f}" for f in ("_lower_bound", "_violation_p_value", "_violation_sigma")),
+        "chsh_at_boundary",
+        *(f"concurrence{f}" for f in interval),
+        *(f"concurrence{f}" for f in ("_stderr", "_lower_bound", "_entangled_p_value")),
+        "concurrence_entangled_sigma",
+        *(f"{q}{f}" for q in ("eof", "fidelity") for f in interval),
     ]
     assert tables_equal(csv_table, parquet_table)
     assert csv_table["concurrence_at_boundary"].dtype == bool
