@@ -46,7 +46,9 @@ def examples() -> list[tuple[str, list[str], int]]:
 
 
 def _matches(expected: list[str], got: list[str]) -> bool:
-    pattern = "\n".join(
+    while expected and not expected[-1].strip():
+        expected = expected[:-1]  # the blank line before the next command
+    pattern = "".join(
         r"(?:.*\n)*?" if line.strip() == "..." else re.escape(line).replace(r"\.\.\.", ".*") + "\n"
         for line in expected
     )
