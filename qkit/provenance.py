@@ -55,7 +55,8 @@ def sampled(run: Any, device: Any, prepared: Any, results: Sequence[Any]) -> dic
     from qkit import experiment as definitions
     from qkit.result import package_versions
 
-    circuits, index = [], {}
+    circuits: list[Any] = []
+    index: dict[Any, int] = {}
     pubs = []
     for pub in prepared.pubs:
         circuit = pub[0]

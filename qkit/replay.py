@@ -159,7 +159,7 @@ def _from_qasm3(text: str):
 
 
 def _pubs(document: dict[str, Any], circuits: list) -> list[tuple]:
-    pubs = []
+    pubs: list[tuple] = []
     for pub in document["pubs"]:
         circuit = circuits[pub["circuit"]]
         values = None

@@ -83,7 +83,7 @@ def get_backend(
         raise ValueError(f"backend must be one of {BACKEND_NAMES}; got {name!r}")
     if optimization_level not in (0, 1, 2, 3):
         raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
-    check_seed("seed", seed)
+    check_seed(seed)
     prefix, _, rest = name.partition(":")
     if name == "aer":
         from qkit.backends._aer import AerBackend

@@ -9,6 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
+from qkit import options
 from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats
@@ -21,18 +22,9 @@ class BackendUnavailableError(ValueError):
     """A backend needs an optional package or credentials that are missing (one line)."""
 
 
-def check_seed(name: str, seed: int | None) -> int | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer or None, got {seed!r}")
-    return int(seed)
-
-
-def check_shots(shots: int) -> int:
-    if isinstance(shots, bool) or not isinstance(shots, int | np.integer) or shots < 1:
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
-    return int(shots)
+def check_seed(seed: int | None) -> int | None:
+    """``None`` (the backend's default) or a seed checked by :func:`qkit.options.check_seed`."""
+    return None if seed is None else options.check_seed(seed)
 
 
 class Backend:
@@ -60,7 +52,7 @@ class Backend:
             raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
         self.name = name
         self.device = device
-        self.seed = check_seed("seed", seed)
+        self.seed = check_seed(seed)
         self.optimization_level = optimization_level
         self._cache = TranspileCache(self._transpile_uncached)
         self._default_pass_manager = None
@@ -182,8 +174,8 @@ class Backend:
         ``detach=True`` makes a local job durable: it runs in a detached process and
         :meth:`retrieve` finds it from any process (cloud jobs are durable anyway).
         """
-        shots = check_shots(shots)
-        seed = check_seed("seed", seed)
+        shots = options.check_shots(shots)
+        seed = check_seed(seed)
         self._check_noise_model(noise_model)
         coerced = self._coerce_pubs(pubs, shots)
         seed = self.seed if seed is None else seed
@@ -261,7 +253,7 @@ class Backend:
         if pubs is not None:
             if shots is None:
                 raise ValueError("retrieve needs the shots the pubs were submitted with")
-            coerced = self._coerce_pubs(pubs, check_shots(shots))
+            coerced = self._coerce_pubs(pubs, options.check_shots(shots))
         if not job_id.startswith(SplitJob.PREFIX):
             return Job(self._retrieve_raw(job_id, coerced, shots), self.name)
         if coerced is None:

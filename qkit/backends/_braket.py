@@ -16,8 +16,9 @@ from dataclasses import replace
 
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+from qkit import options
 from qkit.backends import _capabilities
-from qkit.backends._base import Backend, BackendUnavailableError, check_shots
+from qkit.backends._base import Backend, BackendUnavailableError
 
 BRAKET_EXTRA = "install qkit-comm[braket] (qiskit-braket-provider) to use Amazon Braket backends"
 # The local simulator drops the global phase of some controlled gates (``ctrl @ rz(-pi)`` on
@@ -119,7 +120,7 @@ def attach_tasks(backend: BraketBackend, tasks, pubs, shots: int, *, split: bool
     from qiskit_braket_provider.providers.braket_primitive_task import BraketPrimitiveTask
     from qiskit_braket_provider.providers.braket_sampler import _JobMetadata
 
-    shots = check_shots(shots)
+    shots = options.check_shots(shots)
     sampler = BraketSampler(backend.device)
     coerced = [
         SamplerPub.coerce(pub if isinstance(pub, SamplerPub) else tuple(pub), shots) for pub in pubs

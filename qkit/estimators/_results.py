@@ -242,7 +242,7 @@ def as_counts(
     return arr
 
 
-def check_shots(counts: np.ndarray, name: str = "counts") -> np.ndarray:
+def row_shots(counts: np.ndarray, name: str = "counts") -> np.ndarray:
     """Shots per row (sum over the last axis); every row needs at least one shot."""
     shots = np.sum(counts, axis=-1)
     if np.any(shots <= 0):

@@ -15,7 +15,7 @@ from qkit.estimators._results import (
     Estimate,
     as_counts,
     check_confidence,
-    check_shots,
+    row_shots,
 )
 
 # Product of the two eigenvalues (-1)^(bit_A + bit_B) for outcomes 00, 01, 10, 11.
@@ -49,7 +49,7 @@ def correlator(counts: ArrayLike) -> Estimate:
     (0.6, 0.08)
     """
     n = as_counts(counts, (4,))
-    shots = check_shots(n)
+    shots = row_shots(n)
     value = np.sum(n * _PARITY, axis=-1) / shots
     stderr = np.sqrt(np.clip(1.0 - value * value, 0.0, None) / shots)
     return Estimate(value=value, stderr=stderr)

@@ -36,7 +36,7 @@ from qkit.estimators._results import (
     as_rngs,
     check_confidence,
     check_n_boot,
-    check_shots,
+    row_shots,
 )
 
 PAULI_SETTINGS = tuple(a + b for a in "XYZ" for b in "XYZ")
@@ -120,7 +120,7 @@ def linear_inversion(counts: ArrayLike) -> np.ndarray:
     numpy.ndarray, shape (..., 4, 4)
     """
     n = as_counts(counts, (9, 4))
-    freqs = n / check_shots(n)[..., None]
+    freqs = n / row_shots(n)[..., None]
     return _invert(freqs)
 
 
@@ -320,7 +320,7 @@ def state_tomography(
     True
     """
     n = as_counts(counts, (9, 4))
-    shots = check_shots(n)
+    shots = row_shots(n)
     confidence = check_confidence(confidence)
     want = check_n_boot(n_boot) > 0 and bool(intervals)
     batch = shots.shape[:-1]

@@ -22,6 +22,8 @@ ENCODING = "json+zlib"
 def pack(document: Any) -> bytes:
     """Compact JSON of ``document`` (checked as the other JSON columns), zlib-compressed."""
     text = encode(document, "provenance")
+    if text is None:
+        raise ValueError("a run's provenance must not be empty")
     return zlib.compress(text.encode(), 9)
 
 
