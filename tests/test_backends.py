@@ -183,8 +183,8 @@ def test_unknown_fake_device_names_the_listing_command():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"shots": 0}, "shots must be a positive integer"),
-        ({"shots": 10, "seed": -1}, "seed must be a non-negative integer"),
+        ({"shots": 0}, r"shots must be an integer in \[1, "),
+        ({"shots": 10, "seed": -1}, r"seed must be an integer in \[0, "),
     ],
 )
 def test_bad_run_arguments_are_rejected(kwargs, match):
