@@ -444,11 +444,13 @@ def analyse_sampled(
 
 
 def _layout_record(run: _Run, prepared: Prepared, placed: dict[str, Any] | None) -> dict:
-    """How the layout was chosen and the physical qubits the measured pair ran on."""
-    from qkit.backends._transpile import transpile_stats
-
+    """How the layout was chosen and the physical qubits the measured pair started on (the
+    initial layout of the experiment's qubits 0 and 1)."""
     record = dict(placed or {"mode": "auto" if run.layout == "auto" else "explicit"})
-    used = transpile_stats(prepared.circuits[0])["layout"][:2] if prepared.circuits else []
+    first = prepared.circuits[0] if prepared.circuits else None
+    used = []
+    if first is not None and first.layout is not None:
+        used = [int(q) for q in first.layout.initial_index_layout(filter_ancillas=True)[:2]]
     record["used"] = used
     record.setdefault("physical", used)
     return record

@@ -84,6 +84,14 @@ def cached_noise_model(device):
     return _MODELS[key]
 
 
+def _restricted(model, circuits):
+    """``model`` on the qubits ``circuits`` use only (the same predictions; Aer converts the
+    whole model on every run, tens of seconds for a 156-qubit device)."""
+    from qkit.backends._restrict import active_qubits, restrict_noise_model
+
+    return restrict_noise_model(model, active_qubits(circuits))
+
+
 def noise_model(device):
     """``NoiseModel.from_backend(device)``, checked to have no quantum error on ``measure``
     (its readout errors are applied exactly by :func:`noise_probabilities`)."""
@@ -154,7 +162,7 @@ def noise_probabilities(
                     circuits.append(circuit)
                     measured.append(qubits)
                     owner.append(coupler)
-    simulator = AerSimulator(method="density_matrix", noise_model=model)
+    simulator = AerSimulator(method="density_matrix", noise_model=_restricted(model, circuits))
     result = simulator.run(circuits, shots=1).result()
     out: dict[tuple[int, int], list[np.ndarray]] = {}
     for k, (qubits, coupler) in enumerate(zip(measured, owner, strict=True)):
@@ -222,7 +230,9 @@ def circuit_probabilities(
         prepared.append(body)
         measured.append(qubits)
     result = (
-        AerSimulator(method="density_matrix", noise_model=model).run(prepared, shots=1).result()
+        AerSimulator(method="density_matrix", noise_model=_restricted(model, prepared))
+        .run(prepared, shots=1)
+        .result()
     )
     out = []
     for k, qubits in enumerate(measured):
