@@ -96,7 +96,9 @@ def test_explicit_layout_is_recorded_and_used(manila):
     for circuit in prepared.circuits:
         assert list(circuit.layout.initial_index_layout(filter_ancillas=True)[:2]) == [2, 1]
         measured = {
-            circuit.find_bit(i.qubits[0]).index for i in circuit.data if i.operation.name == "measure"
+            circuit.find_bit(i.qubits[0]).index
+            for i in circuit.data
+            if i.operation.name == "measure"
         }
         assert measured <= {1, 2}
 
