@@ -166,3 +166,37 @@ def test_device_prediction_within_the_interval(manila, name, params):
             assert abs(z) < 3.5, (key, value, device)
             checked += 1
     assert checked >= 1
+
+
+# -- sweeps and reproductions carry the layout ---------------------------------------------------
+def test_sweep_spec_carries_the_layout_and_old_specs_keep_their_digest():
+    from qkit.sweep import make_spec
+
+    plain = make_spec("channel", {"eta": [1.0]}, seed=1, backend="fake:manila")
+    placed = make_spec("channel", {"eta": [1.0]}, seed=1, backend="fake:manila", layout="3,4")
+    assert plain.layout is None and "layout" not in plain.to_dict()
+    assert placed.layout == (3, 4) and placed.to_dict()["layout"] == [3, 4]
+    with pytest.raises(ValueError, match="needs a device backend"):
+        make_spec("channel", {"eta": [1.0]}, seed=1, layout="best")
+
+
+@pytest.mark.slow
+def test_sweep_rows_run_on_the_given_layout(manila):
+    from qkit.sweep import make_spec
+    from qkit.sweep.compute import compute
+
+    spec = make_spec(
+        "channel",
+        {"eta": [1.0], "inputs": "entangled"},
+        shots=300,
+        seed=2,
+        backend="fake:manila",
+        layout="1,0",
+        n_boot=0,
+    )
+    columns = compute(spec, range(1))
+    assert len(columns["point"]) == 1 and "predicted_holevo" in columns
+    from qkit.sweep.compute import sweep_backend
+
+    cached = sweep_backend(spec)._layout_caches
+    assert (1, 0) in cached and cached[(1, 0)].transpilations > 0
