@@ -200,3 +200,28 @@ def test_sweep_rows_run_on_the_given_layout(manila):
 
     cached = sweep_backend(spec)._layout_caches
     assert (1, 0) in cached and cached[(1, 0)].transpilations > 0
+
+
+def test_noise_model_restricted_to_the_used_qubits_gives_the_same_distribution(manila):
+    from qiskit import QuantumCircuit
+    from qiskit_aer import AerSimulator
+
+    from qkit.backends._restrict import active_qubits, restrict_noise_model
+    from qkit.survey.predict import cached_noise_model
+
+    bell = QuantumCircuit(3)
+    bell.h(0)
+    bell.cx(0, 1)
+    bell.cx(1, 2)
+    circuit = manila.transpile([bell], layout=(3, 4))[0]
+    circuit.save_probabilities(sorted(active_qubits([circuit])))
+    full = cached_noise_model(manila.device)
+    restricted = restrict_noise_model(full, active_qubits([circuit]))
+    assert len(restricted.noise_qubits) < len(full.noise_qubits)
+
+    def probabilities(model):
+        simulator = AerSimulator(method="density_matrix", noise_model=model)
+        return simulator.run(circuit, shots=1).result().data(0)["probabilities"]
+
+    assert np.allclose(probabilities(restricted), probabilities(full), atol=1e-12)
+    assert not np.allclose(probabilities(restricted), probabilities(None), atol=1e-3)
