@@ -302,7 +302,7 @@ def prepare_run(run: _Run, device: Backend) -> Prepared:
         shots=run.shots,
         rng=definitions.stream(run.seed, definitions.STREAM_ALLOCATION),
         realization=run.realization,
-        layout=None if run.layout == "auto" else run.layout,
+        layout=None if isinstance(run.layout, str) else run.layout,  # "auto" (or unresolved)
     )
 
 

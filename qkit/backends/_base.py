@@ -116,9 +116,7 @@ class Backend:
             initial_layout=initial_layout,
         )
 
-    def _transpile_uncached(
-        self, circuits: list[QuantumCircuit], layout: tuple[int, ...] | None = None
-    ) -> list[QuantumCircuit]:
+    def _check_sites(self, circuits: list[QuantumCircuit]) -> None:
         for circuit in circuits:
             sites = [i.operation.label for i in circuit.data if i.operation.name == "qerror_loc"]
             if sites:
@@ -126,10 +124,18 @@ class Backend:
                     f"backend {self.name!r} cannot run noise sites ({', '.join(sites)}); "
                     "use the circuit-mixture realization of the noise (qkit.noise)"
                 )
-        if layout is None:
-            return list(self._pass_manager().run(circuits))
+
+    def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
+        self._check_sites(circuits)
+        return list(self._pass_manager().run(circuits))
+
+    def _transpile_on(
+        self, circuits: list[QuantumCircuit], layout: tuple[int, ...]
+    ) -> list[QuantumCircuit]:
+        """Transpile with virtual qubit ``k`` on physical ``layout[k]`` (helpers nearby)."""
         from qkit.backends._layout import complete_layout
 
+        self._check_sites(circuits)
         out = []
         for circuit in circuits:  # the completed layout depends on the circuit's width
             full = complete_layout(self.device, layout, circuit.num_qubits)
@@ -159,7 +165,7 @@ class Backend:
         fixed = check_layout(layout, self.num_qubits)
         if fixed not in self._layout_caches:
             self._layout_caches[fixed] = TranspileCache(
-                lambda batch: self._transpile_uncached(batch, fixed)
+                lambda batch: self._transpile_on(batch, fixed)
             )
         return self._layout_caches[fixed](circuits, key)
 

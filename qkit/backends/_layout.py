@@ -30,7 +30,7 @@ def complete_layout(device, fixed: Sequence[int], num_qubits: int) -> list[int]:
     if num_qubits <= len(fixed):
         return fixed[:num_qubits]
     neighbours = _neighbours(device)
-    used, order = set(fixed), []
+    used, order = set(fixed), list[int]()
     queue = deque(fixed)
     while queue and len(fixed) + len(order) < num_qubits:
         for q in sorted(neighbours.get(queue.popleft(), ())):

@@ -206,7 +206,7 @@ def _print_table(record: dict, targets: dict, agreement: str | None = None) -> N
         line = f"  {key:<20} {_number(predicted):>12}"
         if device is not None:
             line += f" {_number(device.get(name)):>12}"
-        compared = device.get(name) if against == "device" else predicted
+        compared = device.get(name) if device is not None and against == "device" else predicted
         print(
             f"{line} {_number(value['value']):>12}  {_agrees(compared, value):<6}  {_spread(value)}"
         )

@@ -195,7 +195,7 @@ def reproduce(
     if not isinstance(backend, str):
         raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
     layout = options.check_layout(layout, backend)
-    args = {
+    args: dict[str, Any] = {
         "mode": "quick" if quick else "full",
         "backend": backend,
         "shots": shots,

@@ -76,14 +76,14 @@ def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
         found = survey_store.latest(store, backend.name, pair)
         if found is not None:
             run_id, rows = found
-            best = max(rows, key=lambda r: r["value"])
+            top = max(rows, key=lambda r: r["value"])
             return {
-                "physical": list(best["coupler"]),
+                "physical": list(top["coupler"]),
                 "source": "survey",
                 "survey_run": run_id,
                 "experiment": pair,
-                "estimate": best["value"],
-                "predicted": best.get("predicted"),
+                "estimate": top["value"],
+                "predicted": top.get("predicted"),
             }
     scores = calibration_scores(backend.device)
     ranked = sorted(scores, key=lambda c: (scores[c], c))

@@ -299,7 +299,9 @@ def run_probabilities(device, prepared, *, readout: bool = True):
         ]
     )
     order = [i for w in sorted(widths) for i, c in enumerate(jobs) if c.num_clbits == w]
-    counts = [[{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))]
+    counts: list[list[dict[str, Any]]] = [  # float pseudo-counts (the analysis rounds)
+        [{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))
+    ]
     for row, job_index in zip(probabilities, order, strict=True):
         index, k, weight = owners[job_index]
         width = jobs[job_index].num_clbits

@@ -12,8 +12,8 @@ from typing import Any
 KIND = "survey"
 
 
-def _round(x: float | None) -> float | None:
-    return None if x is None else float(f"{float(x):.6g}")
+def _round(x: float) -> float:
+    return float(f"{float(x):.6g}")
 
 
 def calibration_snapshot(device) -> dict[str, Any]:

@@ -268,8 +268,8 @@ def _resolve_layout(layout: Any, kind: str, backend: str) -> tuple[int, ...] | N
         from qkit.backends import get_backend
         from qkit.survey.layout import choose
 
-        checked = tuple(choose(get_backend(backend), kind)["physical"])
-    return tuple(checked)
+        return tuple(choose(get_backend(backend), kind)["physical"])
+    return tuple(int(q) for q in checked)
 
 
 def _check_repeat(repeat: Any) -> int:
