@@ -58,6 +58,7 @@ def test_cli_rejects_bad_layouts_with_exit_2(capsys):
         ["run", "channel", "--eta", "1", "--layout", "0,1", "--no-store"],
         ["run", "channel", "--eta", "1", "--layout", "0,z", "--backend", "fake:manila"],
         ["sweep", "channel", "--eta", "0:1:2", "--layout", "best", "--no-store"],
+        ["reproduce", "--quick", "--layout", "0,1", "--no-store"],
     ):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
