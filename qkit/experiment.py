@@ -182,6 +182,7 @@ class Experiment:
         mitigate: str | None = None,
         store: Any = None,
         durable: bool | None = None,
+        layout: Any = "auto",
         **params: Any,
     ) -> Result:
         """Sample one point and wait: the estimates beside the prediction.
@@ -203,6 +204,7 @@ class Experiment:
             mitigate=mitigate,
             store=store,
             durable=durable,
+            layout=layout,
         )
 
     def submit(
@@ -216,6 +218,7 @@ class Experiment:
         realization: str | None = None,
         mitigate: str | None = None,
         store: Any,
+        layout: Any = "auto",
         **params: Any,
     ) -> Pending:
         """Submit one point durably and return at once; ``qkit.runner.fetch`` finishes it."""
@@ -231,6 +234,7 @@ class Experiment:
             realization=realization,
             mitigate=mitigate,
             store=store,
+            layout=layout,
         )
 
 

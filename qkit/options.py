@@ -36,6 +36,9 @@ MAX_SHOTS = 10**9
 """Shots per setting beyond which counts would not fit the simulators' 32-bit counters."""
 MAX_BOOTSTRAP = 100_000
 ENGINES = ("auto", "exact", "sampler")
+LAYOUTS = ("auto", "best")
+"""``--layout`` keywords; a comma list of physical qubits is the third form."""
+AGREEMENTS = ("ideal", "device")
 REALIZATIONS = ("noise-model", "branch-mixture")
 
 
@@ -154,3 +157,56 @@ def check_mitigate(mitigate: str | None, backend: str) -> str | None:
             f"{backend} has no readout error"
         )
     return mitigate
+
+
+def check_layout(layout: Any, backend: str) -> str | tuple[int, ...]:
+    """``"auto"`` (the transpiler's choice; also ``None``), ``"best"`` (the best predicted
+    coupler, :mod:`qkit.survey.layout`) or distinct physical qubits (``"3,4"`` or a sequence)
+    for the experiment's first qubits. Anything but ``auto`` needs a device backend."""
+    from qkit.backends import capabilities
+
+    if layout is None or layout == "auto":
+        return "auto"
+    if isinstance(layout, str) and layout != "best":
+        parts = [p.strip() for p in layout.split(",")]
+        if not all(p.isdigit() for p in parts):
+            raise ValueError(
+                f"layout must be auto, best or a comma list of physical qubits, got {layout!r}"
+            )
+        layout = tuple(int(p) for p in parts)
+    if not isinstance(layout, str):
+        try:
+            qubits = tuple(layout)
+        except TypeError:
+            qubits = ()
+        if (
+            not qubits
+            or any(
+                isinstance(q, bool) or not isinstance(q, numbers.Integral) or q < 0 for q in qubits
+            )
+            or len(set(qubits)) != len(qubits)
+        ):
+            raise ValueError(
+                f"layout must be auto, best or distinct physical qubits, got {layout!r}"
+            )
+        layout = tuple(int(q) for q in qubits)
+    if not capabilities(backend).readout_error:
+        raise ValueError(
+            f"layout {layout if isinstance(layout, str) else ','.join(map(str, layout))!r} "
+            f"needs a device backend (fake:, ibm:, braket:); {backend} has no physical qubits"
+        )
+    return layout
+
+
+def resolve_agreement(agreement: str | None, backend: str) -> str:
+    """Which prediction the agreement column compares with: ``device`` by default on devices,
+    ``ideal`` on simulators without a device (``device`` is refused there)."""
+    from qkit.backends import capabilities
+
+    device = capabilities(backend).readout_error
+    if agreement is None:
+        return "device" if device else "ideal"
+    check_choice("agreement", agreement, AGREEMENTS)
+    if agreement == "device" and not device:
+        raise ValueError(f"agreement 'device' needs a device backend; {backend} has no device")
+    return agreement

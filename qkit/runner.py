@@ -75,17 +75,21 @@ class _Run:
     analysis: Analysis
     realization: str | None
     mitigate: str | None
+    layout: str | tuple[int, ...] = "auto"  # "auto", "best", or physical qubits once placed
 
     @property
     def options(self) -> dict[str, Any]:
         """Stored with the run: what :func:`fetch` needs besides parameters, shots and seed."""
-        return {
+        opts = {
             "n_boot": self.analysis.n_boot,
             "confidence": self.analysis.confidence,
             "engine": self.engine,
             "realization": self.realization,
             "mitigate": self.mitigate,
         }
+        if self.layout != "auto":
+            opts["layout"] = list(self.layout)
+        return opts
 
 
 def _validated(
@@ -99,6 +103,7 @@ def _validated(
     analysis: Analysis,
     realization: str | None,
     mitigate: str | None,
+    layout: Any = "auto",
 ) -> _Run:
     name = backend if isinstance(backend, str) else backend.name
     return _Run(
@@ -110,7 +115,27 @@ def _validated(
         analysis=analysis,
         realization=options.check_realization(realization),
         mitigate=options.check_mitigate(mitigate, name),
+        layout=options.check_layout(layout, name),
     )
+
+
+def place(run: _Run, device: Backend, store: Any) -> tuple[_Run, dict[str, Any]]:
+    """Resolve ``layout="best"`` (:func:`qkit.survey.layout.choose`) or check explicit qubits
+    against ``device``; returns the run with physical qubits and the record of the choice."""
+    from dataclasses import replace
+
+    if run.layout == "auto":
+        return run, {"mode": "auto"}
+    if run.layout == "best":
+        from qkit.survey.layout import choose
+
+        info = {"mode": "best", **choose(device, run.experiment.name, store)}
+    else:
+        info = {"mode": "explicit", "physical": list(run.layout)}
+    from qkit.backends._base import check_layout
+
+    physical = check_layout(info["physical"], device.num_qubits)
+    return replace(run, layout=physical), info
 
 
 def resolve_backend(backend: str | Backend, seed: int | None = None) -> Backend:
@@ -132,6 +157,7 @@ def run_point(
     mitigate: str | None = None,
     store: Any = None,
     durable: bool | None = None,
+    layout: Any = "auto",
 ) -> Result:
     """Sample ``point`` of ``experiment`` on ``backend``, wait, analyse; save it in ``store``.
 
@@ -154,6 +180,10 @@ def run_point(
         Save the run; durable runs record their jobs before waiting.
     durable : bool, optional
         Force (or forbid) a durable run (see the module docstring).
+    layout : {"auto", "best"} or sequence of int
+        Physical qubits of the experiment's first qubits (the measured pair) on a device:
+        ``auto`` the transpiler's choice, ``best`` the best predicted coupler
+        (:mod:`qkit.survey.layout`), or explicit qubits; recorded in ``metadata["layout"]``.
     """
     run = _validated(
         experiment,
@@ -165,11 +195,13 @@ def run_point(
         analysis=analysis or Analysis(),
         realization=realization,
         mitigate=mitigate,
+        layout=layout,
     )
     device = resolve_backend(backend, run.seed)
     if run.engine == "exact":
         return _run_exact(run, device, store)
-    outcome = _sample(run, device, store, wait=True, durable=durable)
+    run, placed = place(run, device, store)
+    outcome = _sample(run, device, store, wait=True, durable=durable, placed=placed)
     assert isinstance(outcome, Result)
     return outcome
 
@@ -185,6 +217,7 @@ def submit_point(
     analysis: Analysis | None = None,
     realization: str | None = None,
     mitigate: str | None = None,
+    layout: Any = "auto",
 ) -> Pending:
     """Submit ``point`` durably (a cloud job or a detached local process) and return at once.
 
@@ -202,8 +235,11 @@ def submit_point(
         analysis=analysis or Analysis(),
         realization=realization,
         mitigate=mitigate,
+        layout=layout,
     )
-    outcome = _sample(run, resolve_backend(backend, run.seed), store, wait=False, durable=True)
+    device = resolve_backend(backend, run.seed)
+    run, placed = place(run, device, store)
+    outcome = _sample(run, device, store, wait=False, durable=True, placed=placed)
     assert isinstance(outcome, Pending)
     return outcome
 
@@ -266,10 +302,19 @@ def prepare_run(run: _Run, device: Backend) -> Prepared:
         shots=run.shots,
         rng=definitions.stream(run.seed, definitions.STREAM_ALLOCATION),
         realization=run.realization,
+        layout=None if isinstance(run.layout, str) else run.layout,  # "auto" (or unresolved)
     )
 
 
-def _sample(run: _Run, device: Backend, store: Any, *, wait: bool, durable: bool | None):
+def _sample(
+    run: _Run,
+    device: Backend,
+    store: Any,
+    *,
+    wait: bool,
+    durable: bool | None,
+    placed: dict[str, Any] | None = None,
+):
     started = time.perf_counter()
     prepared = prepare_run(run, device)
     durable = is_durable(prepared, run.shots, device, store, wait, durable)
@@ -279,6 +324,7 @@ def _sample(run: _Run, device: Backend, store: Any, *, wait: bool, durable: bool
         device,
         status="submitted" if durable else "running",
         realization=prepared.realization,
+        placed=placed,
     )
     job = None
     try:
@@ -305,7 +351,7 @@ def _sample(run: _Run, device: Backend, store: Any, *, wait: bool, durable: bool
             _fail(store, run_id, exc)
         raise
     try:
-        result = analyse_sampled(run, device, prepared, results, started)
+        result = analyse_sampled(run, device, prepared, results, started, placed)
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -316,19 +362,22 @@ def _sample(run: _Run, device: Backend, store: Any, *, wait: bool, durable: bool
     return finished
 
 
-def _create(store: Any, run: _Run, device: Backend, *, status: str, realization=None):
+def _create(store: Any, run: _Run, device: Backend, *, status: str, realization=None, placed=None):
     if store is None:
         return None
     opts = run.options
     if realization is not None:
         opts["realization"] = realization
+    metadata: dict[str, Any] = {"shots": run.shots, "options": opts}
+    if placed and placed.get("mode") != "auto":
+        metadata["layout"] = placed
     return store.create_run(
         run.experiment.name,
         run.point,
         device.name,
         {"seed": run.seed},
         status=status,
-        metadata={"shots": run.shots, "options": opts},
+        metadata=metadata,
     )
 
 
@@ -386,7 +435,9 @@ def _job_failed(job, store) -> bool:
     return False
 
 
-def analyse_sampled(run: _Run, device: Backend, prepared: Prepared, results, started) -> Result:
+def analyse_sampled(
+    run: _Run, device: Backend, prepared: Prepared, results, started, placed=None
+) -> Result:
     """Per-PUB results -> counts per setting -> estimates (readout-mitigated if asked)."""
     from qkit.sampling import collect
 
@@ -404,8 +455,51 @@ def analyse_sampled(run: _Run, device: Backend, prepared: Prepared, results, sta
         results = mitigation.mitigate_pooled(calibration, prepared, results)
     sampled = collect(prepared, results)
     metadata["transpiled"] = sampled.transpiled
+    if device.caps.readout_error:
+        metadata["layout"] = _layout_record(run, prepared, placed)
     counts = _counts(run, prepared, sampled)
-    return _result(run, device, counts, started, metadata, realization=prepared.realization)
+    result = _result(run, device, counts, started, metadata, realization=prepared.realization)
+    if device.caps.readout_error:
+        result.metadata["prediction_device"] = device_prediction(run, device, prepared)
+    return result
+
+
+def _layout_record(run: _Run, prepared: Prepared, placed: dict[str, Any] | None) -> dict:
+    """How the layout was chosen and the physical qubits the measured pair started on (the
+    initial layout of the experiment's qubits 0 and 1)."""
+    record = dict(placed or {"mode": "auto" if run.layout == "auto" else "explicit"})
+    first = prepared.circuits[0] if prepared.circuits else None
+    used = []
+    if first is not None and first.layout is not None:
+        used = [int(q) for q in first.layout.initial_index_layout(filter_ancillas=True)[:2]]
+    record["used"] = used
+    record.setdefault("physical", used)
+    return record
+
+
+def device_prediction(run: _Run, device: Backend, prepared: Prepared) -> dict[str, Any] | None:
+    """The experiment's estimates of the exact outcome distributions of the transpiled
+    circuits under the device noise model (:func:`qkit.survey.predict.circuit_probabilities`):
+    what the device should give, with the keys of the ideal prediction. ``None`` where the
+    device has no noise model (a cloud device without calibration). A readout-mitigated run
+    is compared with the distributions before readout errors."""
+    from qkit.survey import predict
+
+    exact = predict.run_probabilities(device, prepared, readout=run.mitigate != "readout")
+    if exact is None:
+        return None
+    counts = _counts(run, prepared, exact)
+    points = run.experiment.batch([run.point])
+    rngs = [definitions.stream(run.seed, definitions.STREAM_ANALYSIS)]
+    estimates = run.experiment.analyse([counts], points, rngs, Analysis(0, 0.95))
+    values = definitions.estimate_of(estimates, 0)
+    targets = dict(run.experiment.targets)
+    prediction = run.experiment.prediction(run.point)
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and "value" in value and targets.get(key, key) in prediction:
+            out[targets.get(key, key)] = value["value"]
+    return out
 
 
 def _counts(run: _Run, prepared: Prepared, sampled) -> np.ndarray:
@@ -484,6 +578,7 @@ def fetch(
         ),
         realization=opts.get("realization"),
         mitigate=opts.get("mitigate"),
+        layout=opts.get("layout", "auto"),
     )
     device = resolve_backend(record.backend, run.seed)
     # The same PUBs as at submission (deterministic in the seed): split cloud jobs need them.
@@ -507,7 +602,8 @@ def fetch(
             ) from None
         raise
     try:
-        result = analyse_sampled(run, device, prepared, results, started)
+        placed = (meta.get("layout") or {}) if run.layout != "auto" else None
+        result = analyse_sampled(run, device, prepared, results, started, placed)
     except BaseException as exc:
         _fail(store, record.run_id, exc)
         raise

@@ -98,6 +98,8 @@ class Prepared:
     noise_model: object | None
     circuits: list[QuantumCircuit]  # the transpiled circuit of each PUB
     stats: dict[str, list[dict]]
+    mixtures: Sequence[noise.MixedUnitary] = ()
+    layout: tuple[int, ...] | None = None  # physical qubits of the first virtual qubits
 
 
 def prepare(
@@ -108,11 +110,14 @@ def prepare(
     shots: int,
     rng: np.random.Generator,
     realization: str | None = None,
+    layout: Sequence[int] | None = None,
 ) -> Prepared:
     """Transpile (once per family) and lay out the PUBs of ``family`` under ``mixtures``.
 
     ``realization`` is ``"noise-model"`` (Aer only) or ``"branch-mixture"``; by default the
     noise model where the backend takes one. The branch allocation draws from ``rng``.
+    ``layout`` puts virtual qubit ``k`` of every circuit on physical qubit ``layout[k]``
+    (default: the transpiler's choice).
     """
     if realization not in (None, "noise-model", "branch-mixture"):
         raise ValueError(
@@ -123,8 +128,14 @@ def prepare(
             f"backend {backend.name!r} cannot take a noise model; use 'branch-mixture'"
         )
     if realization is None and backend.supports_noise_model or realization == "noise-model":
-        return _prepare_noise_model(backend, family, mixtures)
-    return _prepare_branch_mixture(backend, family, mixtures, shots=shots, rng=rng)
+        prepared = _prepare_noise_model(backend, family, mixtures, layout)
+    else:
+        prepared = _prepare_branch_mixture(
+            backend, family, mixtures, shots=shots, rng=rng, layout=layout
+        )
+    prepared.mixtures = mixtures
+    prepared.layout = None if layout is None else tuple(layout)
+    return prepared
 
 
 def collect(prepared: Prepared, results: Sequence) -> Sampled:
@@ -143,9 +154,9 @@ def collect(prepared: Prepared, results: Sequence) -> Sampled:
     return Sampled(counts, prepared.realization, prepared.stats)
 
 
-def _prepare_noise_model(backend, family, mixtures) -> Prepared:
+def _prepare_noise_model(backend, family, mixtures, layout=None) -> Prepared:
     # no family key: a family name (e.g. "mixup") covers different circuits at other (S, a)
-    transpiled = backend.transpile(family.circuits)
+    transpiled = backend.transpile(family.circuits, layout=layout)
     pubs: list[tuple] = []
     for index, circuit in enumerate(transpiled):
         if circuit.parameters:
@@ -158,7 +169,7 @@ def _prepare_noise_model(backend, family, mixtures) -> Prepared:
     return Prepared(family, pubs, owners, "noise-model", model, list(transpiled), stats)
 
 
-def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng) -> Prepared:
+def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng, layout=None) -> Prepared:
     pubs: list[tuple] = []
     owners: list[tuple[int, int | None]] = []
     executed: list[QuantumCircuit] = []
@@ -169,7 +180,7 @@ def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng) -> Prepare
             weights = noise.branch_weights(circuit, mixtures)
         else:
             branches, weights = [circuit], np.ones(1)
-        transpiled = backend.transpile(branches)
+        transpiled = backend.transpile(branches, layout=layout)
         stats.extend(backend.transpile_stats(transpiled))
         for k in range(family.num_settings(index)):
             allocation = noise.allocate_shots(weights, shots, rng)

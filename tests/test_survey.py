@@ -155,7 +155,8 @@ def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, cap
     parser = _common.QkitArgumentParser(prog="qkit")
     survey_cli.register(parser.add_subparsers(dest="command"))
     args = ["survey", "--backend", "fake:manila", "--shots", "300", "--seed", "5"]
-    parsed = parser.parse_args([*args, "--json", "--figure", str(tmp_path)])
+    args += ["--store", str(tmp_path / "runs.db")]
+    parsed = parser.parse_args([*args, "--json", "--figure", str(tmp_path / "survey.png")])
     assert parsed.func(parsed) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["num_classes"] == 3 and record["num_circuits"] == 3
@@ -163,7 +164,13 @@ def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, cap
         fake_provider.FakeManilaV2()
     )
     assert (tmp_path / "survey.png").stat().st_size > 0
+    from qkit.store import ResultsStore
+
+    stored = ResultsStore(tmp_path / "runs.db").get_run(record["run_id"])
+    assert stored.kind == "survey" and stored.metadata["figure"] == record["figure"]
+    assert stored.metadata["calibration"]["couplers"]  # the calibration snapshot it used
     parsed = parser.parse_args([*args, "--experiment", "channel"])
     assert parsed.func(parsed) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1
+    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1 + 1
+    assert lines[-1].startswith("stored as run ")

@@ -27,6 +27,23 @@ def check_seed(seed: int | None) -> int | None:
     return None if seed is None else options.check_seed(seed)
 
 
+def check_layout(layout: Sequence[int], num_qubits: int) -> tuple[int, ...]:
+    """Distinct physical qubits ``0 <= q < num_qubits`` (a one-line ``ValueError`` otherwise)."""
+    try:
+        fixed = tuple(int(q) for q in layout)
+        ok = all(int(q) == q and not isinstance(q, bool) for q in layout)
+    except (TypeError, ValueError):
+        ok, fixed = False, ()
+    if not ok or not fixed or len(set(fixed)) != len(fixed):
+        raise ValueError(f"layout must list distinct physical qubits, got {layout!r}")
+    bad = [q for q in fixed if not 0 <= q < num_qubits]
+    if bad:
+        raise ValueError(
+            f"layout qubits must be in [0, {num_qubits - 1}] on this device, got {bad[0]}"
+        )
+    return fixed
+
+
 class Backend:
     """A named execution target: transpile circuit families once, sample PUBs, track jobs.
 
@@ -55,6 +72,7 @@ class Backend:
         self.seed = check_seed(seed)
         self.optimization_level = optimization_level
         self._cache = TranspileCache(self._transpile_uncached)
+        self._layout_caches: dict[tuple[int, ...], TranspileCache] = {}
         self._default_pass_manager = None
 
     @property
@@ -81,15 +99,16 @@ class Backend:
             return self._default_pass_manager
         return self._build_pass_manager(target)
 
-    def _build_pass_manager(self, target):
+    def _build_pass_manager(self, target, initial_layout=None):
         seed = DEFAULT_TRANSPILER_SEED if self.seed is None else self.seed
         return generate_preset_pass_manager(
             optimization_level=self.optimization_level,
             target=target,
             seed_transpiler=seed,
+            initial_layout=initial_layout,
         )
 
-    def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
+    def _check_sites(self, circuits: list[QuantumCircuit]) -> None:
         for circuit in circuits:
             sites = [i.operation.label for i in circuit.data if i.operation.name == "qerror_loc"]
             if sites:
@@ -97,10 +116,30 @@ class Backend:
                     f"backend {self.name!r} cannot run noise sites ({', '.join(sites)}); "
                     "use the circuit-mixture realization of the noise (qkit.noise)"
                 )
+
+    def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
+        self._check_sites(circuits)
         return list(self._pass_manager().run(circuits))
 
+    def _transpile_on(
+        self, circuits: list[QuantumCircuit], layout: tuple[int, ...]
+    ) -> list[QuantumCircuit]:
+        """Transpile with virtual qubit ``k`` on physical ``layout[k]`` (helpers nearby)."""
+        from qkit.backends._layout import complete_layout
+
+        self._check_sites(circuits)
+        out = []
+        for circuit in circuits:  # the completed layout depends on the circuit's width
+            full = complete_layout(self.device, layout, circuit.num_qubits)
+            out.append(self._build_pass_manager(self.device.target, full).run(circuit))
+        return out
+
     def transpile(
-        self, circuits: Sequence[QuantumCircuit], *, key: str | None = None
+        self,
+        circuits: Sequence[QuantumCircuit],
+        *,
+        key: str | None = None,
+        layout: Sequence[int] | None = None,
     ) -> list[QuantumCircuit]:
         """Transpile for this backend, once per circuit family.
 
@@ -108,10 +147,24 @@ class Backend:
         one transpilation serves every parameter value and a repeated call costs a hash.
         ``key`` names the family: reusing a key for different circuits raises. Preset pass
         manager for the device's target (layout, routing, optimization at
-        ``optimization_level``), seeded so layouts are reproducible. Do not modify the
-        returned circuits in place.
+        ``optimization_level``), seeded so layouts are reproducible. ``layout`` fixes virtual
+        qubit ``k`` on physical qubit ``layout[k]``; wider circuits get their other qubits
+        on the nearest free qubits (:func:`qkit.backends._layout.complete_layout`). Do not
+        modify the returned circuits in place.
         """
-        return self._cache(circuits, key)
+        if layout is None:
+            return self._cache(circuits, key)
+        fixed = check_layout(layout, self.num_qubits)
+        if fixed not in self._layout_caches:
+            self._layout_caches[fixed] = TranspileCache(
+                lambda batch: self._transpile_on(batch, fixed)
+            )
+        return self._layout_caches[fixed](circuits, key)
+
+    def _is_output(self, circuit: QuantumCircuit) -> bool:
+        return self._cache.is_output(circuit) or any(
+            cache.is_output(circuit) for cache in self._layout_caches.values()
+        )
 
     def transpile_stats(self, circuits: Sequence[QuantumCircuit]) -> list[dict]:
         """``{"two_qubit_gates", "depth", "layout"}`` of each circuit as transpiled here.
@@ -120,11 +173,9 @@ class Backend:
         returned by :meth:`transpile`.
         """
         circuits = list(circuits)
-        originals = [c for c in circuits if not self._cache.is_output(c)]
+        originals = [c for c in circuits if not self._is_output(c)]
         transpiled = iter(self.transpile(originals)) if originals else iter(())
-        return [
-            transpile_stats(c if self._cache.is_output(c) else next(transpiled)) for c in circuits
-        ]
+        return [transpile_stats(c if self._is_output(c) else next(transpiled)) for c in circuits]
 
     # -- execution ----------------------------------------------------------------------
     def _coerce_pubs(self, pubs: Sequence[tuple], shots: int) -> list[SamplerPub]:

@@ -70,9 +70,9 @@ class BraketBackend(Backend):
         if device_name == "local":
             self.split_waste = float("inf")  # simulated shots are cheap: one call
 
-    def _build_pass_manager(self, target):
+    def _build_pass_manager(self, target, initial_layout=None):
         if self.name != "braket:local":
-            return super()._build_pass_manager(target)
+            return super()._build_pass_manager(target, initial_layout)
         from qiskit.transpiler import generate_preset_pass_manager
 
         from qkit.backends._base import DEFAULT_TRANSPILER_SEED

@@ -161,8 +161,25 @@ class RuntimeBackend(Backend):
             return _PerCircuitJobs(jobs, groups, len(pubs))
         return self._sampler_run(pubs, shots, seed)
 
+    def _restricted_mode(self, pubs):
+        """An AerSimulator with the device noise model restricted to the qubits ``pubs`` use
+        (:mod:`qkit.backends._restrict`): the same outcome distributions, but a call costs
+        about a second instead of the 20-30 s of the full 156-qubit model on a Heron."""
+        from qiskit_aer import AerSimulator
+
+        from qkit.backends._restrict import active_qubits, restrict_noise_model
+
+        qubits = active_qubits(pub.circuit for pub in pubs)
+        if not hasattr(self, "_restricted"):
+            self._restricted: dict[frozenset[int], object] = {}
+        if qubits not in self._restricted:
+            full = self._execution_mode().options.noise_model
+            self._restricted[qubits] = AerSimulator(noise_model=restrict_noise_model(full, qubits))
+        return self._restricted[qubits]
+
     def _sampler_run(self, pubs, shots, seed):
-        sampler = _sampler_class()(mode=self._execution_mode())
+        mode = self._restricted_mode(pubs) if self._simulator_mode else self._execution_mode()
+        sampler = _sampler_class()(mode=mode)
         if self._local and seed is not None:
             sampler.options.simulator.seed_simulator = seed
         return sampler.run(pubs, shots=shots)

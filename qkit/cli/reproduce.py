@@ -72,6 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     stores.add_argument("--no-store", action="store_true", help="do not save the runs")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    from qkit.cli.run import add_layout
+
+    add_layout(parser)
     parser.set_defaults(func=_reproduce)
 
 
@@ -93,6 +96,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         store=store,
         progress=False if args.quiet else None,
         command=_command(args),
+        layout=args.layout,
     )
     print(f"wrote {out}/report.html, report.md, results.json and the figures")
     return 0
@@ -111,4 +115,6 @@ def _command(args: argparse.Namespace) -> str:
     if args.shots is not None:
         words += ["--shots", str(args.shots)]
     words += ["--bootstrap", str(args.bootstrap)]
+    if args.layout != "auto":
+        words += ["--layout", args.layout]
     return " ".join(shlex.quote(w) for w in words)

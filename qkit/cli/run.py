@@ -68,7 +68,26 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="submit, record the jobs and return; finish with 'qkit jobs fetch RUN_ID'",
     )
+    add_layout(parser)
+    parser.add_argument(
+        "--agreement",
+        choices=options.AGREEMENTS,
+        default=None,
+        help="prediction the 'agrees' column compares with: device (the device noise model for "
+        "the chosen layout; default on devices) or ideal (default on aer)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_layout(parser: argparse.ArgumentParser) -> None:
+    """``--layout auto|best|Q0,Q1,...`` (device backends)."""
+    parser.add_argument(
+        "--layout",
+        default="auto",
+        help="physical qubits of the measured pair on a device: auto (the transpiler's "
+        "choice), best (the best predicted coupler: latest stored survey, else calibration), "
+        "or a comma list such as 3,4",
+    )
 
 
 def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool = False) -> None:
@@ -133,6 +152,7 @@ def _options(args: argparse.Namespace) -> dict:
         "mitigate": args.mitigate,
         "realization": args.realization,
         "store": _store(args),
+        "layout": args.layout,
     }
 
 
@@ -147,7 +167,7 @@ def finish(args: argparse.Namespace, result) -> int:
             f"finish it with: qkit jobs fetch {record['run_id']}"
         )
     else:
-        _print_table(record, _targets(result.kind))
+        _print_table(record, _targets(result.kind), getattr(args, "agreement", None))
     return 0
 
 
@@ -160,24 +180,53 @@ def _targets(kind: str) -> dict:
         return {}
 
 
-def _print_table(record: dict, targets: dict) -> None:
+def _print_table(record: dict, targets: dict, agreement: str | None = None) -> None:
+    from qkit import options
+
     params = {k: v for k, v in record.items() if k not in ("prediction", "estimate", "metadata")}
     print("  ".join(f"{k}={'-' if v is None else v}" for k, v in params.items()))
+    metadata = record.get("metadata") or {}
     prediction, estimate = record["prediction"], record["estimate"]
-    print(f"  {'quantity':<20} {'prediction':>12} {'estimate':>12}  interval")
+    device = metadata.get("prediction_device")
+    against = options.resolve_agreement(agreement, str(record.get("backend", "aer")))
+    if against == "device" and device is None:
+        against = "ideal"  # a device without a noise model: nothing else to compare with
+    layout = metadata.get("layout")
+    if layout:
+        print(
+            f"  layout: qubits {layout.get('used')} ({layout.get('mode')}"
+            + (f", from {layout['source']}" if layout.get("source") else "")
+            + ")"
+        )
+    head = f"  {'quantity':<20} {'prediction':>12}"
+    if device is not None:
+        head += f" {'device':>12}"
+    print(f"{head} {'estimate':>12}  {'agrees':<6}  interval ({against} prediction)")
     tests = []
     for key, value in estimate.items():
         if not isinstance(value, dict) or "value" not in value:
             continue
-        predicted = prediction.get(targets.get(key, key))
+        name = targets.get(key, key)
+        predicted = prediction.get(name)
+        line = f"  {key:<20} {_number(predicted):>12}"
+        if device is not None:
+            line += f" {_number(device.get(name)):>12}"
+        compared = device.get(name) if device is not None and against == "device" else predicted
         print(
-            f"  {key:<20} {_number(predicted):>12} {_number(value['value']):>12}  {_spread(value)}"
+            f"{line} {_number(value['value']):>12}  {_agrees(compared, value):<6}  {_spread(value)}"
         )
         tests += _test_lines(key, value)
     if tests:
         print(f"  {'one-sided test':<20} {'95% bound':>12} {'p-value':>12}  significance")
         for line in tests:
             print(line)
+
+
+def _agrees(predicted, value: dict) -> str:
+    low, high = value.get("ci_low"), value.get("ci_high")
+    if predicted is None or low is None or high is None:
+        return "-"
+    return "yes" if low <= predicted <= high else "no"
 
 
 def _number(x) -> str:
@@ -231,6 +280,9 @@ def _run(args: argparse.Namespace) -> int:
         return _list_fake()
     exp = definitions.get(args.experiment_name)
     params = {p.name: getattr(args, p.name) for p in exp.params}
+    from qkit import options
+
+    options.resolve_agreement(args.agreement, args.backend)  # bad choices fail before running
     opts = _options(args)
     result: Result | Pending
     try:

@@ -27,7 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="split classes into circuits of at most N pairs (default: whole classes on "
         "hardware, 6 on simulators)",
     )
-    parser.add_argument("--figure", metavar="DIR", help="also write survey.png/.pdf into DIR")
+    parser.add_argument(
+        "--figure", metavar="PNG", help="also draw the coupling map coloured by the estimates"
+    )
+    parser.add_argument(
+        "--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)"
+    )
+    parser.add_argument("--no-store", action="store_true", help="do not save the survey")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=_survey)
 
@@ -36,6 +42,13 @@ def _survey(args: argparse.Namespace) -> int:
     from qkit.backends import get_backend
     from qkit.survey import run_survey
 
+    if args.figure and not args.figure.lower().endswith(".png"):
+        raise ValueError(f"--figure must name a .png file, got {args.figure!r}")
+    store = None
+    if not args.no_store:
+        from qkit.store import ResultsStore
+
+        store = ResultsStore(args.store)
     backend = get_backend(args.backend, seed=args.seed)
     survey = run_survey(
         backend,
@@ -44,13 +57,26 @@ def _survey(args: argparse.Namespace) -> int:
         seed=args.seed,
         pairs_per_circuit=args.pairs_per_circuit,
     )
+    figure = None
     if args.figure:
-        from qkit.figures import save
+        from pathlib import Path
+
+        import matplotlib
+
         from qkit.figures.survey import survey_map
 
-        save(survey_map(survey.to_dict(), backend.device), args.figure, "survey")
+        matplotlib.use("Agg")
+        path = Path(args.figure)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        survey_map(survey.to_dict(), backend.device).savefig(path, dpi=150)
+        figure = str(path.resolve())
+    run_id = None
+    if store is not None:
+        from qkit.survey.store import save
+
+        run_id = save(store, survey, backend.device, figure=figure)
     if args.json:
-        print(json.dumps(survey.to_dict()))
+        print(json.dumps({**survey.to_dict(), "run_id": run_id, "figure": figure}))
         return 0
     print(
         f"{survey.backend}: {survey.experiment}, {len(survey.couplers)} couplers in "
@@ -61,4 +87,6 @@ def _survey(args: argparse.Namespace) -> int:
         estimate = f"{r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]"
         print(f"{str(r.coupler):<10} {estimate:<26} {r.predicted:>11.3f} {r.ideal:>7.3f}")
     print(f"noise-model prediction inside the interval on {survey.coverage():.0%} of couplers")
+    if run_id is not None:
+        print(f"stored as run {run_id} (qkit results show {run_id}); --layout best uses it")
     return 0

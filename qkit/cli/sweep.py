@@ -86,6 +86,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="progress bar with ETA on stderr (default: when stderr is a terminal)",
     )
+    from qkit.cli.run import add_layout
+
+    add_layout(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
@@ -124,10 +127,31 @@ def _sweep(args: argparse.Namespace) -> int:
         confidence=args.confidence,
         chunk_size=args.chunk_size,
         repeat=args.repeat,
+        layout=_layout(args, exp.name),
     )
     if args.seed is None and args.out is None:
         print(f"qkit: seed {spec.seed} (pass --seed {spec.seed} to reproduce)", file=sys.stderr)
     return _run(args, spec)
+
+
+def _layout(args: argparse.Namespace, kind: str):
+    """``--layout``, with ``best`` resolved from the latest stored survey or calibration."""
+    from qkit import options
+
+    layout = options.check_layout(args.layout, args.backend)
+    if layout != "best":
+        return layout
+    from qkit.backends import get_backend
+    from qkit.survey.layout import choose
+
+    store = None
+    if not args.no_store:
+        from qkit.store import ResultsStore
+
+        store = ResultsStore(args.store)
+    chosen = choose(get_backend(args.backend), kind, store)
+    print(f"qkit: layout best: qubits {chosen['physical']} ({chosen['source']})", file=sys.stderr)
+    return tuple(chosen["physical"])
 
 
 def _resume_seed(args: argparse.Namespace, kind: str, axes: dict) -> int | None:

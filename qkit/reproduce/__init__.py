@@ -146,6 +146,7 @@ def reproduce(
     store=None,
     progress: bool | None = None,
     command: str | None = None,
+    layout: Any = "auto",
 ) -> Path:
     """Run both papers' experiments and write figures, reports and ``results.json``.
 
@@ -178,6 +179,9 @@ def reproduce(
         Show a progress bar on stderr; default: only when stderr is a terminal.
     command : str, optional
         The command line to record in the report.
+    layout : {"auto", "best"} or sequence of int
+        Physical qubits of each experiment's measured pair on a device backend
+        (:func:`qkit.runner.run_point`); ``best`` is chosen per experiment.
 
     Returns
     -------
@@ -190,7 +194,8 @@ def reproduce(
     analysis = Analysis(n_boot, confidence)
     if not isinstance(backend, str):
         raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
-    args = {
+    layout = options.check_layout(layout, backend)
+    args: dict[str, Any] = {
         "mode": "quick" if quick else "full",
         "backend": backend,
         "shots": shots,
@@ -198,6 +203,8 @@ def reproduce(
         "confidence": analysis.confidence,
         "seed": None if seed is None else options.check_seed(seed),
     }
+    if layout != "auto":  # runs without a layout keep their manifest (resume)
+        args["layout"] = layout if isinstance(layout, str) else list(layout)
     out, resumed_seed = resolve_out_dir(out_dir, args=args)
     seed = options.resolve_seed(seed if seed is not None else resumed_seed)
     args["seed"] = seed
@@ -220,6 +227,7 @@ def reproduce(
             analysis=analysis,
             out=out,
             store=store,
+            layout=layout,
             starting=bar.set_description_str,
             done=bar.update,
         )

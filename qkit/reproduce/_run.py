@@ -74,6 +74,7 @@ def run_points(
     analysis: Analysis,
     out: Path,
     store=None,
+    layout: Any = "auto",
     starting: Callable[[str], None] = lambda label: None,
     done: Callable[[], None] = lambda: None,
 ) -> list[dict[str, Any]]:
@@ -82,6 +83,7 @@ def run_points(
     ``points`` maps an experiment's name (:func:`qkit.experiment.get`) to its points: the
     parameters, optionally with ``"groups"`` (figure curves). ``starting(label)`` and ``done()``
     are called around each experiment (progress). ``shots`` overrides the mode's defaults.
+    ``layout`` as :func:`qkit.runner.run_point` (device backends).
     """
     todo = []
     for kind, entries in points.items():
@@ -112,6 +114,7 @@ def run_points(
             n_boot=analysis.n_boot,
             confidence=analysis.confidence,
             store=store,
+            layout=layout,
         )
         entry = record(point_id, result, extra.get("groups"))
         _write_atomic(path, json.dumps(entry))

@@ -69,7 +69,15 @@ def counts(spec: SweepSpec, backend, points: list[dict], seeds: list[int]) -> li
     out = []
     for point, seed in zip(points, seeds, strict=True):
         run = runner._Run(
-            experiment, point, spec.shots, seed, "sampler", Analysis(0), spec.realization, None
+            experiment,
+            point,
+            spec.shots,
+            seed,
+            "sampler",
+            Analysis(0),
+            spec.realization,
+            None,
+            layout="auto" if spec.layout is None else spec.layout,
         )
         with _LOCK:
             prepared = runner.prepare_run(run, backend)

@@ -126,6 +126,7 @@ class SweepSpec:
     confidence: float = options.DEFAULT_CONFIDENCE
     chunk_size: int = DEFAULT_CHUNK
     repeat: int = 1
+    layout: tuple[int, ...] | None = None  # physical qubits of every point's measured pair
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -160,6 +161,10 @@ class SweepSpec:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["axes"] = {name: list(values) for name, values in self.axes}
+        if self.layout is None:
+            del out["layout"]  # specs without a layout keep their digest (resume)
+        else:
+            out["layout"] = list(self.layout)
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -195,6 +200,7 @@ def make_spec(
     confidence: float = options.DEFAULT_CONFIDENCE,
     chunk_size: int = DEFAULT_CHUNK,
     repeat: int = 1,
+    layout: Any = "auto",
 ) -> SweepSpec:
     """The validated specification of a sweep of ``experiment`` over ``axes``.
 
@@ -202,7 +208,8 @@ def make_spec(
     of names works too); a parameter left out takes its default as a one-value axis. The
     default engine is ``exact`` on a backend with exact probabilities (Aer: the circuits'
     exact outcome probabilities, counts drawn multinomially), else ``sampler``.
-    ``seed=None`` draws one.
+    ``seed=None`` draws one. ``layout`` (device backends): ``"auto"``, ``"best"`` (resolved
+    here from calibration, :func:`qkit.survey.layout.choose`) or physical qubits.
 
     >>> spec = make_spec("channel", {"eta": [0.0, 1.0], "inputs": "entangled,separable"}, seed=1)
     >>> spec.shape, spec.engine  # alphabet x inputs x eta
@@ -249,7 +256,20 @@ def make_spec(
         confidence=options.check_confidence(confidence),
         chunk_size=int(chunk_size),
         repeat=_check_repeat(repeat),
+        layout=_resolve_layout(layout, exp.name, backend),
     )
+
+
+def _resolve_layout(layout: Any, kind: str, backend: str) -> tuple[int, ...] | None:
+    checked = options.check_layout(layout, backend)
+    if checked == "auto":
+        return None
+    if checked == "best":
+        from qkit.backends import get_backend
+        from qkit.survey.layout import choose
+
+        return tuple(choose(get_backend(backend), kind)["physical"])
+    return tuple(int(q) for q in checked)
 
 
 def _check_repeat(repeat: Any) -> int:
