@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _survey(args: argparse.Namespace) -> int:
     from qkit.backends import get_backend
+    from qkit.result import jsonable
     from qkit.survey import run_survey
 
     backend = get_backend(args.backend, seed=args.seed)
@@ -50,7 +51,7 @@ def _survey(args: argparse.Namespace) -> int:
 
         save(survey_map(survey.to_dict(), backend.device), args.figure, "survey")
     if args.json:
-        print(json.dumps(survey.to_dict()))
+        print(json.dumps(jsonable(survey.to_dict()), allow_nan=False))
         return 0
     print(
         f"{survey.backend}: {survey.experiment}, {len(survey.couplers)} couplers in "

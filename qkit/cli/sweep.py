@@ -172,7 +172,9 @@ def _run(args: argparse.Namespace, spec) -> int:
         print(f"qkit: interrupted; rerun the same command to resume into {out}", file=sys.stderr)
         return 130
     if args.json:
-        print(json.dumps(summary))
+        from qkit.result import jsonable
+
+        print(json.dumps(jsonable(summary), allow_nan=False))
         return 0
     per_point = summary["seconds_per_point"]
     timing = f", {per_point * 1e3:.3g} ms/point" if per_point else ""
