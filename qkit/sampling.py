@@ -31,15 +31,16 @@ back together; with the backend's call limit (:data:`qkit.backends._base.MAX_CAL
 memory of a run does not grow with its shots."""
 
 
-def split_shots(shots: int, settings: int = 1, limit: int = MAX_PUB_SHOTS) -> list[int]:
-    """``shots`` in parts of at most ``limit // settings`` shots (``[shots]`` if it fits).
+def split_shots(shots: int, settings: int = 1, limit: int | None = None) -> list[int]:
+    """``shots`` in parts of at most ``limit // settings`` shots (``[shots]`` if it fits);
+    ``limit`` defaults to :data:`MAX_PUB_SHOTS`.
 
     >>> split_shots(2_500_000)
     [1000000, 1000000, 500000]
     >>> split_shots(100, settings=4)
     [100]
     """
-    per = max(1, limit // max(1, settings))
+    per = max(1, (MAX_PUB_SHOTS if limit is None else limit) // max(1, settings))
     if shots <= per:
         return [shots]
     full, rest = divmod(shots, per)
