@@ -36,8 +36,14 @@ def _survey(args: argparse.Namespace) -> int:
     from qkit.backends import get_backend
     from qkit.result import jsonable
     from qkit.survey import run_survey
+    from qkit.survey.packing import coupling_map
 
     backend = get_backend(args.backend, seed=args.seed)
+    if coupling_map(backend.device) is None:  # a simulator (aer) has no couplers to survey
+        raise ValueError(
+            f"survey needs a device with a coupling map (fake:<device>, ibm:<device>, "
+            f"braket:<ARN>), got {args.backend!r}"
+        )
     survey = run_survey(
         backend,
         args.experiment,
