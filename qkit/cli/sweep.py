@@ -132,8 +132,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _resume_seed(args: argparse.Namespace, kind: str, axes: dict) -> int | None:
     """The given seed; without one, the seed of the unfinished sweep at ``--out`` (resume)."""
-    if args.seed is not None or args.out is None:
-        return args.seed
+    if args.seed is not None or args.out is None or not args.out.strip():
+        return args.seed  # (an empty --out is refused by run_sweep)
     from pathlib import Path
 
     from qkit.sweep.table import parts_dir
@@ -163,7 +163,7 @@ def _run(args: argparse.Namespace, spec) -> int:
         from qkit.store import ResultsStore
 
         store = ResultsStore(args.store)
-    out = args.out or default_out(spec)
+    out = default_out(spec) if args.out is None else args.out
     try:
         summary = run_sweep(
             spec, out, store=store, dask=args.dask, progress=args.progress, overwrite=args.overwrite
