@@ -11,6 +11,31 @@ from numpy.typing import ArrayLike
 
 from qkit._states import ATOL, as_density_matrix
 
+SHOWN_CHARS = 60
+"""Offending values are shown up to this many characters in an error message."""
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_CHARS` characters (with "...") for an error line.
+
+    >>> shown("x" * 100)[-24:]
+    'xxxx... (102 characters)'
+    >>> len(shown("x" * 100_000)) < 80
+    True
+    """
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[: SHOWN_CHARS - 4]}... ({len(text)} characters)"
+
+
+def exact(x: float) -> str:
+    """A float with every digit it needs to round-trip (1.0000001, not 1), ints without ".0"."""
+    x = float(x)
+    if not np.isfinite(x):
+        return str(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
+
 
 def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
     left = "(" if low_open else "["
@@ -44,7 +69,8 @@ def check_range(
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(
-            f"{name} must be a number in {_interval(low, high, low_open, high_open)}, got {value!r}"
+            f"{name} must be a number in {_interval(low, high, low_open, high_open)}, "
+            f"got {shown(value)}"
         ) from None
     above = arr > low if low_open else arr >= low
     below = arr < high if high_open else arr <= high
@@ -53,7 +79,7 @@ def check_range(
         bad = arr[~ok] if arr.ndim else arr
         first = float(np.ravel(bad)[0])
         raise ValueError(
-            f"{name} must be in {_interval(low, high, low_open, high_open)}, got {first:g}"
+            f"{name} must be in {_interval(low, high, low_open, high_open)}, got {exact(first)}"
         )
     return arr
 
@@ -76,7 +102,7 @@ def check_eta(eta: ArrayLike) -> np.ndarray:
 def check_inputs(inputs: str) -> str:
     """Input alphabet of the two-photon sector: 'entangled' or 'separable'."""
     if inputs not in ("entangled", "separable"):
-        raise ValueError(f"inputs must be 'entangled' or 'separable', got {inputs!r}")
+        raise ValueError(f"inputs must be 'entangled' or 'separable', got {shown(inputs)}")
     return inputs
 
 

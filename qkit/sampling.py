@@ -24,6 +24,28 @@ from qiskit import QuantumCircuit
 from qkit import noise
 from qkit.backends import Backend
 
+MAX_PUB_SHOTS = 1_000_000
+"""Shots (times the PUB's settings) in one PUB. A larger PUB is split into sub-PUBs of at most
+this many shots, each its own PUB (its own random stream), whose counts :func:`collect` adds
+back together; with the backend's call limit (:data:`qkit.backends._base.MAX_CALL_SHOTS`) the
+memory of a run does not grow with its shots."""
+
+
+def split_shots(shots: int, settings: int = 1, limit: int | None = None) -> list[int]:
+    """``shots`` in parts of at most ``limit // settings`` shots (``[shots]`` if it fits);
+    ``limit`` defaults to :data:`MAX_PUB_SHOTS`.
+
+    >>> split_shots(2_500_000)
+    [1000000, 1000000, 500000]
+    >>> split_shots(100, settings=4)
+    [100]
+    """
+    per = max(1, (MAX_PUB_SHOTS if limit is None else limit) // max(1, settings))
+    if shots <= per:
+        return [shots]
+    full, rest = divmod(shots, per)
+    return [per] * full + ([rest] if rest else [])
+
 
 @dataclass
 class Family:
@@ -128,7 +150,7 @@ def prepare(
             f"backend {backend.name!r} cannot take a noise model; use 'branch-mixture'"
         )
     if realization is None and backend.supports_noise_model or realization == "noise-model":
-        prepared = _prepare_noise_model(backend, family, mixtures, layout)
+        prepared = _prepare_noise_model(backend, family, mixtures, shots, layout)
     else:
         prepared = _prepare_branch_mixture(
             backend, family, mixtures, shots=shots, rng=rng, layout=layout
@@ -147,26 +169,35 @@ def collect(prepared: Prepared, results: Sequence) -> Sampled:
     if len(results) != len(prepared.pubs):
         raise RuntimeError(f"expected {len(prepared.pubs)} PUB results, got {len(results)}")
     for (index, k), result in zip(prepared.owners, results, strict=True):
-        if k is None:
-            counts[index] = _as_list(result, family.num_settings(index))
+        if k is None:  # every setting of the circuit (sub-PUBs of one circuit add up)
+            settings = _as_list(result, family.num_settings(index))
+            counts[index] = [_merge([a, b]) for a, b in zip(counts[index], settings, strict=True)]
         else:
             counts[index][k] = _merge([counts[index][k], *_as_list(result, 1)])
     return Sampled(counts, prepared.realization, prepared.stats)
 
 
-def _prepare_noise_model(backend, family, mixtures, layout=None) -> Prepared:
+def _prepare_noise_model(backend, family, mixtures, shots, layout=None) -> Prepared:
     # no family key: a family name (e.g. "mixup") covers different circuits at other (S, a)
     transpiled = backend.transpile(family.circuits, layout=layout)
     pubs: list[tuple] = []
+    owners: list[tuple[int, int | None]] = []
+    executed: list[QuantumCircuit] = []
     for index, circuit in enumerate(transpiled):
+        values = None
         if circuit.parameters:
-            pubs.append((circuit, _bindings(circuit, family.settings[index], slice(None))))
-        else:
-            pubs.append((circuit,))
+            values = _bindings(circuit, family.settings[index], slice(None))
+        parts = split_shots(shots, family.num_settings(index))
+        for part in parts:
+            if len(parts) > 1:
+                pubs.append((circuit, values, part))
+            else:  # as before: the run's shots apply
+                pubs.append((circuit, values) if values is not None else (circuit,))
+            owners.append((index, None))
+            executed.append(circuit)
     model = noise.noise_model(mixtures) if mixtures else None
-    owners: list[tuple[int, int | None]] = [(index, None) for index in range(len(transpiled))]
     stats = {family.name: backend.transpile_stats(transpiled)}
-    return Prepared(family, pubs, owners, "noise-model", model, list(transpiled), stats)
+    return Prepared(family, pubs, owners, "noise-model", model, executed, stats)
 
 
 def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng, layout=None) -> Prepared:
@@ -188,7 +219,8 @@ def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng, layout=Non
                 if branch_shots == 0:
                     continue
                 values = _bindings(branch, family.settings[index], k) if branch.parameters else None
-                pubs.append((branch, values, int(branch_shots)))
-                owners.append((index, k))
-                executed.append(branch)
+                for part in split_shots(int(branch_shots)):
+                    pubs.append((branch, values, part))
+                    owners.append((index, k))
+                    executed.append(branch)
     return Prepared(family, pubs, owners, "branch-mixture", None, executed, {family.name: stats})

@@ -14,6 +14,12 @@ from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats
 
+MAX_CALL_SHOTS = 4_000_000
+"""Shots (over every PUB and binding) a local simulator samples in one call. A larger
+submission runs as consecutive calls of at most this many shots, each turned into counts before
+the next starts, so memory does not grow with the shots (Aer keeps every shot of a call as a
+string; :data:`qkit.sampling.MAX_PUB_SHOTS` bounds a single PUB)."""
+
 # Transpiler seed when the user gives none: layouts and routing stay reproducible.
 DEFAULT_TRANSPILER_SEED = 0
 
@@ -234,6 +240,9 @@ class Backend:
             from qkit.backends import _detached
 
             return Job(_detached.submit(self, pubs, shots, noise_model, seed), self.name, _same)
+        if not self.caps.cloud and _call_shots(coerced) > MAX_CALL_SHOTS:
+            batches = _batches(list(pubs), coerced, MAX_CALL_SHOTS)
+            return Job(_SequentialJob(self, batches, shots, noise_model, seed), self.name, _same)
         pub_shots = [pub.shots for pub in coerced]
         if self.native_pub_shots or len(set(pub_shots)) == 1:
             return Job(self._submit_raw(coerced, pub_shots[0], noise_model, seed), self.name)
@@ -331,6 +340,71 @@ def _with_shots(pub: SamplerPub, shots: int) -> SamplerPub:
 def _group_seed(seed: int, group: int) -> int:
     # independent streams per call, reproducible from the one seed
     return int(np.random.SeedSequence([seed, group]).generate_state(1)[0])
+
+
+def _call_shots(pubs: Sequence[SamplerPub]) -> int:
+    return sum(pub.shots * max(1, pub.parameter_values.size) for pub in pubs)
+
+
+def _batches(pubs: list, coerced: list[SamplerPub], limit: int) -> list[list]:
+    """Consecutive ``pubs`` in batches of at most ``limit`` shots (a larger PUB alone)."""
+    batches: list[list] = [[]]
+    total = 0
+    for pub, sized in zip(pubs, coerced, strict=True):
+        size = _call_shots([sized])
+        if batches[-1] and total + size > limit:
+            batches.append([])
+            total = 0
+        batches[-1].append(pub)
+        total += size
+    return batches
+
+
+class _SequentialJob:
+    """A local submission too large for one call: its batches run one after another in a
+    background thread, each reduced to counts before the next, on their own seed streams."""
+
+    def __init__(self, backend: Backend, batches, shots: int, noise_model, seed: int | None):
+        import threading
+        import uuid
+
+        self._id = f"qkit-batched:{uuid.uuid4().hex}"
+        self._counts: list | None = None
+        self._error: BaseException | None = None
+        self._args = (backend, batches, shots, noise_model, seed)
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        backend, batches, shots, noise_model, seed = self._args
+        counts: list = []
+        try:
+            for b, batch in enumerate(batches):
+                batch_seed = None if seed is None else _group_seed(seed, 2**32 + b)
+                job = backend.submit(batch, shots=shots, noise_model=noise_model, seed=batch_seed)
+                counts.extend(job.result())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in result()
+            self._error = exc
+        else:
+            self._counts = counts
+
+    def job_id(self) -> str:
+        return self._id
+
+    def status(self) -> str:
+        if self._thread.is_alive():
+            return "RUNNING"
+        return "ERROR" if self._error is not None else "DONE"
+
+    def cancel(self) -> None:  # local work cannot be stopped midway; it ends with the process
+        pass
+
+    def result(self) -> list:
+        while self._thread.is_alive():
+            self._thread.join(0.2)  # short joins keep Ctrl-C responsive
+        if self._error is not None:
+            raise self._error
+        return list(self._counts or [])
 
 
 def _same(counts):

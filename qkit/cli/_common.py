@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -22,8 +23,24 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters for an error line (stdlib twin of
+    :func:`qkit._validate.shown`, which needs numpy)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 4]}... ({len(text)} characters)"
+
+
 class QkitArgumentParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line (no usage dump) and exit 2."""
+    """An ``ArgumentParser`` whose errors are one line (no usage dump) and exit 2.
+
+    Values that start with a minus and a digit are values, not flags: negative numbers, and
+    ranges and lists such as ``--eta -0.1:1:3`` or ``--eta -1e-3,0.5`` (no qkit flag looks
+    like a number).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d[\d.eE+\-:,_]*$")
 
     def error(self, message: str) -> NoReturn:
         sys.exit(fail(f"{self.prog}: {message}"))
@@ -34,9 +51,9 @@ def number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a number: {shown(text)}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a finite number: {shown(text)}")
     return value
 
 
@@ -45,7 +62,7 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an integer: {shown(text)}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
@@ -56,7 +73,7 @@ def non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an integer: {shown(text)}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
     return value
@@ -68,7 +85,7 @@ def emit(record: dict[str, Any], as_json: bool, title: str = "") -> None:
 
     record = jsonable(record)
     if as_json:
-        print(json.dumps(record))
+        print(json.dumps(record, allow_nan=False))
         return
     if title:
         print(title)

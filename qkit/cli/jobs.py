@@ -80,7 +80,7 @@ def _list(args: argparse.Namespace) -> int:
         for j in jobs
     ]
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps(rows, allow_nan=False))
     elif not rows:
         print(f"no jobs recorded: {missing}" if missing else "no jobs recorded")
     else:
@@ -110,7 +110,7 @@ def _status(args: argparse.Namespace) -> int:
     if not out:
         raise ValueError(f"run {run_id} has no recorded jobs")
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(out, allow_nan=False))
     else:
         for row in out:
             print(f"{row['job_id']}  {row['backend']}  {row['status']}  (run {row['run_id']})")
@@ -132,12 +132,12 @@ def _fetch(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"run {run_id} is still running; try again later")
         elif result is None:
-            print(json.dumps({"run_id": run_id, "status": "running"}))
+            print(json.dumps({"run_id": run_id, "status": "running"}, allow_nan=False))
         else:
-            print(json.dumps(jsonable(result.to_dict())))
+            print(json.dumps(jsonable(result.to_dict()), allow_nan=False))
         return 0
     if args.json:
-        print(json.dumps(jsonable(result.to_dict())))
+        print(json.dumps(jsonable(result.to_dict()), allow_nan=False))
         return 0
     args.no_wait = False
     return finish(args, result)

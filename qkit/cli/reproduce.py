@@ -64,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--bootstrap",
         type=non_negative_int,
         default=options.DEFAULT_BOOTSTRAP,
-        help=f"bootstrap resamples for intervals ({options.DEFAULT_BOOTSTRAP}; 0: none)",
+        help=f"bootstrap resamples for intervals ({options.DEFAULT_BOOTSTRAP}; "
+        f"at least {options.MIN_BOOTSTRAP})",
     )
     stores = parser.add_mutually_exclusive_group()
     stores.add_argument(

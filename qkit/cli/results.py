@@ -74,7 +74,7 @@ def _list(args: argparse.Namespace) -> int:
             record = run.to_dict()
             del record["counts"]
             records.append(record)
-        print(json.dumps(jsonable(records)))
+        print(json.dumps(jsonable(records), allow_nan=False))
     elif not runs and not unreadable:
         print(f"no runs in {store.path}")
     elif runs:
@@ -156,7 +156,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         record = run.to_dict()
         record["jobs"] = [job.to_dict() for job in jobs]
-        print(json.dumps(jsonable(record)))
+        print(json.dumps(jsonable(record), allow_nan=False))
         return 0
     print(f"run {run.run_id}  ({run.kind}, {run.status})")
     _field("created", run.created_at)

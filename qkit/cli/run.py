@@ -160,7 +160,9 @@ def finish(args: argparse.Namespace, result) -> int:
     """Print a Result (or a Pending submission) as JSON or a table."""
     record = result.to_dict()
     if args.json:
-        print(json.dumps(record))
+        from qkit.result import jsonable
+
+        print(json.dumps(jsonable(record), allow_nan=False))
     elif "prediction" not in record:
         print(
             f"submitted run {record['run_id']} (jobs {', '.join(record['job_ids'])}); "

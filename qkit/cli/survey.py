@@ -40,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _survey(args: argparse.Namespace) -> int:
     from qkit.backends import get_backend
+    from qkit.result import jsonable
     from qkit.survey import run_survey
+    from qkit.survey.packing import coupling_map
 
     if args.figure and not args.figure.lower().endswith(".png"):
         raise ValueError(f"--figure must name a .png file, got {args.figure!r}")
@@ -50,6 +52,11 @@ def _survey(args: argparse.Namespace) -> int:
 
         store = ResultsStore(args.store)
     backend = get_backend(args.backend, seed=args.seed)
+    if coupling_map(backend.device) is None:  # a simulator (aer) has no couplers to survey
+        raise ValueError(
+            f"survey needs a device with a coupling map (fake:<device>, ibm:<device>, "
+            f"braket:<ARN>), got {args.backend!r}"
+        )
     survey = run_survey(
         backend,
         args.experiment,
@@ -76,7 +83,8 @@ def _survey(args: argparse.Namespace) -> int:
 
         run_id = save(store, survey, backend.device, figure=figure)
     if args.json:
-        print(json.dumps({**survey.to_dict(), "run_id": run_id, "figure": figure}))
+        record = {**survey.to_dict(), "run_id": run_id, "figure": figure}
+        print(json.dumps(jsonable(record), allow_nan=False))
         return 0
     print(
         f"{survey.backend}: {survey.experiment}, {len(survey.couplers)} couplers in "

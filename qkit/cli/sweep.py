@@ -156,8 +156,8 @@ def _layout(args: argparse.Namespace, kind: str):
 
 def _resume_seed(args: argparse.Namespace, kind: str, axes: dict) -> int | None:
     """The given seed; without one, the seed of the unfinished sweep at ``--out`` (resume)."""
-    if args.seed is not None or args.out is None:
-        return args.seed
+    if args.seed is not None or args.out is None or not args.out.strip():
+        return args.seed  # (an empty --out is refused by run_sweep)
     from pathlib import Path
 
     from qkit.sweep.table import parts_dir
@@ -187,7 +187,7 @@ def _run(args: argparse.Namespace, spec) -> int:
         from qkit.store import ResultsStore
 
         store = ResultsStore(args.store)
-    out = args.out or default_out(spec)
+    out = default_out(spec) if args.out is None else args.out
     try:
         summary = run_sweep(
             spec, out, store=store, dask=args.dask, progress=args.progress, overwrite=args.overwrite
@@ -196,7 +196,9 @@ def _run(args: argparse.Namespace, spec) -> int:
         print(f"qkit: interrupted; rerun the same command to resume into {out}", file=sys.stderr)
         return 130
     if args.json:
-        print(json.dumps(summary))
+        from qkit.result import jsonable
+
+        print(json.dumps(jsonable(summary), allow_nan=False))
         return 0
     per_point = summary["seconds_per_point"]
     timing = f", {per_point * 1e3:.3g} ms/point" if per_point else ""

@@ -219,9 +219,10 @@ def pair_coherent_information(success: ArrayLike, amplitude: ArrayLike) -> np.nd
     deficit = small + 2.0 * p01  # 1 - large, without cancellation
     # -(1-d) log2(1-d) = h(d) + d log2 d
     s_ab = (
+        # partial sums of -p log2 p over some eigenvalues: not distributions, hence trusted
         measures.shannon_entropy(np.stack([p01, p01, small], axis=-1), trusted=True)
         + measures.binary_entropy(deficit)
-        - measures.shannon_entropy(deficit[..., None], trusted=True)  # partial sums: unnormalized
+        - measures.shannon_entropy(deficit[..., None], trusted=True)
     )
     return measures.binary_entropy(a2) - s_ab
 

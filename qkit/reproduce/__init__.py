@@ -170,7 +170,8 @@ def reproduce(
         (:func:`qkit.experiment.point_seed`). Drawn and recorded when omitted (or taken from
         the reproduction being resumed).
     n_boot : int
-        Bootstrap resamples for the intervals (0: none).
+        Bootstrap resamples for the intervals (at least ``options.MIN_BOOTSTRAP``: the
+        figures draw every interval).
     confidence : float
         Nominal coverage of the intervals.
     store : qkit.store.ResultsStore, optional
@@ -192,6 +193,11 @@ def reproduce(
     if shots is not None:
         shots = options.check_shots(shots)
     analysis = Analysis(n_boot, confidence)
+    if analysis.n_boot == 0:  # the figures draw every sample with its interval
+        raise ValueError(
+            f"reproduce draws error bars: bootstrap resamples must be in "
+            f"[{options.MIN_BOOTSTRAP}, {options.MAX_BOOTSTRAP}], got 0"
+        )
     if not isinstance(backend, str):
         raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
     layout = options.check_layout(layout, backend)

@@ -13,9 +13,10 @@ any row.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -151,15 +152,19 @@ class SweepSpec:
         """Axis values of the rows ``indices``: one array per axis name."""
         grid = np.asarray(indices, dtype=np.int64) // self.repeat
         idx = np.unravel_index(grid, self.shape)
-        return {
-            name: np.asarray(values)[i] for (name, values), i in zip(self.axes, idx, strict=True)
-        }
+        names = [name for name, _ in self.axes]
+        return {name: values[i] for name, values, i in zip(names, self._arrays, idx, strict=True)}
+
+    @functools.cached_property
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        """Each axis as an array, built once (a 10^7-value axis is not converted per chunk)."""
+        return tuple(np.asarray(values) for _, values in self.axes)
 
     def replicates(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         return np.asarray(indices, dtype=np.int64) % self.repeat
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = self._scalars()
         out["axes"] = {name: list(values) for name, values in self.axes}
         if self.layout is None:
             del out["layout"]  # specs without a layout keep their digest (resume)
@@ -169,9 +174,13 @@ class SweepSpec:
 
     def summary(self) -> dict[str, Any]:
         """:meth:`to_dict` with each evenly spaced axis as ``{start, stop, count}`` (compact)."""
-        out = self.to_dict()
+        out = self._scalars()
         out["axes"] = {name: axis_summary(values) for name, values in self.axes}
         return out
+
+    def _scalars(self) -> dict[str, Any]:
+        # every field but the axes, without asdict's deep copy of every axis value
+        return {f.name: None if f.name == "axes" else getattr(self, f.name) for f in fields(self)}
 
 
 def axis_summary(values: Sequence) -> Any:

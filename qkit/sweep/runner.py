@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qkit._validate import shown
 from qkit.sweep.compute import compute_chunk
 from qkit.sweep.grid import SweepSpec
 from qkit.sweep.table import PartsWriter, parts_dir
@@ -198,6 +199,10 @@ def _chunks(spec: SweepSpec, pending: list[int], dask: Any):
         close()
 
 
+MAX_LOCAL_WORKERS = 256
+"""Most worker processes ``--dask local:N`` starts."""
+
+
 def dask_client(dask: Any):
     """``(client, close)`` for a ``Client``, a scheduler address, ``"local"`` or ``"local:N"``."""
     try:
@@ -209,8 +214,11 @@ def dask_client(dask: Any):
     text = str(dask).strip()
     if text == "local" or text.startswith("local:"):
         count = text.partition(":")[2]
-        if count and (not count.isdigit() or int(count) < 1):
-            raise ValueError(f"--dask local:N needs a positive worker count, got {text!r}")
+        if count and (not count.isdecimal() or not 1 <= int(count) <= MAX_LOCAL_WORKERS):
+            raise ValueError(
+                f"--dask local:N needs a worker count in [1, {MAX_LOCAL_WORKERS}], "
+                f"got {shown(text)}"
+            )
         cluster = LocalCluster(
             n_workers=int(count) if count else None,
             threads_per_worker=1,
@@ -229,6 +237,7 @@ def dask_client(dask: Any):
         raise ValueError("--dask needs a scheduler address, 'local' or 'local:N'")
     try:
         client = Client(text, timeout="10s")
-    except OSError as exc:
-        raise ValueError(f"cannot reach the Dask scheduler at {text!r}: {exc}") from None
+    except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address at all
+        reason = " ".join(str(exc).split())[:200]
+        raise ValueError(f"cannot reach the Dask scheduler at {shown(text)}: {reason}") from None
     return client, client.close
