@@ -317,6 +317,7 @@ def _sample(
 ):
     started = time.perf_counter()
     prepared = prepare_run(run, device)
+    _check_memory(prepared, run.shots)
     durable = is_durable(prepared, run.shots, device, store, wait, durable)
     run_id = _create(
         store,
@@ -360,6 +361,14 @@ def _sample(
         store.update_job(job.job_id(), "DONE")
         _cleanup(job.job_id())
     return finished
+
+
+def _check_memory(prepared: Prepared, shots: int) -> None:
+    """Refuse a submission the machine cannot hold (the estimate is in the message)."""
+    from qkit.backends._base import MAX_CALL_SHOTS
+
+    total = total_shots(prepared, shots)
+    options.check_memory(len(prepared.pubs), min(total, MAX_CALL_SHOTS), "this run")
 
 
 def _create(store: Any, run: _Run, device: Backend, *, status: str, realization=None, placed=None):

@@ -107,3 +107,15 @@ def test_a_durable_run_whose_analysis_failed_is_failed_then_fetched(tmp_path, mo
     assert fetched.estimate == mixup.run(0.8, 0.6, **kw).estimate  # the same seeded samples
     with pytest.raises(ValueError, match="already done"):
         runner.fetch(record.run_id, store)
+
+
+def test_a_run_the_machine_cannot_hold_is_refused_before_it_starts(monkeypatch, capsys, tmp_path):
+    from qkit import options
+    from qkit.cli import main
+
+    monkeypatch.setattr(options, "available_memory", lambda: 10 * 2**20)  # 10 MiB left
+    code = main(["run", "mixup", "-S", "0.9", "-a", "0.7", "--shots", "100000", "--no-store"])
+    err = capsys.readouterr().err
+    assert code == 3 and "GiB" in err and "available" in err and err.count("\n") == 1
+    monkeypatch.setattr(options, "available_memory", lambda: None)  # unknown: no refusal
+    assert main(["run", "mixup", "-S", "0.9", "-a", "0.7", "--shots", "100", "--no-store"]) == 0
