@@ -103,3 +103,4 @@ def _offline_mathjax(app, config) -> None:
 def setup(app):
     app.connect("config-inited", _copy_notebooks)
     app.connect("config-inited", _offline_mathjax)
+smartquotes = False  # captions and commands appear exactly as qkit writes them

@@ -72,8 +72,12 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
             ]  # fmt: skip
         case ("results", "list") | ("jobs", "list"):
             return list(path)
-        case ("results", "show") | ("jobs", "status") | ("jobs", "fetch"):
+        case ("results", "show") | ("jobs", "status") | ("jobs", "fetch") | ("replay",):
             return [*path, "nope"]
+        case ("results", "export"):
+            return [*path, "nope", "--out", f"export{n}.json"]
+        case ("results", "import"):
+            return [*path, f"import{n}.json"]
         case ("reproduce",):
             return ["reproduce", "--quick", "--shots", "10", "--bootstrap", "10", "--out", f"r{n}"]
         case ("survey",):

@@ -60,7 +60,7 @@ def test_list_of_a_store_that_does_not_exist_is_empty(tmp_path, capsys):
 def test_store_comes_from_the_environment(filled, capsys, monkeypatch):
     store, mixup, _ = filled
     monkeypatch.setenv("QKIT_STORE", str(store.path))
-    assert main(["results", "show", mixup[:18], "--json"]) == 0
+    assert main(["results", "show", mixup[:24], "--json"]) == 0  # a unique prefix
     assert json.loads(capsys.readouterr().out)["run_id"] == mixup
 
 

@@ -224,7 +224,7 @@ def test_progress_bar_stays_off_when_stderr_is_not_a_terminal(quick_run):
 def test_metadata_names_seed_backend_shots_versions_and_wall_time(quick_run):
     meta = quick_run["results"]["meta"]
     assert meta["seed"] == 7 and meta["backend"] == "aer" and meta["mode"] == "quick"
-    assert meta["shots"] == {"mixup": SHOTS, "channel": SHOTS}
+    assert meta["shots"] == {"mixup": SHOTS, "channel": SHOTS, "distill": SHOTS}
     assert {"qiskit", "qiskit-aer", "numpy", "qkit"} <= set(meta["versions"])
     assert meta["wall_time_s"] > 0
     md = (quick_run["out"] / "report.md").read_text()
