@@ -96,15 +96,16 @@ def _page(module: ModuleType, documented: set[str]) -> tuple[str, list[ModuleTyp
     others = [m for m in submodules if m.__name__ in documented]
     if others:
         lines += ["Also: " + ", ".join(f":mod:`{m.__name__}`" for m in others) + ".", ""]
+    pages = documented | {m.__name__ for m in own}
     if members:
         lines += [".. list-table::", "   :widths: 35 65", ""]
         for member, obj in members:
-            home = _home(obj, name)
+            home = _home(obj, name, pages)
             target = f"{home}.{member}" if home else member
             lines += [f"   * - :py:obj:`{member} <{target}>`", f"     - {_summary(obj)}"]
         lines += [""]
         for member, obj in members:
-            if _home(obj, name):
+            if _home(obj, name, pages):
                 continue  # documented on the page of the module it comes from
             if _directive(obj) == "autodata":  # an instance: its name and type, not its class
                 kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
@@ -118,11 +119,16 @@ def _page(module: ModuleType, documented: set[str]) -> tuple[str, list[ModuleTyp
     return "\n".join(lines), own
 
 
-def _home(obj, page: str) -> str | None:
-    """The public module (not ``page``, never the top level) where ``obj`` is documented."""
+def _home(obj, page: str, pages: set[str]) -> str | None:
+    """The page (not ``page``, never the top level) where ``obj`` is documented: the module
+    that defines it if it has a page, else the public package it comes from."""
     if not (inspect.isclass(obj) or inspect.isroutine(obj)):
         return None
     origin = getattr(obj, "__module__", None) or ""
+    if origin == page:
+        return None
+    if origin in pages:
+        return origin
     homes = [
         m
         for m in PUBLIC_MODULES
