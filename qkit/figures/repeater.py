@@ -200,7 +200,7 @@ def _legend(ax: Axes, s_values, k_values, with_samples: bool) -> None:
         )
         for j, k in enumerate(k_values)
     ]
-    marks = dict(ls="none", color="0.6", mec="black")
+    marks: dict[str, Any] = dict(ls="none", color="0.6", mec="black")
     handles += [
         Line2D([], [], marker="X", ms=8, label="longest chain still entangled", **marks),
         Line2D([], [], marker="*", ms=11, label="longest chain violating CHSH", **marks),
