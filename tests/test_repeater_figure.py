@@ -58,3 +58,20 @@ def test_sampled_points_are_drawn_with_their_intervals():
     np.testing.assert_allclose(segment[:, 1], [0.84, 0.88])
     labels = fig.legends[0].get_texts()
     assert any("sampled" in t.get_text() for t in labels)
+
+
+def test_reproduce_draws_sampled_chain_records_when_the_plan_has_them():
+    from qkit.reproduce import _figures, _plan
+
+    record = {
+        "kind": "chain",
+        "params": {"links": 2, "success": 0.95, "amplitude": BELL_AMPLITUDE, "rounds": 1},
+        "estimate": {"fidelity": {"value": 0.97, "ci_low": 0.95, "ci_high": 0.99}},
+        "prediction": {"fidelity": 0.98, "concurrence": 0.96},
+    }
+    specs = _figures.figure_specs([record], _plan.settings(True))
+    spec = next(s for s in specs if s.name == "beyond_repeater_chain")
+    assert "1024 links" in spec.caption
+    fig = spec.build()
+    assert len(fig.axes[0].containers) == 1  # the sampled fidelity with its interval
+    assert not fig.axes[1].containers  # no E_F estimate in the record
