@@ -43,7 +43,7 @@ class ExperimentsParser(QkitArgumentParser):
                 continue
             add(sub, experiment)
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_known_args(self, args=None, namespace=None):
         self.fill()
         return super().parse_known_args(args, namespace)
 
