@@ -56,12 +56,7 @@ def add_command(
     subparsers: argparse._SubParsersAction, name: str, help: str, add: AddExperiment
 ) -> ExperimentsParser:
     """Add command ``name`` whose subcommands ``add`` makes, one per registered experiment."""
-    parser_class = subparsers._parser_class
-    subparsers._parser_class = ExperimentsParser  # add_parser has no per-call class
-    try:
-        return subparsers.add_parser(name, help=help, add_experiment=add)
-    finally:
-        subparsers._parser_class = parser_class
+    return _add_parser(subparsers, ExperimentsParser, name, help=help, add_experiment=add)
 
 
 def fill_all(subparsers: argparse._SubParsersAction) -> None:
@@ -71,8 +66,28 @@ def fill_all(subparsers: argparse._SubParsersAction) -> None:
             parser.fill()
 
 
+class _BrokenParser(QkitArgumentParser):
+    """The subcommand of an experiment that cannot be loaded: any arguments, one error."""
+
+    def __init__(self, *args: Any, reason: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.set_defaults(func=lambda args: fail(reason))
+
+    def parse_known_args(self, args=None, namespace=None):
+        if args and args[0] in ("-h", "--help"):
+            return super().parse_known_args(args, namespace)
+        return super().parse_known_args([], namespace)
+
+
 def _add_broken(sub: argparse._SubParsersAction, name: str, reason: str) -> None:
-    """A subcommand for an experiment that cannot be loaded: it says why, exit 2."""
-    parser = sub.add_parser(name, help=f"(cannot be loaded: {reason})")
-    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(func=lambda args: fail(reason))
+    _add_parser(sub, _BrokenParser, name, help=f"(cannot be loaded: {reason})", reason=reason)
+
+
+def _add_parser(subparsers: argparse._SubParsersAction, cls: type, name: str, **kwargs: Any):
+    """``subparsers.add_parser`` with a parser class of our choice (it has no such argument)."""
+    parser_class = subparsers._parser_class
+    subparsers._parser_class = cls
+    try:
+        return subparsers.add_parser(name, **kwargs)
+    finally:
+        subparsers._parser_class = parser_class
