@@ -236,12 +236,15 @@ def test_a_task_carries_an_experiment_registered_only_here(clean_registry):
 
 
 SWEEP_IN_MAIN = """
-import sys
-from qkit.sweep import make_spec, read_table, run_sweep
-qkit.register(WERNER)
-spec = make_spec(NAME, {"eta": [0.6, 0.8, 0.9, 1.0]}, shots=2000, seed=5, chunk_size=1)
-run_sweep(spec, sys.argv[1] + "/here.csv")
-run_sweep(spec, sys.argv[1] + "/dask.csv", dask="local:2")
+if __name__ == "__main__":  # worker processes import this script again
+    import sys
+
+    from qkit.sweep import make_spec, run_sweep
+
+    qkit.register(WERNER)
+    spec = make_spec(NAME, {"eta": [0.6, 0.8, 0.9, 1.0]}, shots=2000, seed=5, chunk_size=1)
+    run_sweep(spec, sys.argv[1] + "/here.csv")
+    run_sweep(spec, sys.argv[1] + "/dask.csv", dask="local:2")
 """
 
 
