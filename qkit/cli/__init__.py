@@ -23,7 +23,10 @@ Building the parser imports every command module, so those modules import only t
 library and :mod:`qkit.cli._common` at top level; numpy, qiskit, Aer, matplotlib and the
 experiment code are imported inside the handlers. ``qkit --help``, ``--version``, every
 ``--help`` and ``qkit theory`` therefore never load the simulator stack
-(``tests/test_cli_startup.py`` checks this; ``benchmarks/startup.py`` times it).
+(``tests/test_cli_startup.py`` checks this; ``benchmarks/startup.py`` times it). The
+subcommands of ``qkit run`` and ``qkit sweep``, one per registered experiment (installed
+packages' entry points included), are added only when those commands are parsed
+(:mod:`qkit.cli._experiments`).
 """
 
 from __future__ import annotations
