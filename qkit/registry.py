@@ -13,19 +13,24 @@ The entry points are read only when an experiment is looked up by a name qkit do
 or when every name is listed (``qkit run --help``): ``qkit --help`` and ``import qkit`` never
 import a user's package. Built-in names cannot be taken by another experiment.
 
-Only the standard library at import time (the command-line parsers import this module).
+Only the standard library, and no other qkit module: the definition (:mod:`qkit.experiment`)
+re-exports this registry, and the command-line parsers import it.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-    from qkit.experiment import Experiment
+Experiment = Any
+"""A :class:`qkit.experiment.Experiment` (not imported: the definition imports this module)."""
+E = TypeVar("E")
+_INTERFACE = ("name", "title", "params", "predict", "outcomes", "analyse", "targets")
+"""What every driver asks of an experiment: an object without it is not one."""
 
 GROUP = "qkit.experiments"
 """The entry-point group an installed package declares its experiments in."""
@@ -38,19 +43,18 @@ _BUILTIN = {
 _REGISTERED: dict[str, Experiment] = {}
 
 
-def register(experiment: Experiment) -> Experiment:
+def register(experiment: E) -> E:
     """Make ``experiment`` known by name in this process (stores, fetch, sweeps, Dask workers).
 
     Registering again under the same name replaces the earlier definition (a notebook cell run
     twice); a built-in name belongs to the built-in experiment.
     """
-    from qkit.experiment import Experiment
-
-    if not isinstance(experiment, Experiment):
+    if not _is_experiment(experiment):
         raise ValueError(f"register takes a qkit.Experiment, got {type(experiment).__name__}")
-    if experiment.name in _BUILTIN and get(experiment.name) is not experiment:
-        raise ValueError(f"an experiment called {experiment.name!r} exists already (built in)")
-    _REGISTERED[experiment.name] = experiment
+    name = experiment.name  # type: ignore[attr-defined]
+    if name in _BUILTIN and get(name) is not experiment:
+        raise ValueError(f"an experiment called {name!r} exists already (built in)")
+    _REGISTERED[name] = experiment
     return experiment
 
 
@@ -90,18 +94,20 @@ def _declared() -> dict[str, EntryPoint]:
 
 def _load(entry: EntryPoint) -> Experiment:
     """The experiment an entry point names, checked; any failure is one ``ValueError``."""
-    from qkit.experiment import Experiment
-
     where = f"entry point {entry.name} = {entry.value} (group {GROUP})"
     try:
         experiment = entry.load()
     except Exception as exc:  # noqa: BLE001 - a user's package failing to import is bad input
         raise ValueError(f"{where} cannot be loaded: {type(exc).__name__}: {exc}") from None
-    if not isinstance(experiment, Experiment):
+    if not _is_experiment(experiment):
         raise ValueError(f"{where} is a {type(experiment).__name__}, not a qkit.Experiment")
     if experiment.name != entry.name:
         raise ValueError(f"{where} names the experiment {experiment.name!r}, not {entry.name!r}")
     return experiment
+
+
+def _is_experiment(value: Any) -> bool:
+    return not isinstance(value, type) and all(hasattr(value, a) for a in _INTERFACE)
 
 
 # -- other processes: Dask workers ------------------------------------------------------------
