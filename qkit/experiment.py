@@ -15,7 +15,8 @@ The drivers only call these: ``qkit run`` (:meth:`Experiment.run`, :meth:`Experi
 is a batch of one point, ``qkit sweep`` (:mod:`qkit.sweep`) is chunks of a grid, ``qkit
 reproduce`` a list of named points. So the same point, shots, seed, engine and backend give the
 same estimates by every door, and a user's own experiment (a Werner source, their own noise)
-runs through all of them without touching qkit's source: define it and :func:`register` it.
+runs through all of them without touching qkit's source: define it and register it
+(:mod:`qkit.registry`, or an installed package's entry point).
 
 Seeds: every point has one seed (:func:`point_seed` derives it from a sweep's or reproduction's
 master seed and the point's parameters); every random draw of the point comes from its own
@@ -26,7 +27,6 @@ seeds, the bootstrap.
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qkit import options
+from qkit.registry import get, names, register  # noqa: F401 - the registry's old home
 
 if TYPE_CHECKING:  # imported lazily at run time: ``qkit --help`` must not load Qiskit
     from qkit.backends import Backend
@@ -497,40 +498,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-# -- the registry ----------------------------------------------------------------------------
-_BUILTIN = {
-    "mixup": "qkit.mixup.experiment:MIXUP",
-    "channel": "qkit.channel.experiment:CHANNEL",
-    "distill": "qkit.distill.experiment:DISTILL",
-}
-_REGISTERED: dict[str, Experiment] = {}
-
-
-def register(experiment: Experiment) -> Experiment:
-    """Make ``experiment`` known by name (``qkit.runner.fetch``, sweeps on Dask workers)."""
-    if experiment.name in _BUILTIN and _BUILTIN[experiment.name] != "":
-        known = get(experiment.name)
-        if known is not experiment:
-            raise ValueError(f"an experiment called {experiment.name!r} exists already")
-    _REGISTERED[experiment.name] = experiment
-    return experiment
-
-
-def get(name: str) -> Experiment:
-    """The experiment called ``name`` (built in, or registered in this process)."""
-    if name in _REGISTERED:
-        return _REGISTERED[name]
-    if name in _BUILTIN:
-        module, _, attr = _BUILTIN[name].partition(":")
-        experiment = getattr(importlib.import_module(module), attr)
-        _REGISTERED[name] = experiment
-        return experiment
-    known = ", ".join(sorted(set(_BUILTIN) | set(_REGISTERED)))
-    raise ValueError(f"experiment must be one of {known}; got {name!r}")
-
-
-def names() -> list[str]:
-    """Names of the built-in and registered experiments."""
-    return sorted(set(_BUILTIN) | set(_REGISTERED))

@@ -27,6 +27,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 
 from qkit.backends import Backend
+from qkit.bits import measurements
 
 __all__ = ["ReadoutCalibration", "calibrate_readout", "measured_qubits", "mitigate_counts"]
 
@@ -40,15 +41,10 @@ def measured_qubits(circuit: QuantumCircuit) -> list[int]:
     >>> measured_qubits(qc)
     [3, 1]
     """
-    qubit_of_clbit: dict[int, int] = {}
-    for instruction in circuit.data:
-        if instruction.operation.name == "measure":
-            clbit = circuit.find_bit(instruction.clbits[0]).index
-            qubit_of_clbit[clbit] = circuit.find_bit(instruction.qubits[0]).index
-    missing = [c for c in range(circuit.num_clbits) if c not in qubit_of_clbit]
-    if missing:
-        raise ValueError(f"classical bits {missing} are never measured; cannot mitigate readout")
-    return [qubit_of_clbit[c] for c in range(circuit.num_clbits)]
+    try:
+        return measurements(circuit, final=False)[1]
+    except ValueError as exc:
+        raise ValueError(f"{exc}; cannot mitigate readout") from None
 
 
 @dataclass

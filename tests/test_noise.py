@@ -286,6 +286,19 @@ def test_haar_unitaries_are_scipys_haar_draws():
     assert np.allclose(ours, theirs, atol=1e-14)
 
 
+def test_haar_draws_of_a_seed_are_those_qkit_always_drew():
+    """Seeded Haar results stored before qkit used scipy's sampler still reproduce: its draws
+    are Mezzadri's QR of Ginibre matrices with the phases fixed, the algorithm qkit had."""
+    rng = np.random.default_rng(8)
+    z = (rng.normal(size=(50, 2, 2)) + 1j * rng.normal(size=(50, 2, 2))) / np.sqrt(2.0)
+    q, r = np.linalg.qr(z)
+    d = np.diagonal(r, axis1=1, axis2=2)
+    before = q * (d / np.abs(d))[:, None, :]
+    assert np.allclose(noise.haar_unitaries(50, np.random.default_rng(8)), before, atol=1e-14)
+    assert noise.haar_unitaries(1, rng).shape == (1, 2, 2)
+    assert noise.haar_unitaries(0, rng).shape == (0, 2, 2)
+
+
 def test_mixture_weights_are_the_parametrized_branch_weights_row_by_row(rng):
     eta = rng.uniform(0, 1)
     mixtures = [noise.correlated_rotation_mixture(), noise.depolarizing_mixture(eta)]

@@ -20,6 +20,9 @@ from types import ModuleType
 PUBLIC_MODULES = [
     "qkit",
     "qkit.experiment",
+    "qkit.registry",
+    "qkit.pairs",
+    "qkit.bits",
     "qkit.options",
     "qkit.mixup",
     "qkit.channel",

@@ -12,6 +12,7 @@ from qiskit_aer.primitives import SamplerV2 as AerSampler
 from qkit.backends import _capabilities
 from qkit.backends._base import Backend
 from qkit.backends._transpile import protect_labelled, restore_labelled
+from qkit.bits import measurements
 
 
 class AerBackend(Backend):
@@ -112,17 +113,9 @@ def _probability_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
     Outcome ``k`` of the saved vector is the Qiskit integer of the clbits (clbit 0 least
     significant), as :func:`qkit.noise.outcome_distribution`.
     """
-    measured: dict[int, int] = {}
-    out = circuit.copy_empty_like()
-    for inst in circuit.data:
-        qubits = [circuit.find_bit(q).index for q in inst.qubits]
-        if inst.operation.name == "measure":
-            measured[circuit.find_bit(inst.clbits[0]).index] = qubits[0]
-            continue
-        if set(qubits) & set(measured.values()):
-            raise ValueError("exact probabilities need measurements at the end of each qubit")
-        out.append(inst)
-    if sorted(measured) != list(range(circuit.num_clbits)):
-        raise ValueError("every clbit must be measured exactly once")
-    out.save_probabilities([measured[k] for k in range(circuit.num_clbits)], label="p")
+    try:
+        out, measured = measurements(circuit)
+    except ValueError as exc:
+        raise ValueError(f"exact probabilities need final measurements: {exc}") from None
+    out.save_probabilities(measured, label="p")
     return out

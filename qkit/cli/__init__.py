@@ -23,7 +23,10 @@ Building the parser imports every command module, so those modules import only t
 library and :mod:`qkit.cli._common` at top level; numpy, qiskit, Aer, matplotlib and the
 experiment code are imported inside the handlers. ``qkit --help``, ``--version``, every
 ``--help`` and ``qkit theory`` therefore never load the simulator stack
-(``tests/test_cli_startup.py`` checks this; ``benchmarks/startup.py`` times it).
+(``tests/test_cli_startup.py`` checks this; ``benchmarks/startup.py`` times it). The
+subcommands of ``qkit run`` and ``qkit sweep``, one per registered experiment (installed
+packages' entry points included), are added only when those commands are parsed
+(:mod:`qkit.cli._experiments`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import sys
 from collections.abc import Sequence
 
 from qkit.cli._common import QkitArgumentParser, fail
+from qkit.cli._experiments import fill_all
 
 # Modules under qkit.cli that provide a top-level command, in help order.
 COMMAND_MODULES = [
@@ -64,7 +68,8 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The ``qkit`` parser; ``lazy``: experiment subcommands added only when used (:func:`main`)."""
     parser = QkitArgumentParser(
         prog="qkit",
         description="Experiment kit for quantum communication (mix-up, correlated noise).",
@@ -74,11 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"qkit.cli.{name}").register(subparsers)
+    if not lazy:
+        fill_all(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     args = parser.parse_args(argv)
     try:
         code = int(args.func(args) or 0)

@@ -8,13 +8,11 @@ import sys
 from typing import TYPE_CHECKING
 
 from qkit.cli._common import non_negative_int, number, positive_int
+from qkit.cli._experiments import add_command
 
 if TYPE_CHECKING:
     from qkit.result import Result
     from qkit.runner import Pending
-
-EXPERIMENTS = ("mixup", "channel", "distill")
-"""Experiments with a ``qkit run`` / ``qkit sweep`` subcommand, in help order."""
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -113,17 +111,15 @@ def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool 
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from qkit import experiment as definitions
+    help_ = "sample an experiment and estimate with error bars"
+    add_command(subparsers, "run", help_, _add_experiment)  # one subcommand per experiment
 
-    parser = subparsers.add_parser("run", help="sample an experiment and estimate with error bars")
-    sub = parser.add_subparsers(dest="experiment", metavar="EXPERIMENT")
-    sub.required = True
-    for name in EXPERIMENTS:
-        exp = definitions.get(name)
-        p = sub.add_parser(name, help=exp.title)
-        add_parameters(p, exp)
-        _add_common(p)
-        p.set_defaults(func=_run, experiment_name=name)
+
+def _add_experiment(sub: argparse._SubParsersAction, exp) -> None:
+    p = sub.add_parser(exp.name, help=exp.title)
+    add_parameters(p, exp)
+    _add_common(p)
+    p.set_defaults(func=_run, experiment_name=exp.name)
 
 
 def _list_fake() -> int:

@@ -8,6 +8,7 @@ import json
 import sys
 
 from qkit.cli._common import non_negative_int, number, positive_int
+from qkit.cli._experiments import add_command
 
 _RANGE_HELP = "start:stop:count (ends included) or a comma list"
 
@@ -93,20 +94,17 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from qkit import experiment as definitions
-    from qkit.cli.run import EXPERIMENTS, add_parameters
+    help_ = "sample a parameter grid into a table (CSV/Parquet), resumable, Dask-ready"
+    add_command(subparsers, "sweep", help_, _add_experiment)  # one subcommand per experiment
 
-    parser = subparsers.add_parser(
-        "sweep", help="sample a parameter grid into a table (CSV/Parquet), resumable, Dask-ready"
-    )
-    sub = parser.add_subparsers(dest="experiment", metavar="EXPERIMENT")
-    sub.required = True
-    for name in EXPERIMENTS:
-        exp = definitions.get(name)
-        p = sub.add_parser(name, help=f"{exp.title}, over a grid")
-        add_parameters(p, exp, ranges=True)
-        _add_common(p)
-        p.set_defaults(func=_sweep, experiment_name=name)
+
+def _add_experiment(sub: argparse._SubParsersAction, exp) -> None:
+    from qkit.cli.run import add_parameters
+
+    p = sub.add_parser(exp.name, help=f"{exp.title}, over a grid")
+    add_parameters(p, exp, ranges=True)
+    _add_common(p)
+    p.set_defaults(func=_sweep, experiment_name=exp.name)
 
 
 def _sweep(args: argparse.Namespace) -> int:

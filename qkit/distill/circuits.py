@@ -11,8 +11,8 @@ Alice holds ``a1, a2``, Bob ``b1, b2``. The round (Deutsch et al., PRL 77, 2818 
 ``Rx(pi/2)`` on ``a1, a2``, ``Rx(-pi/2)`` on ``b1, b2``, ``CX(a1, a2)``, ``CX(b1, b2)``, then the
 target pair is measured in Z into register ``target`` (``target[0]`` = Alice), mid-circuit; the
 kept pair is then measured along the Parameter directions of
-:func:`qkit.mixup.circuits.measure_directions` into ``meas`` (``meas[0]`` = Alice), so CHSH and
-tomography settings bind with :func:`qkit.mixup.circuits.setting_bindings` and friends.
+:func:`qkit.pairs.measure_directions` into ``meas`` (``meas[0]`` = Alice), so CHSH and
+tomography settings bind with :func:`qkit.pairs.setting_bindings` and friends.
 :func:`postselect` turns the counts into the success events and the kept-pair counts given
 agreement, to compare with :func:`qkit.distill.theory.dejmps_round`.
 """
@@ -26,7 +26,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit import ParameterExpression
 
-from qkit import noise
+from qkit import noise, pairs
 from qkit.mixup import circuits as mixup_circuits
 
 QUBIT_NAMES = ("a1", "b1", "c1", "d1", "a2", "b2", "c2", "d2")
@@ -66,13 +66,13 @@ def dejmps_circuit(pair: float | ParameterExpression | QuantumCircuit) -> Quantu
 
     Registers ``target`` (clbits 0, 1) then ``meas`` (clbits 2, 3); Qiskit counts keys read
     ``"meas target"``. The measurement angles are the Parameters
-    :data:`qkit.mixup.circuits.SETTING_NAMES`.
+    :data:`qkit.pairs.SETTING_NAMES`.
     """
     qc = dejmps_round_circuit(pair)
     target = ClassicalRegister(2, "target")
     qc.add_register(target)
     qc.measure(list(TARGET), target)
-    return mixup_circuits.measure_directions(qc, *KEPT)
+    return pairs.measure_directions(qc, *KEPT)
 
 
 def branches(circuit: QuantumCircuit) -> list[QuantumCircuit]:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from qkit.backends import Backend
 
 NUM_SETTINGS = 9
-"""The 9 Pauli settings of the kept pair (``qkit.mixup.circuits.PAULI_SETTINGS`` order)."""
+"""The 9 Pauli settings of the kept pair (``qkit.pairs.PAULI_SETTINGS`` order)."""
 DISCARDED = 4
 """Outcome index of a shot whose target outcomes disagree (the round failed)."""
 PAIR_ANGLE = "pair_angle"
@@ -95,12 +95,9 @@ def _pair_angle(amplitude: float) -> float:
 
 @functools.cache
 def _tomography_settings() -> dict[str, np.ndarray]:
-    from qkit.mixup import circuits
+    from qkit import pairs
 
-    dirs_a, dirs_b = circuits.tomography_directions()
-    theta_a, phi_a = circuits.direction_angles(dirs_a)
-    theta_b, phi_b = circuits.direction_angles(dirs_b)
-    return dict(zip(circuits.SETTING_NAMES, (theta_a, phi_a, theta_b, phi_b), strict=True))
+    return pairs.setting_angles(*pairs.tomography_directions())
 
 
 def layout(point: Point):
@@ -115,12 +112,13 @@ def layout(point: Point):
 
 @functools.cache
 def _outcome_map(num_clbits: int) -> np.ndarray:
-    # clbits 0, 1: target (Alice, Bob); 2, 3: kept pair (Alice, Bob), Qiskit integer keys
-    rows = np.zeros((2**num_clbits, 5))
-    for k in range(2**num_clbits):
-        t_a, t_b, b_a, b_b = (k >> 0) & 1, (k >> 1) & 1, (k >> 2) & 1, (k >> 3) & 1
-        rows[k, 2 * b_a + b_b if t_a == t_b else DISCARDED] = 1.0
-    return rows
+    """clbits 0, 1: the target pair (Alice, Bob); 2, 3: the kept pair (Alice, Bob)."""
+    from qkit.bits import outcome_table
+
+    def kept_or_discarded(t_a: int, t_b: int, b_a: int, b_b: int, *_: int) -> int:
+        return 2 * b_a + b_b if t_a == t_b else DISCARDED
+
+    return outcome_table(num_clbits, kept_or_discarded, DISCARDED + 1)
 
 
 def outcomes(point: Point, index: int, num_clbits: int) -> np.ndarray:

@@ -86,32 +86,22 @@ def _measured_pair():
 
 def layout(point: Point):
     """One parametrized circuit for every point (transpiled once); the swap mixture of ``S``."""
-    from qkit import noise
+    from qkit import noise, pairs
     from qkit.mixup import circuits
     from qkit.sampling import Family
 
     success, amplitude = point["success"], point["amplitude"]
-    dirs_a, dirs_b = setting_directions(success, amplitude)
-    theta_a, phi_a = circuits.direction_angles(dirs_a)
-    theta_b, phi_b = circuits.direction_angles(dirs_b)
-    settings = dict(zip(circuits.SETTING_NAMES, (theta_a, phi_a, theta_b, phi_b), strict=True))
+    settings = pairs.setting_angles(*setting_directions(success, amplitude))
     settings["theta_psi"] = np.full(NUM_SETTINGS, circuits.amplitude_angle(amplitude))
     family = Family("mixup", [_measured_pair()], [settings])
     return family, [noise.swap_mixture(success)]
 
 
-@functools.cache
-def _outcome_map(num_clbits: int) -> np.ndarray:
-    # Qiskit's bit string "bB bA" (clbit 0 = A) -> qkit's outcome 2 bA + bB
-    rows = np.zeros((2**num_clbits, 4))
-    for k in range(2**num_clbits):
-        b_a, b_b = k & 1, (k >> 1) & 1
-        rows[k, 2 * b_a + b_b] = 1.0
-    return rows
-
-
 def outcomes(point: Point, index: int, num_clbits: int) -> np.ndarray:
-    return _outcome_map(num_clbits)
+    """Qiskit's bit string of ``meas`` (clbit 0 = A) -> the pair's outcome ``2 bA + bB``."""
+    from qkit import pairs
+
+    return pairs.pair_outcomes(num_clbits)
 
 
 def analyse(

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from qiskit import QuantumCircuit
 from qiskit.circuit import Gate
 
+from qkit.bits import measurements
 from qkit.noise.mixtures import MixedUnitary
 from qkit.noise.sites import Branch, Site, sites, substitute
 
@@ -158,23 +159,10 @@ def outcome_distribution(
     for weight, branch in zip(branch_weights(circuit, mixtures), branches, strict=True):
         if weight == 0:
             continue
-        measured = {}
-        unitary_part = branch.copy_empty_like()
-        for inst in branch.data:
-            if inst.operation.name == "measure":
-                clbit = branch.find_bit(inst.clbits[0]).index
-                if clbit in measured:
-                    raise ValueError(f"clbit {clbit} is measured twice")
-                measured[clbit] = branch.find_bit(inst.qubits[0]).index
-            elif inst.operation.name != "barrier":
-                if any(branch.find_bit(q).index in measured.values() for q in inst.qubits):
-                    raise ValueError("an operation follows a measurement on the same qubit")
-                unitary_part.append(inst)
-        if sorted(measured) != list(range(circuit.num_clbits)):
-            raise ValueError("every clbit must be measured exactly once")
+        unitary_part, measured = measurements(branch)
         leftover = {site.label for site in sites(unitary_part)}
         if leftover:
             raise ValueError(f"no mixture given for the noise sites {sorted(leftover)}")
         state = Statevector(unitary_part)
-        total += weight * state.probabilities([measured[k] for k in range(circuit.num_clbits)])
+        total += weight * state.probabilities(measured)
     return total

@@ -23,6 +23,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.transpiler import generate_preset_pass_manager
 
+from qkit.bits import measurements
 from qkit.channel import circuits as channel_circuits
 from qkit.mixup import circuits as mixup_circuits
 from qkit.mixup import theory as mixup_theory
@@ -105,12 +106,8 @@ def transpile_on(
 
 def measured_qubits(circuit: QuantumCircuit) -> dict[str, tuple[int, ...]]:
     """Physical qubit measured into each bit of each register (registers in circuit order)."""
-    by_clbit = {
-        i.clbits[0]: circuit.find_bit(i.qubits[0]).index
-        for i in circuit.data
-        if i.operation.name == "measure"
-    }
-    return {r.name: tuple(by_clbit[b] for b in r) for r in circuit.cregs}
+    qubits = measurements(circuit, final=False)[1]
+    return {r.name: tuple(qubits[circuit.find_bit(b).index] for b in r) for r in circuit.cregs}
 
 
 def bindings(circuit: QuantumCircuit, experiment: str) -> np.ndarray | None:

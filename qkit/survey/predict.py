@@ -18,6 +18,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 
 from qkit import measures
+from qkit.bits import measurements
 from qkit.channel import theory as channel_theory
 from qkit.estimators.correlators import CHSH_SIGNS
 from qkit.mixup import theory as mixup_theory
@@ -213,23 +214,7 @@ def circuit_probabilities(
     readout_errors = _readout(device) if readout else {}
     prepared, measured = [], []
     for circuit in circuits:
-        body = QuantumCircuit(circuit.num_qubits)
-        by_clbit: dict[int, int] = {}
-        for inst in circuit.data:
-            name = inst.operation.name
-            if name == "measure":
-                by_clbit[circuit.find_bit(inst.clbits[0]).index] = circuit.find_bit(
-                    inst.qubits[0]
-                ).index
-            elif name != "barrier":
-                if by_clbit and any(
-                    circuit.find_bit(q).index in by_clbit.values() for q in inst.qubits
-                ):
-                    raise ValueError("circuit_probabilities needs measurements at the end")
-                body.append(
-                    inst.operation, [body.qubits[circuit.find_bit(q).index] for q in inst.qubits]
-                )
-        qubits = [by_clbit[c] for c in range(circuit.num_clbits)]
+        body, qubits = measurements(circuit)
         body.save_probabilities(qubits)
         prepared.append(body)
         measured.append(qubits)

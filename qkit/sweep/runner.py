@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qkit import registry
 from qkit._validate import shown
 from qkit.sweep.compute import compute_chunk
 from qkit.sweep.grid import SweepSpec
@@ -178,6 +179,7 @@ def _chunks(spec: SweepSpec, pending: list[int], dask: Any):
             yield compute_chunk(spec, chunk)
         return
     client, close = dask_client(dask)
+    task = registry.portable(compute_chunk, spec.kind)  # a notebook's experiment travels along
     try:
         from distributed import as_completed
 
@@ -186,7 +188,7 @@ def _chunks(spec: SweepSpec, pending: list[int], dask: Any):
         queue = iter(pending)
         futures = as_completed()
         for chunk in queue:
-            futures.add(client.submit(compute_chunk, spec, chunk, pure=False))
+            futures.add(client.submit(task, spec, chunk, pure=False))
             if futures.count() >= window:
                 break
         for future in futures:
@@ -194,7 +196,7 @@ def _chunks(spec: SweepSpec, pending: list[int], dask: Any):
             future.release()
             nxt = next(queue, None)
             if nxt is not None:
-                futures.add(client.submit(compute_chunk, spec, nxt, pure=False))
+                futures.add(client.submit(task, spec, nxt, pure=False))
     finally:
         close()
 
