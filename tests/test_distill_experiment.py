@@ -93,7 +93,7 @@ def test_exact_engine_distributions_are_the_theory_to_1e_10():
 def test_outcome_map_is_the_postselection_of_the_circuit_counts():
     rng = np.random.default_rng(3)
     point = DISTILL.point(success=0.8, amplitude=0.6)
-    family, _ = DISTILL.layout(point)
+    family, _ = DISTILL.circuits(point)
     keys = [f"{k:04b}" for k in range(16)]
     per_setting = [
         dict(zip(keys, map(int, rng.integers(0, 50, 16)), strict=True)) for _ in range(9)

@@ -155,7 +155,7 @@ def test_a_user_experiment_runs_through_every_door(tmp_path):
             title="Werner pairs",
             params=(qkit.Param("eta", check, "eta in [0, 1]"),),
             predict=lambda pts: {"chsh_max": 2 * np.sqrt(2) * np.asarray(pts["eta"], dtype=float)},
-            layout=layout,
+            circuits=layout,
             outcomes=outcomes,
             analyse=lambda counts, pts, rngs, analysis: {
                 "chsh": estimators.chsh(np.asarray(counts))

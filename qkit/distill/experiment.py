@@ -103,7 +103,7 @@ def _tomography_settings() -> dict[str, np.ndarray]:
     return dict(zip(circuits.SETTING_NAMES, (theta_a, phi_a, theta_b, phi_b), strict=True))
 
 
-def layout(point: Point):
+def circuits(point: Point):
     """One parametrized circuit for every point; the swap mixture of ``S`` on both mix-ups."""
     from qkit import noise
     from qkit.sampling import Family
@@ -322,7 +322,7 @@ DISTILL = Experiment(
     title="beyond paper A: one DEJMPS round on two mixed-up pairs",
     params=MIXUP.params,  # the delivered pairs of paper A
     predict=predict,
-    layout=layout,
+    circuits=circuits,
     outcomes=outcomes,
     analyse=analyse,
     targets={

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from qkit.estimators import chsh, mutual_information
+from qkit.options import DEFAULT_BOOTSTRAP, DEFAULT_CONFIDENCE
 from qkit.survey import circuits as survey_circuits
 from qkit.survey import predict
 from qkit.survey.packing import Coupler, pack_couplers
 
-CONFIDENCE = 0.95
+CONFIDENCE = DEFAULT_CONFIDENCE
 SIMULATOR_PAIRS = 6
 """Pairs per circuit on simulated devices (``fake:``, ``aer``, Braket's local simulator): their
 samplers hold all active qubits in one state vector, so a whole class (about 35 pairs, 70
@@ -66,12 +67,18 @@ class Survey:
     seconds: float = 0.0
 
     def _ranked(self, by: str) -> list[CouplerResult]:
-        if by not in ("value", "predicted"):
-            raise ValueError(f"by must be 'value' or 'predicted', got {by!r}")
+        if by not in ("value", "predicted", "ci_low"):
+            raise ValueError(f"by must be 'ci_low', 'value' or 'predicted', got {by!r}")
         return sorted(self.couplers, key=lambda r: getattr(r, by))
 
-    def best(self, by: str = "value") -> CouplerResult:
-        """The coupler with the highest estimate (``by="value"``) or prediction."""
+    def best(self, by: str = "ci_low") -> CouplerResult:
+        """The coupler ``--layout best`` uses: the highest lower confidence bound
+        (:data:`qkit.survey.layout.RULE`; ``by="predicted"``: the best prediction)."""
+        if by == "ci_low":
+            from qkit.survey.layout import best_row
+
+            top = best_row([r.to_dict() for r in self.couplers])
+            return next(r for r in self.couplers if list(r.coupler) == top["coupler"])
         return self._ranked(by)[-1]
 
     def median(self, by: str = "value") -> CouplerResult:
@@ -87,6 +94,8 @@ class Survey:
         return {r.coupler: r.value for r in self.couplers}
 
     def to_dict(self) -> dict[str, Any]:
+        from qkit.survey.layout import RULE
+
         return {
             "backend": self.backend,
             "experiment": self.experiment,
@@ -96,19 +105,27 @@ class Survey:
             "num_classes": len(self.classes),
             "num_circuits": self.num_circuits,
             "coverage": self.coverage(),
+            "best": list(self.best().coupler),
+            "best_rule": RULE,
             "couplers": [r.to_dict() for r in self.couplers],
         }
 
 
-def _estimates(experiment: str, counts: np.ndarray, rng: np.random.Generator):
-    """(value, ci_low, ci_high) per coupler from counts (n_couplers, n_settings, 4)."""
+def _estimates(experiment: str, counts: np.ndarray, rng: np.random.Generator, confidence: float):
+    """(value, ci_low, ci_high) per coupler from counts (n_couplers, n_settings, 4), by the
+    estimators ``qkit run`` uses, with their clipping of values *and* intervals to the
+    physical range: CHSH within Tsirelson's bound (:func:`qkit.estimators.chsh`), mutual
+    information within ``[0, 1]`` bit (:func:`qkit.estimators.mutual_information`)."""
     if experiment == "chsh":
-        est = chsh(counts)
-        low, high = est.normal_interval(CONFIDENCE)
-        return est.value, low, high
+        est = chsh(counts, confidence=confidence)
+        return est.value, est.ci_low, est.ci_high
     binary = np.stack([counts[..., 3], counts[..., :3].sum(axis=-1)], axis=-1)
     info = mutual_information(
-        binary, predict.prior(experiment), confidence=CONFIDENCE, n_boot=1000, rng=rng
+        binary,
+        predict.prior(experiment),
+        confidence=confidence,
+        n_boot=DEFAULT_BOOTSTRAP,
+        rng=rng,
     )
     return info.value, info.ci_low, info.ci_high
 
@@ -143,6 +160,13 @@ def run_survey(
     of the predictions.
     """
     survey_circuits.check_experiment(experiment)
+    from qkit.survey.layout import MIN_RANK_SHOTS
+
+    if isinstance(shots, bool) or int(shots) != shots or shots < MIN_RANK_SHOTS:
+        raise ValueError(
+            f"a survey needs at least {MIN_RANK_SHOTS} shots per setting to rank couplers, "
+            f"got {shots!r}"
+        )
     if pairs_per_circuit is None and _simulated(backend):
         pairs_per_circuit = SIMULATOR_PAIRS
     if pairs_per_circuit is not None and (
@@ -194,7 +218,7 @@ def run_survey(
             count_rows.append(stacked[k])
     counts = np.asarray(count_rows)
     rng = np.random.default_rng(np.random.SeedSequence([transpiler_seed, 1]))
-    values, lows, highs = _estimates(experiment, counts, rng)
+    values, lows, highs = _estimates(experiment, counts, rng, CONFIDENCE)
     probabilities = predict.noise_probabilities(
         device,
         coupler_list,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qkit._validate import shown
-from qkit.sweep.compute import compute_chunk
+from qkit.sweep.compute import PROVENANCE, compute_chunk
 from qkit.sweep.grid import SweepSpec
 from qkit.sweep.table import PartsWriter, parts_dir
 
@@ -89,6 +89,7 @@ def run_sweep(
     computed = 0
     try:
         for chunk, columns in _chunks(spec, pending, dask):
+            _write_provenance(out, spec, chunk, columns.pop(PROVENANCE, None))
             writer.write(chunk, columns)
             computed += 1
             bar.update(len(spec.chunk_range(chunk)))
@@ -125,6 +126,32 @@ def run_sweep(
             },
         )
     return summary
+
+
+def provenance_dir(out: Path) -> Path:
+    """``OUT.provenance/``: a sampled sweep's per-row provenance, one gzip JSON file per chunk
+    (``{"rows": [first, ...], "provenance": [document, ...]}``, documents as
+    :mod:`qkit.provenance` records for ``qkit run``)."""
+    return out.with_name(out.name + ".provenance")
+
+
+def _write_provenance(out: Path, spec: SweepSpec, chunk: int, documents) -> None:
+    if not documents:
+        return
+    import gzip
+    import json
+    import os
+
+    from qkit.result import jsonable
+
+    folder = provenance_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = list(spec.chunk_range(chunk))
+    body = json.dumps(jsonable({"rows": rows, "provenance": documents})).encode()
+    path = folder / f"chunk-{chunk:07d}.json.gz"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(gzip.compress(body, 6))
+    os.replace(tmp, path)
 
 
 def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: int) -> str | None:
