@@ -91,15 +91,16 @@ def replay(store: Any, run_id: str, *, backend: str | None = None, source: str =
 
 
 def _replay_exact(record: Any, document: dict[str, Any], name: str) -> Replay:
-    from qkit import experiment as definitions
-    from qkit.backends import get_backend
+    from qkit import engines
+    from qkit.experiment import get
+    from qkit.options import RunOptions
 
-    experiment = definitions.get(document["experiment"])
+    experiment = get(document["experiment"])
     point = experiment.point(**document["point"])
-    device = get_backend(name, seed=document["seed"])
-    counts = definitions.exact_counts(
-        experiment, device, experiment.batch([point]), [document["seed"]], document["shots"]
-    )[0].tolist()
+    opts = RunOptions(shots=document["shots"], seed=document["seed"], engine="exact")
+    device = engines.resolve_backend(name, document["seed"])
+    run = engines.point_run(experiment, point, opts.replace(backend=name))
+    counts = engines.exact_point(run, device)[0].tolist()
     stored = (record.counts or {}).get("counts")
     match = counts == stored
     return Replay(

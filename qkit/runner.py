@@ -68,12 +68,13 @@ def run_point(
     opts: RunOptions | None = None,
     *,
     durable: bool | None = None,
+    **kwargs: Any,
 ) -> Result:
     """Sample ``point`` of ``experiment`` under ``opts``, wait, analyse; save it in
     ``opts.store`` (:class:`~qkit.options.RunOptions`: shots, seed, backend, engine,
-    realization, mitigation, layout, intervals, store). ``durable`` forces (or forbids) a
-    durable run (see the module docstring)."""
-    opts = opts or RunOptions()
+    realization, mitigation, layout, intervals, store; or its fields as keywords).
+    ``durable`` forces (or forbids) a durable run (see the module docstring)."""
+    opts = _options(opts, kwargs)
     run = engines.point_run(experiment, point, opts)
     device = resolve_backend(opts.backend, run.seed)
     if run.engine == "exact":
@@ -84,11 +85,14 @@ def run_point(
     return outcome
 
 
-def submit_point(experiment: Experiment, point: Point, opts: RunOptions) -> Pending:
+def submit_point(
+    experiment: Experiment, point: Point, opts: RunOptions | None = None, **kwargs: Any
+) -> Pending:
     """Submit ``point`` durably (a cloud job or a detached local process) and return at once.
 
     ``fetch(run_id, store)`` finishes it; ``qkit jobs fetch RUN_ID`` from the command line.
     """
+    opts = _options(opts, kwargs)
     if opts.store is None:
         raise ValueError("a submitted run needs a results store to be fetched from")
     if opts.engine == "exact":
@@ -99,6 +103,12 @@ def submit_point(experiment: Experiment, point: Point, opts: RunOptions) -> Pend
     outcome = _sample(run, device, opts.store, wait=False, durable=True, placed=placed)
     assert isinstance(outcome, Pending)
     return outcome
+
+
+def _options(opts: RunOptions | None, kwargs: dict[str, Any]) -> RunOptions:
+    if opts is not None and kwargs:
+        raise ValueError(f"pass either RunOptions or keyword options, not both: {sorted(kwargs)}")
+    return opts or RunOptions(**kwargs)
 
 
 def _run_exact(run: PointRun, device: Backend, store: Any) -> Result:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qkit import options
-from qkit.experiment import Analysis
+from qkit.options import Analysis, RunOptions
 from qkit.reproduce import _figures, _headline, _plan, _report, _run
 from qkit.reproduce._plan import settings
 from qkit.result import package_versions
@@ -227,13 +227,16 @@ def reproduce(
         records = _run.run_points(
             points,
             config,
-            backend=backend,
+            RunOptions(
+                backend=backend,
+                n_boot=analysis.n_boot,
+                confidence=analysis.confidence,
+                store=store,
+                layout=layout,
+            ),
             seed=seed,
             shots=shots,
-            analysis=analysis,
             out=out,
-            store=store,
-            layout=layout,
             starting=bar.set_description_str,
             done=bar.update,
         )
