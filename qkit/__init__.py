@@ -54,12 +54,9 @@ _export = exporter(__name__, _EXPORTS)
 
 def __getattr__(name: str):
     if name == "__version__":  # read when asked: importlib.metadata costs 30-40 ms
-        from importlib.metadata import PackageNotFoundError, version
+        from qkit._lazy import qkit_version
 
-        try:
-            return version(DISTRIBUTION)
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            return "0.0.0"
+        return qkit_version()
     return _export(name)
 
 

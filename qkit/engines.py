@@ -248,11 +248,12 @@ def batch(
     if engine == "exact":
         counts = exact_counts(experiment, device, experiment.batch(points), seeds, opts.shots)
         return counts, [{} for _ in points]
-    out, metadata = [], []
+    out: list[np.ndarray] = []
+    metadata: list[dict[str, Any]] = []
     for point, seed in zip(points, seeds, strict=True):
         run = point_run(experiment, point, opts.replace(seed=seed), default_engine=engine)
-        counts, meta = sample(run, device, placed)
-        out.append(counts)
+        point_counts, meta = sample(run, device, placed)
+        out.append(point_counts)
         metadata.append(meta)
     return out, metadata
 

@@ -414,7 +414,9 @@ FLAGS: dict[str, Flag] = {
 """Command-line form of each :class:`RunOptions` field (``--store`` brings ``--no-store``)."""
 
 
-def add_flags(parser: Any, names: tuple[str, ...], **defaults: Any) -> None:
+def add_flags(
+    parser: Any, names: tuple[str, ...], *, no_store: bool = True, **defaults: Any
+) -> None:
     """Add the flags of the options ``names`` to an ``argparse`` parser, defaults from
     :class:`RunOptions` unless a door overrides one in ``defaults`` (``reproduce``'s shots by
     mode). ``store`` adds ``--no-store`` too."""
@@ -426,7 +428,7 @@ def add_flags(parser: Any, names: tuple[str, ...], **defaults: Any) -> None:
         if name == "intervals":
             kwargs["choices"] = (*INTERVALS, "bootstrap")  # "bootstrap": deprecated
         parser.add_argument(*flag.flags, **kwargs)
-        if name == "store":
+        if name == "store" and no_store:
             parser.add_argument("--no-store", action="store_true", help="do not save to the store")
 
 

@@ -20,9 +20,9 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Versions of the packages a result depends on (missing ones are omitted)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from qkit import __version__
+    from qkit._lazy import qkit_version
 
-    versions = {"python": platform.python_version(), "qkit": __version__}
+    versions = {"python": platform.python_version(), "qkit": qkit_version()}
     for name in _PACKAGES + extra:
         try:
             versions[name] = version(name)

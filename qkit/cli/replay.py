@@ -30,9 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         help="circuit form to run: QPY (exact) or OpenQASM 3 (default: QPY if readable)",
     )
-    parser.add_argument(
-        "--store", metavar="PATH", help="results database (default: $QKIT_STORE or user data dir)"
-    )
+    from qkit import options
+
+    options.add_flags(parser, ("store",), no_store=False)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=_replay)
 

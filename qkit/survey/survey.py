@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from qkit.estimators import chsh, mutual_information
-from qkit.options import DEFAULT_BOOTSTRAP, DEFAULT_CONFIDENCE
+from qkit.options import DEFAULT_BOOTSTRAP, DEFAULT_CONFIDENCE, check_confidence
 from qkit.survey import circuits as survey_circuits
 from qkit.survey import predict
 from qkit.survey.packing import Coupler, pack_couplers
@@ -140,6 +140,7 @@ def run_survey(
     *,
     shots: int = 1000,
     seed: int | None = None,
+    confidence: float = CONFIDENCE,
     optimization_level: int = 2,
     pairs_per_circuit: int | None = None,
     couplers: Sequence[Coupler] | None = None,
@@ -149,10 +150,11 @@ def run_survey(
 
     Couplers are packed into classes (:func:`~qkit.survey.packing.pack_couplers`); each class
     is one circuit (CHSH, 4 settings as bindings) or one per letter (channel), transpiled with
-    the layout fixed to its couplers and sampled with ``shots`` per setting or letter in one
-    ``backend.run`` call. Each coupler gets the estimate (CHSH: :func:`qkit.estimators.chsh`,
-    95% normal interval; channel: :func:`qkit.estimators.mutual_information`, 95% bootstrap
-    interval) beside the ideal value and the exact noise-model prediction
+    the layout fixed to its couplers and sampled with ``shots`` (at least
+    :data:`qkit.survey.layout.MIN_RANK_SHOTS`) per setting or letter in one ``backend.run``
+    call. Each coupler gets the estimate by the estimator ``qkit run`` uses, clipped to the
+    physical range with its interval at ``confidence`` (:func:`_estimates`), beside the
+    ideal value and the exact noise-model prediction
     (:mod:`qkit.survey.predict`). ``pairs_per_circuit`` splits a class into circuits of at most
     that many pairs (default: the whole class on hardware, :data:`SIMULATOR_PAIRS` on
     simulators). ``couplers`` restricts the survey to some couplers of the device (default:
@@ -218,7 +220,7 @@ def run_survey(
             count_rows.append(stacked[k])
     counts = np.asarray(count_rows)
     rng = np.random.default_rng(np.random.SeedSequence([transpiler_seed, 1]))
-    values, lows, highs = _estimates(experiment, counts, rng, CONFIDENCE)
+    values, lows, highs = _estimates(experiment, counts, rng, check_confidence(confidence))
     probabilities = predict.noise_probabilities(
         device,
         coupler_list,
@@ -252,5 +254,6 @@ def run_survey(
         classes=classes,
         num_circuits=len(pubs),
         couplers=rows,
+        confidence=check_confidence(confidence),
         seconds=time.perf_counter() - start,
     )
