@@ -40,7 +40,7 @@ from qkit.experiment import (
     stream,
 )
 from qkit.options import Analysis
-from qkit.result import Result, package_versions
+from qkit.result import Result, interval_methods, package_versions
 
 if TYPE_CHECKING:
     from qkit.backends import Backend
@@ -309,10 +309,12 @@ def _counts(run: PointRun, prepared: Prepared, sampled) -> np.ndarray:
 
 
 def _estimate(run: PointRun, counts: np.ndarray) -> dict[str, Any]:
-    found = estimates(
-        run.experiment, [counts], run.experiment.batch([run.point]), [run.seed], run.analysis
-    )
-    return estimate_of(found, 0)
+    return estimate_of(_analysed(run, counts), 0)
+
+
+def _analysed(run: PointRun, counts: np.ndarray) -> dict[str, Any]:
+    points = run.experiment.batch([run.point])
+    return estimates(run.experiment, [counts], points, [run.seed], run.analysis)
 
 
 def _result(
@@ -324,13 +326,15 @@ def _result(
     *,
     realization: str | None = None,
 ) -> Result:
-    estimate = _estimate(run, counts)
+    found = _analysed(run, counts)
+    estimate = estimate_of(found, 0)
     labels = run.experiment.labels(run.point) if run.experiment.labels else {}
     opts = run.options
     if realization is not None:
         opts["realization"] = realization
     metadata = {
         "options": opts,
+        "intervals": interval_methods(found, run.analysis.intervals),
         **metadata,
         "wall_time_s": round(time.perf_counter() - started, 3),
         "versions": package_versions(),
