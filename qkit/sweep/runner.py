@@ -11,6 +11,8 @@ Dask workers need no shared file system.
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import sys
 import time
@@ -18,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from qkit._validate import shown
+from qkit.result import jsonable
 from qkit.sweep.compute import PROVENANCE, compute_chunk
 from qkit.sweep.grid import SweepSpec
-from qkit.sweep.table import PartsWriter, parts_dir
+from qkit.sweep.table import PartsWriter, _atomic_write_bytes, parts_dir
 
 
 def run_sweep(
@@ -138,20 +141,22 @@ def provenance_dir(out: Path) -> Path:
 def _write_provenance(out: Path, spec: SweepSpec, chunk: int, documents) -> None:
     if not documents:
         return
-    import gzip
-    import json
-    import os
-
-    from qkit.result import jsonable
-
     folder = provenance_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = list(spec.chunk_range(chunk))
-    body = json.dumps(jsonable({"rows": rows, "provenance": documents})).encode()
-    path = folder / f"chunk-{chunk:07d}.json.gz"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(gzip.compress(body, 6))
-    os.replace(tmp, path)
+    body = json.dumps(jsonable({"rows": list(spec.chunk_range(chunk)), "provenance": documents}))
+    _atomic_write_bytes(folder / f"chunk-{chunk:07d}.json.gz", gzip.compress(body.encode(), 6))
+
+
+def row_provenance(out: str | Path, row: int) -> dict[str, Any]:
+    """The provenance of row ``row`` of the sampled sweep table ``out`` (for ``qkit replay``)."""
+    folder = provenance_dir(Path(out))
+    for path in sorted(folder.glob("chunk-*.json.gz")):
+        body = json.loads(gzip.decompress(path.read_bytes()))
+        if row in body["rows"]:
+            return body["provenance"][body["rows"].index(row)]
+    raise ValueError(
+        f"no provenance of row {row} in {folder} (only sampled sweeps keep it, rows from 0)"
+    )
 
 
 def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: int) -> str | None:
