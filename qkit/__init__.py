@@ -30,7 +30,8 @@ DISTRIBUTION = "qkit-comm"
 _EXPORTS = {
     "Experiment": "qkit.experiment:Experiment",
     "Param": "qkit.experiment:Param",
-    "Analysis": "qkit.experiment:Analysis",
+    "Analysis": "qkit.options:Analysis",
+    "RunOptions": "qkit.options:RunOptions",
     "Family": "qkit.sampling:Family",
     "register": "qkit.experiment:register",
     "get_experiment": "qkit.experiment:get",

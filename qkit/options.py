@@ -325,45 +325,64 @@ class Flag:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _positive(text: str) -> int:
-    return _cli_int(text, 1)
+def _shown(text: str, limit: int = 60) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else f"{shown[: limit - 4]}... ({len(shown)} characters)"
 
 
-def _non_negative(text: str) -> int:
-    return _cli_int(text, 0)
-
-
-def _cli_int(text: str, low: int) -> int:
+def number(text: str) -> float:
+    """argparse ``type`` for a finite float; the range check is the option's own."""
     import argparse
+    import math
 
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text[:60]!r}") from None
-    if value < low:
-        raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {_shown(text)}")
     return value
 
 
-def _fraction(text: str) -> float:
+def positive_int(text: str) -> int:
+    """argparse ``type`` for an integer >= 1."""
+    value = _cli_int(text)
+    if value < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse ``type`` for an integer >= 0 (seeds)."""
+    value = _cli_int(text)
+    if value < 0:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
+def _cli_int(text: str) -> int:
     import argparse
 
     try:
-        return float(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text[:60]!r}") from None
+        raise argparse.ArgumentTypeError(f"not an integer: {_shown(text)}") from None
 
 
 FLAGS: dict[str, Flag] = {
     "shots": Flag(
         ("--shots",),
         f"shots per measurement setting (per letter) ({DEFAULT_SHOTS})",
-        {"type": _positive},
+        {"type": positive_int},
     ),
     "seed": Flag(
         ("--seed",),
         "seed; every random draw of a point derives from it (default: drawn and recorded)",
-        {"type": _non_negative},
+        {"type": non_negative_int},
     ),
     "backend": Flag(
         ("--backend",),
@@ -396,7 +415,7 @@ FLAGS: dict[str, Flag] = {
     "confidence": Flag(
         ("--confidence",),
         f"nominal coverage of the intervals ({DEFAULT_CONFIDENCE})",
-        {"type": _fraction},
+        {"type": number},
     ),
     "intervals": Flag(
         ("--intervals",),
@@ -407,7 +426,7 @@ FLAGS: dict[str, Flag] = {
         ("--bootstrap",),
         f"resamples of the estimators that resample ({DEFAULT_BOOTSTRAP}); no intervals is "
         "--intervals none",
-        {"type": _non_negative, "dest": "n_boot"},
+        {"type": non_negative_int, "dest": "n_boot"},
     ),
     "store": Flag(("--store",), "results database (default: $QKIT_STORE or the user data dir)"),
 }
