@@ -172,7 +172,8 @@ def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, cap
     parsed = parser.parse_args([*args, "--experiment", "channel"])
     assert parsed.func(parsed) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1 + 1
+    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1 + 1 + 1
+    assert lines[-2].startswith("best: (") and "highest lower confidence bound" in lines[-2]
     assert lines[-1].startswith("stored as run ")
 
 
