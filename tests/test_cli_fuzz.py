@@ -65,7 +65,16 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
         case ("theory", "channel"):
             return [*path, "--eta", "0.5"]
         case ("run", kind):
-            return [*path, *points[kind], "--engine", "exact", "--shots", "10", "--intervals", "none"]
+            return [
+                *path,
+                *points[kind],
+                "--engine",
+                "exact",
+                "--shots",
+                "10",
+                "--intervals",
+                "none",
+            ]
         case ("sweep", kind):
             return [
                 *path, *points[kind], "--engine", "exact", "--shots", "10", "--intervals", "none",
