@@ -86,15 +86,12 @@ def noise_probabilities(
     Returns shape (n_couplers, n_settings, 4): CHSH (4 settings) or channel (2 letters),
     outcomes in qkit order ``2 bit_A + bit_B``, readout errors included.
     """
-    from qiskit_aer import AerSimulator
-
     from qkit.survey.packing import pack_couplers
 
     model = noise_model(device) if model is None else model
-    readout = _readout(device)
     pairs = survey_circuits.pair_circuits(experiment)
     wanted = [(min(a, b), max(a, b)) for a, b in couplers]
-    circuits, measured, owner = [], [], []
+    circuits, owner = [], []
     # transpile whole classes as the survey does, then cut out each pair's own gates: pairs do
     # not interact, so each sub-circuit is exactly what that pair runs in the survey
     for group in pack_couplers(device, wanted):
@@ -111,34 +108,26 @@ def noise_probabilities(
             registers = survey_circuits.measured_qubits(t)
             for coupler in group:
                 qubits = registers[survey_circuits.register_name(coupler)]
-                body = QuantumCircuit(t.num_qubits)
+                body = QuantumCircuit(t.num_qubits, 2)
                 for inst in t.data:
                     on = {t.find_bit(q).index for q in inst.qubits}
                     if inst.operation.name != "measure" and on <= set(coupler):
                         body.append(
                             inst.operation, [body.qubits[t.find_bit(q).index] for q in inst.qubits]
                         )
+                body.measure([qubits[1], qubits[0]], [0, 1])  # outcome 2 bit_A + bit_B (qkit)
                 for row in [None] if values is None else values:
-                    bound = (
+                    circuits.append(
                         body
                         if row is None
                         else body.assign_parameters(
                             dict(zip(t.parameters, row, strict=True)), strict=False
                         )
                     )
-                    circuit = bound.copy()
-                    circuit.save_probabilities(list(qubits))
-                    circuits.append(circuit)
-                    measured.append(qubits)
                     owner.append(coupler)
-    simulator = AerSimulator(method="density_matrix", noise_model=_restricted(model, circuits))
-    result = simulator.run(circuits, shots=1).result()
     out: dict[tuple[int, int], list[np.ndarray]] = {}
-    for k, (qubits, coupler) in enumerate(zip(measured, owner, strict=True)):
-        p = np.asarray(result.data(k)["probabilities"], dtype=float)  # index bit_A + 2 bit_B
-        true = p.reshape(2, 2).T  # [bit_A, bit_B]
-        recorded = np.einsum("ab,ax,by->xy", true, readout[qubits[0]], readout[qubits[1]])
-        out.setdefault(coupler, []).append(recorded.ravel())  # qkit order 2 bit_A + bit_B
+    for p, coupler in zip(circuit_probabilities(device, circuits, model), owner, strict=True):
+        out.setdefault(coupler, []).append(p)
     return np.asarray([out[c] for c in wanted])
 
 
