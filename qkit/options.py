@@ -1,21 +1,10 @@
-"""The options every experiment shares: their defaults and their checks, in one place.
+"""The run options: one frozen :class:`RunOptions` with every option more than one command
+takes, each with its default, its check and its command-line flag (:data:`FLAGS`) written once.
 
-``qkit run``, ``qkit sweep``, ``qkit reproduce`` and the Python API check shots, seeds,
-bootstrap resamples, confidence, engine and realization here, once, at the boundary, each with
-one rule; a bad value is a one-line ``ValueError`` naming the option and its allowed range (the
-CLI prints it and exits 2). Nothing here imports Qiskit, or NumPy until a seed is drawn: the
-command line builds its parsers from these defaults.
-
-Defaults (the README lists them):
-
-==========================  ======================================================
-``shots``                   :data:`DEFAULT_SHOTS` per measurement setting (per letter)
-``seed``                    drawn from fresh entropy and recorded (:func:`resolve_seed`)
-``n_boot``                  :data:`DEFAULT_BOOTSTRAP` resamples; 0 means no intervals
-``confidence``              :data:`DEFAULT_CONFIDENCE`
-``engine``                  ``"auto"``: see :func:`resolve_engine`
-``realization``             ``None``: a noise model where the backend takes one
-==========================  ======================================================
+``qkit run``, ``sweep``, ``reproduce``, ``survey`` and ``replay`` build their shared flags from
+it (:func:`add_flags`, :func:`from_args`); the Python API takes the object itself. A bad value
+is a one-line ``ValueError`` naming the option and its allowed range (the CLI exits 2). Nothing
+here imports Qiskit, or NumPy until a seed is drawn: the command line builds its parsers here.
 """
 
 from __future__ import annotations
