@@ -91,7 +91,7 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
         case ("reproduce",):
             return ["reproduce", "--quick", "--shots", "10", "--bootstrap", "10", "--out", f"r{n}"]
         case ("survey",):
-            return ["survey", "--backend", "fake:lima", "--shots", "10"]
+            return ["survey", "--backend", "fake:lima", "--shots", "100"]
         case ("export-circuits",):
             return ["export-circuits", "--out", f"circuits{n}"]
     return None
