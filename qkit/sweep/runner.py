@@ -79,6 +79,10 @@ def run_sweep(
         manifest["run_id"] = previous.get("run_id")
     elif out.exists() and not overwrite:
         raise ValueError(f"{out} exists; choose another output or pass --overwrite")
+    if previous is None:  # a fresh sweep: no provenance of an earlier table survives
+        import shutil
+
+        shutil.rmtree(provenance_dir(out), ignore_errors=True)
 
     done = writer.done() if previous is not None else set()
     pending = [c for c in range(spec.num_chunks) if c not in done]
