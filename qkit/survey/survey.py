@@ -66,32 +66,22 @@ class Survey:
     confidence: float = CONFIDENCE
     seconds: float = 0.0
 
-    def _ranked(self, by: str) -> list[CouplerResult]:
-        if by not in ("value", "predicted", "ci_low"):
-            raise ValueError(f"by must be 'ci_low', 'value' or 'predicted', got {by!r}")
-        return sorted(self.couplers, key=lambda r: getattr(r, by))
-
-    def best(self, by: str = "ci_low") -> CouplerResult:
+    def best(self) -> CouplerResult:
         """The coupler ``--layout best`` uses: the highest lower confidence bound
-        (:data:`qkit.survey.layout.RULE`; ``by="predicted"``: the best prediction)."""
-        if by == "ci_low":
-            from qkit.survey.layout import best_row
+        (:data:`qkit.survey.layout.RULE`)."""
+        from qkit.survey.layout import best_row
 
-            top = best_row([r.to_dict() for r in self.couplers])
-            return next(r for r in self.couplers if list(r.coupler) == top["coupler"])
-        return self._ranked(by)[-1]
+        top = best_row([r.to_dict() for r in self.couplers])
+        return next(r for r in self.couplers if list(r.coupler) == top["coupler"])
 
-    def median(self, by: str = "value") -> CouplerResult:
-        """The median coupler (the lower one for an even count)."""
-        ranked = self._ranked(by)
+    def median(self) -> CouplerResult:
+        """The median coupler by estimate (the lower one for an even count)."""
+        ranked = sorted(self.couplers, key=lambda r: r.value)
         return ranked[(len(ranked) - 1) // 2]
 
     def coverage(self) -> float:
         """Fraction of couplers whose noise-model prediction lies in the estimate's interval."""
         return float(np.mean([r.covers_prediction() for r in self.couplers]))
-
-    def values(self) -> dict[Coupler, float]:
-        return {r.coupler: r.value for r in self.couplers}
 
     def to_dict(self) -> dict[str, Any]:
         from qkit.survey.layout import RULE
