@@ -148,7 +148,7 @@ def prepare_run(run: PointRun, device: Backend) -> Prepared:
     )
 
 
-def _check_memory(prepared: Prepared, shots: int) -> None:
+def check_memory(prepared: Prepared, shots: int) -> None:
     """Refuse a submission the machine cannot hold (the estimate is in the message)."""
     from qkit.backends._base import MAX_CALL_SHOTS
 
@@ -156,7 +156,7 @@ def _check_memory(prepared: Prepared, shots: int) -> None:
     options.check_memory(len(prepared.pubs), min(total, MAX_CALL_SHOTS), "this run")
 
 
-_PROVENANCE = "provenance"
+PROVENANCE_KEY = "provenance"
 
 
 def _provenance(run: PointRun, device: Backend, prepared=None, results=None) -> dict[str, Any]:
@@ -167,8 +167,8 @@ def _provenance(run: PointRun, device: Backend, prepared=None, results=None) -> 
     from qkit import provenance
 
     if prepared is None:
-        return {_PROVENANCE: provenance.exact(run, device)}
-    return {_PROVENANCE: provenance.sampled(run, device, prepared, results)}
+        return {PROVENANCE_KEY: provenance.exact(run, device)}
+    return {PROVENANCE_KEY: provenance.sampled(run, device, prepared, results)}
 
 
 def read_sampled(
@@ -205,7 +205,7 @@ def analyse_sampled(
     counts, metadata = read_sampled(run, device, prepared, results, placed)
     realization = metadata.pop("realization")
     prediction_device = metadata.pop("prediction_device", None)
-    result = _result(run, device, counts, started, metadata, realization=realization)
+    result = result_of(run, device, counts, started, metadata, realization=realization)
     if device.caps.readout_error:
         result.metadata["prediction_device"] = prediction_device
     return result
@@ -214,7 +214,7 @@ def analyse_sampled(
 def sample(run: PointRun, device: Backend, placed=None) -> tuple[np.ndarray, dict[str, Any]]:
     """Sample one point here and now (no store, no durable job): counts and metadata."""
     prepared = prepare_run(run, device)
-    _check_memory(prepared, run.shots)
+    check_memory(prepared, run.shots)
     results = device.run(
         prepared.pubs,
         shots=run.shots,
@@ -317,7 +317,7 @@ def _analysed(run: PointRun, counts: np.ndarray) -> dict[str, Any]:
     return estimates(run.experiment, [counts], points, [run.seed], run.analysis)
 
 
-def _result(
+def result_of(
     run: PointRun,
     device: Backend,
     counts: np.ndarray,

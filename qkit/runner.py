@@ -1,8 +1,9 @@
-"""Run one point of an experiment on a backend: submit once, record the jobs, wait, analyse, store.
+"""One point with the results store around it: submit once, record the jobs, wait, store.
 
 The experiment (:class:`qkit.experiment.Experiment`) says what to sample and how to read it;
-this module runs it. With a results store, a run is created *before* anything is submitted and
-its job ids are recorded *before* waiting, so a run interrupted while waiting (Ctrl-C, a killed
+the execution layer (:mod:`qkit.engines`) turns it into counts, estimates and provenance; this
+module adds the store and durable jobs. With a results store, a run is created *before*
+anything is submitted and its job ids are recorded *before* waiting, so a run interrupted while waiting (Ctrl-C, a killed
 process, a closed laptop) is finished later by :func:`fetch`, which rebuilds the same PUBs from
 the stored parameters and seed and re-attaches to the same jobs: nothing is submitted twice.
 Every run that starts also ends: analysed and ``done``, or ``failed`` with its reason.
@@ -116,7 +117,7 @@ def _run_exact(run: PointRun, device: Backend, store: Any) -> Result:
     run_id = _create(store, run, device, status="running")
     try:
         counts, provenance = engines.exact_point(run, device)
-        result = engines._result(run, device, counts, started, metadata=provenance)
+        result = engines.result_of(run, device, counts, started, metadata=provenance)
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -161,7 +162,7 @@ def _sample(
 ):
     started = time.perf_counter()
     prepared = prepare_run(run, device)
-    engines._check_memory(prepared, run.shots)
+    engines.check_memory(prepared, run.shots)
     durable = is_durable(prepared, run.shots, device, store, wait, durable)
     run_id = _create(
         store,
@@ -241,7 +242,9 @@ def _fail(store: Any, run_id: str | None, reason: BaseException | str) -> None:
 
 
 def _finish(store: Any, run_id: str | None, result: Result) -> Result:
-    provenance = result.metadata.pop(engines._PROVENANCE, None)  # stored beside the run, not shown
+    provenance = result.metadata.pop(
+        engines.PROVENANCE_KEY, None
+    )  # stored beside the run, not shown
     if store is not None:
         result.run_id = run_id
         store.finish_run(

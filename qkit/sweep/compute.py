@@ -84,7 +84,7 @@ def compute(spec: SweepSpec, indices: range) -> dict[str, Any]:
             )
     columns.update(definitions.columns_of(estimates, len(indices)))
     if spec.engine == "sampler":
-        columns[PROVENANCE] = [m.get(engines._PROVENANCE) for m in metadata]
+        columns[PROVENANCE] = [m.get(engines.PROVENANCE_KEY) for m in metadata]
     return columns
 
 
