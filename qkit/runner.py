@@ -3,10 +3,11 @@
 The experiment (:class:`qkit.experiment.Experiment`) says what to sample and how to read it;
 the execution layer (:mod:`qkit.engines`) turns it into counts, estimates and provenance; this
 module adds the store and durable jobs. With a results store, a run is created *before*
-anything is submitted and its job ids are recorded *before* waiting, so a run interrupted while waiting (Ctrl-C, a killed
-process, a closed laptop) is finished later by :func:`fetch`, which rebuilds the same PUBs from
-the stored parameters and seed and re-attaches to the same jobs: nothing is submitted twice.
-Every run that starts also ends: analysed and ``done``, or ``failed`` with its reason.
+anything is submitted and its job ids are recorded *before* waiting, so a run interrupted
+while waiting (Ctrl-C, a killed process, a closed laptop) is finished later by :func:`fetch`,
+which rebuilds the same PUBs from the stored parameters and seed and re-attaches to the same
+jobs: nothing is submitted twice. Every run that starts also ends: analysed and ``done``, or
+``failed`` with its reason.
 
 Which runs are durable (their jobs recorded and resumable): with a store, every run on a
 cloud backend (IBM Quantum, Braket devices), every :func:`submit_point`, and waiting runs on
