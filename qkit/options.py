@@ -375,7 +375,8 @@ FLAGS: dict[str, Flag] = {
     ),
     "backend": Flag(
         ("--backend",),
-        "aer (default), fake:<device>, fake:list, ibm:<device>, braket:local, braket:<ARN>",
+        "aer (default), fake:<device> ('qkit run ... --backend fake:list' lists them), "
+        "ibm:<device>, braket:local, braket:<ARN>",
     ),
     "engine": Flag(
         ("--engine",),
@@ -415,7 +416,7 @@ FLAGS: dict[str, Flag] = {
         ("--bootstrap",),
         f"resamples of the estimators that resample ({DEFAULT_BOOTSTRAP}); no intervals is "
         "--intervals none",
-        {"type": non_negative_int, "dest": "n_boot"},
+        {"type": non_negative_int, "dest": "n_boot", "metavar": "N"},
     ),
     "store": Flag(("--store",), "results database (default: $QKIT_STORE or the user data dir)"),
 }
@@ -435,6 +436,7 @@ def add_flags(
         kwargs = {"default": default, "help": flag.help, **flag.kwargs}
         if name == "intervals":
             kwargs["choices"] = (*INTERVALS, "bootstrap")  # "bootstrap": deprecated
+            kwargs["metavar"] = "{" + ",".join(INTERVALS) + "}"
         parser.add_argument(*flag.flags, **kwargs)
         if name == "store" and no_store:
             parser.add_argument("--no-store", action="store_true", help="do not save to the store")

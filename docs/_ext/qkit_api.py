@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "qkit",
     "qkit.experiment",
     "qkit.options",
+    "qkit.engines",
     "qkit.mixup",
     "qkit.channel",
     "qkit.distill",
