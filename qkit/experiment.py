@@ -185,12 +185,10 @@ class Experiment:
         names = {p.name for p in self.params}
         params = {k: v for k, v in kwargs.items() if k in names}
         rest = {k: v for k, v in kwargs.items() if k not in names}
-        if opts is not None and rest:
-            raise ValueError(f"pass either RunOptions or keyword options, not both: {sorted(rest)}")
         unknown = set(rest) - set(RunOptions.__dataclass_fields__)
         if unknown:
             raise ValueError(f"{self.name} has no parameter {sorted(unknown)[0]!r}")
-        return self.point(**params), opts or RunOptions(**rest)
+        return self.point(**params), RunOptions.of(opts, rest)
 
 
 # -- seeds and streams -----------------------------------------------------------------------

@@ -284,6 +284,13 @@ class RunOptions:
         for key, value in checked.items():
             object.__setattr__(self, key, value)
 
+    @classmethod
+    def of(cls, opts: RunOptions | None, keywords: dict[str, Any]) -> RunOptions:
+        """``opts``, or the options given as keywords (the thin keyword form of every API)."""
+        if opts is not None and keywords:
+            raise ValueError(f"pass RunOptions or keyword options, not both: {sorted(keywords)}")
+        return opts or cls(**keywords)
+
     @property
     def backend_name(self) -> str:
         return self.backend if isinstance(self.backend, str) else self.backend.name

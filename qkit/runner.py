@@ -76,7 +76,7 @@ def run_point(
     ``opts.store`` (:class:`~qkit.options.RunOptions`: shots, seed, backend, engine,
     realization, mitigation, layout, intervals, store; or its fields as keywords).
     ``durable`` forces (or forbids) a durable run (see the module docstring)."""
-    opts = _options(opts, kwargs)
+    opts = RunOptions.of(opts, kwargs)
     run = engines.point_run(experiment, point, opts)
     device = resolve_backend(opts.backend, run.seed)
     if run.engine == "exact":
@@ -94,7 +94,7 @@ def submit_point(
 
     ``fetch(run_id, store)`` finishes it; ``qkit jobs fetch RUN_ID`` from the command line.
     """
-    opts = _options(opts, kwargs)
+    opts = RunOptions.of(opts, kwargs)
     if opts.store is None:
         raise ValueError("a submitted run needs a results store to be fetched from")
     if opts.engine == "exact":
@@ -105,12 +105,6 @@ def submit_point(
     outcome = _sample(run, device, opts.store, wait=False, durable=True, placed=placed)
     assert isinstance(outcome, Pending)
     return outcome
-
-
-def _options(opts: RunOptions | None, kwargs: dict[str, Any]) -> RunOptions:
-    if opts is not None and kwargs:
-        raise ValueError(f"pass either RunOptions or keyword options, not both: {sorted(kwargs)}")
-    return opts or RunOptions(**kwargs)
 
 
 def _run_exact(run: PointRun, device: Backend, store: Any) -> Result:

@@ -240,9 +240,7 @@ def make_spec(
     """
     from qkit import experiment as definitions
 
-    if opts is not None and kwargs:
-        raise ValueError(f"pass either RunOptions or keyword options, not both: {sorted(kwargs)}")
-    opts = opts or options.RunOptions(**kwargs)
+    opts = options.RunOptions.of(opts, kwargs)
     if not isinstance(opts.backend, str):
         raise ValueError(f"backend must be a backend name such as 'aer', got {opts.backend!r}")
     exp = definitions.get(experiment)
