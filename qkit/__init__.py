@@ -30,7 +30,8 @@ DISTRIBUTION = "qkit-comm"
 _EXPORTS = {
     "Experiment": "qkit.experiment:Experiment",
     "Param": "qkit.experiment:Param",
-    "Analysis": "qkit.experiment:Analysis",
+    "Analysis": "qkit.options:Analysis",
+    "RunOptions": "qkit.options:RunOptions",
     "Family": "qkit.sampling:Family",
     "register": "qkit.registry:register",
     "get_experiment": "qkit.registry:get",
@@ -54,12 +55,9 @@ _export = exporter(__name__, _EXPORTS)
 
 def __getattr__(name: str):
     if name == "__version__":  # read when asked: importlib.metadata costs 30-40 ms
-        from importlib.metadata import PackageNotFoundError, version
+        from qkit._lazy import qkit_version
 
-        try:
-            return version(DISTRIBUTION)
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            return "0.0.0"
+        return qkit_version()
     return _export(name)
 
 

@@ -27,3 +27,13 @@ def exporter(package: str, names: Mapping[str, str]) -> Callable[[str], Any]:
         return getattr(module, attr) if attr else module
 
     return __getattr__
+
+
+def qkit_version() -> str:
+    """The installed qkit's version (``0.0.0`` when run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qkit-comm")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"

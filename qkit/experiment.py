@@ -4,7 +4,7 @@ An :class:`Experiment` says, once and batched over points, everything qkit needs
 
 - its **parameters** (:class:`Param`): names, checks, CLI help;
 - the exact **prediction** at a batch of points;
-- the **layout** of one point: the circuit family (circuits and their measurement settings)
+- the **circuits** of one point: the circuit family (circuits and their measurement settings)
   and the classical noise acting on it (:class:`qkit.noise.MixedUnitary`), which qkit
   realizes as an Aer noise model, a mixture of branch circuits or exact branch weights;
 - how the measured bits map to the experiment's **outcomes**;
@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qkit import options
+from qkit.options import Analysis, RunOptions
 from qkit.registry import get, names, register  # noqa: F401 - the registry's old home
 
 if TYPE_CHECKING:  # imported lazily at run time: ``qkit --help`` must not load Qiskit
     from qkit.backends import Backend
     from qkit.noise import MixedUnitary
     from qkit.result import Result
-    from qkit.runner import Pending
     from qkit.sampling import Family
 
 Point = dict[str, Any]
@@ -75,22 +75,6 @@ class Param:
 
 
 @dataclass(frozen=True)
-class Analysis:
-    """How counts become estimates: interval confidence and bootstrap resamples (0: none)."""
-
-    n_boot: int = options.DEFAULT_BOOTSTRAP
-    confidence: float = options.DEFAULT_CONFIDENCE
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "n_boot", options.check_n_boot(self.n_boot))
-        object.__setattr__(self, "confidence", options.check_confidence(self.confidence))
-
-    @property
-    def intervals(self) -> bool:
-        return self.n_boot > 0
-
-
-@dataclass(frozen=True)
 class Experiment:
     """One experiment, defined once for every driver and backend.
 
@@ -104,8 +88,8 @@ class Experiment:
         Its parameters, in order (a sweep's axes, outer first).
     predict : callable
         ``predict(points) -> {key: array (n,)}``: the exact values the experiment estimates.
-    layout : callable
-        ``layout(point) -> (family, mixtures)``: the circuits with their measurement settings
+    circuits : callable
+        ``circuits(point) -> (family, mixtures)``: the circuits with their measurement settings
         (:class:`qkit.sampling.Family`) and the classical noise on their labelled sites.
         Circuits shared by many points (parametrized, cached) are transpiled once.
     outcomes : callable
@@ -128,20 +112,25 @@ class Experiment:
         ``labels(point) -> dict``: names of the measurements and outcomes, kept with the
         counts in the store.
     default_engine : str
-        The engine ``engine="auto"`` means on a backend with exact probabilities.
+        The engine ``engine="auto"`` means for one point on a backend with exact probabilities.
+    choose_layout : callable, optional
+        ``choose_layout(backend, store) -> {"physical": [a, b], "source": ..., ...}``: the
+        physical qubits ``layout="best"`` means (default: the coupler with the lowest
+        calibration error, :func:`qkit.device_model.choose_by_calibration`).
     """
 
     name: str
     title: str
     params: tuple[Param, ...]
     predict: Callable[[Points], dict[str, np.ndarray]]
-    layout: Callable[[Point], tuple[Family, list[MixedUnitary]]]
+    circuits: Callable[[Point], tuple[Family, list[MixedUnitary]]]
     outcomes: Callable[[Point, int, int], np.ndarray]
     analyse: Callable[[list[np.ndarray], Points, Sequence[np.random.Generator], Analysis], dict]
     targets: Mapping[str, str] = field(default_factory=dict)
     probabilities: Callable[[Backend, Points], list[np.ndarray]] | None = None
     labels: Callable[[Point], dict[str, Any]] | None = None
     default_engine: str = "sampler"
+    choose_layout: Callable[[Backend, Any], dict[str, Any]] | None = None
 
     # -- points ----------------------------------------------------------------------------
     def point(self, **values: Any) -> Point:
@@ -169,74 +158,38 @@ class Experiment:
         values = self.predict(self.batch([point]))
         return {key: _plain(np.asarray(value)[0]) for key, value in values.items()}
 
-    # -- Python API: one point ---------------------------------------------------------------
+    # -- Python API: one point (thin entry points into qkit.runner) -------------------------
     def run(
-        self,
-        *,
-        shots: int = options.DEFAULT_SHOTS,
-        seed: int | None = None,
-        backend: str | Backend = "aer",
-        engine: str = "auto",
-        n_boot: int = options.DEFAULT_BOOTSTRAP,
-        confidence: float = options.DEFAULT_CONFIDENCE,
-        realization: str | None = None,
-        mitigate: str | None = None,
-        store: Any = None,
-        durable: bool | None = None,
-        layout: Any = "auto",
-        **params: Any,
+        self, opts: RunOptions | None = None, *, durable: bool | None = None, **kwargs: Any
     ) -> Result:
         """Sample one point and wait: the estimates beside the prediction.
 
-        ``params`` are the experiment's parameters by name; the rest as
-        :func:`qkit.runner.run_point`.
+        ``kwargs`` are the experiment's parameters by name and, when ``opts`` is not given,
+        the fields of :class:`~qkit.options.RunOptions` (``shots=``, ``seed=``, ``backend=``,
+        ``engine=``, ``n_boot=``, ``intervals=``, ``confidence=``, ``realization=``,
+        ``mitigate=``, ``layout=``, ``store=``); see :func:`qkit.runner.run_point`.
         """
         from qkit import runner
 
-        return runner.run_point(
-            self,
-            self.point(**params),
-            shots=shots,
-            seed=seed,
-            backend=backend,
-            engine=engine,
-            analysis=Analysis(n_boot, confidence),
-            realization=realization,
-            mitigate=mitigate,
-            store=store,
-            durable=durable,
-            layout=layout,
-        )
+        point, opts = self._split(opts, kwargs)
+        return runner.run_point(self, point, opts, durable=durable)
 
-    def submit(
-        self,
-        *,
-        shots: int = options.DEFAULT_SHOTS,
-        seed: int | None = None,
-        backend: str | Backend = "aer",
-        n_boot: int = options.DEFAULT_BOOTSTRAP,
-        confidence: float = options.DEFAULT_CONFIDENCE,
-        realization: str | None = None,
-        mitigate: str | None = None,
-        store: Any,
-        layout: Any = "auto",
-        **params: Any,
-    ) -> Pending:
-        """Submit one point durably and return at once; ``qkit.runner.fetch`` finishes it."""
+    def submit(self, opts: RunOptions | None = None, **kwargs: Any) -> Any:
+        """Submit one point durably and return a ``qkit.runner.Pending`` at once;
+        ``qkit.runner.fetch`` finishes it. Arguments as :meth:`run` (a store is required)."""
         from qkit import runner
 
-        return runner.submit_point(
-            self,
-            self.point(**params),
-            shots=shots,
-            seed=seed,
-            backend=backend,
-            analysis=Analysis(n_boot, confidence),
-            realization=realization,
-            mitigate=mitigate,
-            store=store,
-            layout=layout,
-        )
+        point, opts = self._split(opts, kwargs)
+        return runner.submit_point(self, point, opts)
+
+    def _split(self, opts: RunOptions | None, kwargs: dict[str, Any]) -> tuple[Point, RunOptions]:
+        param_names = {p.name for p in self.params}
+        params = {k: v for k, v in kwargs.items() if k in param_names}
+        rest = {k: v for k, v in kwargs.items() if k not in param_names}
+        unknown = set(rest) - set(RunOptions.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"{self.name} has no parameter {sorted(unknown)[0]!r}")
+        return self.point(**params), RunOptions.of(opts, rest)
 
 
 # -- seeds and streams -----------------------------------------------------------------------
@@ -308,31 +261,8 @@ def simulator_seed(seed: int) -> int:
 
 
 # -- counts and exact probabilities ------------------------------------------------------------
-def outcome_matrix(experiment: Experiment, point: Point, index: int, num_clbits: int):
-    """The experiment's outcome map of circuit ``index`` (cached per shape)."""
-    return np.asarray(experiment.outcomes(point, index, num_clbits), dtype=float)
-
-
-def counts_array(
-    experiment: Experiment,
-    point: Point,
-    family: Family,
-    counts: Sequence[Sequence[Mapping[str, int]]],
-) -> np.ndarray:
-    """Counts dicts per circuit and setting -> one array (measurements, outcomes)."""
-    rows = []
-    for index, per_setting in enumerate(counts):
-        matrix = outcome_matrix(experiment, point, index, family.circuits[index].num_clbits)
-        for c in per_setting:
-            row = np.zeros(matrix.shape[1])
-            for key, n in c.items():
-                row += n * matrix[int(key.replace(" ", ""), 2)]
-            rows.append(row)
-    return np.rint(np.array(rows)).astype(np.int64)
-
-
-_BRANCHES: dict[tuple, tuple[Any, np.ndarray]] = {}
-_CACHES: list[dict] = [_BRANCHES]
+# -- per-process simulation caches -----------------------------------------------------------
+_CACHES: list[dict] = []
 
 
 def cache(store: dict) -> dict:
@@ -345,106 +275,6 @@ def clear_caches() -> None:
     """Forget every simulated branch probability and state of this process."""
     for store in _CACHES:
         store.clear()
-
-
-def exact_probabilities(
-    experiment: Experiment, backend: Backend, points: Points
-) -> list[np.ndarray]:
-    """Exact outcome distributions (measurements, outcomes) of each point, from its layout.
-
-    Every branch of the noise (:func:`qkit.noise.parametrized_branches`) is simulated once per
-    circuit and setting values (cached per process); a point's mixture weights combine them,
-    so a new noise strength never means a new simulation.
-    """
-    from qkit import noise
-
-    out = []
-    for i in range(len(next(iter(points.values())))):
-        point = {name: _plain(values[i]) for name, values in points.items()}
-        family, mixtures = experiment.layout(point)
-        rows = []
-        for index, circuit in enumerate(family.circuits):
-            settings = family.settings[index]
-            key = (backend.name, id(circuit), _settings_key(settings))
-            if key not in _BRANCHES:
-                _BRANCHES[key] = (
-                    circuit,
-                    _branch_probabilities(backend, circuit, mixtures, settings),
-                )
-            per_branch = _BRANCHES[key][1]  # (branches, settings, 2**clbits)
-            weights = noise.mixture_weights(circuit, mixtures)
-            p = np.einsum("b,bko->ko", weights, per_branch)
-            matrix = outcome_matrix(experiment, point, index, circuit.num_clbits)
-            rows.append(p @ matrix)
-        q = np.clip(np.concatenate(rows), 0.0, None)
-        out.append(q / q.sum(axis=-1, keepdims=True))
-    return out
-
-
-def _settings_key(settings: Mapping[str, np.ndarray]) -> tuple:
-    return tuple(
-        (name, np.asarray(v, dtype=float).tobytes()) for name, v in sorted(settings.items())
-    )
-
-
-def _branch_probabilities(backend, circuit, mixtures, settings) -> np.ndarray:
-    """Outcome probabilities (branches, settings, 2**clbits) of every branch and setting.
-
-    Mixtures of single-qubit factors become one template with ``U`` gates bound per branch
-    (:func:`qkit.noise.parametrized_branches`); others (a SWAP mixture) one circuit per branch
-    (:func:`qkit.noise.expand_branches`), in the same row order.
-    """
-    from qkit import noise
-
-    n_settings = len(next(iter(settings.values()))) if settings else 1
-    try:
-        template, params, values, _ = noise.parametrized_branches(circuit, mixtures)
-    except ValueError:  # a branch that is not a product of single-qubit unitaries
-        rows = [
-            _setting_probabilities(backend, branch, {}, settings, 1)
-            for branch in noise.expand_branches(circuit, mixtures)
-        ]
-        return np.array(rows).reshape(len(rows), n_settings, -1)
-    n_branches = values.shape[0]
-    branch_values = {p.name: np.repeat(values[:, k], n_settings) for k, p in enumerate(params)}
-    table = _setting_probabilities(backend, template, branch_values, settings, n_branches)
-    return table.reshape(n_branches, n_settings, -1)
-
-
-def _setting_probabilities(backend, circuit, extra, settings, repeat) -> np.ndarray:
-    """Probabilities of ``circuit`` bound to ``extra`` values and the settings (tiled)."""
-    values = dict(extra)
-    for name, setting_values in settings.items():
-        values[name] = np.tile(np.asarray(setting_values, dtype=float), repeat)
-    by_name = {p.name: p for p in circuit.parameters}
-    binds = {by_name[name]: v for name, v in values.items() if name in by_name}
-    table = backend.probabilities(circuit, binds or None)
-    rows = max((len(v) for v in values.values()), default=1)
-    return np.broadcast_to(table, (rows, table.shape[-1])) if len(table) == 1 else table
-    # (an unparametrized circuit gives one row: the same for every setting)
-
-
-def probabilities(experiment: Experiment, backend: Backend, points: Points) -> list[np.ndarray]:
-    """The exact outcome distributions of ``points`` on ``backend`` (the exact engine)."""
-    if not backend.caps.exact:
-        raise ValueError(f"backend {backend.name!r} cannot give exact outcome probabilities")
-    if experiment.probabilities is not None:
-        return experiment.probabilities(backend, points)
-    return exact_probabilities(experiment, backend, points)
-
-
-def exact_counts(
-    experiment: Experiment, backend: Backend, points: Points, seeds: Sequence[int], shots: int
-) -> list[np.ndarray]:
-    """Counts of every setting drawn multinomially from the exact distributions.
-
-    Point ``i`` draws from its own counts stream of ``seeds[i]``.
-    """
-    dists = probabilities(experiment, backend, points)
-    return [
-        stream(seed, STREAM_COUNTS).multinomial(shots, p)
-        for seed, p in zip(seeds, dists, strict=True)
-    ]
 
 
 # -- estimates: one point's JSON, a batch's table columns ---------------------------------------

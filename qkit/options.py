@@ -1,74 +1,37 @@
-"""The options every experiment shares: their defaults and their checks, in one place.
+"""The run options: one frozen :class:`RunOptions` with every option more than one command
+takes, each with its default, its check and its command-line flag (:data:`FLAGS`) written once.
 
-``qkit run``, ``qkit sweep``, ``qkit reproduce`` and the Python API check shots, seeds,
-bootstrap resamples, confidence, engine and realization here, once, at the boundary, each with
-one rule; a bad value is a one-line ``ValueError`` naming the option and its allowed range (the
-CLI prints it and exits 2). Nothing here imports Qiskit, or NumPy until a seed is drawn: the
-command line builds its parsers from these defaults.
-
-Defaults (the README lists them):
-
-==========================  ======================================================
-``shots``                   :data:`DEFAULT_SHOTS` per measurement setting (per letter)
-``seed``                    drawn from fresh entropy and recorded (:func:`resolve_seed`)
-``n_boot``                  :data:`DEFAULT_BOOTSTRAP` resamples; 0 means no intervals
-``confidence``              :data:`DEFAULT_CONFIDENCE`
-``engine``                  ``"auto"``: see :func:`resolve_engine`
-``realization``             ``None``: a noise model where the backend takes one
-==========================  ======================================================
+``qkit run``, ``sweep``, ``reproduce``, ``survey`` and ``replay`` build their shared flags from
+it (:func:`add_flags`, :func:`from_args`); the Python API takes the object itself. A bad value
+is a one-line ``ValueError`` naming the option and its allowed range (the CLI exits 2). Nothing
+here imports Qiskit, or NumPy until a seed is drawn: the command line builds its parsers here.
 """
 
 from __future__ import annotations
 
 import numbers
-from typing import Any, SupportsInt, cast
+from dataclasses import dataclass, field
+from typing import Any
 
-DEFAULT_SHOTS = 4000
-"""Shots per measurement setting (mix-up) or per letter (channel)."""
-DEFAULT_BOOTSTRAP = 1000
-"""Bootstrap resamples behind every interval."""
-MIN_BOOTSTRAP = 10
-"""The fewest resamples that make an interval; 0 turns intervals off."""
-DEFAULT_CONFIDENCE = 0.95
-MAX_SEED = 2**63 - 1
-"""Seeds are integers in ``[0, MAX_SEED]`` on every command and every backend."""
-MAX_SHOTS = 10**9
-"""Shots per setting beyond which counts would not fit the simulators' 32-bit counters."""
-MAX_BOOTSTRAP = 100_000
+from qkit._checks import (  # noqa: F401 - re-exported: the options' one home
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_SHOTS,
+    MAX_BOOTSTRAP,
+    MAX_SEED,
+    MAX_SHOTS,
+    MIN_BOOTSTRAP,
+    _integer,
+    check_choice,
+    check_seed,
+    check_shots,
+)
+
 ENGINES = ("auto", "exact", "sampler")
 LAYOUTS = ("auto", "best")
 """``--layout`` keywords; a comma list of physical qubits is the third form."""
 AGREEMENTS = ("ideal", "device")
 REALIZATIONS = ("noise-model", "branch-mixture")
-
-
-def _integer(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    if not isinstance(value, numbers.Integral) and not float(value).is_integer():
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    number = int(cast(SupportsInt, value))  # typeshed's numbers.Real lacks __int__
-    if not low <= number <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {number}")
-    return number
-
-
-def check_shots(shots: Any) -> int:
-    """Shots per setting: an integer in ``[1, MAX_SHOTS]``.
-
-    >>> check_shots(1000)
-    1000
-    >>> check_shots(0)
-    Traceback (most recent call last):
-    ...
-    ValueError: shots must be an integer in [1, 1000000000], got 0
-    """
-    return _integer("shots", shots, 1, MAX_SHOTS)
-
-
-def check_seed(seed: Any) -> int:
-    """A seed: an integer in ``[0, MAX_SEED]``."""
-    return _integer("seed", seed, 0, MAX_SEED)
 
 
 def resolve_seed(seed: Any | None) -> int:
@@ -102,13 +65,6 @@ def check_confidence(confidence: Any) -> float:
     if not 0.0 < value < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     return value
-
-
-def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
-    """``value`` if it is one of ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return str(value)
 
 
 def check_realization(realization: str | None) -> str | None:
@@ -246,3 +202,269 @@ def resolve_agreement(agreement: str | None, backend: str) -> str:
     if agreement == "device" and not device:
         raise ValueError(f"agreement 'device' needs a device backend; {backend} has no device")
     return agreement
+
+
+# -- how counts become estimates -----------------------------------------------------------------
+INTERVALS = ("auto", "none")
+"""``auto``: every estimator's own interval (analytic where one exists, resampled where the
+estimator resamples, :data:`DEFAULT_BOOTSTRAP` times); ``none``: point estimates only."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How counts become estimates: interval confidence and bootstrap resamples (0: none)."""
+
+    n_boot: int = DEFAULT_BOOTSTRAP
+    confidence: float = DEFAULT_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_boot", check_n_boot(self.n_boot))
+        object.__setattr__(self, "confidence", check_confidence(self.confidence))
+
+    @property
+    def intervals(self) -> bool:
+        return self.n_boot > 0
+
+
+def deprecated(old: str, new: str) -> None:
+    """The one-line notice of a spelling kept for one release."""
+    import sys
+
+    print(f"qkit: {old} is deprecated and will be removed; use {new}", file=sys.stderr)
+
+
+def check_intervals(intervals: Any) -> str:
+    """``auto`` or ``none`` (``bootstrap``, the old spelling of ``auto``, still works)."""
+    if intervals == "bootstrap":
+        deprecated("--intervals bootstrap", "--intervals auto")
+        return "auto"
+    return check_choice("intervals", intervals, INTERVALS)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Every option that more than one door takes, checked once (``ValueError`` names it).
+
+    ``qkit run``, ``sweep``, ``reproduce``, ``survey`` and ``replay`` build their shared flags
+    from :data:`FLAGS`; :meth:`Experiment.run <qkit.experiment.Experiment.run>`, the runner
+    and sweeps take this object. ``backend`` is a name or a :class:`qkit.backends.Backend`;
+    ``store`` a :class:`qkit.store.ResultsStore` or ``None``. ``seed`` ``None`` is drawn when
+    a run starts (:func:`resolve_seed`), so one object can describe many runs.
+    """
+
+    shots: int = DEFAULT_SHOTS
+    seed: int | None = None
+    backend: Any = "aer"
+    engine: str = "auto"
+    realization: str | None = None
+    mitigate: str | None = None
+    layout: Any = "auto"
+    confidence: float = DEFAULT_CONFIDENCE
+    intervals: str = "auto"
+    n_boot: int = DEFAULT_BOOTSTRAP
+    store: Any = None
+
+    def __post_init__(self) -> None:
+        name = self.backend_name
+        if not name:
+            raise ValueError(f"backend must be a backend name such as 'aer', got {name!r}")
+        checked = {
+            "shots": check_shots(self.shots),
+            "seed": None if self.seed is None else check_seed(self.seed),
+            "engine": check_choice("engine", self.engine, ENGINES),
+            "realization": check_realization(self.realization),
+            "mitigate": check_mitigate(self.mitigate, name),
+            "layout": check_layout(self.layout, name),
+            "confidence": check_confidence(self.confidence),
+            "intervals": check_intervals(self.intervals),
+            "n_boot": check_n_boot(self.n_boot),
+        }
+        if checked["n_boot"] == 0:  # resamples 0 is the old spelling of intervals "none"
+            checked["intervals"], checked["n_boot"] = "none", DEFAULT_BOOTSTRAP
+        for key, value in checked.items():
+            object.__setattr__(self, key, value)
+
+    @classmethod
+    def of(cls, opts: RunOptions | None, keywords: dict[str, Any]) -> RunOptions:
+        """``opts``, or the options given as keywords (the thin keyword form of every API)."""
+        if opts is not None and keywords:
+            raise ValueError(f"pass RunOptions or keyword options, not both: {sorted(keywords)}")
+        return opts or cls(**keywords)
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend if isinstance(self.backend, str) else self.backend.name
+
+    @property
+    def analysis(self) -> Analysis:
+        """What the analysis needs: resamples (0 for no intervals) and confidence."""
+        return Analysis(0 if self.intervals == "none" else self.n_boot, self.confidence)
+
+    def replace(self, **changes: Any) -> RunOptions:
+        """A copy with ``changes``, checked again."""
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)
+
+    def resolved_engine(self, default: str) -> str:
+        """``"exact"`` or ``"sampler"`` (:func:`resolve_engine` with the door's ``default``)."""
+        return resolve_engine(self.engine, self.backend_name, self.realization, default=default)
+
+
+# -- command-line flags, written once ------------------------------------------------------------
+@dataclass(frozen=True)
+class Flag:
+    """One option's command-line spelling and help (defaults come from :class:`RunOptions`)."""
+
+    flags: tuple[str, ...]
+    help: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else f"{shown[: limit - 4]}... ({len(shown)} characters)"
+
+
+def number(text: str) -> float:
+    """argparse ``type`` for a finite float; the range check is the option's own."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {_shown(text)}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type`` for an integer >= 1."""
+    value = _cli_int(text)
+    if value < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse ``type`` for an integer >= 0 (seeds)."""
+    value = _cli_int(text)
+    if value < 0:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
+def _cli_int(text: str) -> int:
+    import argparse
+
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {_shown(text)}") from None
+
+
+FLAGS: dict[str, Flag] = {
+    "shots": Flag(
+        ("--shots",),
+        f"shots per measurement setting (per letter) ({DEFAULT_SHOTS})",
+        {"type": positive_int},
+    ),
+    "seed": Flag(
+        ("--seed",),
+        "seed; every random draw of a point derives from it (default: drawn and recorded)",
+        {"type": non_negative_int},
+    ),
+    "backend": Flag(
+        ("--backend",),
+        "aer (default), fake:<device> ('qkit run ... --backend fake:list' lists them), "
+        "ibm:<device>, braket:local, braket:<ARN>",
+    ),
+    "engine": Flag(
+        ("--engine",),
+        "sampler: every shot sampled by the backend; exact: counts drawn from the circuits' "
+        "exact outcome probabilities (aer); auto (default): exact for a sweep on aer, "
+        "otherwise the experiment's default (sampler for the built-in ones)",
+        {"choices": ENGINES},
+    ),
+    "realization": Flag(
+        ("--realization",),
+        "how the sampler realizes the classical noise (default: noise model on aer, "
+        "branch mixture elsewhere)",
+        {"choices": REALIZATIONS},
+    ),
+    "mitigate": Flag(
+        ("--mitigate",),
+        "readout-error mitigation with a calibration measured on the same device (device backends)",
+        {"choices": ("readout",)},
+    ),
+    "layout": Flag(
+        ("--layout",),
+        "physical qubits of the measured pair on a device: auto (the transpiler's choice), "
+        "best (the surveyed coupler with the highest lower confidence bound, else the best "
+        "predicted from calibration), or a comma list such as 3,4",
+    ),
+    "confidence": Flag(
+        ("--confidence",),
+        f"nominal coverage of the intervals ({DEFAULT_CONFIDENCE})",
+        {"type": number},
+    ),
+    "intervals": Flag(
+        ("--intervals",),
+        "auto (default): each estimator's own interval (analytic, resampled only where the "
+        "estimator resamples); none: point estimates only",
+    ),
+    "n_boot": Flag(
+        ("--bootstrap",),
+        f"resamples of the estimators that resample ({DEFAULT_BOOTSTRAP}); no intervals is "
+        "--intervals none",
+        {"type": non_negative_int, "dest": "n_boot", "metavar": "N"},
+    ),
+    "store": Flag(("--store",), "results database (default: $QKIT_STORE or the user data dir)"),
+}
+"""Command-line form of each :class:`RunOptions` field (``--store`` brings ``--no-store``)."""
+
+
+def add_flags(
+    parser: Any, names: tuple[str, ...], *, no_store: bool = True, **defaults: Any
+) -> None:
+    """Add the flags of the options ``names`` to an ``argparse`` parser, defaults from
+    :class:`RunOptions` unless a door overrides one in ``defaults`` (``reproduce``'s shots by
+    mode). ``store`` adds ``--no-store`` too."""
+    base = RunOptions.__dataclass_fields__
+    for name in names:
+        flag = FLAGS[name]
+        default = defaults.get(name, base[name].default)
+        kwargs = {"default": default, "help": flag.help, **flag.kwargs}
+        if name == "intervals":
+            kwargs["choices"] = (*INTERVALS, "bootstrap")  # "bootstrap": deprecated
+            kwargs["metavar"] = "{" + ",".join(INTERVALS) + "}"
+        parser.add_argument(*flag.flags, **kwargs)
+        if name == "store" and no_store:
+            parser.add_argument("--no-store", action="store_true", help="do not save to the store")
+
+
+def from_args(args: Any, names: tuple[str, ...], **extra: Any) -> RunOptions:
+    """The :class:`RunOptions` of parsed flags ``names`` (plus ``extra`` fields)."""
+    values: dict[str, Any] = {}
+    for name in names:
+        if name == "store":
+            values["store"] = None if getattr(args, "no_store", False) else _store(args.store)
+        else:
+            values[name] = getattr(args, name)
+    if values.get("n_boot") == 0 and "n_boot" in names:
+        deprecated("--bootstrap 0", "--intervals none")
+        values["intervals"], values["n_boot"] = "none", DEFAULT_BOOTSTRAP
+    values.update(extra)
+    return RunOptions(**values)
+
+
+def _store(path: str | None) -> Any:
+    from qkit.store import ResultsStore
+
+    return ResultsStore(path)

@@ -73,7 +73,7 @@ def sampled(run: Any, device: Any, prepared: Any, results: Sequence[Any]) -> dic
         )
     noise = None
     if prepared.noise_model is not None:
-        noise = [_mixture(m) for m in run.experiment.layout(run.point)[1]]
+        noise = [_mixture(m) for m in run.experiment.circuits(run.point)[1]]
     return {
         "format": FORMAT,
         "engine": "sampler",

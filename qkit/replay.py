@@ -72,13 +72,32 @@ def provenance_of(store: Any, run_id: str) -> tuple[Any, dict[str, Any]]:
     return record, document
 
 
-def replay(store: Any, run_id: str, *, backend: str | None = None, source: str = "auto") -> Replay:
-    """Rerun ``run_id`` from ``store`` (see the module docstring).
+def replay(
+    store: Any,
+    run_id: str,
+    *,
+    backend: str | None = None,
+    source: str = "auto",
+    row: int | None = None,
+) -> Replay:
+    """Rerun ``run_id`` from ``store`` (see the module docstring); ``row`` replays one row of
+    a sampled sweep (run ``run_id`` of kind ``sweep``) from the provenance kept beside its
+    table (:func:`qkit.sweep.runner.row_provenance`).
 
     ``source``: ``"auto"`` (QPY, else OpenQASM 3), ``"qpy"`` or ``"qasm3"``.
     """
     if source not in ("auto", "qpy", "qasm3"):
         raise ValueError(f"source must be auto, qpy or qasm3, got {source!r}")
+    if row is not None:
+        from qkit.sweep.runner import row_provenance
+
+        record = store.get_run(run_id)
+        if record.kind != "sweep":
+            raise ValueError(
+                f"--row replays a row of a sweep; run {record.run_id} is a {record.kind}"
+            )
+        document = row_provenance((record.metadata or {})["out"], row)
+        return _replay_sampled(record, document, backend or document["backend"], source)
     record, document = provenance_of(store, run_id)
     name = backend or document["backend"]
     if document["engine"] == "exact":
@@ -91,15 +110,16 @@ def replay(store: Any, run_id: str, *, backend: str | None = None, source: str =
 
 
 def _replay_exact(record: Any, document: dict[str, Any], name: str) -> Replay:
-    from qkit import experiment as definitions
-    from qkit.backends import get_backend
+    from qkit import engines
+    from qkit.experiment import get
+    from qkit.options import RunOptions
 
-    experiment = definitions.get(document["experiment"])
+    experiment = get(document["experiment"])
     point = experiment.point(**document["point"])
-    device = get_backend(name, seed=document["seed"])
-    counts = definitions.exact_counts(
-        experiment, device, experiment.batch([point]), [document["seed"]], document["shots"]
-    )[0].tolist()
+    opts = RunOptions(shots=document["shots"], seed=document["seed"], engine="exact")
+    device = engines.resolve_backend(name, document["seed"])
+    run = engines.point_run(experiment, point, opts.replace(backend=name))
+    counts = engines.exact_point(run, device)[0].tolist()
     stored = (record.counts or {}).get("counts")
     match = counts == stored
     return Replay(

@@ -20,9 +20,9 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Versions of the packages a result depends on (missing ones are omitted)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from qkit import __version__
+    from qkit._lazy import qkit_version
 
-    versions = {"python": platform.python_version(), "qkit": __version__}
+    versions = {"python": platform.python_version(), "qkit": qkit_version()}
     for name in _PACKAGES + extra:
         try:
             versions[name] = version(name)
@@ -79,3 +79,41 @@ class Result:
             "metadata": self.metadata,
         }
         return jsonable(record)
+
+
+_METHOD_WORDS = {
+    "delta": "delta-method",
+    "delta-concurrence-mapped": "delta-method",
+    "binomial": "binomial",
+    "linear-normal": "linear (normal)",
+    "clopper-pearson": "Clopper-Pearson",
+}
+
+
+def interval_methods(estimates: dict[str, Any], intervals: bool = True) -> dict[str, str]:
+    """How each estimated quantity's interval was made, from the estimator results themselves:
+    their ``method`` (``delta``, ``bootstrap-...``, ``clopper-pearson``), ``binomial`` for
+    CHSH values (normal interval from binomial standard errors), ``none`` without intervals."""
+    out = {}
+    for name, value in estimates.items():
+        if not hasattr(value, "_batched_fields") or "ci_low" not in value._batched_fields:
+            continue
+        method = getattr(value, "method", None) or ("binomial" if hasattr(value, "stderr") else "")
+        out[name] = method if intervals else "none"
+    return out
+
+
+def describe_intervals(methods: Any) -> str:
+    """Words for the interval methods actually used (``methods``: mappings or a list of them,
+    as :func:`interval_methods` records them): ``"delta-method, binomial normal"``,
+    ``"bootstrap"``, or ``"off (point estimates only)"``."""
+    found: list[str] = []
+    for mapping in [methods] if isinstance(methods, dict) else list(methods):
+        for method in (mapping or {}).values():
+            if not method or method == "none":
+                continue
+            base = method.split("/")[0].split("-")[0] if "/" in method else method
+            word = "bootstrap" if method.startswith("bootstrap") else _METHOD_WORDS.get(base, base)
+            if word not in found:
+                found.append(word)
+    return ", ".join(found) if found else "off (point estimates only)"

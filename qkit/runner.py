@@ -1,11 +1,13 @@
-"""Run one point of an experiment on a backend: submit once, record the jobs, wait, analyse, store.
+"""One point with the results store around it: submit once, record the jobs, wait, store.
 
 The experiment (:class:`qkit.experiment.Experiment`) says what to sample and how to read it;
-this module runs it. With a results store, a run is created *before* anything is submitted and
-its job ids are recorded *before* waiting, so a run interrupted while waiting (Ctrl-C, a killed
-process, a closed laptop) is finished later by :func:`fetch`, which rebuilds the same PUBs from
-the stored parameters and seed and re-attaches to the same jobs: nothing is submitted twice.
-Every run that starts also ends: analysed and ``done``, or ``failed`` with its reason.
+the execution layer (:mod:`qkit.engines`) turns it into counts, estimates and provenance; this
+module adds the store and durable jobs. With a results store, a run is created *before*
+anything is submitted and its job ids are recorded *before* waiting, so a run interrupted
+while waiting (Ctrl-C, a killed process, a closed laptop) is finished later by :func:`fetch`,
+which rebuilds the same PUBs from the stored parameters and seed and re-attaches to the same
+jobs: nothing is submitted twice. Every run that starts also ends: analysed and ``done``, or
+``failed`` with its reason.
 
 Which runs are durable (their jobs recorded and resumable): with a store, every run on a
 cloud backend (IBM Quantum, Braket devices), every :func:`submit_point`, and waiting runs on
@@ -23,12 +25,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from qkit import experiment as definitions
-from qkit import options
-from qkit.experiment import Analysis, Experiment, Point
-from qkit.result import Result, package_versions
+from qkit import engines, options
+from qkit.engines import PointRun, analyse_sampled, place, prepare_run, resolve_backend, total_shots
+from qkit.experiment import Experiment, Point
+from qkit.options import RunOptions
+from qkit.result import Result
 
 if TYPE_CHECKING:
     from qkit.backends import Backend
@@ -63,194 +64,55 @@ class Pending:
         }
 
 
-@dataclass(frozen=True)
-class _Run:
-    """A validated run of one point: everything that determines its samples and estimates."""
-
-    experiment: Experiment
-    point: Point
-    shots: int
-    seed: int
-    engine: str
-    analysis: Analysis
-    realization: str | None
-    mitigate: str | None
-    layout: str | tuple[int, ...] = "auto"  # "auto", "best", or physical qubits once placed
-
-    @property
-    def options(self) -> dict[str, Any]:
-        """Stored with the run: what :func:`fetch` needs besides parameters, shots and seed."""
-        opts = {
-            "n_boot": self.analysis.n_boot,
-            "confidence": self.analysis.confidence,
-            "engine": self.engine,
-            "realization": self.realization,
-            "mitigate": self.mitigate,
-        }
-        if self.layout != "auto":
-            opts["layout"] = list(self.layout)
-        return opts
-
-
-def _validated(
-    experiment: Experiment,
-    point: Point,
-    backend: str | Backend,
-    *,
-    shots: int,
-    seed: int | None,
-    engine: str,
-    analysis: Analysis,
-    realization: str | None,
-    mitigate: str | None,
-    layout: Any = "auto",
-) -> _Run:
-    name = backend if isinstance(backend, str) else backend.name
-    return _Run(
-        experiment=experiment,
-        point=point,
-        shots=options.check_shots(shots),
-        seed=options.resolve_seed(seed),
-        engine=options.resolve_engine(engine, name, realization, default=experiment.default_engine),
-        analysis=analysis,
-        realization=options.check_realization(realization),
-        mitigate=options.check_mitigate(mitigate, name),
-        layout=options.check_layout(layout, name),
-    )
-
-
-def place(run: _Run, device: Backend, store: Any) -> tuple[_Run, dict[str, Any]]:
-    """Resolve ``layout="best"`` (:func:`qkit.survey.layout.choose`) or check explicit qubits
-    against ``device``; returns the run with physical qubits and the record of the choice."""
-    from dataclasses import replace
-
-    if run.layout == "auto":
-        return run, {"mode": "auto"}
-    if run.layout == "best":
-        from qkit.survey.layout import choose
-
-        info = {"mode": "best", **choose(device, run.experiment.name, store)}
-    else:
-        info = {"mode": "explicit", "physical": list(run.layout)}
-    from qkit.backends._base import check_layout
-
-    physical = check_layout(info["physical"], device.num_qubits)
-    return replace(run, layout=physical), info
-
-
-def resolve_backend(backend: str | Backend, seed: int | None = None) -> Backend:
-    from qkit.backends import Backend, get_backend
-
-    return backend if isinstance(backend, Backend) else get_backend(backend, seed=seed)
-
-
 def run_point(
     experiment: Experiment,
     point: Point,
+    opts: RunOptions | None = None,
     *,
-    shots: int = options.DEFAULT_SHOTS,
-    seed: int | None = None,
-    backend: str | Backend = "aer",
-    engine: str = "auto",
-    analysis: Analysis | None = None,
-    realization: str | None = None,
-    mitigate: str | None = None,
-    store: Any = None,
     durable: bool | None = None,
-    layout: Any = "auto",
+    **kwargs: Any,
 ) -> Result:
-    """Sample ``point`` of ``experiment`` on ``backend``, wait, analyse; save it in ``store``.
-
-    Parameters
-    ----------
-    shots : int
-        Shots per measurement setting (per circuit and setting of the layout).
-    seed : int, optional
-        The point's seed (drawn and recorded when omitted): every random draw of the run
-        comes from its own stream of it (:mod:`qkit.experiment`).
-    engine : {"auto", "sampler", "exact"}
-        ``sampler`` samples every shot on the backend; ``exact`` (Aer) draws the counts from
-        the circuits' exact outcome probabilities; ``auto`` is the experiment's default.
-    realization : {"noise-model", "branch-mixture"}, optional
-        How the classical noise is realized by the sampler (default: a noise model where the
-        backend takes one).
-    mitigate : {"readout"}, optional
-        Readout-error mitigation with a calibration measured on the same device.
-    store : qkit.store.ResultsStore, optional
-        Save the run; durable runs record their jobs before waiting.
-    durable : bool, optional
-        Force (or forbid) a durable run (see the module docstring).
-    layout : {"auto", "best"} or sequence of int
-        Physical qubits of the experiment's first qubits (the measured pair) on a device:
-        ``auto`` the transpiler's choice, ``best`` the best predicted coupler
-        (:mod:`qkit.survey.layout`), or explicit qubits; recorded in ``metadata["layout"]``.
-    """
-    run = _validated(
-        experiment,
-        point,
-        backend,
-        shots=shots,
-        seed=seed,
-        engine=engine,
-        analysis=analysis or Analysis(),
-        realization=realization,
-        mitigate=mitigate,
-        layout=layout,
-    )
-    device = resolve_backend(backend, run.seed)
+    """Sample ``point`` of ``experiment`` under ``opts``, wait, analyse; save it in
+    ``opts.store`` (:class:`~qkit.options.RunOptions`: shots, seed, backend, engine,
+    realization, mitigation, layout, intervals, store; or its fields as keywords).
+    ``durable`` forces (or forbids) a durable run (see the module docstring)."""
+    opts = RunOptions.of(opts, kwargs)
+    run = engines.point_run(experiment, point, opts)
+    device = resolve_backend(opts.backend, run.seed)
     if run.engine == "exact":
-        return _run_exact(run, device, store)
-    run, placed = place(run, device, store)
-    outcome = _sample(run, device, store, wait=True, durable=durable, placed=placed)
+        return _run_exact(run, device, opts.store)
+    run, placed = place(run, device, opts.store)
+    outcome = _sample(run, device, opts.store, wait=True, durable=durable, placed=placed)
     assert isinstance(outcome, Result)
     return outcome
 
 
 def submit_point(
-    experiment: Experiment,
-    point: Point,
-    *,
-    store: Any,
-    shots: int = options.DEFAULT_SHOTS,
-    seed: int | None = None,
-    backend: str | Backend = "aer",
-    analysis: Analysis | None = None,
-    realization: str | None = None,
-    mitigate: str | None = None,
-    layout: Any = "auto",
+    experiment: Experiment, point: Point, opts: RunOptions | None = None, **kwargs: Any
 ) -> Pending:
     """Submit ``point`` durably (a cloud job or a detached local process) and return at once.
 
     ``fetch(run_id, store)`` finishes it; ``qkit jobs fetch RUN_ID`` from the command line.
     """
-    if store is None:
+    opts = RunOptions.of(opts, kwargs)
+    if opts.store is None:
         raise ValueError("a submitted run needs a results store to be fetched from")
-    run = _validated(
-        experiment,
-        point,
-        backend,
-        shots=shots,
-        seed=seed,
-        engine="sampler",
-        analysis=analysis or Analysis(),
-        realization=realization,
-        mitigate=mitigate,
-        layout=layout,
-    )
-    device = resolve_backend(backend, run.seed)
-    run, placed = place(run, device, store)
-    outcome = _sample(run, device, store, wait=False, durable=True, placed=placed)
+    if opts.engine == "exact":
+        raise ValueError("--no-wait needs the sampler engine (exact runs here and now)")
+    run = engines.point_run(experiment, point, opts.replace(engine="sampler"))
+    device = resolve_backend(opts.backend, run.seed)
+    run, placed = place(run, device, opts.store)
+    outcome = _sample(run, device, opts.store, wait=False, durable=True, placed=placed)
     assert isinstance(outcome, Pending)
     return outcome
 
 
-def _run_exact(run: _Run, device: Backend, store: Any) -> Result:
+def _run_exact(run: PointRun, device: Backend, store: Any) -> Result:
     started = time.perf_counter()
     run_id = _create(store, run, device, status="running")
     try:
-        points = run.experiment.batch([run.point])
-        counts = definitions.exact_counts(run.experiment, device, points, [run.seed], run.shots)[0]
-        result = _result(run, device, counts, started, metadata=_provenance(run, device))
+        counts, provenance = engines.exact_point(run, device)
+        result = engines.result_of(run, device, counts, started, metadata=provenance)
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -260,12 +122,6 @@ def _run_exact(run: _Run, device: Backend, store: Any) -> Result:
 def can_detach(device: Backend) -> bool:
     """Can a job on ``device`` outlive this process (a cloud job, or a detached local one)?"""
     return device.caps.retrievable or device.caps.detachable
-
-
-def total_shots(prepared: Prepared, shots: int) -> int:
-    """Shots the run samples: measurement settings of every circuit x shots per setting."""
-    family = prepared.family
-    return shots * sum(family.num_settings(i) for i in range(len(family.circuits)))
 
 
 def is_durable(
@@ -290,24 +146,8 @@ def is_durable(
     return device.caps.cloud or total_shots(prepared, shots) >= DURABLE_SHOTS
 
 
-def prepare_run(run: _Run, device: Backend) -> Prepared:
-    """Transpile and lay out the PUBs of a run (deterministic in its seed)."""
-    from qkit.sampling import prepare
-
-    family, mixtures = run.experiment.layout(run.point)
-    return prepare(
-        device,
-        family,
-        mixtures,
-        shots=run.shots,
-        rng=definitions.stream(run.seed, definitions.STREAM_ALLOCATION),
-        realization=run.realization,
-        layout=None if isinstance(run.layout, str) else run.layout,  # "auto" (or unresolved)
-    )
-
-
 def _sample(
-    run: _Run,
+    run: PointRun,
     device: Backend,
     store: Any,
     *,
@@ -317,7 +157,7 @@ def _sample(
 ):
     started = time.perf_counter()
     prepared = prepare_run(run, device)
-    _check_memory(prepared, run.shots)
+    engines.check_memory(prepared, run.shots)
     durable = is_durable(prepared, run.shots, device, store, wait, durable)
     run_id = _create(
         store,
@@ -334,7 +174,7 @@ def _sample(
             prepared.pubs,
             shots=run.shots,
             noise_model=prepared.noise_model,
-            seed=definitions.simulator_seed(run.seed),
+            seed=engines.simulator_seed(run.seed),
             **submit_kwargs,
         )
         if durable:
@@ -363,15 +203,9 @@ def _sample(
     return finished
 
 
-def _check_memory(prepared: Prepared, shots: int) -> None:
-    """Refuse a submission the machine cannot hold (the estimate is in the message)."""
-    from qkit.backends._base import MAX_CALL_SHOTS
-
-    total = total_shots(prepared, shots)
-    options.check_memory(len(prepared.pubs), min(total, MAX_CALL_SHOTS), "this run")
-
-
-def _create(store: Any, run: _Run, device: Backend, *, status: str, realization=None, placed=None):
+def _create(
+    store: Any, run: PointRun, device: Backend, *, status: str, realization=None, placed=None
+):
     if store is None:
         return None
     opts = run.options
@@ -403,7 +237,9 @@ def _fail(store: Any, run_id: str | None, reason: BaseException | str) -> None:
 
 
 def _finish(store: Any, run_id: str | None, result: Result) -> Result:
-    provenance = result.metadata.pop(_PROVENANCE, None)  # stored beside the run, not shown
+    provenance = result.metadata.pop(
+        engines.PROVENANCE_KEY, None
+    )  # stored beside the run, not shown
     if store is not None:
         result.run_id = run_id
         store.finish_run(
@@ -417,21 +253,6 @@ def _finish(store: Any, run_id: str | None, result: Result) -> Result:
     return result
 
 
-_PROVENANCE = "provenance"
-
-
-def _provenance(run: _Run, device: Backend, prepared=None, results=None) -> dict[str, Any]:
-    """``{"provenance": ...}``: what the store keeps to redo the run (:mod:`qkit.provenance`).
-
-    ``results`` are the raw counts per PUB (before any mitigation); none for the exact engine.
-    """
-    from qkit import provenance
-
-    if prepared is None:
-        return {_PROVENANCE: provenance.exact(run, device)}
-    return {_PROVENANCE: provenance.sampled(run, device, prepared, results)}
-
-
 def _job_failed(job, store) -> bool:
     """Record a job that ended in ERROR or CANCELLED; False if it may still finish."""
     try:
@@ -442,117 +263,6 @@ def _job_failed(job, store) -> bool:
         store.update_job(job.job_id(), status)
         return True
     return False
-
-
-def analyse_sampled(
-    run: _Run, device: Backend, prepared: Prepared, results, started, placed=None
-) -> Result:
-    """Per-PUB results -> counts per setting -> estimates (readout-mitigated if asked)."""
-    from qkit.sampling import collect
-
-    metadata: dict[str, Any] = _provenance(run, device, prepared, results)
-    if run.mitigate == "readout":
-        from qkit import mitigation
-
-        qubits = sorted({q for c in prepared.circuits for q in mitigation.measured_qubits(c)})
-        calibration = mitigation.calibrate_readout(
-            device, qubits, seed=definitions.simulator_seed(run.seed)
-        )
-        metadata["readout_errors"] = calibration.readout_errors
-        raw = _counts(run, prepared, collect(prepared, results))
-        metadata["raw_estimate"] = _estimate(run, raw)
-        results = mitigation.mitigate_pooled(calibration, prepared, results)
-    sampled = collect(prepared, results)
-    metadata["transpiled"] = sampled.transpiled
-    if device.caps.readout_error:
-        metadata["layout"] = _layout_record(run, prepared, placed)
-    counts = _counts(run, prepared, sampled)
-    result = _result(run, device, counts, started, metadata, realization=prepared.realization)
-    if device.caps.readout_error:
-        result.metadata["prediction_device"] = device_prediction(run, device, prepared)
-    return result
-
-
-def _layout_record(run: _Run, prepared: Prepared, placed: dict[str, Any] | None) -> dict:
-    """How the layout was chosen and the physical qubits the measured pair started on (the
-    initial layout of the experiment's qubits 0 and 1)."""
-    record = dict(placed or {"mode": "auto" if run.layout == "auto" else "explicit"})
-    first = prepared.circuits[0] if prepared.circuits else None
-    used = []
-    if first is not None and first.layout is not None:
-        used = [int(q) for q in first.layout.initial_index_layout(filter_ancillas=True)[:2]]
-    record["used"] = used
-    record.setdefault("physical", used)
-    return record
-
-
-def device_prediction(run: _Run, device: Backend, prepared: Prepared) -> dict[str, Any] | None:
-    """The experiment's estimates of the exact outcome distributions of the transpiled
-    circuits under the device noise model (:func:`qkit.survey.predict.circuit_probabilities`):
-    what the device should give, with the keys of the ideal prediction. ``None`` where the
-    device has no noise model (a cloud device without calibration). A readout-mitigated run
-    is compared with the distributions before readout errors."""
-    from qkit.survey import predict
-
-    exact = predict.run_probabilities(device, prepared, readout=run.mitigate != "readout")
-    if exact is None:
-        return None
-    counts = _counts(run, prepared, exact)
-    points = run.experiment.batch([run.point])
-    rngs = [definitions.stream(run.seed, definitions.STREAM_ANALYSIS)]
-    estimates = run.experiment.analyse([counts], points, rngs, Analysis(0, 0.95))
-    values = definitions.estimate_of(estimates, 0)
-    targets = dict(run.experiment.targets)
-    prediction = run.experiment.prediction(run.point)
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, dict) and "value" in value and targets.get(key, key) in prediction:
-            out[targets.get(key, key)] = value["value"]
-    return out
-
-
-def _counts(run: _Run, prepared: Prepared, sampled) -> np.ndarray:
-    return definitions.counts_array(run.experiment, run.point, prepared.family, sampled.counts)
-
-
-def _estimate(run: _Run, counts: np.ndarray) -> dict[str, Any]:
-    points = run.experiment.batch([run.point])
-    rngs = definitions.Streams([run.seed], definitions.STREAM_ANALYSIS)
-    estimates = run.experiment.analyse([counts], points, rngs, run.analysis)
-    return definitions.estimate_of(estimates, 0)
-
-
-def _result(
-    run: _Run,
-    device: Backend,
-    counts: np.ndarray,
-    started: float,
-    metadata: dict[str, Any],
-    *,
-    realization: str | None = None,
-) -> Result:
-    estimate = _estimate(run, counts)
-    labels = run.experiment.labels(run.point) if run.experiment.labels else {}
-    opts = run.options
-    if realization is not None:
-        opts["realization"] = realization
-    metadata = {
-        "options": opts,
-        **metadata,
-        "wall_time_s": round(time.perf_counter() - started, 3),
-        "versions": package_versions(),
-    }
-    return Result(
-        kind=run.experiment.name,
-        params=dict(run.point),
-        prediction=run.experiment.prediction(run.point),
-        estimate=estimate,
-        counts={**labels, "counts": counts.tolist()},
-        shots=run.shots,
-        seed=run.seed,
-        backend=device.name,
-        metadata=metadata,
-    )
 
 
 def fetch(
@@ -574,21 +284,22 @@ def fetch(
         raise ValueError(f"run {record.run_id} has no recorded jobs to fetch")
     meta = record.metadata or {}
     opts = meta.get("options", {})
-    experiment = definitions.get(record.kind)
-    run = _validated(
-        experiment,
-        experiment.point(**record.params),
-        record.backend,
+    from qkit.experiment import get
+
+    experiment = get(record.kind)
+    stored = RunOptions(
         shots=int(meta["shots"]),
         seed=int(record.seeds["seed"]),
+        backend=record.backend,
         engine="sampler",
-        analysis=Analysis(
-            opts.get("n_boot", options.DEFAULT_BOOTSTRAP), opts.get("confidence", 0.95)
-        ),
+        n_boot=opts.get("n_boot", options.DEFAULT_BOOTSTRAP) or options.DEFAULT_BOOTSTRAP,
+        intervals="none" if opts.get("n_boot") == 0 else "auto",
+        confidence=opts.get("confidence", options.DEFAULT_CONFIDENCE),
         realization=opts.get("realization"),
         mitigate=opts.get("mitigate"),
         layout=opts.get("layout", "auto"),
     )
+    run = engines.point_run(experiment, experiment.point(**record.params), stored)
     device = resolve_backend(record.backend, run.seed)
     # The same PUBs as at submission (deterministic in the seed): split cloud jobs need them.
     prepared = prepare_run(run, device)

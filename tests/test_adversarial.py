@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from qkit import runner, sampling
+from qkit import engines, runner, sampling
 from qkit._validate import check_success
 from qkit.backends import _base
 from qkit.cli import main
@@ -85,7 +85,7 @@ def test_sub_pubs_add_up_to_every_shot_of_every_setting(monkeypatch, realization
 def test_a_durable_run_whose_analysis_failed_is_failed_then_fetched(tmp_path, monkeypatch):
     monkeypatch.setenv("QKIT_JOBS_DIR", str(tmp_path / "jobs"))
     store = ResultsStore(tmp_path / "results.sqlite")
-    estimate = runner._estimate
+    estimate = engines._analysed
     calls = {"n": 0}
 
     def fails_once(run, counts):
@@ -94,7 +94,7 @@ def test_a_durable_run_whose_analysis_failed_is_failed_then_fetched(tmp_path, mo
             raise RuntimeError("the analysis broke")
         return estimate(run, counts)
 
-    monkeypatch.setattr(runner, "_estimate", fails_once)
+    monkeypatch.setattr(engines, "_analysed", fails_once)
     kw = dict(shots=300, seed=7, n_boot=20, engine="sampler")
     with pytest.raises(RuntimeError, match="the analysis broke"):
         mixup.run(0.8, 0.6, store=store, durable=True, **kw)

@@ -65,7 +65,16 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
         case ("theory", "channel"):
             return [*path, "--eta", "0.5"]
         case ("run", kind):
-            return [*path, *points[kind], "--engine", "exact", "--shots", "10", "--bootstrap", "0"]
+            return [
+                *path,
+                *points[kind],
+                "--engine",
+                "exact",
+                "--shots",
+                "10",
+                "--intervals",
+                "none",
+            ]
         case ("sweep", kind):
             return [
                 *path, *points[kind], "--engine", "exact", "--shots", "10", "--intervals", "none",
@@ -82,7 +91,7 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
         case ("reproduce",):
             return ["reproduce", "--quick", "--shots", "10", "--bootstrap", "10", "--out", f"r{n}"]
         case ("survey",):
-            return ["survey", "--backend", "fake:lima", "--shots", "10"]
+            return ["survey", "--backend", "fake:lima", "--shots", "100"]
         case ("export-circuits",):
             return ["export-circuits", "--out", f"circuits{n}"]
     return None

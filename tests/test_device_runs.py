@@ -92,7 +92,7 @@ def test_transpiled_two_qubit_gate_counts_and_depth_match_qiskits_own_transpilat
     record, _ = lima_bell
     reported = record["metadata"]["transpiled"]["mixup"]
     # the two branches of the mix-up: pair delivered intact, or A1 measured with B2
-    family, mixtures = mixup.layout({"success": 0.9, "amplitude": BELL})
+    family, mixtures = mixup.circuits({"success": 0.9, "amplitude": BELL})
     branches = noise.expand_branches(family.circuits[0], mixtures, prune=True)
     device = FakeLimaV2()
     manager = generate_preset_pass_manager(optimization_level=2, target=device.target,

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import DensityMatrix, concurrence, partial_trace, state_fidelity
 
-from qkit import experiment as definitions
+from qkit import engines
 from qkit.backends import get_backend
 from qkit.cli import main
 from qkit.distill import circuits, theory
@@ -93,12 +93,12 @@ def test_exact_engine_distributions_are_the_theory_to_1e_10():
 def test_outcome_map_is_the_postselection_of_the_circuit_counts():
     rng = np.random.default_rng(3)
     point = DISTILL.point(success=0.8, amplitude=0.6)
-    family, _ = DISTILL.layout(point)
+    family, _ = DISTILL.circuits(point)
     keys = [f"{k:04b}" for k in range(16)]
     per_setting = [
         dict(zip(keys, map(int, rng.integers(0, 50, 16)), strict=True)) for _ in range(9)
     ]
-    array = definitions.counts_array(DISTILL, point, family, [per_setting])
+    array = engines.counts_array(DISTILL, point, family, [per_setting])
     for row, c in zip(array, per_setting, strict=True):
         split = circuits.postselect({f"{k[:2]} {k[2:]}": n for k, n in c.items()})
         assert row[:4].tolist() == split.kept.tolist()

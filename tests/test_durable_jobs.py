@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from qkit import runner
+from qkit import engines, runner
 from qkit.backends import get_backend
 from qkit.channel import experiment as channel
 from qkit.cli import main
-from qkit.experiment import Analysis
 from qkit.mixup import experiment as mixup
+from qkit.options import RunOptions
 from qkit.store import ResultsStore
 
 # Big enough to be durable when waiting (13 settings x 16000 = 208000 >= DURABLE_SHOTS), and
@@ -187,16 +187,10 @@ def test_small_waiting_runs_stay_in_process_and_big_ones_are_durable(where):
     store_path, jobs_dir = where
     store = ResultsStore(store_path)
     aer = get_backend("aer")
-    run = runner._validated(
+    run = engines.point_run(
         mixup.MIXUP,
         mixup.MIXUP.point(success=0.9, amplitude=0.7),
-        aer,
-        shots=1000,
-        seed=1,
-        engine="sampler",
-        analysis=Analysis(),
-        realization=None,
-        mitigate=None,
+        RunOptions(shots=1000, seed=1, backend=aer, engine="sampler"),
     )
     prepared = runner.prepare_run(run, aer)
     assert runner.total_shots(prepared, 1000) == 13 * 1000

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 import qkit
-from qkit import experiment
+from qkit import engines, experiment
 from qkit.backends import get_backend
 from qkit.channel import experiment as channel
 from qkit.cli import main
 from qkit.mixup import experiment as mixup
+from qkit.options import RunOptions
 from qkit.reproduce import _plan, _run
 from qkit.sweep import make_spec, read_table, run_sweep
 
@@ -57,8 +58,8 @@ def test_run_sweep_row_and_reproduce_point_report_identical_estimates(
     # the reproduce point (sampler engine, reproduce's default) and qkit run with its seed
     kind = definition.name
     records = _run.run_points(
-        {kind: [point]}, _plan.settings(True), backend="aer", seed=master, shots=1500,
-        analysis=experiment.Analysis(), out=tmp_path / "out",
+        {kind: [point]}, _plan.settings(True), RunOptions(), seed=master, shots=1500,
+        out=tmp_path / "out",
     )  # fmt: skip
     (record,) = records
     assert record["seed"] == seed
@@ -72,7 +73,7 @@ def test_the_generic_exact_path_equals_the_mixup_override():
     points = mixup.MIXUP.batch(
         [{"success": s, "amplitude": a} for s, a in [(0.7, 0.4), (0.3, 0.9), (1.0, 2**-0.5)]]
     )
-    generic = experiment.exact_probabilities(mixup.MIXUP, backend, points)
+    generic = engines.exact_probabilities(mixup.MIXUP, backend, points)
     override = mixup.probabilities(backend, points)
     for g, o in zip(generic, override, strict=True):
         assert np.allclose(g, o, atol=1e-12, rtol=0)
@@ -81,7 +82,7 @@ def test_the_generic_exact_path_equals_the_mixup_override():
 def test_exact_probabilities_are_those_of_the_theory():
     backend = get_backend("aer")
     points = channel.CHANNEL.batch([{"alphabet": "pair", "inputs": "entangled", "eta": 0.3}])
-    (p,) = experiment.exact_probabilities(channel.CHANNEL, backend, points)
+    (p,) = engines.exact_probabilities(channel.CHANNEL, backend, points)
     from qkit.channel import theory
 
     expected = theory.conditional_probabilities([1.0, -1 / 3], 0.3)  # singlet, |HH>
@@ -155,7 +156,7 @@ def test_a_user_experiment_runs_through_every_door(tmp_path):
             title="Werner pairs",
             params=(qkit.Param("eta", check, "eta in [0, 1]"),),
             predict=lambda pts: {"chsh_max": 2 * np.sqrt(2) * np.asarray(pts["eta"], dtype=float)},
-            layout=layout,
+            circuits=layout,
             outcomes=outcomes,
             analyse=lambda counts, pts, rngs, analysis: {
                 "chsh": estimators.chsh(np.asarray(counts))

@@ -34,7 +34,7 @@ def _chi_square_p(counts: np.ndarray, probabilities: np.ndarray) -> float:
 
 def _exact(definition: experiment.Experiment, point: dict) -> np.ndarray:
     """Outcome distributions (measurements, outcomes) by explicit branch enumeration."""
-    family, mixtures = definition.layout(point)
+    family, mixtures = definition.circuits(point)
     rows = []
     for index, circuit in enumerate(family.circuits):
         matrix = definition.outcomes(point, index, circuit.num_clbits)

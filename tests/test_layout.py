@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qkit import engines, options, runner
 from qkit import experiment as definitions
-from qkit import options, runner
 from qkit.backends import get_backend
 from qkit.backends._layout import complete_layout
+from qkit.options import RunOptions
 
 
 @pytest.fixture(scope="module")
@@ -81,17 +82,8 @@ def test_explicit_layout_is_recorded_and_used(manila):
     assert result.metadata["layout"]["mode"] == "explicit"
     assert result.metadata["layout"]["used"] == [2, 1]
     assert result.metadata["options"]["layout"] == [2, 1]
-    run = runner._validated(
-        channel,
-        point,
-        manila,
-        shots=200,
-        seed=3,
-        engine="sampler",
-        analysis=definitions.Analysis(),
-        realization=None,
-        mitigate=None,
-        layout=(2, 1),
+    run = engines.point_run(
+        channel, point, RunOptions(shots=200, seed=3, backend=manila, layout=(2, 1))
     )
     prepared = runner.prepare_run(run, manila)
     for circuit in prepared.circuits:

@@ -172,5 +172,57 @@ def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, cap
     parsed = parser.parse_args([*args, "--experiment", "channel"])
     assert parsed.func(parsed) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1 + 1
+    assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1 + 1 + 1
+    assert lines[-2].startswith("best: (") and "highest lower confidence bound" in lines[-2]
     assert lines[-1].startswith("stored as run ")
+
+
+# -- one rule for "best", physical intervals, no underpowered survey ---------------------------
+def test_a_survey_too_small_to_rank_is_refused(capsys):
+    from qkit.cli import main
+    from qkit.survey.layout import MIN_RANK_SHOTS
+
+    manila = get_backend("fake:manila")
+    for shots in (1, 2, MIN_RANK_SHOTS - 1):
+        with pytest.raises(ValueError, match="at least 100 shots"):
+            run_survey(manila, "chsh", shots=shots, seed=1)
+    assert main(["survey", "--backend", "fake:manila", "--shots", "1", "--no-store"]) == 2
+    assert "at least 100 shots" in capsys.readouterr().err
+
+
+def test_survey_intervals_are_physical_and_best_is_what_layout_best_uses(tmp_path, capsys):
+    """Every CHSH interval lies inside Tsirelson's range with positive width, as ``qkit run``
+    clips them; the ``best`` the survey names is the coupler ``--layout best`` takes (highest
+    lower confidence bound); a later, smaller survey does not override it. Deterministic."""
+    import json
+
+    from qkit.cli import main
+    from qkit.store import ResultsStore
+    from qkit.survey import layout
+
+    store = tmp_path / "runs.db"
+    argv = ["survey", "--backend", "fake:manila", "--seed", "5", "--store", str(store), "--json"]
+    assert main([*argv, "--shots", "400"]) == 0
+    large = json.loads(capsys.readouterr().out)
+    bound = 2 * np.sqrt(2)
+    for row in large["couplers"]:
+        assert -bound <= row["ci_low"] < row["ci_high"] <= bound
+        assert row["ci_low"] <= row["value"] <= row["ci_high"]
+    top = max(large["couplers"], key=lambda r: r["ci_low"])
+    assert large["best"] == top["coupler"]
+    assert large["best_rule"] == layout.RULE
+    manila = get_backend("fake:manila")
+    chosen = layout.choose(manila, "mixup", ResultsStore(store))
+    assert chosen["physical"] == large["best"] and chosen["survey_run"] == large["run_id"]
+    assert main([*argv, "--shots", "100", "--seed", "6"]) == 0  # smaller, newer
+    small = json.loads(capsys.readouterr().out)
+    chosen = layout.choose(manila, "mixup", ResultsStore(store))
+    assert chosen["survey_run"] == large["run_id"] != small["run_id"]
+
+
+def test_best_row_ranks_by_the_lower_bound_not_the_estimate():
+    from qkit.survey.layout import best_row
+
+    lucky = {"coupler": [0, 1], "value": 2.8, "ci_low": 2.2, "ci_high": 2.83}
+    steady = {"coupler": [1, 2], "value": 2.7, "ci_low": 2.6, "ci_high": 2.8}
+    assert best_row([lucky, steady]) is steady

@@ -156,7 +156,7 @@ def test_mixup_counts_follow_the_outcome_distribution_of_the_circuits(engine, re
         [0.3, 0.85], [0.25, 0.7071], shots=shots, seed=5, engine=engine, realization=realization
     )
     indices = range(spec.num_points)
-    counts = np.array(compute.counts(spec, get_backend("aer"), *compute.row_points(spec, indices)))
+    counts = np.array(_counts(spec, indices))
     assert counts.shape == (4, 13, 4) and np.all(counts.sum(-1) == shots)
     expected = _mixup_exact_distributions(spec, indices)
     assert _chi_square_p(counts.reshape(-1, 4), expected.reshape(-1, 4)) > P_MIN
@@ -166,7 +166,7 @@ def test_mixup_counts_follow_the_outcome_distribution_of_the_circuits(engine, re
 def test_channel_counts_follow_the_outcome_distribution_of_the_circuits(alphabet, eta):
     spec = channel_spec(eta, "entangled,separable", alphabet, shots=50_000, seed=2)
     indices = range(spec.num_points)
-    counts = compute.counts(spec, get_backend("aer"), *compute.row_points(spec, indices))
+    counts = _counts(spec, indices)
     values = spec.values(indices)
     to_array = (
         channel_circuits.singlet_triplet_counts
@@ -435,3 +435,14 @@ def test_cli_sweep_writes_the_table_and_prints_a_summary(tmp_path, capsys):
     assert ResultsStore(store).get_run(summary["run_id"]).status == "done"
     assert main(argv) == 2 and "exists" in capsys.readouterr().err
     assert main([*argv, "--overwrite"]) == 0
+
+
+def _counts(spec, indices):
+    """Counts of rows ``indices`` by the execution layer, as the sweep makes them."""
+    from qkit import engines
+    from qkit import experiment as definitions
+
+    points, seeds = compute.row_points(spec, indices)
+    experiment = definitions.get(spec.kind)
+    backend = get_backend("aer")
+    return engines.batch(experiment, points, seeds, spec.options, backend, engine=spec.engine)[0]

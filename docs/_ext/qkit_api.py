@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "qkit.pairs",
     "qkit.bits",
     "qkit.options",
+    "qkit.engines",
     "qkit.mixup",
     "qkit.channel",
     "qkit.distill",

@@ -9,7 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
-from qkit import options
+from qkit import _checks as options
 from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
-from qkit import options
+from qkit import _checks as options
 from qkit.backends import _capabilities
 from qkit.backends._base import Backend, BackendUnavailableError
 

@@ -34,7 +34,6 @@ from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
 
 if TYPE_CHECKING:
     from qkit.result import Result
-    from qkit.runner import Pending
 
 ALPHABETS = ("pair", "two-slot")
 INPUTS = ("entangled", "separable")
@@ -87,7 +86,7 @@ def letter_family(alphabet: str, inputs: str):
     return Family("channel-two-slot", [circuits.alphabet_circuit(x) for x in labels])
 
 
-def layout(point: Point):
+def circuits(point: Point):
     """The letters of the optimal ensemble; the fibre's mixtures at ``eta``."""
     from qkit.channel import circuits
 
@@ -141,6 +140,14 @@ def analyse(
     return {"mutual_information": stack(estimates), "conditional_probabilities": frequencies}
 
 
+def _best_coupler(backend, store):
+    """``layout="best"``: the coupler of the largest stored survey with the highest lower
+    confidence bound, else the best predicted from calibration (:mod:`qkit.survey.layout`)."""
+    from qkit.survey.layout import choose
+
+    return choose(backend, "channel", store)
+
+
 CHANNEL = Experiment(
     name="channel",
     title="paper B: mutual information of the optimal ensemble",
@@ -150,7 +157,8 @@ CHANNEL = Experiment(
         Param("eta", check_eta, "eta in [0, 1]"),
     ),
     predict=predict,
-    layout=layout,
+    circuits=circuits,
+    choose_layout=_best_coupler,
     outcomes=outcomes,
     analyse=analyse,
     targets={"mutual_information": "holevo"},
@@ -170,6 +178,6 @@ def run(eta: float, inputs: str = "entangled", alphabet: str = "pair", **options
 
 def submit(
     eta: float, inputs: str = "entangled", alphabet: str = "pair", *, store: Any, **options_: Any
-) -> Pending:
+) -> Any:
     """Submit the experiment durably (see :meth:`qkit.experiment.Experiment.submit`)."""
     return CHANNEL.submit(eta=eta, inputs=inputs, alphabet=alphabet, store=store, **options_)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 from typing import Any, NoReturn
+
+from qkit.options import non_negative_int, number, positive_int  # noqa: F401 - the CLI's types
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -44,39 +45,6 @@ class QkitArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         sys.exit(fail(f"{self.prog}: {message}"))
-
-
-def number(text: str) -> float:
-    """argparse ``type`` for a finite float; the range check is the API's job."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {shown(text)}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {shown(text)}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """argparse ``type`` for an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {shown(text)}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse ``type`` for an integer >= 0 (seeds)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {shown(text)}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
-    return value
 
 
 def emit(record: dict[str, Any], as_json: bool, title: str = "") -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from qkit.cli._common import non_negative_int
+
 # Exit code of a replay whose counts differ from the stored ones on a deterministic backend
 # (0: they match, or the backend is not seeded; 2: bad input; see qkit.cli).
 EXIT_MISMATCH = 4
@@ -31,8 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="circuit form to run: QPY (exact) or OpenQASM 3 (default: QPY if readable)",
     )
     parser.add_argument(
-        "--store", metavar="PATH", help="results database (default: $QKIT_STORE or user data dir)"
+        "--row",
+        type=non_negative_int,
+        default=None,
+        help="replay this row (from 0) of a sampled sweep (RUN_ID is the sweep's run)",
     )
+    from qkit import options
+
+    options.add_flags(parser, ("store",), no_store=False)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=_replay)
 
@@ -47,7 +55,9 @@ def _replay(args: argparse.Namespace) -> int:
         store = ResultsStore(args.store, readonly=args.backend is None, create=False)
     except StoreNotFound as exc:
         raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
-    outcome = replay.replay(store, args.run_id, backend=args.backend, source=args.source)
+    outcome = replay.replay(
+        store, args.run_id, backend=args.backend, source=args.source, row=args.row
+    )
     if args.json:
         print(json.dumps(jsonable(outcome.to_dict(with_counts=not outcome.deterministic))))
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from qkit.cli._common import non_negative_int, positive_int
+from qkit.cli._common import positive_int
 
 
 def _shots(text: str) -> int:
@@ -39,49 +39,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="fewer points and shots: about a minute"
     )
-    parser.add_argument(
-        "--backend",
-        default="aer",
-        help=(
-            "aer (default), fake:<device>, ibm:<device>, braket:local, braket:<ARN>; devices "
-            "run every noise branch as its own circuit: far slower (a --quick run with "
-            "--shots 500 on fake:manila took 30 min)"
-        ),
-    )
+    options.add_flags(parser, ("backend", "seed", "n_boot", "confidence", "layout", "store"))
     parser.add_argument(
         "--shots",
         type=_shots,
         default=None,
         help="shots per setting (paper A) and per letter (paper B); default by mode",
     )
-    parser.add_argument(
-        "--seed",
-        type=non_negative_int,
-        default=None,
-        help="master seed; per-experiment seeds derive from it (default: drawn and recorded)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        type=non_negative_int,
-        default=options.DEFAULT_BOOTSTRAP,
-        help=f"bootstrap resamples for intervals ({options.DEFAULT_BOOTSTRAP}; "
-        f"at least {options.MIN_BOOTSTRAP})",
-    )
-    stores = parser.add_mutually_exclusive_group()
-    stores.add_argument(
-        "--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)"
-    )
-    stores.add_argument("--no-store", action="store_true", help="do not save the runs")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    from qkit.cli.run import add_layout
-
-    add_layout(parser)
     parser.set_defaults(func=_reproduce)
 
 
 def _reproduce(args: argparse.Namespace) -> int:
     from qkit.reproduce import reproduce
 
+    if args.store is not None and args.no_store:
+        raise ValueError("--store and --no-store exclude each other")
     store = None
     if not args.no_store:
         from qkit.store import ResultsStore
@@ -93,7 +66,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         backend=args.backend,
         shots=args.shots,
         seed=args.seed,
-        n_boot=args.bootstrap,
+        n_boot=args.n_boot,
+        confidence=args.confidence,
         store=store,
         progress=False if args.quiet else None,
         command=_command(args),
@@ -115,7 +89,7 @@ def _command(args: argparse.Namespace) -> str:
         words += ["--seed", str(args.seed)]
     if args.shots is not None:
         words += ["--shots", str(args.shots)]
-    words += ["--bootstrap", str(args.bootstrap)]
+    words += ["--bootstrap", str(args.n_boot)]
     if args.layout != "auto":
         words += ["--layout", args.layout]
     return " ".join(shlex.quote(w) for w in words)

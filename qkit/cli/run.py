@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from qkit.cli._common import non_negative_int, number, positive_int
+from qkit.cli._common import number
 from qkit.cli._experiments import add_command
 
 if TYPE_CHECKING:
@@ -15,58 +15,31 @@ if TYPE_CHECKING:
     from qkit.runner import Pending
 
 
+RUN_FLAGS = (
+    "shots",
+    "seed",
+    "backend",
+    "engine",
+    "store",
+    "intervals",
+    "n_boot",
+    "confidence",
+    "mitigate",
+    "realization",
+    "layout",
+)
+"""The :class:`qkit.options.RunOptions` flags of ``qkit run`` (one spelling and help each)."""
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     from qkit import options
 
-    parser.add_argument(
-        "--shots",
-        type=positive_int,
-        default=options.DEFAULT_SHOTS,
-        help=f"shots per measurement setting ({options.DEFAULT_SHOTS})",
-    )
-    parser.add_argument(
-        "--seed", type=non_negative_int, default=None, help="seed (default: drawn and recorded)"
-    )
-    parser.add_argument(
-        "--backend",
-        default="aer",
-        help="aer (default), fake:<device>, fake:list, ibm:<device>, braket:local, braket:<ARN>",
-    )
-    parser.add_argument(
-        "--engine",
-        choices=options.ENGINES,
-        default="auto",
-        help="sampler: every shot sampled by the backend (the default, auto); exact: counts drawn "
-        "from the circuits' exact outcome probabilities (aer)",
-    )
-    parser.add_argument(
-        "--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)"
-    )
-    parser.add_argument("--no-store", action="store_true", help="do not save the run")
-    parser.add_argument(
-        "--bootstrap",
-        type=non_negative_int,
-        default=options.DEFAULT_BOOTSTRAP,
-        help=f"bootstrap resamples for intervals ({options.DEFAULT_BOOTSTRAP}; 0: no intervals)",
-    )
-    parser.add_argument(
-        "--mitigate",
-        choices=["readout"],
-        default=None,
-        help="readout-error mitigation (device backends)",
-    )
-    parser.add_argument(
-        "--realization",
-        choices=options.REALIZATIONS,
-        default=None,
-        help="how the classical noise is realized (default: noise model on aer)",
-    )
+    options.add_flags(parser, RUN_FLAGS)
     parser.add_argument(
         "--no-wait",
         action="store_true",
         help="submit, record the jobs and return; finish with 'qkit jobs fetch RUN_ID'",
     )
-    add_layout(parser)
     parser.add_argument(
         "--agreement",
         choices=options.AGREEMENTS,
@@ -75,17 +48,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "the chosen layout; default on devices) or ideal (default on aer)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def add_layout(parser: argparse.ArgumentParser) -> None:
-    """``--layout auto|best|Q0,Q1,...`` (device backends)."""
-    parser.add_argument(
-        "--layout",
-        default="auto",
-        help="physical qubits of the measured pair on a device: auto (the transpiler's "
-        "choice), best (the best predicted coupler: latest stored survey, else calibration), "
-        "or a comma list such as 3,4",
-    )
 
 
 def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool = False) -> None:
@@ -127,29 +89,6 @@ def _list_fake() -> int:
 
     print("\n".join(f"fake:{d}" for d in list_fake_devices()))
     return 0
-
-
-def _store(args: argparse.Namespace):
-    if args.no_store:
-        if getattr(args, "no_wait", False):
-            raise ValueError("--no-wait needs the results store (drop --no-store)")
-        return None
-    from qkit.store import ResultsStore
-
-    return ResultsStore(args.store)
-
-
-def _options(args: argparse.Namespace) -> dict:
-    return {
-        "shots": args.shots,
-        "seed": args.seed,
-        "backend": args.backend,
-        "n_boot": args.bootstrap,
-        "mitigate": args.mitigate,
-        "realization": args.realization,
-        "store": _store(args),
-        "layout": args.layout,
-    }
 
 
 def finish(args: argparse.Namespace, result) -> int:
@@ -281,17 +220,12 @@ def _run(args: argparse.Namespace) -> int:
     from qkit import options
 
     options.resolve_agreement(args.agreement, args.backend)  # bad choices fail before running
-    opts = _options(args)
+    if args.no_wait and args.no_store:
+        raise ValueError("--no-wait needs the results store (drop --no-store)")
+    opts = options.from_args(args, RUN_FLAGS)
     result: Result | Pending
     try:
-        if args.no_wait:
-            if opts["store"] is None:
-                raise ValueError("--no-wait needs the results store (drop --no-store)")
-            if args.engine == "exact":
-                raise ValueError("--no-wait needs the sampler engine (exact runs here and now)")
-            result = exp.submit(**params, **opts)
-        else:
-            result = exp.run(**params, engine=args.engine, **opts)
+        result = exp.submit(opts, **params) if args.no_wait else exp.run(opts, **params)
     except runner.Interrupted as exc:
         return _interrupted(exc)
     return finish(args, result)

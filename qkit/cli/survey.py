@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from qkit.cli._common import non_negative_int, positive_int
+from qkit.cli._common import positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,8 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--backend", required=True, help="fake:<device>, ibm:<device>, ...")
     parser.add_argument("--experiment", choices=("chsh", "channel"), default="chsh")
-    parser.add_argument("--shots", type=positive_int, default=1000, help="per setting or letter")
-    parser.add_argument("--seed", type=non_negative_int, default=None)
+    from qkit import options
+
+    options.add_flags(parser, ("shots", "seed", "confidence", "store"), shots=1000)
     parser.add_argument(
         "--pairs-per-circuit",
         type=positive_int,
@@ -30,10 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--figure", metavar="PNG", help="also draw the coupling map coloured by the estimates"
     )
-    parser.add_argument(
-        "--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)"
-    )
-    parser.add_argument("--no-store", action="store_true", help="do not save the survey")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=_survey)
 
@@ -62,6 +59,7 @@ def _survey(args: argparse.Namespace) -> int:
         args.experiment,
         shots=args.shots,
         seed=args.seed,
+        confidence=args.confidence,
         pairs_per_circuit=args.pairs_per_circuit,
     )
     figure = None
@@ -90,11 +88,17 @@ def _survey(args: argparse.Namespace) -> int:
         f"{survey.backend}: {survey.experiment}, {len(survey.couplers)} couplers in "
         f"{len(survey.classes)} classes, {survey.num_circuits} circuits, {survey.shots} shots"
     )
-    print(f"{'coupler':<10} {'estimate [95% CI]':<26} {'noise model':>11} {'ideal':>7}")
+    level = f"{survey.confidence:.0%} CI"
+    print(f"{'coupler':<10} {'estimate [' + level + ']':<26} {'noise model':>11} {'ideal':>7}")
     for r in sorted(survey.couplers, key=lambda r: -r.value):
         estimate = f"{r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]"
         print(f"{str(r.coupler):<10} {estimate:<26} {r.predicted:>11.3f} {r.ideal:>7.3f}")
     print(f"noise-model prediction inside the interval on {survey.coverage():.0%} of couplers")
+    best = survey.best()
+    print(
+        f"best: {best.coupler} (the {survey.to_dict()['best_rule']}, {best.ci_low:.3f}); "
+        "--layout best uses the largest stored survey of this device"
+    )
     if run_id is not None:
         print(f"stored as run {run_id} (qkit results show {run_id}); --layout best uses it")
     return 0

@@ -7,27 +7,32 @@ import hashlib
 import json
 import sys
 
-from qkit.cli._common import non_negative_int, number, positive_int
+from qkit.cli._common import positive_int
 from qkit.cli._experiments import add_command
 
 _RANGE_HELP = "start:stop:count (ends included) or a comma list"
 
 
+SWEEP_FLAGS = (
+    "shots",
+    "seed",
+    "backend",
+    "engine",
+    "realization",
+    "mitigate",
+    "intervals",
+    "n_boot",
+    "confidence",
+    "store",
+    "layout",
+)
+"""The :class:`qkit.options.RunOptions` flags of ``qkit sweep``: the same as ``qkit run``'s."""
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     from qkit import options
 
-    parser.add_argument(
-        "--shots",
-        type=positive_int,
-        default=options.DEFAULT_SHOTS,
-        help=f"shots per setting (per letter) ({options.DEFAULT_SHOTS})",
-    )
-    parser.add_argument(
-        "--seed", type=non_negative_int, default=None, help="seed (default: drawn and printed)"
-    )
-    parser.add_argument(
-        "--backend", default="aer", help="aer (default), fake:<device>, ibm:<device>, braket:..."
-    )
+    options.add_flags(parser, SWEEP_FLAGS)
     parser.add_argument(
         "--out",
         default=None,
@@ -35,40 +40,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "rerunning with the same arguments and --out resumes an interrupted sweep",
     )
     parser.add_argument(
-        "--engine",
-        choices=["auto", "exact", "sampler"],
-        default="auto",
-        help="exact: the simulator's exact outcome probabilities, counts drawn multinomially "
-        "(the default on aer); sampler: every shot sampled by the backend (elsewhere)",
-    )
-    parser.add_argument(
-        "--realization",
-        choices=["noise-model", "branch-mixture"],
-        default=None,
-        help="noise realization of the sampler engine (default: noise model on aer)",
-    )
-    parser.add_argument(
-        "--intervals",
-        choices=["bootstrap", "none"],
-        default="bootstrap",
-        help="bootstrap confidence intervals (default) or point estimates only",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        type=positive_int,
-        default=options.DEFAULT_BOOTSTRAP,
-        help=f"bootstrap resamples per point ({options.DEFAULT_BOOTSTRAP})",
-    )
-    parser.add_argument(
         "--repeat",
         type=positive_int,
         default=1,
         help="independent replicates of every point (a replicate column; each row its own seed)",
     )
-    parser.add_argument("--confidence", type=number, default=0.95, help="interval coverage")
-    parser.add_argument(
-        "--chunk-size", type=positive_int, default=1024, help="points per chunk (multiple of 64)"
-    )
+    parser.add_argument("--chunk-size", type=positive_int, default=1024, help="points per chunk")
     parser.add_argument(
         "--dask",
         default=None,
@@ -76,10 +53,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="run chunks on a Dask cluster: scheduler address (tcp://host:8786), "
         "'local' or 'local:N' (N local worker processes)",
     )
-    parser.add_argument(
-        "--store", default=None, help="results database (default: $QKIT_STORE or the user data dir)"
-    )
-    parser.add_argument("--no-store", action="store_true", help="do not record the sweep")
     parser.add_argument("--overwrite", action="store_true", help="replace a finished --out")
     parser.add_argument(
         "--progress",
@@ -87,9 +60,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="progress bar with ETA on stderr (default: when stderr is a terminal)",
     )
-    from qkit.cli.run import add_layout
-
-    add_layout(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
@@ -113,43 +83,21 @@ def _sweep(args: argparse.Namespace) -> int:
 
     exp = definitions.get(args.experiment_name)
     axes = {p.name: getattr(args, p.name) for p in exp.params}
-    spec = make_spec(
-        exp.name,
-        axes,
-        shots=args.shots,
-        seed=_resume_seed(args, exp.name, axes),
-        backend=args.backend,
-        engine=args.engine,
-        realization=args.realization,
-        n_boot=0 if args.intervals == "none" else args.bootstrap,
-        confidence=args.confidence,
-        chunk_size=args.chunk_size,
-        repeat=args.repeat,
-        layout=_layout(args, exp.name),
-    )
-    if args.seed is None and args.out is None:
-        print(f"qkit: seed {spec.seed} (pass --seed {spec.seed} to reproduce)", file=sys.stderr)
-    return _run(args, spec)
-
-
-def _layout(args: argparse.Namespace, kind: str):
-    """``--layout``, with ``best`` resolved from the latest stored survey or calibration."""
     from qkit import options
 
-    layout = options.check_layout(args.layout, args.backend)
-    if layout != "best":
-        return layout
-    from qkit.backends import get_backend
-    from qkit.survey.layout import choose
+    opts = options.from_args(args, SWEEP_FLAGS, seed=_resume_seed(args, exp.name, axes))
+    if opts.layout == "best":
+        from qkit.engines import choose_best, resolve_backend
 
-    store = None
-    if not args.no_store:
-        from qkit.store import ResultsStore
-
-        store = ResultsStore(args.store)
-    chosen = choose(get_backend(args.backend), kind, store)
-    print(f"qkit: layout best: qubits {chosen['physical']} ({chosen['source']})", file=sys.stderr)
-    return tuple(chosen["physical"])
+        chosen = choose_best(exp, resolve_backend(opts.backend), opts.store)
+        print(
+            f"qkit: layout best: qubits {chosen['physical']} ({chosen['source']})", file=sys.stderr
+        )
+        opts = opts.replace(layout=tuple(chosen["physical"]))
+    spec = make_spec(exp.name, axes, opts, chunk_size=args.chunk_size, repeat=args.repeat)
+    if args.seed is None and args.out is None:
+        print(f"qkit: seed {spec.seed} (pass --seed {spec.seed} to reproduce)", file=sys.stderr)
+    return _run(args, spec, opts.store)
 
 
 def _resume_seed(args: argparse.Namespace, kind: str, axes: dict) -> int | None:
@@ -177,14 +125,9 @@ def default_out(spec) -> str:
     return f"sweep-{spec.kind}-{digest[:10]}.csv"
 
 
-def _run(args: argparse.Namespace, spec) -> int:
+def _run(args: argparse.Namespace, spec, store) -> int:
     from qkit.sweep import run_sweep
 
-    store = None
-    if not args.no_store:
-        from qkit.store import ResultsStore
-
-        store = ResultsStore(args.store)
     out = default_out(spec) if args.out is None else args.out
     try:
         summary = run_sweep(

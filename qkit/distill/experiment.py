@@ -100,7 +100,7 @@ def _tomography_settings() -> dict[str, np.ndarray]:
     return pairs.setting_angles(*pairs.tomography_directions())
 
 
-def layout(point: Point):
+def circuits(point: Point):
     """One parametrized circuit for every point; the swap mixture of ``S`` on both mix-ups."""
     from qkit import noise
     from qkit.sampling import Family
@@ -320,7 +320,7 @@ DISTILL = Experiment(
     title="beyond paper A: one DEJMPS round on two mixed-up pairs",
     params=MIXUP.params,  # the delivered pairs of paper A
     predict=predict,
-    layout=layout,
+    circuits=circuits,
     outcomes=outcomes,
     analyse=analyse,
     targets={

@@ -28,7 +28,6 @@ from qkit.mixup import theory
 if TYPE_CHECKING:
     from qkit.backends import Backend
     from qkit.result import Result
-    from qkit.runner import Pending
 
 NUM_SETTINGS = 13
 """4 CHSH settings (optimal for the predicted state), then the 9 Pauli settings."""
@@ -84,7 +83,7 @@ def _measured_pair():
     return circuits.measure_directions(_delivered_pair())
 
 
-def layout(point: Point):
+def circuits(point: Point):
     """One parametrized circuit for every point (transpiled once); the swap mixture of ``S``."""
     from qkit import noise, pairs
     from qkit.mixup import circuits
@@ -203,6 +202,14 @@ def _setting_labels() -> list[str]:
     return chsh + [f"pauli:{s}" for s in circuits.PAULI_SETTINGS]
 
 
+def _best_coupler(backend, store):
+    """``layout="best"``: the coupler of the largest stored survey with the highest lower
+    confidence bound, else the best predicted from calibration (:mod:`qkit.survey.layout`)."""
+    from qkit.survey.layout import choose
+
+    return choose(backend, "mixup", store)
+
+
 MIXUP = Experiment(
     name="mixup",
     title="paper A: CHSH and tomography of the delivered pair",
@@ -211,7 +218,8 @@ MIXUP = Experiment(
         Param("amplitude", check_amplitude, "a in [0, 1]", flags=("-a",)),
     ),
     predict=predict,
-    layout=layout,
+    circuits=circuits,
+    choose_layout=_best_coupler,
     outcomes=outcomes,
     analyse=analyse,
     targets={
@@ -239,6 +247,6 @@ def run(success: float, amplitude: float, **options_: Any) -> Result:
     return MIXUP.run(success=success, amplitude=amplitude, **options_)
 
 
-def submit(success: float, amplitude: float, *, store: Any, **options_: Any) -> Pending:
+def submit(success: float, amplitude: float, *, store: Any, **options_: Any) -> Any:
     """Submit the experiment at ``(S, a)`` durably (see :meth:`Experiment.submit`)."""
     return MIXUP.submit(success=success, amplitude=amplitude, store=store, **options_)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qkit import options
-from qkit.experiment import Analysis
+from qkit.options import RunOptions
 from qkit.reproduce import _figures, _headline, _plan, _report, _run
 from qkit.reproduce._plan import settings
 from qkit.result import package_versions
@@ -190,27 +190,32 @@ def reproduce(
         The output directory.
     """
     started = time.perf_counter()
-    if shots is not None:
-        shots = options.check_shots(shots)
-    analysis = Analysis(n_boot, confidence)
-    if analysis.n_boot == 0:  # the figures draw every sample with its interval
+    if not isinstance(backend, str):
+        raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
+    opts = RunOptions(
+        shots=options.DEFAULT_SHOTS if shots is None else shots,
+        seed=seed,
+        backend=backend,
+        n_boot=n_boot,
+        confidence=confidence,
+        layout=layout,
+        store=store,
+    )
+    if opts.intervals == "none":  # the figures draw every sample with its interval
         raise ValueError(
             f"reproduce draws error bars: bootstrap resamples must be in "
             f"[{options.MIN_BOOTSTRAP}, {options.MAX_BOOTSTRAP}], got 0"
         )
-    if not isinstance(backend, str):
-        raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
-    layout = options.check_layout(layout, backend)
     args: dict[str, Any] = {
         "mode": "quick" if quick else "full",
         "backend": backend,
-        "shots": shots,
-        "n_boot": analysis.n_boot,
-        "confidence": analysis.confidence,
-        "seed": None if seed is None else options.check_seed(seed),
+        "shots": None if shots is None else opts.shots,
+        "n_boot": opts.n_boot,
+        "confidence": opts.confidence,
+        "seed": opts.seed,
     }
-    if layout != "auto":  # runs without a layout keep their manifest (resume)
-        args["layout"] = layout if isinstance(layout, str) else list(layout)
+    if opts.layout != "auto":  # runs without a layout keep their manifest (resume)
+        args["layout"] = opts.layout if isinstance(opts.layout, str) else list(opts.layout)
     out, resumed_seed = resolve_out_dir(out_dir, args=args)
     seed = options.resolve_seed(seed if seed is not None else resumed_seed)
     args["seed"] = seed
@@ -227,13 +232,10 @@ def reproduce(
         records = _run.run_points(
             points,
             config,
-            backend=backend,
+            opts,
             seed=seed,
             shots=shots,
-            analysis=analysis,
             out=out,
-            store=store,
-            layout=layout,
             starting=bar.set_description_str,
             done=bar.update,
         )
@@ -253,7 +255,7 @@ def reproduce(
         run = {
             "format": "qkit-reproduce/1",
             "meta": _meta(
-                config, device, seed, shots, analysis, store, command, started, sampled, drawn
+                config, device, seed, shots, opts.analysis, store, command, started, sampled, drawn
             ),
             "summary": _headline.summary(rows),
             "headline": rows,

@@ -171,6 +171,20 @@ def _chain_samples(records) -> list[dict[str, Any]]:
     return out
 
 
+def _intervals(records: list[dict[str, Any]], kind: str, quantity: str) -> str:
+    """``"95% delta-method intervals"``: the level and method the points of ``kind`` used for
+    ``quantity`` (from their recorded ``metadata["intervals"]``)."""
+    from qkit.result import describe_intervals
+
+    used = [r for r in records if r.get("kind") == kind]
+    methods = [
+        {quantity: (r.get("metadata") or {}).get("intervals", {}).get(quantity)} for r in used
+    ]
+    options = (used[0].get("metadata") or {}).get("options", {}) if used else {}
+    level = f"{float(options.get('confidence', 0.95)):.0%}"
+    return f"{level} {describe_intervals(methods)} intervals"
+
+
 def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[FigureSpec]:
     """Every figure of both papers, built lazily from ``records``."""
     fidelity = [
@@ -189,9 +203,10 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
         FigureSpec(
             "paperA_fig3_eof_max",
             "Paper A, Fig. 3: E_F^max(S), Eq. 4.2, and fixed a = 1/sqrt2 and a = 0.1",
-            "Log-log axes. Sampled E_F with 95% bootstrap intervals, coloured by the curve they "
-            "belong to; estimates at or below zero are drawn as upper limits. Near E_F = 0 the "
-            "estimate is biased upward (sampling noise never lowers a quantity bounded below by "
+            f"Log-log axes. Sampled E_F with {_intervals(records, 'mixup', 'eof')}, coloured by "
+            "the curve they belong to; estimates at or below zero are drawn as upper limits. "
+            "Near E_F = 0 the estimate is biased upward (sampling noise never lowers a quantity "
+            "bounded below by "
             "zero) and its interval is one-sided: the table marks these as boundary. Points "
             "where the theory gives no entanglement (E_F = 0 has no place on a log axis) are in "
             "Fig. 2 and the table.",
@@ -207,7 +222,8 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
         FigureSpec(
             "paperA_eq3_2_fidelity",
             "Paper A, Eq. 3.2: fidelity of the delivered pair",
-            "Exact f(a) for several S; sampled fidelities (tomography, 95% bootstrap intervals) "
+            "Exact f(a) for several S; sampled fidelities (tomography, "
+            f"{_intervals(records, 'mixup', 'fidelity')}) "
             "in the colour of their S.",
             lambda: figures.mixup_fidelity(fidelity, successes=FIDELITY_SUCCESSES),
         ),
@@ -246,7 +262,8 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
             "Paper B, Fig. 5: capacity against the noise correlation eta",
             "(a) chi_2 of the two-photon sector and (b) the two-slot capacity, entangled and "
             "separable inputs, theory curves; points: sampled mutual information of the optimal "
-            "ensemble with 95% bootstrap intervals (hidden inside the markers when smaller).",
+            f"ensemble with {_intervals(records, 'channel', 'mutual_information')} (hidden "
+            "inside the markers when smaller).",
             lambda: _show_all_samples(
                 figures.channel_capacity(_capacity_samples(records)), records
             ),
@@ -266,8 +283,9 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
                 "yield of each protocol (optimized over a, a local filter and DEJMPS rounds, "
                 "then hashing). Green points: one DEJMPS round sampled on two mixed-up Bell "
                 "pairs, its success probability times the hashing yield 1 - H of the kept "
-                "pair's Bell weights (from its XX, YY, ZZ correlators), halved (95% bootstrap "
-                "intervals; a zero estimate is drawn as an upper limit); hollow diamonds: the "
+                "pair's Bell weights (from its XX, YY, ZZ correlators), halved "
+                f"({_intervals(records, 'distill', 'yield')}; a zero estimate is drawn "
+                "as an upper limit); hollow diamonds: the "
                 "exact one-round yield at the same (S, a).",
                 lambda: distill_yield(_distill_samples(records), **coarse),
             )

@@ -117,14 +117,11 @@ def _beyond_sentence(summ: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _error_bars(n_boot: Any) -> str:
-    """How the intervals were made (they are analytic; ``n_boot = 0`` switches them off)."""
-    if n_boot == 0:
-        return "off (point estimates only)"
-    return (
-        "analytic: delta-method concurrence and E_F, linear fidelity, binomial CHSH, "
-        "delta-method mutual information (no resampling)"
-    )
+def _error_bars(records: list[dict[str, Any]]) -> str:
+    """How the intervals were made, from what every point's estimators recorded."""
+    from qkit.result import describe_intervals
+
+    return describe_intervals([(r.get("metadata") or {}).get("intervals") for r in records])
 
 
 def _p_value(p: Any, sigma: Any) -> str:
@@ -235,7 +232,7 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
                 else []
             )
             + [
-                ["error bars", _error_bars(meta.get("n_boot"))],
+                ["error bars", _error_bars(run["points"])],
                 ["confidence level", f"{meta['confidence']:g}"],
                 ["experiments", str(len(run["points"]))],
                 ["wall time (s)", f"{meta['wall_time_s']:.1f}"],

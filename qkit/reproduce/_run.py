@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qkit import experiment as definitions
-from qkit.experiment import Analysis
+from qkit.options import RunOptions
 from qkit.reproduce import _plan
 from qkit.reproduce._plan import Settings
 from qkit.result import Result, jsonable
@@ -67,14 +67,11 @@ def record(point_id: str, result: Result, groups: list[str] | None = None) -> di
 def run_points(
     points: Mapping[str, list[dict[str, Any]]],
     config: Settings,
+    opts: RunOptions,
     *,
-    backend: str,
     seed: int,
     shots: int | None,
-    analysis: Analysis,
     out: Path,
-    store=None,
-    layout: Any = "auto",
     starting: Callable[[str], None] = lambda label: None,
     done: Callable[[], None] = lambda: None,
 ) -> list[dict[str, Any]]:
@@ -82,8 +79,9 @@ def run_points(
 
     ``points`` maps an experiment's name (:func:`qkit.experiment.get`) to its points: the
     parameters, optionally with ``"groups"`` (figure curves). ``starting(label)`` and ``done()``
-    are called around each experiment (progress). ``shots`` overrides the mode's defaults.
-    ``layout`` as :func:`qkit.runner.run_point` (device backends).
+    are called around each experiment (progress). ``shots`` overrides the mode's defaults;
+    ``seed`` is the master seed (each point's own derives from it); the rest of ``opts``
+    applies to every point as in ``qkit run``.
     """
     todo = []
     for kind, entries in points.items():
@@ -106,16 +104,8 @@ def run_points(
             done()
             continue
         starting(label)
-        result = experiment.run(
-            **point,
-            shots=n_shots,
-            seed=definitions.point_seed(seed, key),
-            backend=backend,
-            n_boot=analysis.n_boot,
-            confidence=analysis.confidence,
-            store=store,
-            layout=layout,
-        )
+        point_opts = opts.replace(shots=n_shots, seed=definitions.point_seed(seed, key))
+        result = experiment.run(point_opts, **point)
         entry = record(point_id, result, extra.get("groups"))
         _write_atomic(path, json.dumps(entry))
         records.append(entry)

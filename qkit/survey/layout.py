@@ -2,9 +2,14 @@
 
 Two sources, in order:
 
-1. the latest stored survey (:func:`qkit.survey.store.latest`) of the same device and the
-   same pair experiment (``chsh`` for paper A's mix-up, ``channel`` for paper B's channel):
-   the coupler with the highest measured estimate;
+1. the stored survey with the most shots (the newest among equals,
+   :func:`qkit.survey.store.largest`) of the same device and the same pair experiment
+   (``chsh`` for paper A's mix-up, ``channel`` for paper B's channel), if it has at least
+   :data:`MIN_RANK_SHOTS` shots per setting: the coupler with the **highest lower confidence
+   bound** (:data:`RULE`). Ranking by the estimate itself would reward luck (the winner's
+   curse: of many couplers with equal quality, the one whose sample fluctuated highest wins);
+   the lower bound penalizes an estimate by its uncertainty. A smaller survey never overrides
+   a larger one;
 2. the calibration data of the device's target: every coupler gets a cheap score, the sum of
    its two-qubit gate error and the readout errors of its two qubits (:func:`calibration_scores`);
    the :data:`SHORTLIST` lowest go through the exact noise-model prediction of
@@ -22,43 +27,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from qkit.device_model import calibration_scores, choose_by_calibration
+
 SHORTLIST = 8
 """Couplers with the lowest calibration score that get the exact noise-model prediction."""
 
+MIN_RANK_SHOTS = 100
+"""Shots per setting below which a survey cannot rank couplers: ``qkit survey`` refuses fewer
+(the analytic CHSH interval of a few shots is meaningless, and a 1-shot survey gives every
+coupler the same extreme value)."""
+
+RULE = "highest lower confidence bound"
+"""How ``--layout best`` picks a surveyed coupler (the survey's ``--json`` names it ``best``)."""
+
 PAIR_EXPERIMENT = {"mixup": "chsh", "channel": "channel"}
 """The survey experiment that predicts each built-in experiment's pair."""
-
-
-def _error(props) -> float | None:
-    error = getattr(props, "error", None) if props is not None else None
-    return None if error is None else float(error)
-
-
-def calibration_scores(device) -> dict[tuple[int, int], float]:
-    """Cheap score of each coupler ``(i, j)``, ``i < j``: two-qubit gate error (the lower of
-    the two directions and of the device's two-qubit gates) + readout errors of ``i`` and ``j``.
-    Missing calibration counts as 0."""
-    from qkit.survey.packing import couplers
-
-    target = device.target
-    readout: dict[int, float] = {}
-    if "measure" in target.operation_names:
-        for qargs, props in target["measure"].items():
-            if qargs is not None:
-                readout[int(qargs[0])] = _error(props) or 0.0
-    gate: dict[tuple[int, int], float] = {}
-    for name in target.operation_names:
-        for qargs, props in target[name].items():
-            if qargs is None or len(qargs) != 2:
-                continue
-            key = (min(qargs), max(qargs))
-            error = _error(props)
-            if error is not None:
-                gate[key] = min(gate.get(key, error), error)
-    return {
-        (a, b): gate.get((a, b), 0.0) + readout.get(a, 0.0) + readout.get(b, 0.0)
-        for a, b in couplers(device)
-    }
 
 
 def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
@@ -73,24 +56,24 @@ def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
 
     pair = PAIR_EXPERIMENT.get(experiment)
     if pair is not None and store is not None:
-        found = survey_store.latest(store, backend.name, pair)
+        found = survey_store.largest(store, backend.name, pair, MIN_RANK_SHOTS)
         if found is not None:
             run_id, rows = found
-            top = max(rows, key=lambda r: r["value"])
+            top = best_row(rows)
             return {
                 "physical": list(top["coupler"]),
                 "source": "survey",
                 "survey_run": run_id,
                 "experiment": pair,
                 "estimate": top["value"],
+                "ci_low": top["ci_low"],
+                "rule": RULE,
                 "predicted": top.get("predicted"),
             }
-    scores = calibration_scores(backend.device)
-    ranked = sorted(scores, key=lambda c: (scores[c], c))
     if pair is None:
-        best = ranked[0]
-        return {"physical": list(best), "source": "calibration", "score": scores[best]}
-    shortlist = ranked[:SHORTLIST]
+        return choose_by_calibration(backend)
+    scores = calibration_scores(backend.device)
+    shortlist = sorted(scores, key=lambda c: (scores[c], c))[:SHORTLIST]
     values = predict.coupler_values(
         backend.device, pair, shortlist, model=predict.cached_noise_model(backend.device)
     )
@@ -103,3 +86,9 @@ def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
         "predicted": values[best],
         "shortlist": len(shortlist),
     }
+
+
+def best_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The coupler row with the highest lower confidence bound (then the higher estimate,
+    then the lower coupler: deterministic)."""
+    return max(rows, key=lambda r: (r["ci_low"], r["value"], [-q for q in r["coupler"]]))

@@ -12,14 +12,20 @@ between pairs, so a pair's marginal in the class circuit equals this two-qubit p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 from qiskit import QuantumCircuit
 
 from qkit import measures
-from qkit.bits import measurements
 from qkit.channel import theory as channel_theory
+from qkit.device_model import (  # noqa: F401 - the survey's predictions use them
+    _readout,
+    _restricted,
+    cached_noise_model,
+    circuit_probabilities,
+    noise_model,
+)
 from qkit.estimators.correlators import CHSH_SIGNS
 from qkit.mixup import theory as mixup_theory
 from qkit.survey import circuits as survey_circuits
@@ -66,46 +72,6 @@ def value_from_probabilities(experiment: str, probabilities: np.ndarray) -> np.n
     return measures.shannon_entropy(output, trusted=True) - conditional
 
 
-def _readout(device) -> dict[int, np.ndarray]:
-    from qiskit_aer.noise.device.models import basic_device_readout_errors
-
-    return {
-        int(qubits[0]): np.asarray(error.probabilities, dtype=float)
-        for qubits, error in basic_device_readout_errors(target=device.target)
-    }
-
-
-_MODELS: dict[str, Any] = {}
-
-
-def cached_noise_model(device):
-    """:func:`noise_model` of ``device``, built once per process and device name (building it
-    for a 156-qubit device takes tens of seconds)."""
-    key = f"{type(device).__name__}:{getattr(device, 'name', '')}"
-    if key not in _MODELS:
-        _MODELS[key] = noise_model(device)
-    return _MODELS[key]
-
-
-def _restricted(model, circuits):
-    """``model`` on the qubits ``circuits`` use only (the same predictions; Aer converts the
-    whole model on every run, tens of seconds for a 156-qubit device)."""
-    from qkit.backends._restrict import active_qubits, restrict_noise_model
-
-    return restrict_noise_model(model, active_qubits(circuits))
-
-
-def noise_model(device):
-    """``NoiseModel.from_backend(device)``, checked to have no quantum error on ``measure``
-    (its readout errors are applied exactly by :func:`noise_probabilities`)."""
-    from qiskit_aer.noise import NoiseModel
-
-    model = NoiseModel.from_backend(device)
-    if "measure" in model._local_quantum_errors or "measure" in model._default_quantum_errors:
-        raise ValueError("the device noise model has a quantum error on measure: not supported")
-    return model
-
-
 def noise_probabilities(
     device,
     couplers: Sequence[Coupler],
@@ -120,15 +86,12 @@ def noise_probabilities(
     Returns shape (n_couplers, n_settings, 4): CHSH (4 settings) or channel (2 letters),
     outcomes in qkit order ``2 bit_A + bit_B``, readout errors included.
     """
-    from qiskit_aer import AerSimulator
-
     from qkit.survey.packing import pack_couplers
 
     model = noise_model(device) if model is None else model
-    readout = _readout(device)
     pairs = survey_circuits.pair_circuits(experiment)
     wanted = [(min(a, b), max(a, b)) for a, b in couplers]
-    circuits, measured, owner = [], [], []
+    circuits, owner = [], []
     # transpile whole classes as the survey does, then cut out each pair's own gates: pairs do
     # not interact, so each sub-circuit is exactly what that pair runs in the survey
     for group in pack_couplers(device, wanted):
@@ -145,34 +108,26 @@ def noise_probabilities(
             registers = survey_circuits.measured_qubits(t)
             for coupler in group:
                 qubits = registers[survey_circuits.register_name(coupler)]
-                body = QuantumCircuit(t.num_qubits)
+                body = QuantumCircuit(t.num_qubits, 2)
                 for inst in t.data:
                     on = {t.find_bit(q).index for q in inst.qubits}
                     if inst.operation.name != "measure" and on <= set(coupler):
                         body.append(
                             inst.operation, [body.qubits[t.find_bit(q).index] for q in inst.qubits]
                         )
+                body.measure([qubits[1], qubits[0]], [0, 1])  # outcome 2 bit_A + bit_B (qkit)
                 for row in [None] if values is None else values:
-                    bound = (
+                    circuits.append(
                         body
                         if row is None
                         else body.assign_parameters(
                             dict(zip(t.parameters, row, strict=True)), strict=False
                         )
                     )
-                    circuit = bound.copy()
-                    circuit.save_probabilities(list(qubits))
-                    circuits.append(circuit)
-                    measured.append(qubits)
                     owner.append(coupler)
-    simulator = AerSimulator(method="density_matrix", noise_model=_restricted(model, circuits))
-    result = simulator.run(circuits, shots=1).result()
     out: dict[tuple[int, int], list[np.ndarray]] = {}
-    for k, (qubits, coupler) in enumerate(zip(measured, owner, strict=True)):
-        p = np.asarray(result.data(k)["probabilities"], dtype=float)  # index bit_A + 2 bit_B
-        true = p.reshape(2, 2).T  # [bit_A, bit_B]
-        recorded = np.einsum("ab,ax,by->xy", true, readout[qubits[0]], readout[qubits[1]])
-        out.setdefault(coupler, []).append(recorded.ravel())  # qkit order 2 bit_A + bit_B
+    for p, coupler in zip(circuit_probabilities(device, circuits, model), owner, strict=True):
+        out.setdefault(coupler, []).append(p)
     return np.asarray([out[c] for c in wanted])
 
 
@@ -197,105 +152,3 @@ def coupler_values(
     )
     values = value_from_probabilities(experiment, probabilities)
     return {c: float(v) for c, v in zip(chosen, values, strict=True)}
-
-
-def circuit_probabilities(
-    device, circuits: Sequence[QuantumCircuit], model=None, *, readout: bool = True
-) -> np.ndarray:
-    """Exact probabilities of the classical bits of measured, bound, transpiled ``circuits``
-    under the device noise model: density-matrix numerics of each circuit without its final
-    measurements, then the readout error of each measured qubit. Shape
-    ``(len(circuits), 2**num_clbits)``; outcome ``k`` is the Qiskit integer (clbit 0 least
-    significant). All circuits must have the same number of clbits. ``readout=False`` leaves
-    the readout errors out (what a readout-mitigated run estimates)."""
-    from qiskit_aer import AerSimulator
-
-    model = cached_noise_model(device) if model is None else model
-    readout_errors = _readout(device) if readout else {}
-    prepared, measured = [], []
-    for circuit in circuits:
-        body, qubits = measurements(circuit)
-        body.save_probabilities(qubits)
-        prepared.append(body)
-        measured.append(qubits)
-    result = (
-        AerSimulator(method="density_matrix", noise_model=_restricted(model, prepared))
-        .run(prepared, shots=1)
-        .result()
-    )
-    out = []
-    for k, qubits in enumerate(measured):
-        p = np.asarray(result.data(k)["probabilities"], dtype=float)
-        n = len(qubits)
-        tensor = p.reshape((2,) * n)  # axes: clbit n-1, ..., clbit 0
-        for position, qubit in enumerate(qubits):
-            axis = n - 1 - position
-            matrix = readout_errors.get(qubit, np.eye(2))
-            tensor = np.moveaxis(np.tensordot(tensor, matrix, axes=([axis], [0])), -1, axis)
-        out.append(tensor.reshape(-1) / tensor.sum())
-    return np.asarray(out)
-
-
-EXACT_TOTAL = 10**9
-"""Pseudo-shots of the exact distributions fed to the analysis (rounding error 1e-9)."""
-
-
-def run_probabilities(device, prepared, *, readout: bool = True):
-    """The exact noisy outcome distributions of a prepared run (:mod:`qkit.sampling`) on
-    ``device``, as counts of :data:`EXACT_TOTAL` per setting in the form of
-    :class:`qkit.sampling.Sampled`: every branch of a mixture weighted by its exact weight
-    (not the sampled shot allocation), readout errors included unless ``readout=False``.
-    ``None`` when the device has no noise model."""
-    from qkit import noise
-    from qkit.sampling import Sampled, _bindings
-
-    try:
-        model = cached_noise_model(device.device)
-    except Exception:  # noqa: BLE001 - a device without calibration has no noise model
-        return None
-    family = prepared.family
-    layout = prepared.layout
-    jobs, owners = [], []
-    for index, circuit in enumerate(family.circuits):
-        if noise.sites(circuit):
-            mixtures = prepared.mixtures
-            branches = noise.expand_branches(circuit, mixtures, prune=True)
-            weights = noise.branch_weights(circuit, mixtures)
-        else:
-            branches, weights = [circuit], np.ones(1)
-        transpiled = device.transpile(branches, layout=layout)
-        for k in range(family.num_settings(index)):
-            for branch, weight in zip(transpiled, weights, strict=True):
-                if weight <= 0:
-                    continue
-                bound = (
-                    branch.assign_parameters(_bindings(branch, family.settings[index], k))
-                    if branch.parameters
-                    else branch
-                )
-                jobs.append(bound)
-                owners.append((index, k, float(weight)))
-    widths = {c.num_clbits for c in jobs}
-    probabilities = np.concatenate(
-        [
-            circuit_probabilities(
-                device.device,
-                [c for c in jobs if c.num_clbits == w],
-                model,
-                readout=readout,
-            )
-            for w in sorted(widths)
-        ]
-    )
-    order = [i for w in sorted(widths) for i, c in enumerate(jobs) if c.num_clbits == w]
-    counts: list[list[dict[str, Any]]] = [  # float pseudo-counts (the analysis rounds)
-        [{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))
-    ]
-    for row, job_index in zip(probabilities, order, strict=True):
-        index, k, weight = owners[job_index]
-        width = jobs[job_index].num_clbits
-        target = counts[index][k]
-        for outcome, p in enumerate(row):
-            key = format(outcome, f"0{width}b")
-            target[key] = target.get(key, 0.0) + weight * p * EXACT_TOTAL
-    return Sampled(counts, prepared.realization, prepared.stats)

@@ -81,12 +81,18 @@ def save(store, survey, device, *, figure: str | None = None) -> str:
     )
 
 
-def latest(store, backend: str, experiment: str) -> tuple[str, list[dict]] | None:
-    """``(run_id, coupler rows)`` of the newest finished survey of ``experiment`` on
-    ``backend`` in ``store``, or ``None``."""
-    for record in store.list_runs(KIND, status="done", limit=None):
-        if record.backend == backend and (record.params or {}).get("experiment") == experiment:
-            rows = (record.estimate or {}).get("couplers") or []
-            if rows:
-                return record.run_id, rows
-    return None
+def largest(
+    store, backend: str, experiment: str, min_shots: int = 1
+) -> tuple[str, list[dict]] | None:
+    """``(run_id, coupler rows)`` of the finished survey of ``experiment`` on ``backend`` with
+    the most shots per setting (the newest among equals), if it has at least ``min_shots``;
+    else ``None``. A later, smaller survey never replaces a larger one."""
+    best: tuple[int, str, list[dict]] | None = None
+    for record in store.list_runs(KIND, status="done", limit=None):  # newest first
+        if record.backend != backend or (record.params or {}).get("experiment") != experiment:
+            continue
+        rows = (record.estimate or {}).get("couplers") or []
+        shots = int((record.metadata or {}).get("shots") or 0)
+        if rows and shots >= min_shots and (best is None or shots > best[0]):
+            best = (shots, record.run_id, rows)
+    return None if best is None else (best[1], best[2])

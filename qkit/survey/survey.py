@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from qkit.estimators import chsh, mutual_information
+from qkit.options import DEFAULT_BOOTSTRAP, DEFAULT_CONFIDENCE, check_confidence
 from qkit.survey import circuits as survey_circuits
 from qkit.survey import predict
 from qkit.survey.packing import Coupler, pack_couplers
 
-CONFIDENCE = 0.95
+CONFIDENCE = DEFAULT_CONFIDENCE
 SIMULATOR_PAIRS = 6
 """Pairs per circuit on simulated devices (``fake:``, ``aer``, Braket's local simulator): their
 samplers hold all active qubits in one state vector, so a whole class (about 35 pairs, 70
@@ -65,28 +66,26 @@ class Survey:
     confidence: float = CONFIDENCE
     seconds: float = 0.0
 
-    def _ranked(self, by: str) -> list[CouplerResult]:
-        if by not in ("value", "predicted"):
-            raise ValueError(f"by must be 'value' or 'predicted', got {by!r}")
-        return sorted(self.couplers, key=lambda r: getattr(r, by))
+    def best(self) -> CouplerResult:
+        """The coupler ``--layout best`` uses: the highest lower confidence bound
+        (:data:`qkit.survey.layout.RULE`)."""
+        from qkit.survey.layout import best_row
 
-    def best(self, by: str = "value") -> CouplerResult:
-        """The coupler with the highest estimate (``by="value"``) or prediction."""
-        return self._ranked(by)[-1]
+        top = best_row([r.to_dict() for r in self.couplers])
+        return next(r for r in self.couplers if list(r.coupler) == top["coupler"])
 
-    def median(self, by: str = "value") -> CouplerResult:
-        """The median coupler (the lower one for an even count)."""
-        ranked = self._ranked(by)
+    def median(self) -> CouplerResult:
+        """The median coupler by estimate (the lower one for an even count)."""
+        ranked = sorted(self.couplers, key=lambda r: r.value)
         return ranked[(len(ranked) - 1) // 2]
 
     def coverage(self) -> float:
         """Fraction of couplers whose noise-model prediction lies in the estimate's interval."""
         return float(np.mean([r.covers_prediction() for r in self.couplers]))
 
-    def values(self) -> dict[Coupler, float]:
-        return {r.coupler: r.value for r in self.couplers}
-
     def to_dict(self) -> dict[str, Any]:
+        from qkit.survey.layout import RULE
+
         return {
             "backend": self.backend,
             "experiment": self.experiment,
@@ -96,19 +95,27 @@ class Survey:
             "num_classes": len(self.classes),
             "num_circuits": self.num_circuits,
             "coverage": self.coverage(),
+            "best": list(self.best().coupler),
+            "best_rule": RULE,
             "couplers": [r.to_dict() for r in self.couplers],
         }
 
 
-def _estimates(experiment: str, counts: np.ndarray, rng: np.random.Generator):
-    """(value, ci_low, ci_high) per coupler from counts (n_couplers, n_settings, 4)."""
+def _estimates(experiment: str, counts: np.ndarray, rng: np.random.Generator, confidence: float):
+    """(value, ci_low, ci_high) per coupler from counts (n_couplers, n_settings, 4), by the
+    estimators ``qkit run`` uses, with their clipping of values *and* intervals to the
+    physical range: CHSH within Tsirelson's bound (:func:`qkit.estimators.chsh`), mutual
+    information within ``[0, 1]`` bit (:func:`qkit.estimators.mutual_information`)."""
     if experiment == "chsh":
-        est = chsh(counts)
-        low, high = est.normal_interval(CONFIDENCE)
-        return est.value, low, high
+        est = chsh(counts, confidence=confidence)
+        return est.value, est.ci_low, est.ci_high
     binary = np.stack([counts[..., 3], counts[..., :3].sum(axis=-1)], axis=-1)
     info = mutual_information(
-        binary, predict.prior(experiment), confidence=CONFIDENCE, n_boot=1000, rng=rng
+        binary,
+        predict.prior(experiment),
+        confidence=confidence,
+        n_boot=DEFAULT_BOOTSTRAP,
+        rng=rng,
     )
     return info.value, info.ci_low, info.ci_high
 
@@ -123,6 +130,7 @@ def run_survey(
     *,
     shots: int = 1000,
     seed: int | None = None,
+    confidence: float = CONFIDENCE,
     optimization_level: int = 2,
     pairs_per_circuit: int | None = None,
     couplers: Sequence[Coupler] | None = None,
@@ -132,10 +140,11 @@ def run_survey(
 
     Couplers are packed into classes (:func:`~qkit.survey.packing.pack_couplers`); each class
     is one circuit (CHSH, 4 settings as bindings) or one per letter (channel), transpiled with
-    the layout fixed to its couplers and sampled with ``shots`` per setting or letter in one
-    ``backend.run`` call. Each coupler gets the estimate (CHSH: :func:`qkit.estimators.chsh`,
-    95% normal interval; channel: :func:`qkit.estimators.mutual_information`, 95% bootstrap
-    interval) beside the ideal value and the exact noise-model prediction
+    the layout fixed to its couplers and sampled with ``shots`` (at least
+    :data:`qkit.survey.layout.MIN_RANK_SHOTS`) per setting or letter in one ``backend.run``
+    call. Each coupler gets the estimate by the estimator ``qkit run`` uses, clipped to the
+    physical range with its interval at ``confidence`` (:func:`_estimates`), beside the
+    ideal value and the exact noise-model prediction
     (:mod:`qkit.survey.predict`). ``pairs_per_circuit`` splits a class into circuits of at most
     that many pairs (default: the whole class on hardware, :data:`SIMULATOR_PAIRS` on
     simulators). ``couplers`` restricts the survey to some couplers of the device (default:
@@ -143,6 +152,13 @@ def run_survey(
     of the predictions.
     """
     survey_circuits.check_experiment(experiment)
+    from qkit.survey.layout import MIN_RANK_SHOTS
+
+    if isinstance(shots, bool) or int(shots) != shots or shots < MIN_RANK_SHOTS:
+        raise ValueError(
+            f"a survey needs at least {MIN_RANK_SHOTS} shots per setting to rank couplers, "
+            f"got {shots!r}"
+        )
     if pairs_per_circuit is None and _simulated(backend):
         pairs_per_circuit = SIMULATOR_PAIRS
     if pairs_per_circuit is not None and (
@@ -194,7 +210,7 @@ def run_survey(
             count_rows.append(stacked[k])
     counts = np.asarray(count_rows)
     rng = np.random.default_rng(np.random.SeedSequence([transpiler_seed, 1]))
-    values, lows, highs = _estimates(experiment, counts, rng)
+    values, lows, highs = _estimates(experiment, counts, rng, check_confidence(confidence))
     probabilities = predict.noise_probabilities(
         device,
         coupler_list,
@@ -228,5 +244,6 @@ def run_survey(
         classes=classes,
         num_circuits=len(pubs),
         couplers=rows,
+        confidence=check_confidence(confidence),
         seconds=time.perf_counter() - start,
     )

@@ -27,7 +27,6 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from qkit import options
 from qkit.sweep.compute import compute_chunk
 from qkit.sweep.grid import SweepSpec, make_spec, parse_choices, parse_range
 from qkit.sweep.runner import run_sweep
@@ -45,20 +44,10 @@ __all__ = [
     "run_sweep",
 ]
 
-INTERVALS = ("bootstrap", "none")
-
-
-def _n_boot(intervals: str, n_boot: int) -> int:
-    options.check_choice("intervals", intervals, INTERVALS)
-    return 0 if intervals == "none" else n_boot
-
 
 def mixup_spec(
     success: ArrayLike,
     amplitude: ArrayLike,
-    *,
-    intervals: str = "bootstrap",
-    n_boot: int = options.DEFAULT_BOOTSTRAP,
     **kwargs: Any,
 ) -> SweepSpec:
     """A mix-up sweep over ``success x amplitude`` (keywords as :func:`make_spec`).
@@ -68,16 +57,13 @@ def mixup_spec(
     (2, 'exact')
     """
     axes = {"success": success, "amplitude": amplitude}
-    return make_spec("mixup", axes, n_boot=_n_boot(intervals, n_boot), **kwargs)
+    return make_spec("mixup", axes, **kwargs)
 
 
 def channel_spec(
     eta: ArrayLike,
     inputs: str | tuple[str, ...] = ("entangled", "separable"),
     alphabet: str | tuple[str, ...] = "pair",
-    *,
-    intervals: str = "bootstrap",
-    n_boot: int = options.DEFAULT_BOOTSTRAP,
     **kwargs: Any,
 ) -> SweepSpec:
     """A channel sweep over ``alphabet x inputs x eta`` (keywords as :func:`make_spec`).
@@ -89,4 +75,4 @@ def channel_spec(
     (1, 2, 2)
     """
     axes = {"eta": eta, "inputs": inputs, "alphabet": alphabet}
-    return make_spec("channel", axes, n_boot=_n_boot(intervals, n_boot), **kwargs)
+    return make_spec("channel", axes, **kwargs)

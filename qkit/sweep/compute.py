@@ -1,15 +1,9 @@
-"""One chunk of a sweep: its points' counts and estimates, from the experiment's definition.
+"""One chunk of a sweep: its rows' counts and estimates, through the execution layer.
 
-Nothing here knows a paper: every row is the experiment (:class:`qkit.experiment.Experiment`)
-at one point with the row's own seed, exactly as ``qkit run`` would sample and analyse it.
-
-- ``exact`` engine (Aer): each point's outcome distributions from the backend's exact
-  probabilities (branch circuits simulated once, mixed by the point's weights), the counts of
-  every setting drawn multinomially from the point's counts stream;
-- ``sampler`` engine (every backend): each point sampled shot by shot as ``qkit run`` does,
-  one backend call per point with the point's own simulator seed.
-
-The analysis runs batched over the chunk, each point with its own analysis stream.
+Nothing here knows a paper or a backend: every row is the experiment at one point with the
+row's own seed, its counts made by :func:`qkit.engines.batch` exactly as ``qkit run`` makes
+them (the sampler with readout mitigation, provenance and, on a device, the device's own
+prediction), and the analysis runs batched over the chunk, each row with its own stream.
 """
 
 from __future__ import annotations
@@ -19,12 +13,16 @@ from typing import Any
 
 import numpy as np
 
+from qkit import engines
 from qkit import experiment as definitions
 from qkit.sweep.grid import SweepSpec
 
 # Transpilation caches of a backend are not meant for concurrent writers (Dask threads).
 _LOCK = threading.RLock()
 _BACKENDS: dict[str, Any] = {}
+
+PROVENANCE = "provenance"
+"""Key of a sampled chunk's per-row provenance (kept beside the table, not a column)."""
 
 
 def sweep_backend(spec: SweepSpec):
@@ -55,55 +53,21 @@ def row_points(spec: SweepSpec, indices: range) -> tuple[list[dict[str, Any]], l
     return points, seeds
 
 
-def counts(spec: SweepSpec, backend, points: list[dict], seeds: list[int]) -> list[np.ndarray]:
-    """Counts (measurements, outcomes) of each point."""
-    experiment = definitions.get(spec.kind)
-    if spec.engine == "exact":
-        with _LOCK:
-            batch = experiment.batch(points)
-            return definitions.exact_counts(experiment, backend, batch, seeds, spec.shots)
-    from qkit import runner
-    from qkit.experiment import Analysis
-    from qkit.sampling import collect
-
-    out = []
-    for point, seed in zip(points, seeds, strict=True):
-        run = runner._Run(
-            experiment,
-            point,
-            spec.shots,
-            seed,
-            "sampler",
-            Analysis(0),
-            spec.realization,
-            None,
-            layout="auto" if spec.layout is None else spec.layout,
-        )
-        with _LOCK:
-            prepared = runner.prepare_run(run, backend)
-        results = backend.run(
-            prepared.pubs,
-            shots=spec.shots,
-            noise_model=prepared.noise_model,
-            seed=definitions.simulator_seed(seed),
-        )
-        sampled = collect(prepared, results)
-        out.append(definitions.counts_array(experiment, point, prepared.family, sampled.counts))
-    return out
-
-
-def compute(spec: SweepSpec, indices: range) -> dict[str, np.ndarray]:
-    """Table columns of the rows ``indices`` (a chunk)."""
-    from qkit.experiment import Analysis
-
+def compute(spec: SweepSpec, indices: range) -> dict[str, Any]:
+    """Table columns of the rows ``indices`` (a chunk); a sampled chunk also carries each
+    row's provenance under :data:`PROVENANCE`."""
     experiment = definitions.get(spec.kind)
     points, seeds = row_points(spec, indices)
     backend = sweep_backend(spec)
-    counts_ = counts(spec, backend, points, seeds)
+    opts = spec.options
+    placed = None if spec.layout is None else {"mode": "explicit", "physical": list(spec.layout)}
+    with _LOCK:
+        counts, metadata = engines.batch(
+            experiment, points, seeds, opts, backend, engine=spec.engine, placed=placed
+        )
     batch = experiment.batch(points)
-    rngs = definitions.Streams(seeds, definitions.STREAM_ANALYSIS)
-    estimates = experiment.analyse(counts_, batch, rngs, Analysis(spec.n_boot, spec.confidence))
-    columns: dict[str, np.ndarray] = {"point": np.asarray(indices, dtype=np.int64) // spec.repeat}
+    estimates = engines.estimates(experiment, counts, batch, seeds, opts.analysis)
+    columns: dict[str, Any] = {"point": np.asarray(indices, dtype=np.int64) // spec.repeat}
     if spec.repeat > 1:
         columns["replicate"] = spec.replicates(indices)
     for name, _ in spec.axes:
@@ -111,11 +75,20 @@ def compute(spec: SweepSpec, indices: range) -> dict[str, np.ndarray]:
     columns["seed"] = np.array(seeds, dtype=np.int64)
     for key, value in experiment.predict(batch).items():
         columns[f"predicted_{key}"] = np.asarray(value, dtype=float)
+    device = [m.get("prediction_device") for m in metadata]
+    if any(d is not None for d in device):
+        keys = sorted({k for d in device if d for k in d})
+        for key in keys:
+            columns[f"device_{key}"] = np.array(
+                [np.nan if not d or d.get(key) is None else float(d[key]) for d in device]
+            )
     columns.update(definitions.columns_of(estimates, len(indices)))
+    if spec.engine == "sampler":
+        columns[PROVENANCE] = [m.get(engines.PROVENANCE_KEY) for m in metadata]
     return columns
 
 
-def compute_chunk(spec: SweepSpec, chunk: int) -> tuple[int, dict[str, np.ndarray]]:
+def compute_chunk(spec: SweepSpec, chunk: int) -> tuple[int, dict[str, Any]]:
     """``(chunk, columns)`` of one chunk: the same for the same spec in any process."""
     return chunk, compute(spec, spec.chunk_range(chunk))
 

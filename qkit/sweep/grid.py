@@ -128,6 +128,22 @@ class SweepSpec:
     chunk_size: int = DEFAULT_CHUNK
     repeat: int = 1
     layout: tuple[int, ...] | None = None  # physical qubits of every point's measured pair
+    mitigate: str | None = None
+
+    @property
+    def options(self) -> options.RunOptions:
+        """The run options of every row (its seed is the row's own)."""
+        return options.RunOptions(
+            shots=self.shots,
+            backend=self.backend,
+            engine=self.engine,
+            realization=self.realization,
+            mitigate=self.mitigate,
+            layout="auto" if self.layout is None else self.layout,
+            confidence=self.confidence,
+            intervals="none" if self.n_boot == 0 else "auto",
+            n_boot=self.n_boot or options.DEFAULT_BOOTSTRAP,
+        )
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -170,6 +186,8 @@ class SweepSpec:
             del out["layout"]  # specs without a layout keep their digest (resume)
         else:
             out["layout"] = list(self.layout)
+        if self.mitigate is None:
+            del out["mitigate"]  # (likewise)
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -199,26 +217,22 @@ def axis_summary(values: Sequence) -> Any:
 def make_spec(
     experiment: str,
     axes: dict[str, Any],
+    opts: options.RunOptions | None = None,
     *,
-    shots: int = options.DEFAULT_SHOTS,
-    seed: int | None = None,
-    backend: str = "aer",
-    engine: str = "auto",
-    realization: str | None = None,
-    n_boot: int = options.DEFAULT_BOOTSTRAP,
-    confidence: float = options.DEFAULT_CONFIDENCE,
     chunk_size: int = DEFAULT_CHUNK,
     repeat: int = 1,
-    layout: Any = "auto",
+    **kwargs: Any,
 ) -> SweepSpec:
     """The validated specification of a sweep of ``experiment`` over ``axes``.
 
     ``axes`` maps each parameter to its values (numbers, or names for a choice; a comma string
     of names works too); a parameter left out takes its default as a one-value axis. The
     default engine is ``exact`` on a backend with exact probabilities (Aer: the circuits'
-    exact outcome probabilities, counts drawn multinomially), else ``sampler``.
+    exact outcome probabilities, counts drawn multinomially), else ``sampler``. The run
+    options are ``opts`` (:class:`~qkit.options.RunOptions`) or its fields as keywords
+    (``shots=``, ``seed=``, ``backend=``, ``engine=``, ``mitigate=``, ``n_boot=``, ...);
     ``seed=None`` draws one. ``layout`` (device backends): ``"auto"``, ``"best"`` (resolved
-    here from calibration, :func:`qkit.survey.layout.choose`) or physical qubits.
+    here, as ``qkit run`` resolves it) or physical qubits.
 
     >>> spec = make_spec("channel", {"eta": [0.0, 1.0], "inputs": "entangled,separable"}, seed=1)
     >>> spec.shape, spec.engine  # alphabet x inputs x eta
@@ -226,6 +240,9 @@ def make_spec(
     """
     from qkit import experiment as definitions
 
+    opts = options.RunOptions.of(opts, kwargs)
+    if not isinstance(opts.backend, str):
+        raise ValueError(f"backend must be a backend name such as 'aer', got {opts.backend!r}")
     exp = definitions.get(experiment)
     unknown = set(axes) - {p.name for p in exp.params}
     if unknown:
@@ -256,38 +273,32 @@ def make_spec(
     return SweepSpec(
         kind=exp.name,
         axes=tuple(checked),
-        shots=options.check_shots(shots),
-        seed=options.resolve_seed(seed),
-        backend=_check_backend(backend),
-        engine=options.resolve_engine(engine, backend, realization, default="exact"),
-        realization=options.check_realization(realization),
-        n_boot=options.check_n_boot(n_boot),
-        confidence=options.check_confidence(confidence),
+        shots=opts.shots,
+        seed=options.resolve_seed(opts.seed),
+        backend=opts.backend,
+        engine=opts.resolved_engine("exact"),
+        realization=opts.realization,
+        n_boot=opts.analysis.n_boot,
+        confidence=opts.confidence,
         chunk_size=int(chunk_size),
         repeat=_check_repeat(repeat),
-        layout=_resolve_layout(layout, exp.name, backend),
+        layout=_resolve_layout(opts, exp),
+        mitigate=opts.mitigate,
     )
 
 
-def _resolve_layout(layout: Any, kind: str, backend: str) -> tuple[int, ...] | None:
-    checked = options.check_layout(layout, backend)
-    if checked == "auto":
+def _resolve_layout(opts: options.RunOptions, experiment) -> tuple[int, ...] | None:
+    """Physical qubits of every row: ``best`` resolved once, by the rule ``qkit run`` uses."""
+    if opts.layout == "auto":
         return None
-    if checked == "best":
-        from qkit.backends import get_backend
-        from qkit.survey.layout import choose
+    if opts.layout == "best":
+        from qkit.engines import choose_best, resolve_backend
 
-        return tuple(choose(get_backend(backend), kind)["physical"])
-    return tuple(int(q) for q in checked)
+        return tuple(choose_best(experiment, resolve_backend(opts.backend), opts.store)["physical"])
+    return tuple(int(q) for q in opts.layout)
 
 
 def _check_repeat(repeat: Any) -> int:
     if isinstance(repeat, bool) or int(repeat) != repeat or not 1 <= repeat <= 100_000:
         raise ValueError(f"repeat must be an integer in [1, 100000], got {repeat!r}")
     return int(repeat)
-
-
-def _check_backend(backend: Any) -> str:
-    if not isinstance(backend, str) or not backend:
-        raise ValueError(f"backend must be a backend name such as 'aer', got {backend!r}")
-    return backend

@@ -11,6 +11,8 @@ Dask workers need no shared file system.
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import sys
 import time
@@ -19,9 +21,10 @@ from typing import Any
 
 from qkit import registry
 from qkit._validate import shown
-from qkit.sweep.compute import compute_chunk
+from qkit.result import jsonable
+from qkit.sweep.compute import PROVENANCE, compute_chunk
 from qkit.sweep.grid import SweepSpec
-from qkit.sweep.table import PartsWriter, parts_dir
+from qkit.sweep.table import PartsWriter, _atomic_write_bytes, parts_dir
 
 
 def run_sweep(
@@ -77,6 +80,10 @@ def run_sweep(
         manifest["run_id"] = previous.get("run_id")
     elif out.exists() and not overwrite:
         raise ValueError(f"{out} exists; choose another output or pass --overwrite")
+    if previous is None:  # a fresh sweep: no provenance of an earlier table survives
+        import shutil
+
+        shutil.rmtree(provenance_dir(out), ignore_errors=True)
 
     done = writer.done() if previous is not None else set()
     pending = [c for c in range(spec.num_chunks) if c not in done]
@@ -90,6 +97,7 @@ def run_sweep(
     computed = 0
     try:
         for chunk, columns in _chunks(spec, pending, dask):
+            _write_provenance(out, spec, chunk, columns.pop(PROVENANCE, None))
             writer.write(chunk, columns)
             computed += 1
             bar.update(len(spec.chunk_range(chunk)))
@@ -126,6 +134,34 @@ def run_sweep(
             },
         )
     return summary
+
+
+def provenance_dir(out: Path) -> Path:
+    """``OUT.provenance/``: a sampled sweep's per-row provenance, one gzip JSON file per chunk
+    (``{"rows": [first, ...], "provenance": [document, ...]}``, documents as
+    :mod:`qkit.provenance` records for ``qkit run``)."""
+    return out.with_name(out.name + ".provenance")
+
+
+def _write_provenance(out: Path, spec: SweepSpec, chunk: int, documents) -> None:
+    if not documents:
+        return
+    folder = provenance_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    body = json.dumps(jsonable({"rows": list(spec.chunk_range(chunk)), "provenance": documents}))
+    _atomic_write_bytes(folder / f"chunk-{chunk:07d}.json.gz", gzip.compress(body.encode(), 6))
+
+
+def row_provenance(out: str | Path, row: int) -> dict[str, Any]:
+    """The provenance of row ``row`` of the sampled sweep table ``out`` (for ``qkit replay``)."""
+    folder = provenance_dir(Path(out))
+    for path in sorted(folder.glob("chunk-*.json.gz")):
+        body = json.loads(gzip.decompress(path.read_bytes()))
+        if row in body["rows"]:
+            return body["provenance"][body["rows"].index(row)]
+    raise ValueError(
+        f"no provenance of row {row} in {folder} (only sampled sweeps keep it, rows from 0)"
+    )
 
 
 def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: int) -> str | None:
