@@ -153,3 +153,24 @@ def test_second_run_and_concurrent_runs_equal_a_run_without_cache(tmp_path):
     assert sorted(p.name for p in (tmp_path / "a").rglob("*") if p.is_file()) == files
     fresh = run(tmp_path / "b")
     assert estimate(cold) == estimate(warm[0]) == estimate(warm[1]) == estimate(fresh)
+
+
+def test_models_asked_in_any_order_build_each_error_once_and_stay_exact(lima):
+    """A survey asks for many overlapping qubit sets: each request is exactly the restricted
+    whole-device model, although every instruction's error is built only once."""
+    from qiskit_aer.noise import NoiseModel
+
+    from qkit.backends import _restrict
+
+    whole = NoiseModel.from_backend(lima)
+    _restrict._MODELS.pop(id(lima), None)
+    for qubits in ({1}, {2}, {1, 2}, {0, 1, 3}, {3, 4}, {0, 1, 2, 3, 4}, {2}):
+        assert device_noise_model(lima, qubits) == restrict_noise_model(whole, qubits)
+    built = _restrict._MODELS[id(lima)]
+    every = {
+        (name, tuple(q))
+        for name in lima.target.operation_names
+        for q in lima.target[name]
+        if q is not None
+    }
+    assert built.done == every
