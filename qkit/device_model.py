@@ -8,7 +8,7 @@ with :func:`run_probabilities`; the survey (:mod:`qkit.survey.predict`) predicts
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,15 +26,16 @@ def _readout(device) -> dict[int, np.ndarray]:
     }
 
 
-_MODELS: dict[str, Any] = {}
+_MODELS: dict[tuple[str, frozenset[int] | None], Any] = {}
 
 
-def cached_noise_model(device):
-    """:func:`noise_model` of ``device``, built once per process and device name (building it
-    for a 156-qubit device takes tens of seconds)."""
-    key = f"{type(device).__name__}:{getattr(device, 'name', '')}"
+def cached_noise_model(device, qubits: Iterable[int] | None = None):
+    """:func:`noise_model` of ``device`` (on ``qubits`` only, when given), built once per
+    process, device name and qubits (the whole model of a 156-qubit device takes seconds)."""
+    used = None if qubits is None else frozenset(int(q) for q in qubits)
+    key = (f"{type(device).__name__}:{getattr(device, 'name', '')}", used)
     if key not in _MODELS:
-        _MODELS[key] = noise_model(device)
+        _MODELS[key] = noise_model(device, used)
     return _MODELS[key]
 
 
@@ -46,12 +47,18 @@ def _restricted(model, circuits):
     return restrict_noise_model(model, active_qubits(circuits))
 
 
-def noise_model(device):
-    """``NoiseModel.from_backend(device)``, checked to have no quantum error on ``measure``
-    (its readout errors are applied exactly by :func:`noise_probabilities`)."""
+def noise_model(device, qubits: Iterable[int] | None = None):
+    """``NoiseModel.from_backend(device)`` (restricted to ``qubits`` when given, built from
+    their calibration only: :func:`qkit.backends._restrict.device_noise_model`), checked to
+    have no quantum error on ``measure`` (its readout errors are applied exactly by
+    :func:`circuit_probabilities`)."""
     from qiskit_aer.noise import NoiseModel
 
-    model = NoiseModel.from_backend(device)
+    from qkit.backends._restrict import device_noise_model
+
+    model = (
+        NoiseModel.from_backend(device) if qubits is None else device_noise_model(device, qubits)
+    )
     if "measure" in model._local_quantum_errors or "measure" in model._default_quantum_errors:
         raise ValueError("the device noise model has a quantum error on measure: not supported")
     return model
@@ -68,7 +75,6 @@ def circuit_probabilities(
     the readout errors out (what a readout-mitigated run estimates)."""
     from qiskit_aer import AerSimulator
 
-    model = cached_noise_model(device) if model is None else model
     readout_errors = _readout(device) if readout else {}
     prepared, measured = [], []
     for circuit in circuits:
@@ -76,6 +82,10 @@ def circuit_probabilities(
         body.save_probabilities(qubits)
         prepared.append(body)
         measured.append(qubits)
+    if model is None:
+        from qkit.backends._restrict import active_qubits
+
+        model = cached_noise_model(device, active_qubits(prepared))
     result = (
         AerSimulator(method="density_matrix", noise_model=_restricted(model, prepared))
         .run(prepared, shots=1)
@@ -107,10 +117,6 @@ def run_probabilities(device, prepared, *, readout: bool = True):
     from qkit import noise
     from qkit.sampling import Sampled, _bindings
 
-    try:
-        model = cached_noise_model(device.device)
-    except Exception:  # noqa: BLE001 - a device without calibration has no noise model
-        return None
     family = prepared.family
     layout = prepared.layout
     jobs, owners = [], []
@@ -133,6 +139,12 @@ def run_probabilities(device, prepared, *, readout: bool = True):
                 )
                 jobs.append(bound)
                 owners.append((index, k, float(weight)))
+    from qkit.backends._restrict import active_qubits
+
+    try:
+        model = cached_noise_model(device.device, active_qubits(jobs))
+    except Exception:  # noqa: BLE001 - a device without calibration has no noise model
+        return None
     widths = {c.num_clbits for c in jobs}
     probabilities = np.concatenate(
         [

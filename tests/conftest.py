@@ -39,3 +39,19 @@ def aer_probabilities(circuit, mixtures) -> np.ndarray:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261123)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _device_cache_in_a_temporary_folder(tmp_path_factory):
+    """Runs on devices keep layouts, transpilations and calibrations in ``$QKIT_CACHE_DIR``
+    (:mod:`qkit.backends._cache`): the suite's go to a folder of its own, never the user's."""
+    import os
+
+    folder = tmp_path_factory.mktemp("qkit-cache")
+    previous = os.environ.get("QKIT_CACHE_DIR")
+    os.environ["QKIT_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("QKIT_CACHE_DIR", None)
+    else:
+        os.environ["QKIT_CACHE_DIR"] = previous

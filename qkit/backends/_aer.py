@@ -36,6 +36,11 @@ class AerBackend(Backend):
     # (Backend.submit), keeps every PUB and binding on an independent stream.
     native_pub_shots = False
     split_waste = 1.0
+    persist_transpilations = False  # transpiling for Aer is cheaper than reading QPY back
+
+    def device_cache(self):
+        """Aer has no calibration to cache (:mod:`qkit.backends._cache`)."""
+        return None
 
     def __init__(self, *, seed: int | None = None, optimization_level: int = 2):
         # One simulator thread: on qkit's few-qubit circuits Aer's OpenMP threads cost 0.4-0.9 s

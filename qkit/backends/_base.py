@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -77,9 +78,35 @@ class Backend:
         self.device = device
         self.seed = check_seed(seed)
         self.optimization_level = optimization_level
-        self._cache = TranspileCache(self._transpile_uncached)
+        self._cache = TranspileCache(self._transpile_uncached, lambda: self._persisted("auto"))
         self._layout_caches: dict[tuple[int, ...], TranspileCache] = {}
         self._default_pass_manager = None
+        self._device_cache: Any = None
+
+    persist_transpilations = True
+    """Keep transpiled circuits on disk (:mod:`qkit.backends._cache`); off where transpiling
+    is cheaper than reading them back (Aer)."""
+
+    def device_cache(self):
+        """The on-disk cache of this device's calibration (:mod:`qkit.backends._cache`), or
+        ``None`` when the device has no target to fingerprint."""
+        if self._device_cache is None:
+            from qkit.backends import _cache
+
+            try:
+                self._device_cache = _cache.DeviceCache(_cache.fingerprint(self.name, self.device))
+            except Exception:  # noqa: BLE001 - a device without a readable target: no cache
+                self._device_cache = False
+        return self._device_cache or None
+
+    def _persisted(self, layout: object):
+        if not self.persist_transpilations:
+            return None
+        cache = self.device_cache()
+        if cache is None:
+            return None
+        seed = DEFAULT_TRANSPILER_SEED if self.seed is None else self.seed
+        return cache, f"layout={layout}|level={self.optimization_level}|seed={seed}"
 
     @property
     def supports_noise_model(self) -> bool:
@@ -163,7 +190,8 @@ class Backend:
         fixed = check_layout(layout, self.num_qubits)
         if fixed not in self._layout_caches:
             self._layout_caches[fixed] = TranspileCache(
-                lambda batch: self._transpile_on(batch, fixed)
+                lambda batch: self._transpile_on(batch, fixed),
+                lambda: self._persisted(list(fixed)),
             )
         return self._layout_caches[fixed](circuits, key)
 

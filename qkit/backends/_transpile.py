@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -122,10 +123,18 @@ class TranspileCache:
     """Transpiled circuits keyed by :func:`structural_key`, plus named families.
 
     ``run_pass_manager(circuits) -> circuits`` does the actual work for the cache misses.
+    ``persist() -> (DeviceCache, context) | None`` (called at the first miss) adds a disk
+    layer shared by processes (:mod:`qkit.backends._cache`): ``context`` names everything
+    besides the circuit that the transpilation depends on (layout, optimization level, seed).
     """
 
-    def __init__(self, run_pass_manager: Callable[[list[QuantumCircuit]], list[QuantumCircuit]]):
+    def __init__(
+        self,
+        run_pass_manager: Callable[[list[QuantumCircuit]], list[QuantumCircuit]],
+        persist: Callable[[], tuple[Any, str] | None] | None = None,
+    ):
         self._run = run_pass_manager
+        self._persist = persist
         self._by_structure: dict[str, QuantumCircuit] = {}
         self._families: dict[str, tuple[str, ...]] = {}
         self.transpilations = 0  # circuits actually transpiled (cache misses), for tests/benchmarks
@@ -148,10 +157,21 @@ class TranspileCache:
                     "use one key per circuit family"
                 )
         missing = {k: c for k, c in zip(keys, circuits, strict=True) if k not in self._by_structure}
+        disk = self._persist() if missing and self._persist is not None else None
+        if disk is not None:
+            store, context = disk
+            for k in list(missing):
+                found = store.get_circuit("transpiled", f"{context}|{k}")
+                if found is not None:
+                    self._by_structure[k] = found
+                    del missing[k]
         if missing:
             done = self._run(list(missing.values()))
             self.transpilations += len(done)
             self._by_structure.update(zip(missing, done, strict=True))
+            if disk is not None:
+                for k, circuit in zip(missing, done, strict=True):
+                    store.put_circuit("transpiled", f"{context}|{k}", circuit)
         return [self._by_structure[k] for k in keys]
 
     def is_output(self, circuit: QuantumCircuit) -> bool:

@@ -50,6 +50,7 @@ COMMAND_MODULES = [
     "reproduce",
     "survey",
     "export_circuits",
+    "cache",
 ]
 EXIT_BUG, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 3, 130, 141
 

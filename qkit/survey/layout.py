@@ -51,7 +51,6 @@ def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
     ``survey_run``, the coupler's ``estimate`` and ``predicted`` value) or ``"calibration"``
     (with the coupler's ``score`` and, for a built-in pair experiment, its ``predicted``).
     """
-    from qkit.survey import predict
     from qkit.survey import store as survey_store
 
     pair = PAIR_EXPERIMENT.get(experiment)
@@ -72,18 +71,36 @@ def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
             }
     if pair is None:
         return choose_by_calibration(backend)
+    cache = backend.device_cache()
+    key = f"choose|{experiment}|{pair}|{SHORTLIST}|{backend.optimization_level}"
+    cached = cache.get_json("layout", key) if cache is not None else None
+    if cached is not None:
+        return cached
+    choice = _from_calibration(backend, pair)
+    if cache is not None:
+        cache.put_json("layout", key, choice)
+    return choice
+
+
+def _from_calibration(backend, pair: str) -> dict[str, Any]:
+    """The calibration branch of :func:`choose` for a pair experiment: the best predicted of
+    the :data:`SHORTLIST` lowest calibration scores (a function of the device's calibration
+    only, so it is kept in the device's on-disk cache, :mod:`qkit.backends._cache`)."""
+    from qkit.survey import predict
+
     scores = calibration_scores(backend.device)
     shortlist = sorted(scores, key=lambda c: (scores[c], c))[:SHORTLIST]
+    qubits = {q for coupler in shortlist for q in coupler}
     values = predict.coupler_values(
-        backend.device, pair, shortlist, model=predict.cached_noise_model(backend.device)
+        backend.device, pair, shortlist, model=predict.cached_noise_model(backend.device, qubits)
     )
     best = max(shortlist, key=lambda c: (values[c], -scores[c]))
     return {
-        "physical": list(best),
+        "physical": [int(q) for q in best],
         "source": "calibration",
         "experiment": pair,
-        "score": scores[best],
-        "predicted": values[best],
+        "score": float(scores[best]),
+        "predicted": float(values[best]),
         "shortlist": len(shortlist),
     }
 
