@@ -388,8 +388,9 @@ FLAGS: dict[str, Flag] = {
     "engine": Flag(
         ("--engine",),
         "sampler: every shot sampled by the backend; exact: counts drawn from the circuits' "
-        "exact outcome probabilities (aer); auto (default): exact for a sweep on aer, "
-        "otherwise the experiment's default (sampler for the built-in ones)",
+        "exact outcome probabilities (aer; a fake device's noise model in a survey); auto "
+        "(default): exact for a sweep on aer and a survey on a fake device, otherwise the "
+        "experiment's default (sampler for the built-in ones)",
         {"choices": ENGINES},
     ),
     "realization": Flag(

@@ -156,10 +156,12 @@ def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, cap
     survey_cli.register(parser.add_subparsers(dest="command"))
     args = ["survey", "--backend", "fake:manila", "--shots", "300", "--seed", "5"]
     args += ["--store", str(tmp_path / "runs.db")]
-    parsed = parser.parse_args([*args, "--json", "--figure", str(tmp_path / "survey.png")])
+    figure = ["--figure", str(tmp_path / "survey.png")]
+    parsed = parser.parse_args([*args, "--json", "--engine", "sampler", *figure])
     assert parsed.func(parsed) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["num_classes"] == 3 and record["num_circuits"] == 3
+    assert record["engine"] == "sampler"
     assert sorted(tuple(r["coupler"]) for r in record["couplers"]) == couplers(
         fake_provider.FakeManilaV2()
     )
@@ -169,12 +171,49 @@ def test_survey_command_prints_every_coupler_and_writes_the_figure(tmp_path, cap
     stored = ResultsStore(tmp_path / "runs.db").get_run(record["run_id"])
     assert stored.kind == "survey" and stored.metadata["figure"] == record["figure"]
     assert stored.metadata["calibration"]["couplers"]  # the calibration snapshot it used
-    parsed = parser.parse_args([*args, "--experiment", "channel"])
+    parsed = parser.parse_args([*args, "--experiment", "channel", "--engine", "sampler"])
     assert parsed.func(parsed) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "4 couplers in 3 classes, 6 circuits" in lines[0] and len(lines) == 2 + 4 + 1 + 1 + 1
     assert lines[-2].startswith("best: (") and "highest lower confidence bound" in lines[-2]
     assert lines[-1].startswith("stored as run ")
+    parsed = parser.parse_args([*args, "--experiment", "channel"])  # auto: exact on a fake device
+    assert parsed.func(parsed) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "4 couplers in 3 classes, counts drawn from the device model's exact" in lines[0]
+
+
+@pytest.mark.parametrize("experiment", ["chsh", "channel"])
+def test_exact_survey_draws_what_the_device_simulator_samples(experiment):
+    """The exact engine's counts come from the distribution the fake device's simulator
+    samples: a chi-square test of the sampler's counts against the exact engine's
+    probabilities passes (false-failure rate 1e-3 per experiment), the exact engine's counts
+    are reproducible from the seed and pass the same test, and aer is refused in one line."""
+    from scipy.stats import chi2
+
+    from qkit.survey import predict
+
+    backend = get_backend("fake:manila", seed=11)
+    shots = 3000
+    sampled = run_survey(backend, experiment, shots=shots, seed=11, engine="sampler")
+    exact = run_survey(backend, experiment, shots=shots, seed=11, engine="exact")
+    again = run_survey(backend, experiment, shots=shots, seed=11)
+    assert exact.engine == again.engine == "exact" and exact.num_circuits == 0
+    assert [r.counts.tolist() for r in exact.couplers] == [
+        r.counts.tolist() for r in again.couplers
+    ]
+    order = [r.coupler for r in sampled.couplers]
+    assert order == [r.coupler for r in exact.couplers]
+    p = predict.noise_probabilities(backend.device, order, experiment, seed=11)
+    for survey in (sampled, exact):
+        observed = np.array([r.counts for r in survey.couplers], dtype=float)
+        expected = shots * p
+        keep = expected > 5
+        statistic = float((((observed - expected) ** 2) / np.where(keep, expected, 1))[keep].sum())
+        dof = int(keep.sum()) - observed.shape[0] * observed.shape[1]
+        assert chi2.sf(statistic, dof) > 1e-3, (survey.engine, statistic, dof)
+    with pytest.raises(ValueError, match="exact engine needs a fake device"):
+        run_survey(get_backend("braket:local"), experiment, shots=200, engine="exact")
 
 
 # -- one rule for "best", physical intervals, no underpowered survey ---------------------------

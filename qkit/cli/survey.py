@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--experiment", choices=("chsh", "channel"), default="chsh")
     from qkit import options
 
-    options.add_flags(parser, ("shots", "seed", "confidence", "store"), shots=1000)
+    options.add_flags(parser, ("shots", "seed", "confidence", "store", "engine"), shots=1000)
     parser.add_argument(
         "--pairs-per-circuit",
         type=positive_int,
@@ -61,6 +61,7 @@ def _survey(args: argparse.Namespace) -> int:
         seed=args.seed,
         confidence=args.confidence,
         pairs_per_circuit=args.pairs_per_circuit,
+        engine=args.engine,
     )
     figure = None
     if args.figure:
@@ -86,7 +87,13 @@ def _survey(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{survey.backend}: {survey.experiment}, {len(survey.couplers)} couplers in "
-        f"{len(survey.classes)} classes, {survey.num_circuits} circuits, {survey.shots} shots"
+        f"{len(survey.classes)} classes, "
+        + (
+            "counts drawn from the device model's exact distributions"
+            if survey.engine == "exact"
+            else f"{survey.num_circuits} circuits"
+        )
+        + f", {survey.shots} shots"
     )
     level = f"{survey.confidence:.0%} CI"
     print(f"{'coupler':<10} {'estimate [' + level + ']':<26} {'noise model':>11} {'ideal':>7}")

@@ -60,6 +60,7 @@ def save(store, survey, device, *, figure: str | None = None) -> str:
         "shots": survey.shots,
         "classes": [[list(c) for c in group] for group in survey.classes],
         "num_circuits": survey.num_circuits,
+        "engine": survey.engine,
         "confidence": survey.confidence,
         "wall_time_s": round(survey.seconds, 3),
         "calibration": calibration_snapshot(device),

@@ -65,6 +65,7 @@ class Survey:
     couplers: list[CouplerResult]
     confidence: float = CONFIDENCE
     seconds: float = 0.0
+    engine: str = "sampler"
 
     def best(self) -> CouplerResult:
         """The coupler ``--layout best`` uses: the highest lower confidence bound
@@ -94,6 +95,7 @@ class Survey:
             "confidence": self.confidence,
             "num_classes": len(self.classes),
             "num_circuits": self.num_circuits,
+            "engine": self.engine,
             "coverage": self.coverage(),
             "best": list(self.best().coupler),
             "best_rule": RULE,
@@ -124,60 +126,13 @@ def _simulated(backend) -> bool:
     return backend.kind in ("aer", "fake") or backend.name == "braket:local"
 
 
-def run_survey(
-    backend,
-    experiment: str = "chsh",
-    *,
-    shots: int = 1000,
-    seed: int | None = None,
-    confidence: float = CONFIDENCE,
-    optimization_level: int = 2,
-    pairs_per_circuit: int | None = None,
-    couplers: Sequence[Coupler] | None = None,
-    noise_model=None,
-) -> Survey:
-    """Measure ``experiment`` on every coupler of ``backend`` (a :class:`qkit.backends.Backend`).
-
-    Couplers are packed into classes (:func:`~qkit.survey.packing.pack_couplers`); each class
-    is one circuit (CHSH, 4 settings as bindings) or one per letter (channel), transpiled with
-    the layout fixed to its couplers and sampled with ``shots`` (at least
-    :data:`qkit.survey.layout.MIN_RANK_SHOTS`) per setting or letter in one ``backend.run``
-    call. Each coupler gets the estimate by the estimator ``qkit run`` uses, clipped to the
-    physical range with its interval at ``confidence`` (:func:`_estimates`), beside the
-    ideal value and the exact noise-model prediction
-    (:mod:`qkit.survey.predict`). ``pairs_per_circuit`` splits a class into circuits of at most
-    that many pairs (default: the whole class on hardware, :data:`SIMULATOR_PAIRS` on
-    simulators). ``couplers`` restricts the survey to some couplers of the device (default:
-    all). ``noise_model`` (default ``NoiseModel.from_backend(backend.device)``) is the model
-    of the predictions.
-    """
-    survey_circuits.check_experiment(experiment)
-    from qkit.survey.layout import MIN_RANK_SHOTS
-
-    if isinstance(shots, bool) or int(shots) != shots or shots < MIN_RANK_SHOTS:
-        raise ValueError(
-            f"a survey needs at least {MIN_RANK_SHOTS} shots per setting to rank couplers, "
-            f"got {shots!r}"
-        )
-    if pairs_per_circuit is None and _simulated(backend):
-        pairs_per_circuit = SIMULATOR_PAIRS
-    if pairs_per_circuit is not None and (
-        isinstance(pairs_per_circuit, bool)
-        or int(pairs_per_circuit) != pairs_per_circuit
-        or pairs_per_circuit < 1
-    ):
-        raise ValueError(f"pairs_per_circuit must be a positive integer, got {pairs_per_circuit!r}")
-    start = time.perf_counter()
+def _sampled_counts(backend, experiment, chunks, shots, seed, optimization_level):
+    """Each chunk's pair counts ``[(n_pairs, 4) per setting]`` sampled on ``backend``: one
+    circuit per chunk and letter, all in one ``backend.run`` call; and the number of circuits."""
     device = backend.device
     transpiler_seed = 0 if seed is None else int(seed)
-    classes = pack_couplers(device, couplers)
     pairs = survey_circuits.pair_circuits(experiment)
     pubs, owners = [], []
-    chunks = [
-        (index, group[k : k + (pairs_per_circuit or len(group))])
-        for index, group in enumerate(classes)
-        for k in range(0, len(group), pairs_per_circuit or len(group))
-    ]
     for chunk_index, (_, chunk) in enumerate(chunks):
         physical = survey_circuits.layout(chunk)
         for pair in pairs.values():
@@ -201,6 +156,111 @@ def run_survey(
         per_chunk.setdefault(chunk_index, []).extend(
             survey_circuits.pair_counts(c, size) for c in np.ravel(counts)
         )
+    return per_chunk, len(pubs)
+
+
+def _exact_counts(probabilities: np.ndarray, chunks, shots: int, seed: int | None):
+    """Each chunk's pair counts drawn multinomially from ``probabilities`` (the exact noisy
+    distributions of the pairs, in chunk order, :func:`qkit.survey.predict.noise_probabilities`),
+    on a stream of ``seed`` of its own."""
+    p = np.clip(probabilities, 0.0, None)
+    p /= p.sum(axis=-1, keepdims=True)
+    rng = np.random.default_rng(None if seed is None else np.random.SeedSequence([seed, 2]))
+    counts = rng.multinomial(shots, p)  # (n_couplers, n_settings, 4)
+    per_chunk: dict[int, list[np.ndarray]] = {}
+    position = 0
+    for chunk_index, (_, chunk) in enumerate(chunks):
+        block = counts[position : position + len(chunk)]
+        position += len(chunk)
+        per_chunk[chunk_index] = [block[:, k, :] for k in range(block.shape[1])]
+    return per_chunk
+
+
+def run_survey(
+    backend,
+    experiment: str = "chsh",
+    *,
+    shots: int = 1000,
+    seed: int | None = None,
+    confidence: float = CONFIDENCE,
+    optimization_level: int = 2,
+    pairs_per_circuit: int | None = None,
+    couplers: Sequence[Coupler] | None = None,
+    noise_model=None,
+    engine: str = "auto",
+) -> Survey:
+    """Measure ``experiment`` on every coupler of ``backend`` (a :class:`qkit.backends.Backend`).
+
+    Couplers are packed into classes (:func:`~qkit.survey.packing.pack_couplers`); each class
+    is one circuit (CHSH, 4 settings as bindings) or one per letter (channel), transpiled with
+    the layout fixed to its couplers and sampled with ``shots`` (at least
+    :data:`qkit.survey.layout.MIN_RANK_SHOTS`) per setting or letter in one ``backend.run``
+    call. Each coupler gets the estimate by the estimator ``qkit run`` uses, clipped to the
+    physical range with its interval at ``confidence`` (:func:`_estimates`), beside the
+    ideal value and the exact noise-model prediction
+    (:mod:`qkit.survey.predict`). ``pairs_per_circuit`` splits a class into circuits of at most
+    that many pairs (default: the whole class on hardware, :data:`SIMULATOR_PAIRS` on
+    simulators). ``couplers`` restricts the survey to some couplers of the device (default:
+    all). ``noise_model`` (default ``NoiseModel.from_backend(backend.device)``) is the model
+    of the predictions.
+
+    ``engine``: ``sampler`` samples the circuits on the backend; ``exact`` (a fake device,
+    whose noise model qkit evaluates exactly) draws each coupler's counts multinomially from
+    the exact noisy distribution of the pair's own transpiled gates, the same distribution
+    the simulator samples (the pairs of a circuit do not interact, and the device model has
+    no crosstalk), in seconds instead of minutes of noisy trajectories; ``auto`` is ``exact``
+    on a fake device and ``sampler`` elsewhere.
+    """
+    survey_circuits.check_experiment(experiment)
+    from qkit.survey.layout import MIN_RANK_SHOTS
+
+    if isinstance(shots, bool) or int(shots) != shots or shots < MIN_RANK_SHOTS:
+        raise ValueError(
+            f"a survey needs at least {MIN_RANK_SHOTS} shots per setting to rank couplers, "
+            f"got {shots!r}"
+        )
+    if engine == "auto":
+        engine = "exact" if backend.kind == "fake" else "sampler"
+    if engine not in ("exact", "sampler"):
+        raise ValueError(f"engine must be one of auto, exact, sampler, got {engine!r}")
+    if engine == "exact" and backend.kind != "fake":
+        raise ValueError(
+            f"the survey's exact engine needs a fake device's noise model, not {backend.name!r}; "
+            "use engine 'sampler'"
+        )
+    if pairs_per_circuit is None and _simulated(backend):
+        pairs_per_circuit = SIMULATOR_PAIRS
+    if pairs_per_circuit is not None and (
+        isinstance(pairs_per_circuit, bool)
+        or int(pairs_per_circuit) != pairs_per_circuit
+        or pairs_per_circuit < 1
+    ):
+        raise ValueError(f"pairs_per_circuit must be a positive integer, got {pairs_per_circuit!r}")
+    start = time.perf_counter()
+    device = backend.device
+    transpiler_seed = 0 if seed is None else int(seed)
+    classes = pack_couplers(device, couplers)
+    chunks = [
+        (index, group[k : k + (pairs_per_circuit or len(group))])
+        for index, group in enumerate(classes)
+        for k in range(0, len(group), pairs_per_circuit or len(group))
+    ]
+    exact = None
+    if engine == "exact":
+        exact = predict.noise_probabilities(
+            device,
+            [coupler for _, chunk in chunks for coupler in chunk],
+            experiment,
+            optimization_level=optimization_level,
+            seed=transpiler_seed,
+            model=noise_model,
+        )
+        per_chunk = _exact_counts(exact, chunks, shots, seed)
+        num_circuits = 0
+    else:
+        per_chunk, num_circuits = _sampled_counts(
+            backend, experiment, chunks, shots, seed, optimization_level
+        )
     coupler_list, group_of, count_rows = [], [], []
     for chunk_index, (index, chunk) in enumerate(chunks):
         stacked = np.stack(per_chunk[chunk_index], axis=1)  # (n_couplers, n_settings, 4)
@@ -211,14 +271,16 @@ def run_survey(
     counts = np.asarray(count_rows)
     rng = np.random.default_rng(np.random.SeedSequence([transpiler_seed, 1]))
     values, lows, highs = _estimates(experiment, counts, rng, check_confidence(confidence))
-    probabilities = predict.noise_probabilities(
-        device,
-        coupler_list,
-        experiment,
-        optimization_level=optimization_level,
-        seed=transpiler_seed,
-        model=noise_model,
-    )
+    probabilities = exact
+    if probabilities is None:
+        probabilities = predict.noise_probabilities(
+            device,
+            coupler_list,
+            experiment,
+            optimization_level=optimization_level,
+            seed=transpiler_seed,
+            model=noise_model,
+        )
     predicted = predict.value_from_probabilities(experiment, probabilities)
     ideal = predict.ideal(experiment)
     rows = [
@@ -242,7 +304,8 @@ def run_survey(
         shots=shots,
         seed=seed,
         classes=classes,
-        num_circuits=len(pubs),
+        num_circuits=num_circuits,
+        engine=engine,
         couplers=rows,
         confidence=check_confidence(confidence),
         seconds=time.perf_counter() - start,
