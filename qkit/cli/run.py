@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from qkit.result import Result
     from qkit.runner import Pending
 
-EXPERIMENTS = ("mixup", "channel", "distill")
+EXPERIMENTS = ("mixup", "channel", "distill", "chain")
 """Experiments with a ``qkit run`` / ``qkit sweep`` subcommand, in help order."""
 
 
@@ -105,11 +105,15 @@ def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool 
         elif ranges:
             parser.add_argument(
                 *flags,
-                required=True,
+                required=param.default is None,
+                default=None if param.default is None else str(param.default),
                 help=f"{param.help}: start:stop:count (ends included) or a comma list",
             )
         else:
-            parser.add_argument(*flags, type=number, required=True, help=param.help)
+            parser.add_argument(
+                *flags, type=number, required=param.default is None, default=param.default,
+                help=param.help,
+            )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
