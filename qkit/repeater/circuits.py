@@ -53,6 +53,8 @@ PAIR_ANGLE = "pair_angle"
 FORMS = ("dynamic", "deferred")
 MAX_QUBITS = 16
 """Widest chain circuit built (Aer's density matrix of 2 x 16 qubits is 64 GB: refuse before)."""
+MAX_PAIRS = 1024
+"""Most delivered pairs in one chain circuit (``L 2^(K (n + 1))``)."""
 _Z = np.diag([1.0, -1.0]).astype(complex)
 
 
@@ -312,7 +314,14 @@ def chain_width(links: int, rounds: int, *, deferred: bool = False) -> int:
     (6, 8, 10)
     """
     n = theory.check_links(links)
-    builder = _Builder(theory.check_rounds(rounds), False, 0.0, "deferred" if deferred else "", True)
+    k = theory.check_rounds(rounds)
+    pairs = 2 ** (n + k * (n + 1))
+    if pairs > MAX_PAIRS:
+        raise ValueError(
+            f"a chain of {2**n} links with {k} rounds per level consumes {pairs} delivered "
+            f"pairs per shot; circuits are built up to {MAX_PAIRS} pairs and {MAX_QUBITS} qubits"
+        )
+    builder = _Builder(k, False, 0.0, "deferred" if deferred else "", True)
     builder.distilled(n, builder.k)
     return builder.size
 
