@@ -123,6 +123,23 @@ class Backend:
                     "use the circuit-mixture realization of the noise (qkit.noise)"
                 )
 
+    def _check_capabilities(self, circuits: Sequence[QuantumCircuit]) -> None:
+        """Refuse what this backend would run wrongly: feed-forward it cannot convert, an idle
+        period (``delay``) where no T1/T2 acts (it would silently do nothing)."""
+        for circuit in circuits:
+            for inst in circuit.data:
+                name = inst.operation.name
+                if name in _CONTROL_FLOW and not self.caps.feed_forward:
+                    raise ValueError(
+                        f"backend {self.name!r} cannot run mid-circuit feed-forward "
+                        "(classically controlled gates); use aer or an IBM device"
+                    )
+                if name == "delay" and not self.caps.timing and _nonzero(inst.operation):
+                    raise ValueError(
+                        f"backend {self.name!r} has no timing, so an idle period would do "
+                        "nothing; use a device backend (fake:<device>, ibm:<device>)"
+                    )
+
     def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
         self._check_sites(circuits)
         return list(self._pass_manager().run(circuits))
@@ -158,6 +175,7 @@ class Backend:
         on the nearest free qubits (:func:`qkit.backends._layout.complete_layout`). Do not
         modify the returned circuits in place.
         """
+        self._check_capabilities(circuits)
         if layout is None:
             return self._cache(circuits, key)
         fixed = check_layout(layout, self.num_qubits)
@@ -331,6 +349,16 @@ class Backend:
             for part, (s, indices) in zip(ids, groups, strict=True)
         ]
         return Job(SplitJob(raws, groups, pub_shots), self.name, _same)
+
+
+_CONTROL_FLOW = ("if_else", "while_loop", "for_loop", "switch_case", "box")
+
+
+def _nonzero(delay) -> bool:
+    try:
+        return float(delay.duration) > 0
+    except (TypeError, ValueError):  # a parametrized duration
+        return True
 
 
 def _with_shots(pub: SamplerPub, shots: int) -> SamplerPub:
