@@ -127,6 +127,11 @@ class Backend:
         """Refuse what this backend would run wrongly: feed-forward it cannot convert, an idle
         period (``delay``) where no T1/T2 acts (it would silently do nothing)."""
         for circuit in circuits:
+            if circuit.num_qubits > self.num_qubits:
+                raise ValueError(
+                    f"a {circuit.num_qubits}-qubit circuit does not fit {self.name!r} "
+                    f"({self.num_qubits} qubits)"
+                )
             for inst in circuit.data:
                 name = inst.operation.name
                 if name in _CONTROL_FLOW and not self.caps.feed_forward:
