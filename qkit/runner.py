@@ -129,7 +129,9 @@ def place(run: _Run, device: Backend, store: Any) -> tuple[_Run, dict[str, Any]]
     if run.layout == "best":
         from qkit.survey.layout import choose
 
-        info = {"mode": "best", **choose(device, run.experiment.name, store)}
+        family, _ = run.experiment.layout(run.point)
+        width = max(circuit.num_qubits for circuit in family.circuits)
+        info = {"mode": "best", **choose(device, run.experiment.name, store, width=width)}
     else:
         info = {"mode": "explicit", "physical": list(run.layout)}
     from qkit.backends._base import check_layout

@@ -123,6 +123,11 @@ class Backend:
                     "use the circuit-mixture realization of the noise (qkit.noise)"
                 )
 
+    def _has(self, operation: str) -> bool:
+        """Does the device's target take ``operation`` (IBM devices differ in dynamic circuits)?"""
+        target = getattr(self.device, "target", None)
+        return target is None or operation in target.operation_names
+
     def _check_capabilities(self, circuits: Sequence[QuantumCircuit]) -> None:
         """Refuse what this backend would run wrongly: feed-forward it cannot convert, an idle
         period (``delay``) where no T1/T2 acts (it would silently do nothing)."""
@@ -134,10 +139,11 @@ class Backend:
                 )
             for inst in circuit.data:
                 name = inst.operation.name
-                if name in _CONTROL_FLOW and not self.caps.feed_forward:
+                if name in _CONTROL_FLOW and not (self.caps.feed_forward and self._has(name)):
                     raise ValueError(
                         f"backend {self.name!r} cannot run mid-circuit feed-forward "
-                        "(classically controlled gates); use aer or an IBM device"
+                        "(classically controlled gates); use aer or an IBM device that does "
+                        "(e.g. fake:lagos, fake:hanoi)"
                     )
                 if name == "delay" and not self.caps.timing and _nonzero(inst.operation):
                     raise ValueError(

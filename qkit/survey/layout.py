@@ -27,6 +27,11 @@ SHORTLIST = 8
 
 PAIR_EXPERIMENT = {"mixup": "chsh", "channel": "channel"}
 """The survey experiment that predicts each built-in experiment's pair."""
+LINE_EXPERIMENTS = ("chain",)
+"""Experiments whose qubits talk to their neighbours in order (a repeater chain): ``best``
+puts virtual qubit ``k`` on the ``k``-th qubit of the best line of coupled qubits."""
+MAX_LINE = 16
+"""Longest line searched (simple paths on the coupling graph, depth first)."""
 
 
 def _error(props) -> float | None:
@@ -61,15 +66,67 @@ def calibration_scores(device) -> dict[tuple[int, int], float]:
     }
 
 
-def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
+def best_line(device, length: int) -> tuple[list[int], float]:
+    """The line of ``length`` coupled qubits with the lowest calibration score: the sum of
+    the two-qubit gate errors along it and the readout errors of its qubits (missing
+    calibration counts as 0; lowest indices on ties)."""
+    from qkit.backends._layout import _neighbours
+    from qkit.survey.packing import couplers
+
+    if not 1 <= length <= MAX_LINE:
+        raise ValueError(f"a line must have 1 to {MAX_LINE} qubits, got {length}")
+    scores = calibration_scores(device)
+    readout = _readout_errors(device)
+    edge = {c: scores[c] - readout.get(c[0], 0.0) - readout.get(c[1], 0.0) for c in couplers(device)}
+    neighbours = _neighbours(device)
+    best: tuple[float, list[int]] | None = None
+
+    def extend(path: list[int], score: float) -> None:
+        nonlocal best
+        if best is not None and score >= best[0]:
+            return
+        if len(path) == length:
+            best = (score, list(path))
+            return
+        for q in sorted(neighbours.get(path[-1], ())):
+            if q not in path:
+                pair = (min(path[-1], q), max(path[-1], q))
+                path.append(q)
+                extend(path, score + edge.get(pair, 0.0) + readout.get(q, 0.0))
+                path.pop()
+
+    for start in range(int(device.num_qubits)):
+        extend([start], readout.get(start, 0.0))
+    if best is None:
+        raise ValueError(f"this device has no line of {length} coupled qubits")
+    return best[1], float(best[0])
+
+
+def _readout_errors(device) -> dict[int, float]:
+    target = device.target
+    out: dict[int, float] = {}
+    if "measure" in target.operation_names:
+        for qargs, props in target["measure"].items():
+            if qargs is not None:
+                out[int(qargs[0])] = _error(props) or 0.0
+    return out
+
+
+def choose(backend, experiment: str, store: Any = None, *, width: int = 2) -> dict[str, Any]:
     """The best coupler for ``experiment`` (an experiment name) on ``backend``.
 
     Returns ``{"physical": [a, b], "source": ..., ...}``: ``source`` is ``"survey"`` (with its
     ``survey_run``, the coupler's ``estimate`` and ``predicted`` value) or ``"calibration"``
     (with the coupler's ``score`` and, for a built-in pair experiment, its ``predicted``).
+    For a :data:`LINE_EXPERIMENTS` experiment of ``width`` qubits: the best line of that many
+    (:func:`best_line`), ``source`` ``"calibration-line"``.
     """
     from qkit.survey import predict
     from qkit.survey import store as survey_store
+
+    if experiment in LINE_EXPERIMENTS and width > 2:
+        line, score = best_line(backend.device, width)
+        return {"physical": line, "source": "calibration-line", "score": score}
 
     pair = PAIR_EXPERIMENT.get(experiment)
     if pair is not None and store is not None:
