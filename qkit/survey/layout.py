@@ -125,8 +125,14 @@ def choose(backend, experiment: str, store: Any = None, *, width: int = 2) -> di
     from qkit.survey import store as survey_store
 
     if experiment in LINE_EXPERIMENTS and width > 2:
-        line, score = best_line(backend.device, width)
-        return {"physical": line, "source": "calibration-line", "score": score}
+        # the longest line up to the width (a small device may have none that long): the
+        # rest of the qubits go next to it (qkit.backends._layout.complete_layout)
+        for length in range(min(width, MAX_LINE), 1, -1):
+            try:
+                line, score = best_line(backend.device, length)
+            except ValueError:
+                continue
+            return {"physical": line, "source": "calibration-line", "score": score}
 
     pair = PAIR_EXPERIMENT.get(experiment)
     if pair is not None and store is not None:
