@@ -111,7 +111,10 @@ def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool 
             )
         else:
             parser.add_argument(
-                *flags, type=number, required=param.default is None, default=param.default,
+                *flags,
+                type=number,
+                required=param.default is None,
+                default=param.default,
                 help=param.help,
             )
 

@@ -252,7 +252,7 @@ class _Builder:
             bits = [measured.find_bit(b).index for b in cregs["round"]]
             rounds = [(bits[2 * r], bits[2 * r + 1]) for r in range(self.n_rounds)]
         flag = measured.find_bit(cregs["flag"][0]).index if "flag" in cregs else None
-        return Chain(measured, pair, meas, rounds, flag, list(self.round_levels))  # type: ignore[arg-type]
+        return Chain(measured, pair, meas, rounds, flag, list(self.round_levels))
 
 
 @functools.cache

@@ -340,10 +340,18 @@ CHAIN = Experiment(
         Param("success", check_success, "S in (0, 1]", flags=("-S",)),
         Param("amplitude", check_amplitude, "a in [0, 1]", flags=("-a",)),
         Param("rounds", check_rounds, "K DEJMPS rounds per level (default 0)", default=0),
-        Param("dephasing", theory.check_dephasing, "P memory dephasing per level in [0, 0.5] "
-              "(default 0)", default=0.0),
-        Param("idle", check_idle, "NS ns each stored qubit waits before each swap (device "
-              "backends; default 0)", default=0.0),
+        Param(
+            "dephasing",
+            theory.check_dephasing,
+            "P memory dephasing per level in [0, 0.5] (default 0)",
+            default=0.0,
+        ),
+        Param(
+            "idle",
+            check_idle,
+            "NS ns each stored qubit waits before each swap (device backends; default 0)",
+            default=0.0,
+        ),
     ),
     predict=predict,
     layout=layout,

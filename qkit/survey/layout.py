@@ -77,7 +77,9 @@ def best_line(device, length: int) -> tuple[list[int], float]:
         raise ValueError(f"a line must have 1 to {MAX_LINE} qubits, got {length}")
     scores = calibration_scores(device)
     readout = _readout_errors(device)
-    edge = {c: scores[c] - readout.get(c[0], 0.0) - readout.get(c[1], 0.0) for c in couplers(device)}
+    edge = {
+        c: scores[c] - readout.get(c[0], 0.0) - readout.get(c[1], 0.0) for c in couplers(device)
+    }
     neighbours = _neighbours(device)
     best: tuple[float, list[int]] | None = None
 
