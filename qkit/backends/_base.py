@@ -153,7 +153,30 @@ class Backend:
 
     def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
         self._check_sites(circuits)
-        return list(self._pass_manager().run(circuits))
+        return list(self._pass_manager().run(self._aligned_delays(circuits)))
+
+    def _aligned_delays(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
+        """Delays in seconds-based units as whole multiples of the device's timing granularity
+        (in ``dt``): the preset pass manager cannot reschedule an unaligned delay. Changes a
+        delay by less than one granularity step (3.6 ns on IBM devices)."""
+        target = getattr(self.device, "target", None)
+        dt = getattr(target, "dt", None)
+        if not dt or not any(i.operation.name == "delay" for c in circuits for i in c.data):
+            return circuits
+        step = max(1, int(getattr(target, "granularity", 1) or 1))
+        scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
+        out = []
+        for circuit in circuits:
+            fixed = circuit.copy_empty_like()
+            for inst in circuit.data:
+                op = inst.operation
+                if op.name == "delay" and op.unit in scale:
+                    ticks = int(round(float(op.duration) * scale[op.unit] / dt / step)) * step
+                    fixed.delay(ticks, inst.qubits, unit="dt")
+                else:
+                    fixed.append(inst)
+            out.append(fixed)
+        return out
 
     def _transpile_on(
         self, circuits: list[QuantumCircuit], layout: tuple[int, ...]
@@ -163,7 +186,7 @@ class Backend:
 
         self._check_sites(circuits)
         out = []
-        for circuit in circuits:  # the completed layout depends on the circuit's width
+        for circuit in self._aligned_delays(circuits):  # layout depends on the circuit's width
             full = complete_layout(self.device, layout, circuit.num_qubits)
             out.append(self._build_pass_manager(self.device.target, full).run(circuit))
         return out
