@@ -132,6 +132,7 @@ def test_run_chain_defaults_need_no_rounds_dephasing_or_idle():
         (["--links", "4", "--rounds", "2"], "qubits"),
         (["--links", "2", "--idle", "100"], "idle"),  # aer has no timing
         (["--links", "2", "--backend", "braket:local"], "feed-forward"),
+        (["--links", "1", "--rounds", "1", "--backend", "braket:local"], "dynamic circuits"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, needle):
@@ -141,6 +142,18 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
     code, _, err = _cli([*argv, "--no-store"])
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1 and needle in err, err
+
+
+@pytest.mark.slow
+def test_one_link_runs_on_braket_local_which_has_no_feed_forward():
+    """One link needs no swap and no round: Braket's local simulator runs it (longer chains
+    are refused, above)."""
+    pytest.importorskip("qiskit_braket_provider")
+    result = CHAIN.run(
+        links=1, success=0.9, amplitude=BELL, shots=400, seed=3, backend="braket:local"
+    )
+    for key in ("fidelity", "concurrence", "chsh"):
+        assert _within(result.estimate[key], result.prediction[key]), key
 
 
 def test_sweep_chain_over_links_and_dephasing(tmp_path: Path):

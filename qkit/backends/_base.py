@@ -139,11 +139,12 @@ class Backend:
                 )
             for inst in circuit.data:
                 name = inst.operation.name
-                if name in _CONTROL_FLOW and not (self.caps.feed_forward and self._has(name)):
+                dynamic = name in _CONTROL_FLOW or name == "reset"
+                if dynamic and not (self.caps.feed_forward and self._has(name)):
                     raise ValueError(
-                        f"backend {self.name!r} cannot run mid-circuit feed-forward "
-                        "(classically controlled gates); use aer or an IBM device that does "
-                        "(e.g. fake:lagos, fake:hanoi)"
+                        f"backend {self.name!r} cannot run dynamic circuits (mid-circuit reset, "
+                        "classically controlled gates: feed-forward); use aer or an IBM device "
+                        "that does (e.g. fake:lagos, fake:hanoi)"
                     )
                 if name == "delay" and not self.caps.timing and _nonzero(inst.operation):
                     raise ValueError(
