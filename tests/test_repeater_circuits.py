@@ -126,7 +126,7 @@ def _fidelity(correlators):
     return (1 + xx - yy + zz) / 4
 
 
-@pytest.mark.parametrize(("links", "rounds"), [(2, 0), (4, 0)])
+@pytest.mark.parametrize(("links", "rounds"), [(2, 0), pytest.param(4, 0, marks=pytest.mark.slow)])
 def test_feed_forward_matters_the_sampled_chain_needs_its_corrections(links, rounds):
     """With corrections the sampled fidelity is the theory's; without, it is far from it.
 
