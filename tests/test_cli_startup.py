@@ -28,6 +28,7 @@ THEORY = [
     ["theory", "mixup-threshold", "--amplitude", "0.2", "--json"],
     ["theory", "channel", "--eta", "0.4"],
     ["theory", "channel", "--eta", "7"],  # bad input: one-line error, exit 2
+    ["theory", "chain", "-L", "1024", "-S", "0.9", "-a", "0.7", "-K", "2", "-P", "0.01", "--json"],
 ]
 HELP = [
     ["--help"],
@@ -35,6 +36,7 @@ HELP = [
     *([command, "--help"] for command in COMMANDS),
     ["theory", "mixup", "--help"],
     ["theory", "channel", "--help"],
+    ["theory", "chain", "--help"],
     ["run", "mixup", "--help"],
     ["run", "channel", "--help"],
     ["sweep", "mixup", "--help"],

@@ -12,6 +12,7 @@ import pytest
 from qkit.channel import theory as channel
 from qkit.cli import main
 from qkit.mixup import theory as mixup
+from qkit.repeater import theory as repeater
 
 
 def run_json(capsys, *argv):
@@ -66,6 +67,33 @@ def test_theory_channel_at_full_correlation(capsys):
     assert out["chi2_entangled"] == pytest.approx(float(channel.chi2(1.0, "entangled")))
 
 
+def test_theory_chain_keys_and_values(capsys):
+    argv = ["--links", "8", "--success", "0.9", "--amplitude", "0.6", "--rounds", "1"]
+    out = run_json(capsys, "theory", "chain", *argv, "--dephasing", "0.02")
+    assert list(out) == [
+        "links",
+        "success",
+        "amplitude",
+        "rounds",
+        "dephasing",
+        "fidelity",
+        "concurrence",
+        "eof",
+        "chsh_max",
+        "yield",
+        "success_probabilities",
+    ]
+    expected = repeater.chain(8, 0.9, 0.6, 1, 0.02)
+    assert out["success_probabilities"] == pytest.approx(expected.pop("success_probabilities"))
+    assert {k: out[k] for k in expected} == pytest.approx(expected, abs=1e-15)
+    assert len(out["success_probabilities"]) == 4  # levels 0..3, one round each
+    short = run_json(capsys, "theory", "chain", "-L", "1", "-S", "0.5", "-a", "0.3")
+    assert short["rounds"] == 0 and short["dephasing"] == 0 and short["yield"] == 1
+    assert short["fidelity"] == pytest.approx(
+        float(np.real(mixup.state(0.5, 0.3)[[0, 0, 3, 3], [0, 3, 0, 3]].sum() / 2))
+    )
+
+
 def test_readable_table_is_not_json(capsys):
     assert main(["theory", "channel", "--eta", "0.5"]) == 0
     text = capsys.readouterr().out
@@ -87,6 +115,20 @@ def test_readable_table_is_not_json(capsys):
         (["theory", "mixup-threshold", "--amplitude", "nan"], "not a finite number"),
         (["theory", "channel", "--eta", "-0.1"], "eta must be in [0, 1], got -0.1"),
         (["theory", "channel"], "required: --eta"),
+        (
+            ["theory", "chain", "-L", "6", "-S", "0.9", "-a", "0.7"],
+            "links must be a power of two in [1, 1048576]",
+        ),
+        (["theory", "chain", "-L", "0", "-S", "0.9", "-a", "0.7"], "must be a positive integer"),
+        (
+            ["theory", "chain", "-L", "4", "-S", "0.9", "-a", "0.7", "-K", "65"],
+            "rounds must be an integer in [0, 64], got 65",
+        ),
+        (
+            ["theory", "chain", "-L", "4", "-S", "0.9", "-a", "0.7", "-P", "0.6"],
+            "dephasing must be in [0, 0.5], got 0.6",
+        ),
+        (["theory", "chain", "-L", "4", "-S", "0.9"], "required: --amplitude"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):

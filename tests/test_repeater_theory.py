@@ -385,3 +385,22 @@ def test_bad_input_raises_one_line_value_errors(kwargs, message):
 
 def test_integral_floats_are_accepted_as_counts():
     assert theory.chain(4.0, 0.9, 0.7, 1.0)["links"] == 4
+
+
+def test_bell_weights_and_probabilities_depend_only_on_the_links_bell_weights(rng):
+    """Swap, DEJMPS and dephasing are Pauli-covariant: they commute with the Pauli twirl, so the
+    end-to-end Bell weights (fidelity) and success probabilities of any link state are those of
+    its twirl; concurrence and CHSH are not (the coherences between Bell states count)."""
+    bell = distill.bell_diagonal_state([1.0, 0.0, 0.0, 0.0])
+    link = 0.85 * bell + 0.15 * random_density_matrix(rng, rank=1)
+    twirled = distill.bell_diagonal_state(distill.bell_weights(link))
+    for k in (0, 1, 2):
+        rho, p = theory.chain_state_from(link, 4, k, 0.01)
+        rho_t, p_t = theory.chain_state_from(twirled, 4, k, 0.01)
+        np.testing.assert_allclose(
+            distill.bell_weights(rho), distill.bell_weights(rho_t), atol=1e-14
+        )
+        np.testing.assert_allclose(p, p_t, atol=1e-14)
+    rho, _ = theory.chain_state_from(link, 4, 0, 0.01)
+    rho_t, _ = theory.chain_state_from(twirled, 4, 0, 0.01)
+    assert abs(float(measures.concurrence(rho)) - float(measures.concurrence(rho_t))) > 1e-3

@@ -70,6 +70,7 @@ def test_quick_run_writes_every_figure_as_png_and_pdf(quick_run):
     out, figures = quick_run["out"], quick_run["results"]["figures"]
     names = {f["name"] for f in figures}
     needles = ("fig2_phase", "fig3_eof_max", "fidelity", "construction", "fig4", "fig5", "distill")
+    needles += ("repeater_chain",)
     for needle in needles:
         assert any(needle in n for n in names), needle
     for fig in figures:

@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "qkit.mixup",
     "qkit.channel",
     "qkit.distill",
+    "qkit.repeater",
     "qkit.measures",
     "qkit.noise",
     "qkit.estimators",

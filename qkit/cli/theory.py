@@ -30,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_channel)
 
     _register_distill(sub)
+    _register_chain(sub)
 
     for action in sub.choices.values():
         action.add_argument("--json", action="store_true", help="print one JSON object")
@@ -152,4 +153,40 @@ def _distill_optimum(args: argparse.Namespace) -> int:
 
     result = theory.distill_optimum(args.success, args.target_fidelity)
     emit(result.record(), args.json, "beyond paper A: best distillation yield at S")
+    return 0
+
+
+# --- beyond paper A: a repeater chain (qkit.repeater, imported lazily) ---------------------
+
+
+def _register_chain(sub: argparse._SubParsersAction) -> None:
+    from qkit.cli._common import non_negative_int, positive_int
+
+    p = sub.add_parser(
+        "chain",
+        help="beyond paper A: end-to-end pair of a nested repeater chain of M[psi_a] links",
+    )
+    p.add_argument(
+        "--links", "-L", type=positive_int, required=True, help="links L: a power of two <= 2^20"
+    )
+    p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
+    p.add_argument("--amplitude", "-a", type=number, required=True, help="a in [0, 1]")
+    p.add_argument(
+        "--rounds", "-K", type=non_negative_int, default=0, help="DEJMPS rounds per level (0-64)"
+    )
+    p.add_argument(
+        "--dephasing",
+        "-P",
+        type=number,
+        default=0.0,
+        help="memory dephasing per level and qubit, P in [0, 0.5]",
+    )
+    p.set_defaults(func=_chain)
+
+
+def _chain(args: argparse.Namespace) -> int:
+    from qkit.repeater import theory
+
+    record = theory.chain(args.links, args.success, args.amplitude, args.rounds, args.dephasing)
+    emit(record, args.json, "beyond paper A: end-to-end pair of a repeater chain")
     return 0
