@@ -58,16 +58,15 @@ EXACT_QUBITS = 12
 
 def check_links(links: Any) -> np.ndarray:
     """``L``: a power of two (1, 2, 4, ...), as :func:`qkit.repeater.theory.check_links`."""
-    values = np.asarray(links, dtype=object if np.ndim(links) else float)
-    for value in np.ravel(values):
-        theory.check_links(float(value) if not isinstance(value, str) else value)
+    for value in np.ravel(np.asarray(links, dtype=object)):
+        theory.check_links(value)
     return np.asarray(links, dtype=float)
 
 
 def check_rounds(rounds: Any) -> np.ndarray:
     """``K``: DEJMPS rounds per level, an integer in [0, 64]."""
     for value in np.ravel(np.asarray(rounds, dtype=object)):
-        theory.check_rounds(float(value) if not isinstance(value, str) else value)
+        theory.check_rounds(value)
     return np.asarray(rounds, dtype=float)
 
 

@@ -234,6 +234,16 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
                 if "distill" in meta["shots"]
                 else []
             )
+            + (
+                [
+                    [
+                        "shots per setting, repeater chains (13 settings/point)",
+                        str(meta["shots"]["chain"]),
+                    ]
+                ]
+                if "chain" in meta["shots"]
+                else []
+            )
             + [
                 ["error bars", _error_bars(meta.get("n_boot"))],
                 ["confidence level", f"{meta['confidence']:g}"],
