@@ -77,11 +77,17 @@ def circuit_probabilities(
 
     readout_errors = _readout(device) if readout else {}
     prepared, measured = [], []
+    recorded = []
     for circuit in circuits:
-        body, qubits = measurements(circuit)
+        try:  # terminal measurements only
+            body, qubits = measurements(circuit)
+            done: set[int] = set()
+        except ValueError:  # a dynamic circuit: mid-circuit measurements, feed-forward
+            body, qubits, done = _deferred(circuit, readout_errors)
         body.save_probabilities(qubits)
         prepared.append(body)
         measured.append(qubits)
+        recorded.append(done)
     if model is None:
         from qkit.backends._restrict import active_qubits
 
@@ -98,10 +104,117 @@ def circuit_probabilities(
         tensor = p.reshape((2,) * n)  # axes: clbit n-1, ..., clbit 0
         for position, qubit in enumerate(qubits):
             axis = n - 1 - position
-            matrix = readout_errors.get(qubit, np.eye(2))
+            matrix = np.eye(2) if position in recorded[k] else readout_errors.get(qubit, np.eye(2))
             tensor = np.moveaxis(np.tensordot(tensor, matrix, axes=([axis], [0])), -1, axis)
         out.append(tensor.reshape(-1) / tensor.sum())
     return np.asarray(out)
+
+
+class NotPredictable(ValueError):
+    """A circuit whose exact noisy distribution is out of reach (no device prediction)."""
+
+
+MAX_DEFERRED_QUBITS = 12
+"""Most active qubits (with one copy per mid-circuit bit) of a dynamic circuit's prediction."""
+
+
+def _deferred(circuit: QuantumCircuit, readout_errors: dict[int, np.ndarray]):
+    """``circuit`` without measurements, for density-matrix numerics: ``(body, qubits, done)``.
+
+    Terminal measurements are dropped (clbit ``c`` is then read from ``qubits[c]``). A
+    mid-circuit measurement (its qubit used again, or its bit feeding forward) becomes a copy
+    of its qubit onto a fresh qubit (``CX``), followed by the readout error of the measured
+    qubit as a classical channel on the copy, so the copy holds the recorded bit; ``if_test``
+    bodies on one recorded bit become gates controlled by that copy (principle of deferred
+    measurement). ``done`` lists the clbits whose readout error is already in the body.
+    """
+    from qiskit.circuit import Clbit, IfElseOp
+    from qiskit.circuit.library import UnitaryGate
+    from qiskit.quantum_info import Operator
+    from qiskit_aer.noise import kraus_error
+
+    data = list(circuit.data)
+    conditioned: set[int] = set()
+    for inst in data:
+        op = inst.operation
+        if isinstance(op, IfElseOp):
+            condition = op.condition
+            if not (isinstance(condition, tuple) and isinstance(condition[0], Clbit)):
+                raise NotPredictable("only if_test on one classical bit is predicted exactly")
+            if len(op.blocks) > 1 and len(op.blocks[1].data):
+                raise NotPredictable("if_test with an else branch is not predicted exactly")
+            conditioned.add(circuit.find_bit(condition[0]).index)
+    copies: dict[int, int] = {}
+    width = circuit.num_qubits
+    extra = 0
+    pending: list[tuple] = []
+    by_clbit: dict[int, int] = {}
+    done: set[int] = set()
+    for index, inst in enumerate(data):
+        op = inst.operation
+        qubits = [circuit.find_bit(q).index for q in inst.qubits]
+        if op.name == "barrier":
+            continue
+        if op.name == "measure":
+            clbit = circuit.find_bit(inst.clbits[0]).index
+            q = qubits[0]
+            mid = clbit in conditioned or any(
+                q in [circuit.find_bit(b).index for b in later.qubits]
+                for later in data[index + 1 :]
+                if later.operation.name not in ("barrier", "measure")
+            )
+            if not mid:
+                by_clbit[clbit] = q
+                continue
+            copy = width + extra
+            extra += 1
+            copies[clbit] = copy
+            pending.append(("cx", q, copy))
+            matrix = readout_errors.get(q)
+            if matrix is not None:  # recorded bit: P(y | x) = matrix[x, y]
+                kraus = []
+                for x in range(2):
+                    for y in range(2):
+                        k = np.zeros((2, 2))
+                        k[y, x] = np.sqrt(matrix[x, y])
+                        kraus.append(k)
+                pending.append(("kraus", kraus_error(kraus).to_instruction(), copy))
+            by_clbit[clbit] = copy
+            done.add(clbit)
+            continue
+        if isinstance(op, IfElseOp):
+            bit, value = op.condition
+            control = copies[circuit.find_bit(bit).index]
+            block = op.blocks[0]
+            for inner in block.data:
+                inner_qubits = [qubits[block.find_bit(q).index] for q in inner.qubits]
+                # as a unitary: Aer's density-matrix method lacks controlled rotations
+                gate = UnitaryGate(Operator(inner.operation.control(1, ctrl_state=int(value))))
+                pending.append(("gate", gate, [control, *inner_qubits]))
+            continue
+        pending.append(("gate", op, qubits))
+    if len({q for item in pending for q in _qubits_of(item)} | set(by_clbit.values())) > (
+        MAX_DEFERRED_QUBITS
+    ):
+        raise NotPredictable("the dynamic circuit is too wide for an exact prediction")
+    body = QuantumCircuit(width + extra)
+    for item in pending:
+        if item[0] == "cx":
+            body.cx(item[1], item[2])
+        elif item[0] == "kraus":
+            body.append(item[1], [item[2]])
+        else:
+            body.append(item[1], item[2])
+    qubits_out = [by_clbit[c] for c in range(circuit.num_clbits)]
+    return body, qubits_out, {c for c in range(circuit.num_clbits) if c in done}
+
+
+def _qubits_of(item: tuple) -> list[int]:
+    if item[0] == "cx":
+        return [item[1], item[2]]
+    if item[0] == "kraus":
+        return [item[2]]
+    return list(item[2])
 
 
 EXACT_TOTAL = 10**9
@@ -146,17 +259,20 @@ def run_probabilities(device, prepared, *, readout: bool = True):
     except Exception:  # noqa: BLE001 - a device without calibration has no noise model
         return None
     widths = {c.num_clbits for c in jobs}
-    probabilities = np.concatenate(
-        [
-            circuit_probabilities(
-                device.device,
-                [c for c in jobs if c.num_clbits == w],
-                model,
-                readout=readout,
-            )
-            for w in sorted(widths)
-        ]
-    )
+    try:
+        probabilities = np.concatenate(
+            [
+                circuit_probabilities(
+                    device.device,
+                    [c for c in jobs if c.num_clbits == w],
+                    model,
+                    readout=readout,
+                )
+                for w in sorted(widths)
+            ]
+        )
+    except NotPredictable:
+        return None
     order = [i for w in sorted(widths) for i, c in enumerate(jobs) if c.num_clbits == w]
     counts: list[list[dict[str, Any]]] = [  # float pseudo-counts (the analysis rounds)
         [{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))
@@ -204,9 +320,75 @@ def calibration_scores(device) -> dict[tuple[int, int], float]:
     }
 
 
-def choose_by_calibration(backend, store: Any = None) -> dict[str, Any]:
+def choose_by_calibration(backend, store: Any = None, width: int = 2) -> dict[str, Any]:
     """``layout="best"`` for an experiment without a pair survey: the coupler with the lowest
     :func:`calibration_scores` (two-qubit gate error + both readout errors)."""
     scores = calibration_scores(backend.device)
     best = min(scores, key=lambda c: (scores[c], c))
     return {"physical": list(best), "source": "calibration", "score": scores[best]}
+
+
+MAX_LINE = 16
+"""Longest line of coupled qubits :func:`best_line` searches (depth-first simple paths)."""
+
+
+def choose_line(backend, store: Any = None, width: int = 2) -> dict[str, Any]:
+    """``layout="best"`` for an experiment whose qubits talk to their neighbours in order (a
+    repeater chain): the best line of ``width`` coupled qubits (:func:`best_line`), or the
+    longest the device has, the other qubits placed next to it
+    (:func:`qkit.backends._layout.complete_layout`)."""
+    for length in range(min(max(width, 2), MAX_LINE), 1, -1):
+        try:
+            line, score = best_line(backend.device, length)
+        except ValueError:
+            continue
+        return {"physical": line, "source": "calibration-line", "score": score}
+    return choose_by_calibration(backend, store)
+
+
+def best_line(device, length: int) -> tuple[list[int], float]:
+    """The line of ``length`` coupled qubits with the lowest calibration score: the sum of
+    the two-qubit gate errors along it and the readout errors of its qubits (missing
+    calibration counts as 0; lowest indices on ties)."""
+    from qkit.backends._layout import _neighbours
+    from qkit.survey.packing import couplers
+
+    if not 1 <= length <= MAX_LINE:
+        raise ValueError(f"a line must have 1 to {MAX_LINE} qubits, got {length}")
+    scores = calibration_scores(device)
+    readout = _readout_errors(device)
+    edge = {
+        c: scores[c] - readout.get(c[0], 0.0) - readout.get(c[1], 0.0) for c in couplers(device)
+    }
+    neighbours = _neighbours(device)
+    best: tuple[float, list[int]] | None = None
+
+    def extend(path: list[int], score: float) -> None:
+        nonlocal best
+        if best is not None and score >= best[0]:
+            return
+        if len(path) == length:
+            best = (score, list(path))
+            return
+        for q in sorted(neighbours.get(path[-1], ())):
+            if q not in path:
+                pair = (min(path[-1], q), max(path[-1], q))
+                path.append(q)
+                extend(path, score + edge.get(pair, 0.0) + readout.get(q, 0.0))
+                path.pop()
+
+    for start in range(int(device.num_qubits)):
+        extend([start], readout.get(start, 0.0))
+    if best is None:
+        raise ValueError(f"this device has no line of {length} coupled qubits")
+    return best[1], float(best[0])
+
+
+def _readout_errors(device) -> dict[int, float]:
+    target = device.target
+    out: dict[int, float] = {}
+    if "measure" in target.operation_names:
+        for qargs, props in target["measure"].items():
+            if qargs is not None:
+                out[int(qargs[0])] = _error(props) or 0.0
+    return out

@@ -110,7 +110,9 @@ def place(run: PointRun, device: Backend, store: Any) -> tuple[PointRun, dict[st
     if run.layout == "auto":
         return run, {"mode": "auto"}
     if run.layout == "best":
-        info = {"mode": "best", **choose_best(run.experiment, device, store)}
+        family, _ = run.experiment.circuits(run.point)
+        width = max(circuit.num_qubits for circuit in family.circuits)
+        info = {"mode": "best", **choose_best(run.experiment, device, store, width)}
     else:
         info = {"mode": "explicit", "physical": list(run.layout)}
     from qkit.backends._base import check_layout
@@ -119,11 +121,13 @@ def place(run: PointRun, device: Backend, store: Any) -> tuple[PointRun, dict[st
     return replace(run, layout=physical), info
 
 
-def choose_best(experiment: Experiment, device: Backend, store: Any) -> dict[str, Any]:
-    """What ``layout="best"`` means for ``experiment`` on ``device``: its definition's
-    ``choose_layout``, else the lowest calibration error."""
+def choose_best(
+    experiment: Experiment, device: Backend, store: Any, width: int = 2
+) -> dict[str, Any]:
+    """What ``layout="best"`` means for ``experiment`` on ``device`` for circuits of ``width``
+    qubits: its definition's ``choose_layout``, else the lowest calibration error."""
     choose = experiment.choose_layout or device_model.choose_by_calibration
-    return choose(device, store)
+    return choose(device, store, width)
 
 
 def resolve_backend(backend: str | Backend, seed: int | None = None) -> Backend:

@@ -114,9 +114,11 @@ class Experiment:
     default_engine : str
         The engine ``engine="auto"`` means for one point on a backend with exact probabilities.
     choose_layout : callable, optional
-        ``choose_layout(backend, store) -> {"physical": [a, b], "source": ..., ...}``: the
-        physical qubits ``layout="best"`` means (default: the coupler with the lowest
-        calibration error, :func:`qkit.device_model.choose_by_calibration`).
+        ``choose_layout(backend, store, width) -> {"physical": [a, b, ...], "source": ...}``:
+        the physical qubits ``layout="best"`` means for circuits of ``width`` qubits
+        (default: the coupler with the lowest calibration error,
+        :func:`qkit.device_model.choose_by_calibration`; a chain's line:
+        :func:`qkit.device_model.choose_line`).
     """
 
     name: str
@@ -130,7 +132,7 @@ class Experiment:
     probabilities: Callable[[Backend, Points], list[np.ndarray]] | None = None
     labels: Callable[[Point], dict[str, Any]] | None = None
     default_engine: str = "sampler"
-    choose_layout: Callable[[Backend, Any], dict[str, Any]] | None = None
+    choose_layout: Callable[[Backend, Any, int], dict[str, Any]] | None = None
 
     # -- points ----------------------------------------------------------------------------
     def point(self, **values: Any) -> Point:

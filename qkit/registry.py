@@ -39,6 +39,7 @@ _BUILTIN = {
     "mixup": "qkit.mixup.experiment:MIXUP",
     "channel": "qkit.channel.experiment:CHANNEL",
     "distill": "qkit.distill.experiment:DISTILL",
+    "chain": "qkit.repeater.experiment:CHAIN",
 }  # in help order
 _REGISTERED: dict[str, Experiment] = {}
 

@@ -200,6 +200,26 @@ def _prepare_noise_model(backend, family, mixtures, shots, layout=None) -> Prepa
     return Prepared(family, pubs, owners, "noise-model", model, executed, stats)
 
 
+MAX_BRANCHES = 4096
+"""Most branch circuits one circuit may expand into (each is transpiled on its own)."""
+
+
+def check_branches(circuit: QuantumCircuit, mixtures: Sequence[noise.MixedUnitary]) -> int:
+    """The number of branch circuits of ``circuit`` under ``mixtures``, or a one-line
+    ``ValueError`` above :data:`MAX_BRANCHES` (before anything is expanded)."""
+    terms = {m.label: len(m.weights) for m in mixtures}
+    count = 1
+    for site in noise.sites(circuit, terms):
+        count *= terms[site.label]
+        if count > MAX_BRANCHES:
+            raise ValueError(
+                f"the noise of this circuit has more than {MAX_BRANCHES} branch circuits "
+                f"({len(noise.sites(circuit, terms))} noise sites); realize it with a noise "
+                "model (aer) or use fewer noise sites"
+            )
+    return count
+
+
 def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng, layout=None) -> Prepared:
     pubs: list[tuple] = []
     owners: list[tuple[int, int | None]] = []
@@ -207,6 +227,7 @@ def _prepare_branch_mixture(backend, family, mixtures, *, shots, rng, layout=Non
     stats: list[dict] = []
     for index, circuit in enumerate(family.circuits):
         if noise.sites(circuit):
+            check_branches(circuit, mixtures)
             branches = noise.expand_branches(circuit, mixtures, prune=True)
             weights = noise.branch_weights(circuit, mixtures)
         else:

@@ -89,7 +89,7 @@ def test_results_hold_prediction_and_estimate_for_every_planned_point(quick_run)
     points = quick_run["results"]["points"]
     planned = plan_points(quick=True)
     assert len(points) == sum(len(entries) for entries in planned.values())
-    assert {r["kind"] for r in points} == {"mixup", "channel", "distill"}
+    assert {r["kind"] for r in points} == {"mixup", "channel", "distill", "chain"}
     for record in points:
         assert record["prediction"] and record["estimate"], record["id"]
         assert record["shots"] == SHOTS
@@ -98,6 +98,9 @@ def test_results_hold_prediction_and_estimate_for_every_planned_point(quick_run)
         elif record["kind"] == "distill":
             assert record["paper"] == "beyond"
             assert set(record["estimate"]) >= {"success_probability", "fidelity_out", "yield"}
+        elif record["kind"] == "chain":
+            assert record["paper"] == "beyond"
+            assert set(record["estimate"]) >= {"success_probability", "fidelity", "chsh"}
         else:
             assert "mutual_information" in record["estimate"]
 
@@ -146,7 +149,7 @@ def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(qu
     out, results = quick_run["out"], quick_run["results"]
     md = (out / "report.md").read_text()
     assert "| id | point | quantity | prediction | estimate |" in md
-    quantity = r"(Eq|CHSH|E_F|success_probability|fidelity_out|concurrence_out|yield)"
+    quantity = r"(Eq|CHSH|E_F|success_probability|fidelity|concurrence|eof|chsh|yield)"
     rows = [line for line in md.splitlines() if re.match(r"\| [A-Z]\d\d \| .*" + quantity, line)]
     assert len(rows) == len(results["headline"])
     for row in results["headline"]:
@@ -225,7 +228,7 @@ def test_progress_bar_stays_off_when_stderr_is_not_a_terminal(quick_run):
 def test_metadata_names_seed_backend_shots_versions_and_wall_time(quick_run):
     meta = quick_run["results"]["meta"]
     assert meta["seed"] == 7 and meta["backend"] == "aer" and meta["mode"] == "quick"
-    assert meta["shots"] == {"mixup": SHOTS, "channel": SHOTS, "distill": SHOTS}
+    assert meta["shots"] == {"mixup": SHOTS, "channel": SHOTS, "distill": SHOTS, "chain": SHOTS}
     assert {"qiskit", "qiskit-aer", "numpy", "qkit"} <= set(meta["versions"])
     assert meta["wall_time_s"] > 0
     md = (quick_run["out"] / "report.md").read_text()

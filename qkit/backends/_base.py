@@ -150,9 +150,61 @@ class Backend:
                     "use the circuit-mixture realization of the noise (qkit.noise)"
                 )
 
+    def _has(self, operation: str) -> bool:
+        """Does the device's target take ``operation`` (IBM devices differ in dynamic circuits)?"""
+        target = getattr(self.device, "target", None)
+        return target is None or operation in target.operation_names
+
+    def _check_capabilities(self, circuits: Sequence[QuantumCircuit]) -> None:
+        """Refuse what this backend would run wrongly: feed-forward it cannot convert, an idle
+        period (``delay``) where no T1/T2 acts (it would silently do nothing)."""
+        for circuit in circuits:
+            if circuit.num_qubits > self.num_qubits:
+                raise ValueError(
+                    f"a {circuit.num_qubits}-qubit circuit does not fit {self.name!r} "
+                    f"({self.num_qubits} qubits)"
+                )
+            for inst in circuit.data:
+                name = inst.operation.name
+                dynamic = name in _CONTROL_FLOW or name == "reset"
+                if dynamic and not (self.caps.feed_forward and self._has(name)):
+                    raise ValueError(
+                        f"backend {self.name!r} cannot run dynamic circuits (mid-circuit reset, "
+                        "classically controlled gates: feed-forward); use aer or an IBM device "
+                        "that does (e.g. fake:lagos, fake:hanoi)"
+                    )
+                if name == "delay" and not self.caps.timing and _nonzero(inst.operation):
+                    raise ValueError(
+                        f"backend {self.name!r} has no timing, so an idle period would do "
+                        "nothing; use a device backend (fake:<device>, ibm:<device>)"
+                    )
+
     def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
         self._check_sites(circuits)
-        return list(self._pass_manager().run(circuits))
+        return list(self._pass_manager().run(self._aligned_delays(circuits)))
+
+    def _aligned_delays(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
+        """Delays in seconds-based units as whole multiples of the device's timing granularity
+        (in ``dt``): the preset pass manager cannot reschedule an unaligned delay. Changes a
+        delay by less than one granularity step (3.6 ns on IBM devices)."""
+        target = getattr(self.device, "target", None)
+        dt = getattr(target, "dt", None)
+        if not dt or not any(i.operation.name == "delay" for c in circuits for i in c.data):
+            return circuits
+        step = max(1, int(getattr(target, "granularity", 1) or 1))
+        scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
+        out = []
+        for circuit in circuits:
+            fixed = circuit.copy_empty_like()
+            for inst in circuit.data:
+                op = inst.operation
+                if op.name == "delay" and op.unit in scale:
+                    ticks = int(round(float(op.duration) * scale[op.unit] / dt / step)) * step
+                    fixed.delay(ticks, inst.qubits, unit="dt")
+                else:
+                    fixed.append(inst)
+            out.append(fixed)
+        return out
 
     def _transpile_on(
         self, circuits: list[QuantumCircuit], layout: tuple[int, ...]
@@ -162,7 +214,7 @@ class Backend:
 
         self._check_sites(circuits)
         out = []
-        for circuit in circuits:  # the completed layout depends on the circuit's width
+        for circuit in self._aligned_delays(circuits):  # layout depends on the circuit's width
             full = complete_layout(self.device, layout, circuit.num_qubits)
             out.append(self._build_pass_manager(self.device.target, full).run(circuit))
         return out
@@ -185,6 +237,7 @@ class Backend:
         on the nearest free qubits (:func:`qkit.backends._layout.complete_layout`). Do not
         modify the returned circuits in place.
         """
+        self._check_capabilities(circuits)
         if layout is None:
             return self._cache(circuits, key)
         fixed = check_layout(layout, self.num_qubits)
@@ -359,6 +412,16 @@ class Backend:
             for part, (s, indices) in zip(ids, groups, strict=True)
         ]
         return Job(SplitJob(raws, groups, pub_shots), self.name, _same)
+
+
+_CONTROL_FLOW = ("if_else", "while_loop", "for_loop", "switch_case", "box")
+
+
+def _nonzero(delay) -> bool:
+    try:
+        return float(delay.duration) > 0
+    except (TypeError, ValueError):  # a parametrized duration
+        return True
 
 
 def _with_shots(pub: SamplerPub, shots: int) -> SamplerPub:

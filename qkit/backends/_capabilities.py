@@ -30,6 +30,10 @@ class Capabilities:
         A job id alone re-attaches to the job from any process (cloud jobs).
     cloud : bool
         Jobs run remotely, queued (every waiting run is durable).
+    feed_forward : bool
+        Runs mid-circuit measurements with classically controlled gates (dynamic circuits).
+    timing : bool
+        Has gate durations and qubit T1/T2, so an idle period (``delay``) acts.
     """
 
     noise_model: bool = False
@@ -38,12 +42,17 @@ class Capabilities:
     detachable: bool = True
     retrievable: bool = False
     cloud: bool = False
+    feed_forward: bool = True
+    timing: bool = True
 
 
-AER = Capabilities(noise_model=True, exact=True, readout_error=False)
+AER = Capabilities(noise_model=True, exact=True, readout_error=False, timing=False)
 FAKE = Capabilities()
-BRAKET_LOCAL = Capabilities()
+BRAKET_LOCAL = Capabilities(feed_forward=False, timing=False)
+"""qiskit-braket-provider converts no control flow to a Braket circuit, and the local
+simulator has no gate durations."""
 CLOUD = Capabilities(retrievable=True, cloud=True)
+BRAKET_CLOUD = Capabilities(retrievable=True, cloud=True, feed_forward=False, timing=False)
 IBM_LOCAL_TESTING = Capabilities(detachable=False)
 """The runtime's local testing service: its jobs live in the submitting process only."""
 
@@ -61,4 +70,6 @@ def capabilities(name: str) -> Capabilities:
         return FAKE
     if prefix == "braket" and rest == "local":
         return BRAKET_LOCAL
+    if prefix == "braket":
+        return BRAKET_CLOUD
     return CLOUD

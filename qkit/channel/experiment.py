@@ -140,7 +140,7 @@ def analyse(
     return {"mutual_information": stack(estimates), "conditional_probabilities": frequencies}
 
 
-def _best_coupler(backend, store):
+def _best_coupler(backend, store, width: int = 2):
     """``layout="best"``: the coupler of the largest stored survey with the highest lower
     confidence bound, else the best predicted from calibration (:mod:`qkit.survey.layout`)."""
     from qkit.survey.layout import choose

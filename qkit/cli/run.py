@@ -65,11 +65,18 @@ def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool 
         elif ranges:
             parser.add_argument(
                 *flags,
-                required=True,
+                required=param.default is None,
+                default=None if param.default is None else str(param.default),
                 help=f"{param.help}: start:stop:count (ends included) or a comma list",
             )
         else:
-            parser.add_argument(*flags, type=number, required=True, help=param.help)
+            parser.add_argument(
+                *flags,
+                type=number,
+                required=param.default is None,
+                default=param.default,
+                help=param.help,
+            )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -202,7 +202,7 @@ def _setting_labels() -> list[str]:
     return chsh + [f"pauli:{s}" for s in circuits.PAULI_SETTINGS]
 
 
-def _best_coupler(backend, store):
+def _best_coupler(backend, store, width: int = 2):
     """``layout="best"``: the coupler of the largest stored survey with the highest lower
     confidence bound, else the best predicted from calibration (:mod:`qkit.survey.layout`)."""
     from qkit.survey.layout import choose

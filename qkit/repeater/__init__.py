@@ -42,6 +42,10 @@ _THEORY = (
 _EXPORTS = {
     **{name: f"qkit.repeater.theory:{name}" for name in _THEORY},
     "theory": "qkit.repeater.theory",
+    "CHAIN": "qkit.repeater.experiment:CHAIN",
+    "chain_circuit": "qkit.repeater.circuits:chain_circuit",
+    "circuits": "qkit.repeater.circuits",
+    "experiment": "qkit.repeater.experiment",
 }
 
 __all__ = [*_EXPORTS]

@@ -40,19 +40,27 @@ MANIFEST = "qkit-reproduce.json"
 """Written first into the output directory: what is being reproduced, and whether it is done."""
 
 
-def plan_points(quick: bool = False) -> dict[str, list[dict[str, Any]]]:
-    """The points a reproduction samples: ``{"mixup": [...], "channel": [...], "distill": [...]}``.
+def plan_points(quick: bool = False, backend: str = "aer") -> dict[str, list[dict[str, Any]]]:
+    """The points a reproduction samples: ``{"mixup": [...], "channel": [...], "distill": [...],
+    "chain": [...]}`` (the repeater chains only on a backend that takes a noise model, Aer:
+    their dynamic circuits need a device that runs feed-forward, and their width one wide
+    enough; ``qkit run chain`` runs them on a device).
 
     >>> points = plan_points(quick=True)
     >>> len(points["channel"]), {p["alphabet"] for p in points["channel"]} == {"pair", "two-slot"}
     (20, True)
     """
+    from qkit.backends import capabilities
+
     config = settings(quick)
-    return {
+    points = {
         "mixup": _plan.mixup_points(config),
         "channel": _plan.channel_points(config),
         "distill": _plan.distill_points(config),
     }
+    if capabilities(backend).noise_model:
+        points["chain"] = _plan.chain_points(config)
+    return points
 
 
 def resolve_out_dir(
@@ -224,7 +232,7 @@ def reproduce(
     device = get_backend(backend, seed=seed)  # unknown names and missing credentials fail here
     _write_manifest(out, args, finished=False)  # before any sampling: --out is checked now
     config = settings(quick)
-    points = plan_points(quick)
+    points = plan_points(quick, backend)
     specs_count = len(_figures.figure_specs([], config))  # builders are lazy: cheap
     total = sum(len(entries) for entries in points.values()) + specs_count + 1
     bar = _progress_bar(total, progress)
@@ -287,6 +295,7 @@ def _meta(config, device, seed, shots, analysis, store, command, started, sample
             "mixup": shots or config.mixup_shots,
             "channel": shots or config.channel_shots,
             "distill": shots or config.distill_shots,
+            **({"chain": shots or config.chain_shots} if device.caps.noise_model else {}),
         },
         "n_boot": analysis.n_boot,
         "confidence": analysis.confidence,

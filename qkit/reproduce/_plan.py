@@ -5,7 +5,9 @@ Paper A points lie on the curves of Fig. 3 (the optimal amplitude ``a*(S)``, Bel
 in the local-hidden-variable region and in the CHSH-violating region of Fig. 2. Paper B points
 are ``eta`` x {entangled, separable} x {pair, two-slot} (Figs. 4-5). Beyond the papers, one
 DEJMPS round on two mixed-up Bell pairs (``qkit.distill``) at a few ``S``, on both sides of
-where one round followed by hashing stops yielding Bell pairs (``S ~ 0.66``).
+where one round followed by hashing stops yielding Bell pairs (``S ~ 0.66``), and repeater
+chains of mixed-up Bell pairs (``qkit.repeater``) at the repeater figure's memory dephasing, on
+backends that take a noise model (Aer: a device runs them with ``qkit run chain``).
 
 Every point gets its own seed, derived from the run's seed and the point's parameters
 (:func:`qkit.experiment.point_seed`, as a sweep derives its rows' seeds), not its position in
@@ -42,6 +44,8 @@ class Settings:
     construction_etas: tuple[float, ...] = (1.0, 0.5)
     distill_shots: int = 2000
     distill_pairs: tuple[tuple[float, float], ...] = ()
+    chain_shots: int = 1000
+    chain_points: tuple[tuple[int, float, int], ...] = ()  # (links, success, rounds)
 
 
 def _a_star(successes: list[float]) -> list[tuple[float, float]]:
@@ -67,6 +71,8 @@ def settings(quick: bool) -> Settings:
             etas=(0.0, 0.25, 0.5, 0.75, 1.0),
             distill_shots=2000,
             distill_pairs=tuple((s, BELL) for s in (0.9, 0.75, 0.6)),
+            chain_shots=1000,
+            chain_points=((2, 0.95, 0), (4, 0.95, 0)),
         )
     groups = {
         "optimal a*(S) (Fig. 3)": _a_star([0.1, 0.15, 0.2, 0.3, 0.4]),
@@ -88,6 +94,8 @@ def settings(quick: bool) -> Settings:
         etas=tuple(np.round(np.linspace(0.0, 1.0, 9), 6).tolist()),
         distill_shots=20000,
         distill_pairs=tuple((s, BELL) for s in (0.95, 0.9, 0.8, 0.75, 0.7, 0.6)),
+        chain_shots=4000,
+        chain_points=((2, 0.95, 0), (4, 0.95, 0), (8, 0.95, 0), (2, 0.95, 1), (2, 0.8, 0)),
     )
 
 
@@ -117,6 +125,25 @@ def channel_points(config: Settings) -> list[dict[str, Any]]:
 def distill_points(config: Settings) -> list[dict[str, Any]]:
     """``(S, a)`` of the sampled DEJMPS rounds (beyond the papers)."""
     return [{"success": float(s), "amplitude": float(a)} for s, a in config.distill_pairs]
+
+
+CHAIN_DEPHASING = 0.01
+"""Memory dephasing per level of the sampled chains: the repeater figure's
+(``qkit.figures.repeater.DEFAULT_DEPHASING``), so the points sit on its curves."""
+
+
+def chain_points(config: Settings) -> list[dict[str, Any]]:
+    """The sampled repeater chains (beyond the papers): links of mixed-up Bell pairs."""
+    return [
+        {
+            "links": float(links),
+            "success": float(success),
+            "amplitude": BELL,
+            "rounds": float(rounds),
+            "dephasing": CHAIN_DEPHASING,
+        }
+        for links, success, rounds in config.chain_points
+    ]
 
 
 def shots(config: Settings, kind: str) -> int:

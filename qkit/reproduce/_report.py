@@ -231,6 +231,16 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
                 if "distill" in meta["shots"]
                 else []
             )
+            + (
+                [
+                    [
+                        "shots per setting, repeater chains (13 settings/point)",
+                        str(meta["shots"]["chain"]),
+                    ]
+                ]
+                if "chain" in meta["shots"]
+                else []
+            )
             + [
                 ["error bars", _error_bars(run["points"])],
                 ["confidence level", f"{meta['confidence']:g}"],
