@@ -30,6 +30,26 @@ PAIR_ALPHABETS = ("pair", "two-photon")
 TWO_SLOT_ALPHABETS = ("two-slot", "full")
 """Sample ``alphabet`` values on the capacity scale (the whole two-slot alphabet)."""
 
+LETTER_LABELS = {
+    "singlet": r"singlet $|\Psi^-\rangle$",
+    "triplet_HH": r"triplet $|HH\rangle$",
+    "HV": r"$|HV\rangle$",
+    "HH": r"$|HH\rangle$",
+}
+"""The optimal ensembles' letters (:func:`qkit.channel.theory.optimal_ensemble` labels) as
+states: the entangled ensemble sends the singlet and a triplet state (``|HH>``, singlet
+fidelity 0), the separable one ``|HV>`` (singlet fidelity 1/2) and ``|HH>``."""
+LETTER_SETS = {
+    "entangled": r"$|\Psi^-\rangle$, $|HH\rangle$",
+    "separable": r"$|HV\rangle$, $|HH\rangle$",
+}
+
+
+def letter_label(label: str) -> str:
+    """A letter's state in Dirac notation (the code name if it is not one of the ensembles')."""
+    return LETTER_LABELS.get(label, label)
+
+
 _HALO = [patheffects.withStroke(linewidth=3.0, foreground="white")]
 _Q_MIN, _Q_MAX = -1.0 / 3.0, 1.0
 
@@ -154,7 +174,7 @@ def _draw_construction(ax, q: np.ndarray, f: np.ndarray, eta: float, inputs: str
 
     if q_hi - q_lo < 1e-12:  # eta = 0: both letters give the same output
         ax.annotate(
-            " and ".join(ens["labels"]) + "\ngive the same output",
+            " and ".join(letter_label(x) for x in ens["labels"]) + "\ngive the same output",
             (q_star, f_star),
             xytext=(0, -12),
             textcoords="offset points",
@@ -176,7 +196,7 @@ def _draw_construction(ax, q: np.ndarray, f: np.ndarray, eta: float, inputs: str
         else:
             offset, ha, va = (-3, -10), "right", "top"
         ax.annotate(
-            f"{label}\nsent w.p. {w:.2f}",
+            f"{letter_label(label)}\nsent w.p. {w:.2f}",
             (qe, fe),
             xytext=offset,
             textcoords="offset points",
@@ -273,7 +293,7 @@ def channel_conditional_probabilities(
         ax.set_xticks(
             x,
             [
-                f"{label} ($p = {_frac(p)}$)\nsent w.p. {w:.2f}"
+                f"{letter_label(label)} ($p = {_frac(p)}$)\nsent w.p. {w:.2f}"
                 for label, p, w in zip(
                     ens["labels"], ens["werner_parameters"], ens["probabilities"], strict=True
                 )
