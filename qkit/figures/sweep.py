@@ -38,6 +38,7 @@ __all__ = [
     "load_table",
     "plot_sweep",
     "quantities",
+    "samples_from_table",
     "sweep_kind",
 ]
 
@@ -499,3 +500,34 @@ def _channel_curves(table: Table, quantity: str, ax: Axes | None) -> Figure:
     else:
         ax.set_title(f"{title}\n{note}", fontsize=10)
     return fig
+
+
+def samples_from_table(table_or_path: Any) -> list[dict[str, Any]]:
+    """Rows of a mix-up sweep table as the sample dicts of :mod:`qkit.figures.mixup`.
+
+    ``{"success", "amplitude", "eof": {value, ci_low, ci_high}, "chsh": {value, stderr,
+    violation_sigma}, "concurrence": ..., "fidelity": ...}`` (a quantity only when its column
+    is in the table; intervals only when the sweep computed them).
+    """
+    table = load_table(table_or_path)
+    if sweep_kind(table) != "mixup":
+        raise ValueError(f"expected a mix-up sweep table, got a {sweep_kind(table)} table")
+    columns = {name: _column(table, name) for name in table if name not in ("inputs", "alphabet")}
+    n = len(table["success"])
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        row: dict[str, Any] = {
+            "success": float(table["success"][i]),
+            "amplitude": float(table["amplitude"][i]),
+        }
+        for quantity in ("chsh", "concurrence", "eof", "fidelity"):
+            if quantity not in table:
+                continue
+            record = {"value": float(columns[quantity][i])}  # type: ignore[index]
+            for field in ("ci_low", "ci_high", "stderr", "violation_sigma"):
+                column = columns.get(f"{quantity}_{field}")
+                if column is not None:
+                    record[field] = float(column[i])
+            row[quantity] = record
+        out.append(row)
+    return out
