@@ -221,7 +221,8 @@ def _as_samples(samples: Any) -> list[Sample]:
     if isinstance(samples, str | os.PathLike | Mapping) or hasattr(samples, "columns"):
         from qkit.figures.sweep import samples_from_table
 
-        return samples_from_table(samples)
+        found: list[Sample] = list(samples_from_table(samples))
+        return found
     return list(samples)
 
 
@@ -256,8 +257,14 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
     few = len(samples) <= 40
     handles = []
     for mask, marker, size, label, gid in (
-        (violated, "*", 260, f"sample: CHSH violated by \u2265 {sigmas:g}\u03c3", "chsh-violated"),
-        (~violated, "o", 90, "sample: no significant CHSH violation", "chsh-not-violated"),
+        (
+            violated,
+            "*",
+            260.0,
+            f"sample: CHSH violated by \u2265 {sigmas:g}\u03c3",
+            "chsh-violated",
+        ),
+        (~violated, "o", 90.0, "sample: no significant CHSH violation", "chsh-not-violated"),
     ):
         if not mask.any():
             continue
