@@ -100,8 +100,8 @@ def channel_entropy_construction(eta: float = 1.0) -> Figure:
     def both(make) -> tuple:
         return tuple(make(INPUT_COLORS[inputs]) for inputs in INPUTS)
 
-    handles = [
-        Line2D([], [], color="black", lw=2.0, label=r"$f(q) = S(\rho_W(q))$, Eq. 26"),
+    handles: list[Any] = [
+        Line2D([], [], color="black", lw=2.0),
         both(lambda c: Patch(color=c, alpha=_SHADE_ALPHA, lw=0)),
         both(lambda c: Line2D([], [], color=c, lw=2.0, marker="o", ms=6)),
         both(lambda c: Line2D([], [], color=c, lw=1.2, ls=(0, (4, 2)))),
@@ -115,8 +115,8 @@ def channel_entropy_construction(eta: float = 1.0) -> Figure:
         r"$\chi_2 = f(q^*) - g(q^*)$ at the mean $q^*$, Eq. 27",
     ]
     fig.legend(
-        handles,
-        labels,
+        handles=handles,
+        labels=labels,
         handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)},
         loc="outside lower center",
         ncols=3,
