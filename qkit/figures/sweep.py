@@ -398,7 +398,7 @@ def _mixup_curves(
             kind, quantity, {group_name: level}, x_name, (x[rows].min(), x[rows].max())
         )
         if curve is not None:
-            ax.plot(*curve, color=color, lw=1.8, zorder=3)
+            ax.plot(*curve, color=color, lw=1.8, zorder=3, gid="prediction")
         _errorbars(
             ax, x[rows], value[rows], low[rows], high[rows], color, f"${symbol} = {level:.4g}$"
         )
@@ -473,7 +473,7 @@ def _channel_curves(table: Table, quantity: str, ax: Axes | None) -> Figure:
             )
             ls = "-" if inputs == "entangled" else (0, (5, 2))
             if curve is not None:
-                panel.plot(*curve, color=color, lw=1.8, ls=ls, zorder=3)
+                panel.plot(*curve, color=color, lw=1.8, ls=ls, zorder=3, gid="prediction")
             where = "" if len(alphabets) == 1 or ax is None else f", {alphabet} alphabet"
             _errorbars(
                 panel,
