@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -232,6 +233,12 @@ def test_load_table_refuses_missing_empty_and_foreign_tables(tmp_path):
 # --- the command --------------------------------------------------------------------------
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -247,6 +254,7 @@ def test_plot_command_writes_the_figure_and_refuses_to_overwrite(tables, tmp_pat
     code, stdout, _ = _cli("plot", tables["plane"], "--out", str(out))
     assert code == 0 and stdout.strip() == f"wrote {out}"
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.stat().st_mode & 0o044 == 0o044 & ~_umask()  # readable as any new file
     before = out.read_bytes()
     code, stdout, stderr = _cli("plot", tables["line"], "--out", str(out))
     assert code == 2 and stdout == ""

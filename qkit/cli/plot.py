@@ -127,6 +127,13 @@ def _save_atomic(fig, out: Path, dpi: int) -> None:
     try:
         with matplotlib.rc_context(RC):
             fig.savefig(tmp, format=out.suffix.lower().lstrip("."), dpi=dpi)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not figures
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
