@@ -224,6 +224,7 @@ def test_eof_max_default_view_is_the_range_the_shots_resolve(eof_samples):
     full = figures.mixup_eof_max(shots, success_min=1e-3).axes[0]
     bottom, top = full.get_ylim()
     assert full.get_xlim()[0] == 1e-3 and np.log10(top / bottom) > 12
+    assert figures.mixup_eof_max().axes[0].get_xlim()[0] == 1e-3  # theory alone: full view
 
 
 # --- paper A, Eq. 3.2 ----------------------------------------------------------------------

@@ -438,10 +438,11 @@ def mixup_eof_max(
         value is 0) is an upper limit and drawn as one: a downward arrow from ``ci_high``;
         the others as a point with its interval (clipped to the physical range ``[0, 1]``).
     success_min : float, optional
-        Left end of the S axis. Default: the resolvable view, from where ``E_F^max`` enters
-        the band the shots cannot resolve (or a little left of the smallest sampled ``S``)
-        to 1, with the ``E_F`` axis from a quarter of that band's top. ``success_min=1e-3``
-        gives the paper's full view, twelve decades of ``E_F``.
+        Left end of the S axis. Default, with samples or ``shots``: the resolvable view, from
+        where ``E_F^max`` enters the band the shots cannot resolve (or a little left of the
+        smallest sampled ``S``) to 1, with the ``E_F`` axis from a quarter of that band's
+        top. Without either, or with ``success_min=1e-3``: the paper's full view, twelve
+        decades of ``E_F``.
     shots : float, optional
         Shots per setting of the tomography; defaults to the smallest ``"shots"`` of the
         samples. When known, the band of ``E_F`` below :func:`concurrence_resolution`
@@ -455,6 +456,8 @@ def mixup_eof_max(
     if shots is None:
         known = [float(x["shots"]) for x in samples if x.get("shots")]
         shots = min(known) if known else None
+    if success_min is None and not samples and shots is None:
+        success_min = 1e-3  # theory alone: the paper's view
     resolvable = success_min is None
     success_min, floor = _eof_view(samples, success_min, shots)
     fig = new_figure(7.0, 6.6)
@@ -535,7 +538,7 @@ def _eof_view(
     sampled = [float(x["success"]) for x in samples if np.isfinite(intervals([x], "eof")[0, 0])]
     left = 0.8 * min(sampled) if sampled else 1.0
     if shots is None:
-        left = min(left, 0.08)
+        left = min(left, 0.5)
         return left, 0.2 * float(theory.eof_max_approx(left))
     floor = 0.25 * float(eof_from_concurrence(concurrence_resolution(shots)))
     grid = np.geomspace(1e-3, 1.0, 3001)
