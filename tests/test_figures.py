@@ -167,6 +167,21 @@ def test_phase_diagram_markers_show_agreement_and_intervals():
     assert "2 of 3 exclude" in agree.get_title()
 
 
+def test_phase_diagram_deviation_beyond_1_96_sigma_means_the_interval_excludes():
+    """One-sided intervals (at the physical limits) colour as the ring says, never darker."""
+    from qkit.figures.mixup import _sample_agreement
+
+    samples = [  # exact E_F = 1 at S = 1: the estimate can only lie below
+        {"success": 1.0, "amplitude": BELL, "eof": {"value": 0.97, "ci_low": 0.9, "ci_high": 1.0}},
+        {"success": 1.0, "amplitude": BELL, "eof": {"value": 0.9, "ci_low": 0.8, "ci_high": 0.99}},
+        {"success": 0.3, "amplitude": 0.2, "eof": {"value": 0.05, "ci_low": 0.0, "ci_high": 0.1}},
+        {"success": 0.9, "amplitude": 0.6, "eof": {"value": 0.2, "ci_low": 0.15, "ci_high": 0.5}},
+    ]
+    _, deviation, excludes = _sample_agreement(samples)
+    assert excludes.tolist() == [False, True, False, True]
+    assert (np.abs(deviation) > 1.959963984540054).tolist() == excludes.tolist()
+
+
 # --- paper A, Fig. 3 -----------------------------------------------------------------------
 
 

@@ -73,8 +73,9 @@ def mixup_phase_diagram(
     its mirror ``sqrt(1 - a*^2)``.
 
     Sampled points are filled by the deviation of their estimated ``E_F`` from the exact one,
-    in standard deviations (``(estimate - exact) / sigma``, ``sigma`` the interval's half-width
-    over 1.96), on a diverging colour map: white agrees, orange lies above, purple below; a
+    in standard deviations (``(estimate - exact) / sigma``, ``sigma`` the half of the 95%
+    interval on the exact value's side over 1.96, so that beyond +-1.96 the interval excludes
+    the exact value), on a diverging colour map: white agrees, orange lies above, purple below; a
     red ring (gid ``"excludes-prediction"``) marks a sample whose interval excludes the exact
     ``E_F``. The panel "agreement" draws every sample's estimate minus the exact value with its
     interval (``ax.containers``, in sample order).
@@ -227,12 +228,17 @@ def _as_samples(samples: Any) -> list[Sample]:
 
 
 def _sample_agreement(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact E_F, deviation in sigma (NaN without an estimate) and exclusion, per sample."""
+    """Exact E_F, deviation in sigma (NaN without an estimate) and exclusion, per sample.
+
+    ``sigma`` is the half of the 95% interval on the exact value's side over 1.96: an interval
+    is often one-sided near the physical limits 0 and 1, and this way ``|deviation| > 1.96``
+    exactly when the interval excludes the exact value (what the ring says).
+    """
     success = np.array([float(s["success"]) for s in samples])
     amplitude = np.array([float(s["amplitude"]) for s in samples])
     exact = np.asarray(theory.eof(success, amplitude), dtype=float)
     value, low, high = intervals(samples, "eof").T
-    sigma = (high - low) / 2.0 / _Z_95
+    sigma = np.where(exact > value, high - value, value - low) / _Z_95
     diff = value - exact
     with np.errstate(invalid="ignore", divide="ignore"):
         deviation = np.where(sigma > 0, diff / sigma, np.where(np.abs(diff) < 1e-9, 0.0, np.inf))

@@ -148,8 +148,11 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
             "Paper A, Fig. 2: entanglement of the mixed-up pair over the (S, a) plane",
             "Colour: exact E_F (square-root scale); hatched: no entanglement (C = 0, Eq. 3.4); "
             "grey: entangled but with a local model (Sec. V); dashed red: CHSH threshold. "
-            "Markers: sampled points filled with their tomographic E_F estimate; a star marks a "
-            "CHSH violation of at least 3 standard errors.",
+            "Markers: sampled points, filled by how far their tomographic E_F estimate lies from "
+            "the exact E_F in standard deviations (white: agrees; orange: above; purple: below; "
+            "beyond 1.96 the 95% interval excludes it, and a red ring says so); a star marks a "
+            "CHSH violation of at least 3 standard errors. Right: each estimate minus the exact "
+            "value with its 95% bootstrap interval.",
             lambda: figures.mixup_phase_diagram(_mixup_samples(records)),
         ),
         FigureSpec(
