@@ -77,7 +77,9 @@ def mixup_phase_diagram(
     interval on the exact value's side over 1.96, so that beyond +-1.96 the interval excludes
     the exact value), on a diverging colour map: white agrees, orange lies above, purple below; a
     red ring (gid ``"excludes-prediction"``) marks a sample whose interval excludes the exact
-    ``E_F``. The panel "agreement" draws every sample's estimate minus the exact value with its
+    ``E_F``. An estimate at the physical boundary (``"at_boundary"`` in its record: a one-sided
+    interval at ``E_F = 0`` or 1) has no deviation in sigmas and is filled grey. The panel
+    "agreement" draws every sample's estimate minus the exact value with its
     interval (``ax.containers``, in sample order).
 
     Parameters
@@ -245,7 +247,31 @@ def _sample_agreement(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray
         deviation = np.where(np.isfinite(value), np.copysign(np.abs(deviation), diff), np.nan)
         tol = 1e-12
         excludes = (exact < low - tol) | (exact > high + tol)
+    # an estimate at the physical boundary has a one-sided interval: no deviation in sigma
+    # (as in the report's table), unless its interval excludes the exact value
+    boundary = np.array([bool((_eof_record(s) or {}).get("at_boundary")) for s in samples])
+    deviation = np.where(boundary & ~excludes, np.nan, deviation)
     return exact, deviation, excludes
+
+
+def _eof_record(sample: Sample) -> Mapping[str, Any] | None:
+    record = sample.get("eof")
+    return record if isinstance(record, Mapping) else None
+
+
+BOUNDARY_FILL = "0.4"  # darker than the local region's grey, no hue: not a deviation
+
+
+def _fills(deviation: np.ndarray, estimated: np.ndarray) -> np.ndarray:
+    """Marker fills (RGBA rows): the deviation on the diverging map; grey for an estimate at
+    the boundary (no deviation in sigma); transparent without an estimate."""
+    from matplotlib.colors import to_rgba
+
+    cmap = matplotlib.colormaps[DEVIATION_CMAP]
+    out = np.array(cmap(DEVIATION_NORM(np.clip(np.nan_to_num(deviation), -3.0, 3.0))))
+    out[estimated & ~np.isfinite(deviation)] = to_rgba(BOUNDARY_FILL)
+    out[~estimated] = (0.0, 0.0, 0.0, 0.0)
+    return out.reshape(-1, 4)
 
 
 def _marker_scale(n: int) -> float:
@@ -258,6 +284,7 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
     amplitude = np.array([float(s["amplitude"]) for s in samples])
     exact, deviation, excludes = _sample_agreement(samples)
     eof = intervals(samples, "eof")[:, 0]
+    fills = _fills(deviation, np.isfinite(eof))
     violated = np.array([_chsh_significant(s.get("chsh"), sigmas) for s in samples])
     scale = _marker_scale(len(samples))
     few = len(samples) <= 40
@@ -275,32 +302,18 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
         if not mask.any():
             continue
         size *= scale**2
-        has_eof = mask & np.isfinite(deviation)
-        style = dict(
+        ax.scatter(
+            success[mask],
+            amplitude[mask],
             marker=marker,
             s=size,
+            facecolors=fills[mask],
             edgecolors="black",
             linewidths=1.2 * scale,
             zorder=5,
             gid=gid,
             clip_on=not (main and few),  # a few samples at S = 1 sit on the spine
         )
-        if has_eof.any():
-            ax.scatter(
-                success[has_eof],
-                amplitude[has_eof],
-                c=np.clip(deviation[has_eof], -3.0, 3.0),
-                cmap=DEVIATION_CMAP,
-                norm=DEVIATION_NORM,
-                **style,
-            )
-        if (mask & ~has_eof).any():
-            ax.scatter(
-                success[mask & ~has_eof],
-                amplitude[mask & ~has_eof],
-                facecolors="none",
-                **style,
-            )
         handles.append(
             Line2D(
                 [],
@@ -311,6 +324,20 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
                 markerfacecolor="white",
                 markeredgecolor="black",
                 label=label,
+            )
+        )
+    boundary = np.isfinite(eof) & ~np.isfinite(deviation)
+    if boundary.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                markersize=np.sqrt(90),
+                markerfacecolor=BOUNDARY_FILL,
+                markeredgecolor="black",
+                label="grey: estimate at the boundary $E_F = 0$ or 1 (one-sided interval)",
             )
         )
     if excludes.any():
@@ -369,24 +396,32 @@ def _agreement_panel(ax, samples: Sequence[Sample]) -> None:
     """Estimated minus exact E_F with its interval, against the exact E_F."""
     exact, deviation, excludes = _sample_agreement(samples)
     value, low, high = intervals(samples, "eof").T
-    cmap = matplotlib.colormaps[DEVIATION_CMAP]
     scale = _marker_scale(len(samples))
-    for k in np.flatnonzero(np.isfinite(value)):
-        diff = value[k] - exact[k]
-        ax.errorbar(
-            exact[k],
-            diff,
-            yerr=[[max(value[k] - low[k], 0.0)], [max(high[k] - value[k], 0.0)]],
-            fmt="o",
-            ms=6 * scale,
-            mfc=cmap(DEVIATION_NORM(np.clip(deviation[k], -3, 3))),
-            mec=OKABE_ITO["vermillion"] if excludes[k] else "black",
-            mew=(1.8 if excludes[k] else 0.8) * scale,
-            color=OKABE_ITO["vermillion"] if excludes[k] else "0.3",
-            elinewidth=1.1 * scale,
-            capsize=2.5 * scale,
-            zorder=5,
-        )
+    shown = np.isfinite(value)
+    for group, color in ((shown & ~excludes, "0.3"), (shown & excludes, OKABE_ITO["vermillion"])):
+        if group.any():
+            ax.errorbar(
+                exact[group],
+                value[group] - exact[group],
+                yerr=np.vstack(
+                    [np.maximum(value - low, 0.0)[group], np.maximum(high - value, 0.0)[group]]
+                ),
+                fmt="none",
+                ecolor=color,
+                elinewidth=1.1 * scale,
+                capsize=2.5 * scale,
+                zorder=4,
+            )
+    ax.scatter(
+        exact[shown],
+        (value - exact)[shown],
+        facecolors=_fills(deviation, shown)[shown],
+        s=(6 * scale) ** 2,
+        edgecolors=np.where(excludes[shown], OKABE_ITO["vermillion"], "black"),
+        linewidths=np.where(excludes[shown], 1.8, 0.8) * scale,
+        zorder=5,
+        gid="agreement",
+    )
     ax.axhline(0.0, color="black", lw=1.0, zorder=2)
     ax.set_xlim(-0.03, 1.03)
     ax.grid(True, color="0.9", lw=0.6)

@@ -512,7 +512,11 @@ def samples_from_table(table_or_path: Any) -> list[dict[str, Any]]:
     table = load_table(table_or_path)
     if sweep_kind(table) != "mixup":
         raise ValueError(f"expected a mix-up sweep table, got a {sweep_kind(table)} table")
-    columns = {name: _column(table, name) for name in table if name not in ("inputs", "alphabet")}
+    columns = {
+        name: _column(table, name)
+        for name in table
+        if name not in ("inputs", "alphabet") and not name.endswith("_at_boundary")
+    }
     n = len(table["success"])
     out: list[dict[str, Any]] = []
     for i in range(n):
@@ -528,6 +532,8 @@ def samples_from_table(table_or_path: Any) -> list[dict[str, Any]]:
                 column = columns.get(f"{quantity}_{field}")
                 if column is not None:
                     record[field] = float(column[i])
+            if f"{quantity}_at_boundary" in table:
+                record["at_boundary"] = bool(table[f"{quantity}_at_boundary"][i])
             row[quantity] = record
         out.append(row)
     return out
