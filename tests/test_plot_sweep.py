@@ -321,3 +321,18 @@ def test_plot_help_loads_no_plotting_stack():
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(proc.stdout.splitlines()[-1]) == []
+
+
+def test_plot_sweep_draws_into_a_given_axes_and_reads_parquet(tables, tmp_path):
+    pytest.importorskip("pyarrow")
+    from matplotlib.figure import Figure
+
+    path = _sweep(tmp_path, "mixup", {"success": "0.5,1", "amplitude": "0.7"}, "t.parquet")
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_sweep(path, ax=ax) is fig
+    (container,) = ax.containers
+    assert np.allclose(container.lines[0].get_ydata(), read_table(path)["eof"])
+    both = Figure().add_subplot()
+    plot_sweep(tables["channel"], ax=both)  # both alphabets' curves in the one axes
+    assert len(both.containers) == 4
