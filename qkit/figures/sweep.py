@@ -182,8 +182,8 @@ def plot_sweep(table_or_path: Any, quantity: str | None = None, ax: Axes | None 
         A table written by ``qkit sweep`` / :func:`qkit.sweep.run_sweep` (``.csv`` or
         ``.parquet``), or its columns as :func:`qkit.sweep.read_table` returns them.
     quantity : str, optional
-        The estimated column to draw (:func:`quantities` lists them); default ``eof``
-        (mix-up), ``yield`` (distill), ``mutual_information`` (channel).
+        The estimated column to draw (``qkit.figures.sweep.quantities`` lists them);
+        default ``eof`` (mix-up), ``yield`` (distill), ``mutual_information`` (channel).
     ax : matplotlib.axes.Axes, optional
         Draw into this axes (every panel's curves together); default: a new figure.
 
