@@ -77,8 +77,8 @@ def mixup_phase_diagram(
     interval on the exact value's side over 1.96, so that beyond +-1.96 the interval excludes
     the exact value), on a diverging colour map: white agrees, orange lies above, purple below; a
     red ring (gid ``"excludes-prediction"``) marks a sample whose interval excludes the exact
-    ``E_F``. An estimate at the physical boundary (``"at_boundary"`` in its record: a one-sided
-    interval at ``E_F = 0`` or 1) has no deviation in sigmas and is filled grey. The panel
+    ``E_F``. An estimate flagged ``"at_boundary"`` (it or its interval touches ``E_F = 0`` or 1,
+    where the interval has no nominal coverage) has no deviation in sigmas and is filled grey. The panel
     "agreement" draws every sample's estimate minus the exact value with its
     interval (``ax.containers``, in sample order).
 
@@ -337,7 +337,7 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
                 markersize=np.sqrt(90),
                 markerfacecolor=BOUNDARY_FILL,
                 markeredgecolor="black",
-                label="grey: estimate at the boundary $E_F = 0$ or 1 (one-sided interval)",
+                label="grey: interval touches $E_F = 0$ or 1 (no nominal coverage, no $\\sigma$)",
             )
         )
     if excludes.any():

@@ -150,8 +150,8 @@ def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[Figure
             "grey: entangled but with a local model (Sec. V); dashed red: CHSH threshold. "
             "Markers: sampled points, filled by how far their tomographic E_F estimate lies from "
             "the exact E_F in standard deviations (white: agrees; orange: above; purple: below; "
-            "beyond 1.96 the 95% interval excludes it, and a red ring says so; dark grey: an "
-            "estimate at E_F = 0 or 1 with a one-sided interval, no sigma); a star marks a "
+            "beyond 1.96 the 95% interval excludes it, and a red ring says so; dark grey: the "
+            "estimate or its interval touches E_F = 0 or 1, no sigma); a star marks a "
             "CHSH violation of at least 3 standard errors. Right: each estimate minus the exact "
             "value with its 95% bootstrap interval.",
             lambda: figures.mixup_phase_diagram(_mixup_samples(records)),
