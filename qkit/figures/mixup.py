@@ -77,10 +77,10 @@ def mixup_phase_diagram(
     interval on the exact value's side over 1.96, so that beyond +-1.96 the interval excludes
     the exact value), on a diverging colour map: white agrees, orange lies above, purple below; a
     red ring (gid ``"excludes-prediction"``) marks a sample whose interval excludes the exact
-    ``E_F``. An estimate flagged ``"at_boundary"`` (it or its interval touches ``E_F = 0`` or 1,
-    where the interval has no nominal coverage) has no deviation in sigmas and is filled grey. The panel
-    "agreement" draws every sample's estimate minus the exact value with its
-    interval (``ax.containers``, in sample order).
+    ``E_F``. An estimate flagged ``"at_boundary"`` (it or its interval touches ``E_F = 0`` or
+    1, where the interval has no nominal coverage) has no deviation in sigmas and is filled
+    grey. The panel "agreement" draws every sample's estimate minus the exact value (the
+    collection with gid ``"agreement"``) with its interval (error bars).
 
     Parameters
     ----------
