@@ -94,7 +94,20 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
             return ["survey", "--backend", "fake:lima", "--shots", "100"]
         case ("export-circuits",):
             return ["export-circuits", "--out", f"circuits{n}"]
+        case ("plot",):
+            return ["plot", "--out", f"plot{n}.png", _plot_table(n)]
     return None
+
+
+def _plot_table(n: int) -> str:
+    """A two-row mix-up sweep table in the current folder, for ``qkit plot``."""
+    name = f"table{n}.csv"
+    with open(name, "w") as handle:
+        handle.write(
+            "success,amplitude,predicted_eof,eof,eof_ci_low,eof_ci_high\n"
+            "0.5,0.7,0.1,0.12,0.05,0.2\n1.0,0.7,1.0,0.97,0.9,1.0\n"
+        )
+    return name
 
 
 def _cases():

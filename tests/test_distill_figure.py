@@ -38,3 +38,35 @@ def test_threshold_brackets_where_one_round_starts_to_yield():
     search = dict(max_rounds=2, resolution=12)
     assert float(theory.best_yields(s1, **search)["one_round"]) > 0
     assert float(theory.best_yields(s1 - 2e-6, **search)["one_round"]) == 0
+
+
+def test_zero_yield_is_an_upper_limit_above_the_axis_edge():
+    """A sampled yield of 0 with interval [0, 0] has no place on a log axis: an arrow down
+    to the axis from well above its edge, labelled with the estimate and its interval."""
+    zero = {
+        "success": 0.6,
+        "amplitude": mixup.BELL_AMPLITUDE,
+        "yield": {"value": 0.0, "ci_low": 0.0, "ci_high": 0.0},
+    }
+    limit = {
+        "success": 0.7,
+        "amplitude": mixup.BELL_AMPLITUDE,
+        "yield": {"value": 0.0, "ci_low": 0.0, "ci_high": 0.05},
+    }
+    fig = distill_yield([zero, limit], points=8, max_rounds=8, resolution=12)
+    top = fig.axes[0]
+    (label,) = [t for t in top.texts if t.get_text().startswith("sampled 0")]
+    assert "interval [0, 0]" in label.get_text()
+    x, y_axes = label.xy
+    assert x == 0.6 and y_axes >= 0.1  # a tenth of the axes above the bottom edge
+    (arrow,) = [c for c in top.containers if c.lines[0].get_marker() == "v"]
+    assert arrow.lines[0].get_ydata()[0] == 0.05  # the other one: an upper limit at ci_high
+
+
+def test_grid_is_fine_where_the_curves_bend_and_above_each_threshold():
+    fig = distill_yield(points=8, max_rounds=8, resolution=12)
+    s = np.asarray(fig.axes[0].lines[2].get_xdata())
+    assert np.max(np.diff(s[s >= 0.4])) <= 0.6 / 7 + 1e-12
+    s_hash = theory.hashing_threshold()
+    above = s[(s > s_hash) & (s < 1.3 * s_hash)]
+    assert len(above) >= 8 and above.min() < s_hash * (1 + 1e-6)

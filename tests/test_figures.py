@@ -135,6 +135,56 @@ def test_phase_diagram_marks_only_significant_chsh_violations_with_stars(phase_s
     ]
 
 
+def test_phase_diagram_markers_show_agreement_and_intervals():
+    """Marker fill is the deviation in sigma on the diverging map; rings mark exactly the
+    samples whose interval excludes the exact E_F; the agreement panel draws the intervals."""
+    from matplotlib import colormaps
+
+    from qkit.figures.mixup import DEVIATION_CMAP, DEVIATION_NORM, EXCLUDES_GID
+
+    exact = float(mixup_theory.eof(0.9, BELL))
+    samples = [
+        {"success": 0.9, "amplitude": BELL, "eof": _estimate(exact, 0.0392)},  # agrees
+        {"success": 0.6, "amplitude": 0.5, "eof": _estimate(0.5, 0.05)},  # far above
+        {"success": 0.8, "amplitude": 0.3, "eof": _estimate(0.01, 0.005)},  # below
+    ]
+    fig = figures.mixup_phase_diagram(samples, resolution=40)
+    plane, agree = fig.axes[0], fig.axes[2]
+    (markers,) = [c for c in plane.collections if c.get_gid() == "chsh-not-violated"]
+    markers.update_scalarmappable()  # colours from the values, as drawing would
+    sigma = np.array([0.0392, 0.05, 0.005]) / 1.959963984540054
+    truth = np.array([float(mixup_theory.eof(s["success"], s["amplitude"])) for s in samples])
+    deviation = (np.array([exact, 0.5, 0.01]) - truth) / sigma
+    cmap = colormaps[DEVIATION_CMAP]
+    expected = cmap(DEVIATION_NORM(np.clip(deviation, -3, 3)))
+    assert np.allclose(markers.get_facecolors(), expected)
+    assert np.allclose(markers.get_facecolors()[0][:3], cmap(0.5)[:3])  # agreement is white
+    (rings,) = [c for c in plane.collections if c.get_gid() == EXCLUDES_GID]
+    assert sorted(map(tuple, np.asarray(rings.get_offsets()).tolist())) == [(0.6, 0.5), (0.8, 0.3)]
+    (points,) = [c for c in agree.collections if c.get_gid() == "agreement"]
+    estimates = np.array([sample["eof"]["value"] for sample in samples])
+    assert np.allclose(points.get_offsets(), np.column_stack([truth, estimates - truth]))
+    bars = [seg for c in agree.containers for coll in c.lines[2] for seg in coll.get_segments()]
+    spans = sorted(round(float(np.ptp(np.asarray(seg)[:, 1])), 9) for seg in bars)
+    assert spans == sorted([round(2 * w, 9) for w in (0.0392, 0.05, 0.005)])  # the intervals
+    assert "2 of 3 exclude" in agree.get_title()
+
+
+def test_phase_diagram_deviation_beyond_1_96_sigma_means_the_interval_excludes():
+    """One-sided intervals (at the physical limits) colour as the ring says, never darker."""
+    from qkit.figures.mixup import _sample_agreement
+
+    samples = [  # exact E_F = 1 at S = 1: the estimate can only lie below
+        {"success": 1.0, "amplitude": BELL, "eof": {"value": 0.97, "ci_low": 0.9, "ci_high": 1.0}},
+        {"success": 1.0, "amplitude": BELL, "eof": {"value": 0.9, "ci_low": 0.8, "ci_high": 0.99}},
+        {"success": 0.3, "amplitude": 0.2, "eof": {"value": 0.05, "ci_low": 0.0, "ci_high": 0.1}},
+        {"success": 0.9, "amplitude": 0.6, "eof": {"value": 0.2, "ci_low": 0.15, "ci_high": 0.5}},
+    ]
+    _, deviation, excludes = _sample_agreement(samples)
+    assert excludes.tolist() == [False, True, False, True]
+    assert (np.abs(deviation) > 1.959963984540054).tolist() == excludes.tolist()
+
+
 # --- paper A, Fig. 3 -----------------------------------------------------------------------
 
 
@@ -145,7 +195,7 @@ def test_eof_max_figure_builds_with_and_without_samples(eof_samples):
 
 def test_eof_max_curve_is_the_maximum_over_amplitudes_of_explicit_states():
     """Fig. 3 curve a: beat every a on a fine grid, and be reached by one of them."""
-    ax = figures.mixup_eof_max().axes[0]
+    ax = figures.mixup_eof_max(success_min=1e-3).axes[0]
     s_curve, e_curve = np.asarray(ax.lines[0].get_xdata()), np.asarray(ax.lines[0].get_ydata())
     amplitudes = np.linspace(1e-4, BELL, 20001)
     for s in (0.002, 0.03, 0.2, 0.5, 0.9):
@@ -168,13 +218,31 @@ def test_eof_max_fixed_amplitude_curves_follow_explicit_states():
 
 
 def test_eof_max_log_axes_keep_nonpositive_estimates_visible(eof_samples):
-    ax = figures.mixup_eof_max(eof_samples).axes[0]
+    ax = figures.mixup_eof_max(eof_samples, success_min=1e-3).axes[0]
     bottom, top = ax.get_ylim()
     assert ax.get_yscale() == "log" and 0 < bottom < 1e-11 and top >= 1
     marker_y = [c.lines[0].get_ydata()[0] for c in ax.containers]
     # the negative estimate is drawn as an upper limit at its ci_high, inside the axes
     assert 0.004 in marker_y
     assert all(bottom <= y <= top for y in marker_y)
+
+
+def test_eof_max_default_view_is_the_range_the_shots_resolve(eof_samples):
+    """Default: S from a little left of the samples, E_F from a quarter of the resolution;
+    ``success_min=1e-3`` keeps the paper's twelve decades."""
+    from qkit.figures.mixup import concurrence_resolution
+
+    shots = [{**s, "shots": 2000} for s in eof_samples]
+    ax = figures.mixup_eof_max(shots).axes[0]
+    resolution = float(measures.eof_from_concurrence(concurrence_resolution(2000)))
+    assert ax.get_ylim()[0] == pytest.approx(resolution / 4)
+    left = ax.get_xlim()[0]
+    assert 0.03 < left <= 0.8 * 0.05  # the smallest sampled S is 0.05
+    assert "resolve" in ax.get_title()
+    full = figures.mixup_eof_max(shots, success_min=1e-3).axes[0]
+    bottom, top = full.get_ylim()
+    assert full.get_xlim()[0] == 1e-3 and np.log10(top / bottom) > 12
+    assert figures.mixup_eof_max().axes[0].get_xlim()[0] == 1e-3  # theory alone: full view
 
 
 # --- paper A, Eq. 3.2 ----------------------------------------------------------------------
@@ -196,6 +264,22 @@ def test_fidelity_curves_are_overlaps_with_the_sent_state():
         psi = mixup_theory.psi(a)
         rho = mixup_theory.mixup(np.einsum("...i,...j->...ij", psi, psi.conj()), s)
         assert np.allclose(np.asarray(line.get_ydata())[::50], measures.fidelity_pure(psi, rho))
+
+
+def test_fidelity_figure_says_which_samples_it_leaves_out():
+    samples = [
+        {"success": 0.5, "amplitude": 0.3, "fidelity": _estimate(0.88, 0.02)},
+        {"success": 0.38, "amplitude": 0.7, "fidelity": _estimate(0.6, 0.02)},
+        {"success": 0.95, "amplitude": 0.3, "fidelity": _estimate(0.99, 0.01)},
+    ]
+    fig = figures.mixup_fidelity(samples, successes=(0.5, 1.0), sampled_curves=False)
+    ax = fig.axes[0]
+    assert len(ax.containers) == 1  # only the sample at S = 0.5 has a curve
+    (note,) = [t for t in fig.findobj() if getattr(t, "get_gid", lambda: None)() == "omitted"]
+    assert "2 sampled points" in note.get_text() and "0.38, 0.95" in note.get_text()
+    default = figures.mixup_fidelity(samples, successes=(0.5, 1.0))
+    assert len(default.axes[0].containers) == 3  # by default each sampled S gets a curve
+    assert not [t for t in default.findobj() if getattr(t, "get_gid", lambda: None)() == "omitted"]
 
 
 def test_figures_reject_out_of_range_samples():
@@ -320,6 +404,45 @@ def test_conditional_probability_samples_land_on_both_bars():
         round(float(c.lines[0].get_ydata()[0]), 9) for c in ax.containers if hasattr(c, "has_yerr")
     )
     assert ys == sorted([0.61, 0.39, 0.12, 0.88])
+
+
+def _texts(fig) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_paper_b_figures_name_letters_as_states_not_code_names():
+    for fig in (
+        figures.channel_entropy_construction(1.0),
+        figures.channel_entropy_construction(0.0),
+        figures.channel_conditional_probabilities(1.0),
+    ):
+        texts = " ".join(_texts(fig))
+        assert "triplet_HH" not in texts and "_HH" not in texts
+        assert r"$|HH\rangle$" in texts
+
+
+def test_construction_legend_swatches_have_the_shading_colours():
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Rectangle
+
+    from qkit.figures.channel import INPUT_COLORS
+
+    fig = figures.channel_entropy_construction(0.5)
+    shades = {
+        to_rgba(p.get_facecolor())
+        for ax in fig.axes
+        for p in ax.patches
+        if isinstance(p, Rectangle) or p.get_label().startswith("_")
+    }
+    (legend,) = fig.legends
+    swatches = {to_rgba(p.get_facecolor()) for p in legend.findobj(Rectangle) if p.get_visible()}
+    for inputs in ("entangled", "separable"):
+        rgb = to_rgba(INPUT_COLORS[inputs])[:3]
+        assert any(np.allclose(c[:3], rgb) for c in shades)
+        assert any(np.allclose(c[:3], rgb) and c[3] > 0 for c in swatches)
+    assert not any(np.allclose(c[:3], to_rgba("0.35")[:3]) for c in swatches)
 
 
 def test_conditional_probabilities_reject_unknown_letters_and_other_eta():

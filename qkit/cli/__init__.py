@@ -47,6 +47,7 @@ COMMAND_MODULES = [
     "jobs",
     "replay",
     "sweep",
+    "plot",
     "reproduce",
     "survey",
     "export_circuits",

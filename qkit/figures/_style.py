@@ -77,9 +77,16 @@ def save(fig: Figure, out_dir: str | Path, name: str, *, dpi: int = 150) -> list
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
+    engine = fig.get_layout_engine()
     with matplotlib.rc_context(RC):
         fig.savefig(paths[0], dpi=dpi)
-        fig.savefig(paths[1])
+        # the PNG pass placed every axes; the PDF keeps those places rather than solving the
+        # constrained layout again (a fifth of the time of drawing a figure twice)
+        fig.set_layout_engine("none")
+        try:
+            fig.savefig(paths[1])
+        finally:
+            fig.set_layout_engine(engine)
     return paths
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -30,8 +31,29 @@ PAIR_ALPHABETS = ("pair", "two-photon")
 TWO_SLOT_ALPHABETS = ("two-slot", "full")
 """Sample ``alphabet`` values on the capacity scale (the whole two-slot alphabet)."""
 
+LETTER_LABELS = {
+    "singlet": r"singlet $|\Psi^-\rangle$",
+    "triplet_HH": r"triplet $|HH\rangle$",
+    "HV": r"$|HV\rangle$",
+    "HH": r"$|HH\rangle$",
+}
+"""The optimal ensembles' letters (:func:`qkit.channel.theory.optimal_ensemble` labels) as
+states: the entangled ensemble sends the singlet and a triplet state (``|HH>``, singlet
+fidelity 0), the separable one ``|HV>`` (singlet fidelity 1/2) and ``|HH>``."""
+LETTER_SETS = {
+    "entangled": r"$|\Psi^-\rangle$, $|HH\rangle$",
+    "separable": r"$|HV\rangle$, $|HH\rangle$",
+}
+
+
+def letter_label(label: str) -> str:
+    """A letter's state in Dirac notation (the code name if it is not one of the ensembles')."""
+    return LETTER_LABELS.get(label, label)
+
+
 _HALO = [patheffects.withStroke(linewidth=3.0, foreground="white")]
 _Q_MIN, _Q_MAX = -1.0 / 3.0, 1.0
+_SHADE_ALPHA = 0.13
 
 
 @styled
@@ -72,33 +94,35 @@ def channel_entropy_construction(eta: float = 1.0) -> Figure:
         ax.grid(True, color="0.9", lw=0.6)
         ax.set_xlabel(r"output Werner parameter $q = \eta\,p$")
         ax.set_ylabel(r"output entropy $f(q)$ (bit)")
-    # Same artists in both panels (their colour is the panel's input set): one shared legend.
-    grey = "0.35"
-    handles = [
-        Line2D([], [], color="black", lw=2.0, label=r"$f(q) = S(\rho_W(q))$, Eq. 26"),
-        Patch(color=grey, alpha=0.2, label=r"allowed outputs $q = \eta p$"),
-        Line2D(
-            [],
-            [],
-            color=grey,
-            lw=2.0,
-            marker="o",
-            ms=6,
-            label="chord $g(q)$ through the optimal letters, Eq. 34",
-        ),
-        Line2D([], [], color=grey, lw=1.2, ls=(0, (4, 2)), label="tangent parallel to the chord"),
-        Line2D(
-            [],
-            [],
-            color=OKABE_ITO["green"],
-            lw=3.0,
-            marker="D",
-            ms=6,
-            mec="black",
-            label=r"$\chi_2 = f(q^*) - g(q^*)$ at the mean $q^*$, Eq. 27",
-        ),
+
+    # Same artists in both panels, each in its panel's colour: one shared legend whose
+    # swatches show both colours, as drawn (entangled, separable).
+    def both(make) -> tuple:
+        return tuple(make(INPUT_COLORS[inputs]) for inputs in INPUTS)
+
+    handles: list[Any] = [
+        Line2D([], [], color="black", lw=2.0),
+        both(lambda c: Patch(color=c, alpha=_SHADE_ALPHA, lw=0)),
+        both(lambda c: Line2D([], [], color=c, lw=2.0, marker="o", ms=6)),
+        both(lambda c: Line2D([], [], color=c, lw=1.2, ls=(0, (4, 2)))),
+        Line2D([], [], color=OKABE_ITO["green"], lw=3.0, marker="D", ms=6, mec="black"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=8.5)
+    labels = [
+        r"$f(q) = S(\rho_W(q))$, Eq. 26",
+        r"allowed outputs $q = \eta p$ (blue: entangled, red-orange: separable inputs)",
+        "chord $g(q)$ through the optimal letters, Eq. 34",
+        "tangent parallel to the chord",
+        r"$\chi_2 = f(q^*) - g(q^*)$ at the mean $q^*$, Eq. 27",
+    ]
+    fig.legend(
+        handles=handles,
+        labels=labels,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)},
+        loc="outside lower center",
+        ncols=3,
+        frameon=False,
+        fontsize=8.5,
+    )
     fig.suptitle(
         f"Paper B, Figs. 2-3: Lemma 2 on the Werner output entropy, $\\eta = {eta:g}$",
         fontsize=11,
@@ -120,7 +144,7 @@ def _draw_construction(ax, q: np.ndarray, f: np.ndarray, eta: float, inputs: str
     # eta = 0: one output state, the chord degenerates to a point
     slope = (f_ends[0] - f_ends[1]) / (q_ends[0] - q_ends[1]) if q_hi > q_lo else 0.0
 
-    ax.axvspan(q_lo, q_hi, color=color, alpha=0.13, lw=0)
+    ax.axvspan(q_lo, q_hi, color=color, alpha=_SHADE_ALPHA, lw=0)
     ends = np.array([q_lo, q_hi])
     ax.plot(
         ends,
@@ -154,7 +178,7 @@ def _draw_construction(ax, q: np.ndarray, f: np.ndarray, eta: float, inputs: str
 
     if q_hi - q_lo < 1e-12:  # eta = 0: both letters give the same output
         ax.annotate(
-            " and ".join(ens["labels"]) + "\ngive the same output",
+            " and ".join(letter_label(x) for x in ens["labels"]) + "\ngive the same output",
             (q_star, f_star),
             xytext=(0, -12),
             textcoords="offset points",
@@ -176,7 +200,7 @@ def _draw_construction(ax, q: np.ndarray, f: np.ndarray, eta: float, inputs: str
         else:
             offset, ha, va = (-3, -10), "right", "top"
         ax.annotate(
-            f"{label}\nsent w.p. {w:.2f}",
+            f"{letter_label(label)}\nsent w.p. {w:.2f}",
             (qe, fe),
             xytext=offset,
             textcoords="offset points",
@@ -273,7 +297,7 @@ def channel_conditional_probabilities(
         ax.set_xticks(
             x,
             [
-                f"{label} ($p = {_frac(p)}$)\nsent w.p. {w:.2f}"
+                f"{letter_label(label)} ($p = {_frac(p)}$)\nsent w.p. {w:.2f}"
                 for label, p, w in zip(
                     ens["labels"], ens["werner_parameters"], ens["probabilities"], strict=True
                 )

@@ -19,6 +19,7 @@ from qkit.figures._style import OKABE_ITO, intervals, new_figure, styled, yerr
 Sample = Mapping[str, Any]
 
 # (key of best_yields, colour, line style, width, label), drawn in this order after the bounds
+_MARKER = dict(color=OKABE_ITO["green"], mec="black", mew=0.8, zorder=6)
 _PROTOCOL_CURVES = (
     (
         "filter_dejmps",
@@ -34,10 +35,11 @@ _PROTOCOL_CURVES = (
 
 
 def _grid(success_min: float, points: int, thresholds: Sequence[float]) -> np.ndarray:
-    """Log-spaced S grid, refined just above the thresholds where log-scale curves plunge."""
-    parts = [np.geomspace(success_min, 1.0, points)]
+    """S grid: log-spaced, evenly spaced where the curves bend (S >= 0.4), and log-spaced in
+    ``S - t`` just above each threshold ``t``, where log-scale curves plunge to zero."""
+    parts = [np.geomspace(success_min, 1.0, points), np.linspace(0.4, 1.0, points)]
     for t in thresholds:
-        parts.append(t * (1.0 + np.geomspace(1e-7, 0.05, 10)))
+        parts.append(t * (1.0 + np.geomspace(1e-7, 0.3, 10)))
     grid = np.unique(np.concatenate(parts))
     return grid[(grid >= success_min) & (grid <= 1.0)]
 
@@ -145,7 +147,8 @@ def distill_yield(
         f"one round + hashing $S = {s_one:.3f}$;\n"
         r"lower bound $> 0$: $S = (\sqrt{5}-1)/2 = 0.618$ (only as $a \to 0$; "
         f"{s_info:.3f} for $a \\geq 10^{{-12}}$);\n"
-        "DEJMPS rounds (+ filter) + hashing: never, every $S > 0$ yields",
+        "DEJMPS rounds (+ filter) + hashing: never, every $S > 0$ yields; its corners are\n"
+        "where the best number of rounds changes (fewer rounds as $S$ grows)",
         va="top",
         ha="left",
         fontsize=8,
@@ -174,20 +177,47 @@ def distill_yield(
 
 
 def _one_round_samples(ax, samples: Sequence[Sample], floor: float) -> None:
+    """Estimates with intervals; upper limits as arrows, those at zero in a marked strip."""
     est = intervals(samples, "yield")
     x = np.array([float(sample["success"]) for sample in samples])
     style = dict(color=OKABE_ITO["green"], mec="black", mew=0.8, capsize=3, zorder=5)
-    shown = est[:, 0] > floor
+    shown = (est[:, 0] > floor) & (est[:, 1] > 0)
     if shown.any():
         rows = est[shown].copy()
         rows[:, 1] = np.maximum(rows[:, 1], floor)
         ax.errorbar(x[shown], rows[:, 0], yerr=yerr(rows), fmt="o", ms=7, **style)
     limits = np.isfinite(est[:, 0]) & ~shown
-    if limits.any():
-        tops = np.maximum(est[limits, 2], floor)
+    above = limits & (est[:, 2] > 10 * floor)  # an upper limit with room below it
+    if above.any():
+        tops = est[above, 2]
         ax.errorbar(
-            x[limits], tops, yerr=[0.6 * tops, 0 * tops], uplims=True, fmt="v", ms=7, **style
+            x[above], tops, yerr=[0.7 * tops, 0 * tops], uplims=True, fmt="v", ms=7, **style
         )
+    near_zero = limits & ~above
+    if near_zero.any():
+        # too close to 0 for the log axis: an arrow down to the axis, well above its edge
+        strip = ax.get_xaxis_transform()  # x in data, y in axes fraction
+        for xi, (value, low, high) in zip(x[near_zero], est[near_zero], strict=True):
+            ax.annotate(
+                "",
+                xy=(xi, 0.0),
+                xytext=(xi, 0.13),
+                xycoords=strip,
+                arrowprops=dict(arrowstyle="-|>", color=OKABE_ITO["green"], lw=1.6),
+                zorder=5,
+            )
+            ax.plot([xi], [0.13], "v", ms=7, transform=strip, clip_on=False, **_MARKER)
+            ax.annotate(
+                f"sampled {value:.2g}, interval [{low:.2g}, {high:.2g}]",
+                (xi, 0.13),
+                xycoords=strip,
+                xytext=(-6, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=8,
+                color="0.2",
+            )
     predicted = [
         (float(sample["success"]), float(sample["prediction"]["yield"]))
         for sample in samples

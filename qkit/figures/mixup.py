@@ -8,16 +8,19 @@ overlays sampled estimates when given. Sample records are plain dicts (what
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FuncFormatter
 
 from qkit.figures._style import (
     OKABE_ITO,
@@ -58,9 +61,9 @@ _LHV_ZOOM = ((0.30, 0.44), (0.63, 0.78))  # (S range, a range) around Barrett's 
 
 @styled
 def mixup_phase_diagram(
-    samples: Sequence[Sample] | None = None, *, sigmas: float = 3.0, resolution: int = 400
+    samples: Sequence[Sample] | Any = None, *, sigmas: float = 3.0, resolution: int = 400
 ) -> Figure:
-    """The ``(S, a)`` plane of paper A, Fig. 2, with sampled points overlaid.
+    """The ``(S, a)`` plane of paper A, Fig. 2, with sampled points and their agreement.
 
     Colour is ``E_F`` of ``M[psi_a]`` (square-root colour scale, so weak entanglement stays
     visible); hatched white where ``C = 0`` (Eq. 3.3); grey where Barrett's local model
@@ -69,14 +72,25 @@ def mixup_phase_diagram(
     CHSH threshold ``S_CHSH(a)`` (Horodecki criterion), the optimal amplitude ``a*(S)`` and
     its mirror ``sqrt(1 - a*^2)``.
 
+    Sampled points are filled by the deviation of their estimated ``E_F`` from the exact one,
+    in standard deviations (``(estimate - exact) / sigma``, ``sigma`` the half of the 95%
+    interval on the exact value's side over 1.96, so that beyond +-1.96 the interval excludes
+    the exact value), on a diverging colour map: white agrees, orange lies above, purple below; a
+    red ring (gid ``"excludes-prediction"``) marks a sample whose interval excludes the exact
+    ``E_F``. An estimate flagged ``"at_boundary"`` (it or its interval touches ``E_F = 0`` or
+    1, where the interval has no nominal coverage) has no deviation in sigmas and is filled
+    grey. The panel "agreement" draws every sample's estimate minus the exact value (the
+    collection with gid ``"agreement"``) with its interval (error bars).
+
     Parameters
     ----------
-    samples : sequence of dict, optional
+    samples : sequence of dict, or a sweep table, optional
         ``{"success", "amplitude", "eof": {value, ci_low, ci_high},
-        "chsh": {value, stderr[, violation_sigma]}}``; ``eof`` and ``chsh`` may be missing.
-        Markers are filled with the estimated ``E_F`` on the same colour scale (hollow without
-        one); a star marks a CHSH violation shown at ``sigmas`` or more (finite-sample
-        ``violation_sigma`` when present, else standard errors).
+        "chsh": {value, stderr[, violation_sigma]}}``; ``eof`` and ``chsh`` may be missing
+        (then a hollow marker). A mix-up sweep table (a ``.csv``/``.parquet`` path or the
+        columns of :func:`qkit.sweep.read_table`) works too. A star marks a CHSH violation
+        shown at ``sigmas`` or more (finite-sample ``violation_sigma`` when present, else
+        standard errors).
     sigmas : float
         Significance required to call a CHSH violation.
     resolution : int
@@ -85,16 +99,16 @@ def mixup_phase_diagram(
     Returns
     -------
     matplotlib.figure.Figure
-        Axes: the plane, the zoom on the local region, the colour bar.
+        Axes: the plane, the zoom on the local region, the agreement panel, the colour bars.
     """
-    samples = list(samples or [])
-    fig = new_figure(9.0, 6.6)
+    samples = _as_samples(samples)
+    fig = new_figure(10.6, 7.0)
     axes = fig.subplot_mosaic(
-        [["plane", "zoom"], ["plane", "cbar"]],
-        width_ratios=[3.3, 1.0],
+        [["plane", "zoom"], ["plane", "agree"]],
+        width_ratios=[3.0, 1.15],
         height_ratios=[1.0, 1.25],
     )
-    ax, zoom = axes["plane"], axes["zoom"]
+    ax, zoom, agree = axes["plane"], axes["zoom"], axes["agree"]
     norm = PowerNorm(0.5, 0.0, 1.0)
     mesh = _draw_plane(ax, (1e-3, 1.0), (0.0, 1.0), resolution, norm)
     _draw_plane(zoom, *_LHV_ZOOM, resolution // 2, norm)
@@ -107,15 +121,22 @@ def mixup_phase_diagram(
         Patch(facecolor="white", edgecolor="0.35", hatch="////", label="no entanglement ($C = 0$)"),
         Patch(facecolor="0.62", edgecolor="0.25", label="entangled but local (Barrett model)"),
     ]
-    if samples:
-        handles += _phase_samples(ax, samples, norm, sigmas)
-        _phase_samples(zoom, samples, norm, sigmas, main=False)
-
-    # a thin bar in the lower-right cell (a full-width cell would make a square slab)
-    axes["cbar"].axis("off")
-    cbar = fig.colorbar(mesh, cax=axes["cbar"].inset_axes((0.0, 0.0, 0.13, 1.0)))
-    cbar.set_label("entanglement of formation $E_F$ (ebit)\nsquare-root colour scale")
+    cbar = fig.colorbar(mesh, ax=ax, location="left", fraction=0.025, pad=0.02, aspect=30)
+    cbar.set_label("exact $E_F$ (ebit), square-root colour scale")
     cbar.set_ticks([0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0])
+    cbar.ax.yaxis.set_ticks_position("left")
+    cbar.ax.yaxis.set_label_position("left")
+    if samples:
+        handles += _phase_samples(ax, samples, sigmas)
+        _phase_samples(zoom, samples, sigmas, main=False)
+        _agreement_panel(agree, samples)
+        dev = fig.colorbar(
+            ScalarMappable(DEVIATION_NORM, DEVIATION_CMAP), ax=agree, location="bottom", pad=0.02
+        )
+        dev.set_label(r"marker fill: (estimated $-$ exact $E_F$) / $\sigma$")
+        dev.set_ticks([-3, -2, -1, 0, 1, 2, 3])
+    else:
+        agree.axis("off")
     ax.set_xlabel(r"delivery success probability $S$")
     ax.set_ylabel(r"amplitude $a$ of $|00\rangle$ in $|\psi_a\rangle$")
     ax.set_title(r"Paper A, Fig. 2: entanglement of the mixed-up pair $M[\psi_a]$")
@@ -190,59 +211,159 @@ def _draw_plane(
     return mesh
 
 
-def _phase_samples(
-    ax, samples: Sequence[Sample], norm: Normalize, sigmas: float, *, main: bool = True
-) -> list:
+DEVIATION_CMAP = "PuOr_r"  # diverging, colour-blind safe: purple below, white agrees, orange above
+DEVIATION_NORM = Normalize(-3.0, 3.0)
+EXCLUDES_GID = "excludes-prediction"
+_Z_95 = 1.959963984540054
+
+
+def _as_samples(samples: Any) -> list[Sample]:
+    """Sample dicts from a list of them, or from a mix-up sweep table (path or columns)."""
+    if samples is None:
+        return []
+    if isinstance(samples, str | os.PathLike | Mapping) or hasattr(samples, "columns"):
+        from qkit.figures.sweep import samples_from_table
+
+        found: list[Sample] = list(samples_from_table(samples))
+        return found
+    return list(samples)
+
+
+def _sample_agreement(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact E_F, deviation in sigma (NaN without an estimate) and exclusion, per sample.
+
+    ``sigma`` is the half of the 95% interval on the exact value's side over 1.96: an interval
+    is often one-sided near the physical limits 0 and 1, and this way ``|deviation| > 1.96``
+    exactly when the interval excludes the exact value (what the ring says).
+    """
     success = np.array([float(s["success"]) for s in samples])
     amplitude = np.array([float(s["amplitude"]) for s in samples])
+    exact = np.asarray(theory.eof(success, amplitude), dtype=float)
+    value, low, high = intervals(samples, "eof").T
+    sigma = np.where(exact > value, high - value, value - low) / _Z_95
+    diff = value - exact
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deviation = np.where(sigma > 0, diff / sigma, np.where(np.abs(diff) < 1e-9, 0.0, np.inf))
+        deviation = np.where(np.isfinite(value), np.copysign(np.abs(deviation), diff), np.nan)
+        tol = 1e-12
+        excludes = (exact < low - tol) | (exact > high + tol)
+    # an estimate at the physical boundary has a one-sided interval: no deviation in sigma
+    # (as in the report's table), unless its interval excludes the exact value
+    boundary = np.array([bool((_eof_record(s) or {}).get("at_boundary")) for s in samples])
+    deviation = np.where(boundary & ~excludes, np.nan, deviation)
+    return exact, deviation, excludes
+
+
+def _eof_record(sample: Sample) -> Mapping[str, Any] | None:
+    record = sample.get("eof")
+    return record if isinstance(record, Mapping) else None
+
+
+BOUNDARY_FILL = "0.4"  # darker than the local region's grey, no hue: not a deviation
+
+
+def _fills(deviation: np.ndarray, estimated: np.ndarray) -> np.ndarray:
+    """Marker fills (RGBA rows): the deviation on the diverging map; grey for an estimate at
+    the boundary (no deviation in sigma); transparent without an estimate."""
+    from matplotlib.colors import to_rgba
+
+    cmap = matplotlib.colormaps[DEVIATION_CMAP]
+    out = np.array(cmap(DEVIATION_NORM(np.clip(np.nan_to_num(deviation), -3.0, 3.0))))
+    out[estimated & ~np.isfinite(deviation)] = to_rgba(BOUNDARY_FILL)
+    out[~estimated] = (0.0, 0.0, 0.0, 0.0)
+    return out.reshape(-1, 4)
+
+
+def _marker_scale(n: int) -> float:
+    """Marker size factor: 1 up to 40 samples, then shrinking so a dense grid stays a grid."""
+    return float(max(min(1.0, np.sqrt(40.0 / max(n, 1))), 0.28))
+
+
+def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool = True) -> list:
+    success = np.array([float(s["success"]) for s in samples])
+    amplitude = np.array([float(s["amplitude"]) for s in samples])
+    exact, deviation, excludes = _sample_agreement(samples)
     eof = intervals(samples, "eof")[:, 0]
+    fills = _fills(deviation, np.isfinite(eof))
     violated = np.array([_chsh_significant(s.get("chsh"), sigmas) for s in samples])
+    scale = _marker_scale(len(samples))
+    few = len(samples) <= 40
     handles = []
     for mask, marker, size, label, gid in (
-        (violated, "*", 260, f"sample: CHSH violated by \u2265 {sigmas:g}\u03c3", "chsh-violated"),
-        (~violated, "o", 90, "sample: no significant CHSH violation", "chsh-not-violated"),
+        (
+            violated,
+            "*",
+            260.0,
+            f"sample: CHSH violated by \u2265 {sigmas:g}\u03c3",
+            "chsh-violated",
+        ),
+        (~violated, "o", 90.0, "sample: no significant CHSH violation", "chsh-not-violated"),
     ):
         if not mask.any():
             continue
-        has_eof = mask & np.isfinite(eof)
-        if has_eof.any():
-            ax.scatter(
-                success[has_eof],
-                amplitude[has_eof],
-                c=np.clip(eof[has_eof], 0, 1),
-                cmap=SEQUENTIAL_CMAP,
-                norm=norm,
-                marker=marker,
-                s=size,
-                edgecolors="black",
-                linewidths=1.2,
-                zorder=5,
-                gid=gid,
-                clip_on=not main,  # the full plane holds every sample; the zoom must clip
-            )
-        if (mask & ~has_eof).any():
-            ax.scatter(
-                success[mask & ~has_eof],
-                amplitude[mask & ~has_eof],
-                marker=marker,
-                s=size,
-                facecolors="none",
-                edgecolors="black",
-                linewidths=1.2,
-                zorder=5,
-                gid=gid,
-                clip_on=not main,  # the full plane holds every sample; the zoom must clip
-            )
+        size *= scale**2
+        ax.scatter(
+            success[mask],
+            amplitude[mask],
+            marker=marker,
+            s=size,
+            facecolors=fills[mask],
+            edgecolors="black",
+            linewidths=1.2 * scale,
+            zorder=5,
+            gid=gid,
+            clip_on=not (main and few),  # a few samples at S = 1 sit on the spine
+        )
         handles.append(
             Line2D(
                 [],
                 [],
                 ls="none",
                 marker=marker,
-                markersize=np.sqrt(size),
-                markerfacecolor="0.8",
+                markersize=np.sqrt(size / scale**2),
+                markerfacecolor="white",
                 markeredgecolor="black",
                 label=label,
+            )
+        )
+    boundary = np.isfinite(eof) & ~np.isfinite(deviation)
+    if boundary.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                markersize=np.sqrt(90),
+                markerfacecolor=BOUNDARY_FILL,
+                markeredgecolor="black",
+                label="grey: interval touches $E_F = 0$ or 1 (no nominal coverage, no $\\sigma$)",
+            )
+        )
+    if excludes.any():
+        ring = (2.0 if few else 1.5) * np.sqrt(90) * scale
+        ax.scatter(
+            success[excludes],
+            amplitude[excludes],
+            s=ring**2,
+            facecolors="none",
+            edgecolors=OKABE_ITO["vermillion"],
+            linewidths=2.0 * scale,
+            zorder=6,
+            gid=EXCLUDES_GID,
+            clip_on=not (main and few),
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                markersize=2.0 * np.sqrt(90),
+                mfc="none",
+                mec=OKABE_ITO["vermillion"],
+                mew=2.0,
+                label="interval excludes the exact $E_F$",
             )
         )
     if main and len(samples) <= _SAMPLE_LABEL_LIMIT:
@@ -255,7 +376,7 @@ def _phase_samples(
                     textcoords="offset points",
                     fontsize=8,
                     path_effects=_HALO,
-                    zorder=6,
+                    zorder=7,
                 )
         handles.append(
             Line2D(
@@ -269,6 +390,49 @@ def _phase_samples(
             )
         )
     return handles
+
+
+def _agreement_panel(ax, samples: Sequence[Sample]) -> None:
+    """Estimated minus exact E_F with its interval, against the exact E_F."""
+    exact, deviation, excludes = _sample_agreement(samples)
+    value, low, high = intervals(samples, "eof").T
+    scale = _marker_scale(len(samples))
+    shown = np.isfinite(value)
+    for group, color in ((shown & ~excludes, "0.3"), (shown & excludes, OKABE_ITO["vermillion"])):
+        if group.any():
+            ax.errorbar(
+                exact[group],
+                value[group] - exact[group],
+                yerr=np.vstack(
+                    [np.maximum(value - low, 0.0)[group], np.maximum(high - value, 0.0)[group]]
+                ),
+                fmt="none",
+                ecolor=color,
+                elinewidth=1.1 * scale,
+                capsize=2.5 * scale,
+                zorder=4,
+            )
+    ax.scatter(
+        exact[shown],
+        (value - exact)[shown],
+        facecolors=_fills(deviation, shown)[shown],
+        s=(6 * scale) ** 2,
+        edgecolors=np.where(excludes[shown], OKABE_ITO["vermillion"], "black"),
+        linewidths=np.where(excludes[shown], 1.8, 0.8) * scale,
+        zorder=5,
+        gid="agreement",
+    )
+    ax.axhline(0.0, color="black", lw=1.0, zorder=2)
+    ax.set_xlim(-0.03, 1.03)
+    ax.grid(True, color="0.9", lw=0.6)
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel("exact $E_F$ (ebit)", labelpad=1, fontsize=9)
+    ax.set_ylabel("estimated $-$ exact $E_F$", labelpad=1, fontsize=9)
+    n_out = int(excludes.sum())
+    ax.set_title(
+        f"agreement: 95% intervals; {n_out} of {int(np.isfinite(value).sum())} exclude the exact",
+        fontsize=9,
+    )
 
 
 def _log_grid(low: float, high: float, n: int, thresholds: Sequence[float]) -> np.ndarray:
@@ -298,7 +462,7 @@ def concurrence_resolution(shots: float, confidence: float = 0.95) -> float:
 def mixup_eof_max(
     samples: Sequence[Sample] | None = None,
     *,
-    success_min: float = 1e-3,
+    success_min: float | None = None,
     shots: float | None = None,
 ) -> Figure:
     """``E_F^max(S)`` exact and its Eq. 4.2 approximation, with fixed-``a`` curves (Fig. 3).
@@ -314,8 +478,12 @@ def mixup_eof_max(
         ``0.1``; grey otherwise). An estimate whose interval reaches ``E_F = 0`` (or whose
         value is 0) is an upper limit and drawn as one: a downward arrow from ``ci_high``;
         the others as a point with its interval (clipped to the physical range ``[0, 1]``).
-    success_min : float
-        Left end of the S axis.
+    success_min : float, optional
+        Left end of the S axis. Default, with samples or ``shots``: the resolvable view, from
+        where ``E_F^max`` enters the band the shots cannot resolve (or a little left of the
+        smallest sampled ``S``) to 1, with the ``E_F`` axis from a quarter of that band's
+        top. Without either, or with ``success_min=1e-3``: the paper's full view, twelve
+        decades of ``E_F``.
     shots : float, optional
         Shots per setting of the tomography; defaults to the smallest ``"shots"`` of the
         samples. When known, the band of ``E_F`` below :func:`concurrence_resolution`
@@ -326,13 +494,19 @@ def mixup_eof_max(
     matplotlib.figure.Figure
     """
     samples = list(samples or [])
-    fig = new_figure(7.0, 5.4)
+    if shots is None:
+        known = [float(x["shots"]) for x in samples if x.get("shots")]
+        shots = min(known) if known else None
+    if success_min is None and not samples and shots is None:
+        success_min = 1e-3  # theory alone: the paper's view
+    resolvable = success_min is None
+    success_min, floor = _eof_view(samples, success_min, shots)
+    fig = new_figure(7.0, 6.6)
     ax = fig.add_subplot()
     bell_t = float(theory.entanglement_threshold(theory.BELL_AMPLITUDE))
     weak_t = float(theory.entanglement_threshold(0.1))
     s = _log_grid(success_min, 1.0, 800, [bell_t, weak_t])
 
-    floor = 0.2 * float(theory.eof_max_approx(success_min))
     curves = [
         (
             theory.eof_max(s),
@@ -361,9 +535,6 @@ def mixup_eof_max(
         # zeros cannot be drawn on a log axis: mask them rather than let them clip
         ax.plot(s, np.where(y > 0, y, np.nan), color=color, ls=ls, lw=lw, label=label, zorder=z)
 
-    if shots is None:
-        known = [float(x["shots"]) for x in samples if x.get("shots")]
-        shots = min(known) if known else None
     if shots is not None:
         c_res = concurrence_resolution(shots)
         e_res = float(eof_from_concurrence(c_res))
@@ -385,9 +556,35 @@ def mixup_eof_max(
     ax.grid(True, which="major", color="0.88", lw=0.6)
     ax.set_xlabel(r"delivery success probability $S$")
     ax.set_ylabel(r"entanglement of formation $E_F$ (ebit)")
-    ax.set_title(r"Paper A, Fig. 3: most entanglement per delivered pair, $E_F^\max(S)$")
-    ax.legend(loc="lower right")
+    title = r"Paper A, Fig. 3: most entanglement per delivered pair, $E_F^\max(S)$"
+    if resolvable:
+        title += "\nover the range the shots resolve"
+    ax.set_title(title, fontsize=10.5)
+    if success_min >= 0.01:  # about a decade of S: label 0.2, 0.3 rather than 2 x 10^-1
+        shown = (0.02, 0.03, 0.05, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(
+            FuncFormatter(lambda x, _: f"{x:g}" if np.isclose(x, shown).any() else "")
+        )
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
     return fig
+
+
+def _eof_view(
+    samples: Sequence[Sample], success_min: float | None, shots: float | None
+) -> tuple[float, float]:
+    """``(success_min, E_F floor)`` of Fig. 3: the given S range, else the resolvable one."""
+    if success_min is not None:
+        return float(success_min), 0.2 * float(theory.eof_max_approx(success_min))
+    sampled = [float(x["success"]) for x in samples if np.isfinite(intervals([x], "eof")[0, 0])]
+    left = 0.8 * min(sampled) if sampled else 1.0
+    if shots is None:
+        left = min(left, 0.5)
+        return left, 0.2 * float(theory.eof_max_approx(left))
+    floor = 0.25 * float(eof_from_concurrence(concurrence_resolution(shots)))
+    grid = np.geomspace(1e-3, 1.0, 3001)
+    enters = grid[np.argmax(theory.eof_max(grid) >= floor)]  # E_F^max rises with S
+    return float(min(left, 0.9 * enters)), floor
 
 
 def _sample_group(success: float, amplitude: float) -> tuple[str, str]:
@@ -456,11 +653,13 @@ def mixup_fidelity(
     samples: Sequence[Sample] | None = None,
     *,
     successes: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 1.0),
+    sampled_curves: bool = True,
 ) -> Figure:
     """Fidelity ``f = 1 - 3 a^2 (1-S)(1-a^2)`` against ``a`` for several ``S`` (Eq. 3.2).
 
-    One curve per ``S`` in ``successes`` plus one per distinct sampled ``S``; curves come
-    first in ``ax.lines``, in increasing ``S``, each labelled at its minimum.
+    One curve per ``S`` in ``successes`` plus, with ``sampled_curves``, one per distinct
+    sampled ``S``; curves come first in ``ax.lines``, in increasing ``S``, each labelled at its
+    minimum.
 
     Parameters
     ----------
@@ -469,15 +668,22 @@ def mixup_fidelity(
         bars in the colour of the curve of their ``S``.
     successes : sequence of float
         Values of ``S`` to draw.
+    sampled_curves : bool
+        Draw a curve for every sampled ``S``. False: samples at an ``S`` without a curve are
+        left out, and the figure says which (a note under the legend, gid ``"omitted"``).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     samples = list(samples or [])
-    s_values = sorted(
-        {round(float(x), 6) for x in successes} | {round(float(x["success"]), 6) for x in samples}
-    )
+    theory.fidelity(np.array([float(x["success"]) for x in samples] or [1.0]), 0.5)  # validate
+    curves = {round(float(x), 6) for x in successes}
+    omitted = []
+    if not sampled_curves:
+        omitted = [x for x in samples if round(float(x["success"]), 6) not in curves]
+        samples = [x for x in samples if round(float(x["success"]), 6) in curves]
+    s_values = sorted(curves | {round(float(x["success"]), 6) for x in samples})
     theory.fidelity(np.array(s_values), 0.5)  # validate every S up front
     fig = new_figure(6.8, 5.0)
     ax = fig.add_subplot()
@@ -555,6 +761,16 @@ def mixup_fidelity(
     ax.set_ylabel(r"fidelity $f = \langle\psi_a|M[\psi_a]|\psi_a\rangle$")
     ax.set_title(r"Paper A, Eq. 3.2: fidelity $f = 1 - 3a^2(1-S)(1-a^2)$")
     ax.legend(handles=handles, loc="lower left")
+    if omitted:
+        at = sorted({round(float(x["success"]), 3) for x in omitted})
+        note = fig.supxlabel(
+            f"not shown: {len(omitted)} sampled point{'s' * (len(omitted) > 1)} at "
+            f"$S$ = {', '.join(f'{v:g}' for v in at)} (no curve drawn there; see Fig. 2 and "
+            "the table)",
+            fontsize=8.5,
+            color="0.25",
+        )
+        note.set_gid("omitted")
     return fig
 
 

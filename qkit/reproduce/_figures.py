@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
 from qkit import figures
@@ -17,7 +16,6 @@ from qkit.channel import theory as channel_theory
 from qkit.reproduce._plan import CONFIDENCE, Settings
 
 FIDELITY_SUCCESSES = (0.05, 0.25, 0.5, 0.75, 1.0)
-_ZOOM_MIN = 0.08  # below the smallest sampled S (0.1), so no sample sits on the spine
 _FIG3_GROUPS = ("optimal a*(S)", "Bell pairs", "weak pairs")
 
 
@@ -88,18 +86,6 @@ def _fig3_samples(records) -> list[dict[str, Any]]:
     """Samples on the curves of Fig. 3 whose predicted E_F is positive (a log axis has no 0)."""
     kept = [r for r in records if r["kind"] == "mixup" and r["prediction"]["eof"] > 0]
     return _mixup_samples(kept, _FIG3_GROUPS)
-
-
-def _zoomed(fig: Figure) -> Figure:
-    """Say it is the zoom, and label the one-decade log S axis 0.2, 0.3 (not 2 x 10^-1)."""
-    ax = fig.axes[0]
-    ax.set_title(ax.get_title() + f", zoom on $S \\geq {_ZOOM_MIN:g}$")
-    shown = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
-    ax.xaxis.set_minor_formatter(
-        FuncFormatter(lambda x, _: f"{x:g}" if np.isclose(x, shown).any() else "")
-    )
-    return fig
 
 
 def _show_all_samples(fig: Figure, records) -> Figure:
@@ -187,45 +173,52 @@ def _intervals(records: list[dict[str, Any]], kind: str, quantity: str) -> str:
 
 def figure_specs(records: list[dict[str, Any]], config: Settings) -> list[FigureSpec]:
     """Every figure of both papers, built lazily from ``records``."""
-    fidelity = [
-        s for s in _mixup_samples(records) if np.isclose(s["success"], FIDELITY_SUCCESSES).any()
-    ]
     specs = [
         FigureSpec(
             "paperA_fig2_phase_diagram",
             "Paper A, Fig. 2: entanglement of the mixed-up pair over the (S, a) plane",
             "Colour: exact E_F (square-root scale); hatched: no entanglement (C = 0, Eq. 3.4); "
             "grey: entangled but with a local model (Sec. V); dashed red: CHSH threshold. "
-            "Markers: sampled points filled with their tomographic E_F estimate; a star marks a "
-            "CHSH violation of at least 3 standard errors.",
+            "Markers: sampled points, filled by how far their tomographic E_F estimate lies from "
+            "the exact E_F in standard deviations (white: agrees; orange: above; purple: below; "
+            "beyond 1.96 the 95% interval excludes it, and a red ring says so; dark grey: the "
+            "estimate or its interval touches E_F = 0 or 1, no sigma); a star marks a "
+            "CHSH violation of at least 3 standard errors. Right: each estimate minus the exact "
+            f"value with its {_intervals(records, 'mixup', 'eof')[:-1]}.",
             lambda: figures.mixup_phase_diagram(_mixup_samples(records)),
         ),
         FigureSpec(
             "paperA_fig3_eof_max",
-            "Paper A, Fig. 3: E_F^max(S), Eq. 4.2, and fixed a = 1/sqrt2 and a = 0.1",
-            f"Log-log axes. Sampled E_F with {_intervals(records, 'mixup', 'eof')}, coloured by "
-            "the curve they belong to; estimates at or below zero are drawn as upper limits. "
-            "Near E_F = 0 the estimate is biased upward (sampling noise never lowers a quantity "
-            "bounded below by "
-            "zero) and its interval is one-sided: the table marks these as boundary. Points "
-            "where the theory gives no entanglement (E_F = 0 has no place on a log axis) are in "
-            "Fig. 2 and the table.",
+            "Paper A, Fig. 3: E_F^max(S), Eq. 4.2, and fixed a = 1/sqrt2 and a = 0.1, over the "
+            "range the shots resolve",
+            "Log-log axes, limited to the sampled S and to E_F down to a quarter of what the "
+            "shots can tell from zero (grey band). Sampled E_F with "
+            f"{_intervals(records, 'mixup', 'eof')}, coloured by the curve they belong to; "
+            "estimates whose interval reaches zero are "
+            "drawn as upper limits. Near E_F = 0 the estimate is biased upward (sampling noise "
+            "never lowers a quantity bounded below by zero) and its interval is one-sided: the "
+            "table marks these as boundary. Points where the theory gives no entanglement "
+            "(E_F = 0 has no place on a log axis) are in Fig. 2 and the table; the paper's "
+            "full 12-decade view is the next figure.",
             lambda: figures.mixup_eof_max(_fig3_samples(records)),
         ),
         FigureSpec(
-            "paperA_fig3_eof_max_zoom",
-            f"Paper A, Fig. 3 zoomed on the sampled range S >= {_ZOOM_MIN:g}",
-            "The same curves and samples as Fig. 3, with the axes limited to where the sampled "
-            "points lie, so that their error bars can be read.",
-            lambda: _zoomed(figures.mixup_eof_max(_fig3_samples(records), success_min=_ZOOM_MIN)),
+            "paperA_fig3_eof_max_full",
+            "Paper A, Fig. 3 in full: S from 0.001, twelve decades of E_F",
+            "The same curves and samples as the previous figure over the paper's whole range, "
+            "where E_F^max falls as S^4 log(1/S): the samples sit in the upper right corner.",
+            lambda: figures.mixup_eof_max(_fig3_samples(records), success_min=1e-3),
         ),
         FigureSpec(
             "paperA_eq3_2_fidelity",
             "Paper A, Eq. 3.2: fidelity of the delivered pair",
             "Exact f(a) for several S; sampled fidelities (tomography, "
             f"{_intervals(records, 'mixup', 'fidelity')}) "
-            "in the colour of their S.",
-            lambda: figures.mixup_fidelity(fidelity, successes=FIDELITY_SUCCESSES),
+            "in the colour of their S. Sampled points at an S without a curve are not drawn; "
+            "the figure lists them (they are in Fig. 2 and the table).",
+            lambda: figures.mixup_fidelity(
+                _mixup_samples(records), successes=FIDELITY_SUCCESSES, sampled_curves=False
+            ),
         ),
     ]
     for eta in config.construction_etas:
