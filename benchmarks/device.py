@@ -70,7 +70,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="fez")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--survey", action="store_true", help="also time a whole-device survey")
     args = parser.parse_args()
+    survey = [
+        sys.executable, "-m", "qkit.cli", "survey", "--backend", f"fake:{args.device}",
+        "--seed", "1", "--no-store", "--json",
+    ]  # fmt: skip
     qkit = [
         sys.executable, "-m", "qkit.cli", "run", "mixup", "-S", "0.6", "-a", "0.5",
         "--backend", f"fake:{args.device}", "--layout", "best", "--mitigate", "readout",
@@ -82,12 +87,15 @@ def main() -> None:
             plain = timed([sys.executable, "-c", PLAIN], env)
             first = timed(qkit, env)
             second = timed(qkit, env)
+            whole = timed(survey, env) if args.survey else None
         load = os.getloadavg()[0]
-        print(
+        line = (
             f"plain {plain:6.1f} s | qkit first {first:6.1f} s ({first / plain:.2f}x) | "
-            f"qkit second {second:6.1f} s ({second / plain:.2f}x) | load {load:.1f}",
-            flush=True,
+            f"qkit second {second:6.1f} s ({second / plain:.2f}x)"
         )
+        if whole is not None:
+            line += f" | survey {whole:6.1f} s ({whole / plain:.2f}x)"
+        print(f"{line} | load {load:.1f}", flush=True)
 
 
 if __name__ == "__main__":
