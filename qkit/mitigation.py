@@ -26,6 +26,7 @@ from typing import cast
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qkit import progress
 from qkit.backends import Backend
 
 __all__ = ["ReadoutCalibration", "calibrate_readout", "measured_qubits", "mitigate_counts"]
@@ -151,7 +152,8 @@ def calibrate_readout(
     cal_seed = (
         None if seed is None else int(np.random.SeedSequence([seed, 0x5EAD]).generate_state(1)[0])
     )
-    results = backend.run([(c,) for c in circuits], shots=per_circuit, seed=cal_seed)
+    with progress.phase("calibrating readout"):
+        results = backend.run([(c,) for c in circuits], shots=per_circuit, seed=cal_seed)
 
     # tally[k, p, r]: qubit k prepared in p and read as r
     tally = np.zeros((len(qubits), 2, 2))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qkit import experiment as definitions
-from qkit import options
+from qkit import options, progress
 from qkit.experiment import Analysis, Experiment, Point
 from qkit.result import Result, package_versions
 
@@ -129,7 +129,8 @@ def place(run: _Run, device: Backend, store: Any) -> tuple[_Run, dict[str, Any]]
     if run.layout == "best":
         from qkit.survey.layout import choose
 
-        info = {"mode": "best", **choose(device, run.experiment.name, store)}
+        with progress.phase("choosing the best coupler"):
+            info = {"mode": "best", **choose(device, run.experiment.name, store)}
     else:
         info = {"mode": "explicit", "physical": list(run.layout)}
     from qkit.backends._base import check_layout
@@ -352,7 +353,8 @@ def _sample(
             _fail(store, run_id, exc)
         raise
     try:
-        result = analyse_sampled(run, device, prepared, results, started, placed)
+        with progress.phase("analysing"):
+            result = analyse_sampled(run, device, prepared, results, started, placed)
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -612,7 +614,8 @@ def fetch(
         raise
     try:
         placed = (meta.get("layout") or {}) if run.layout != "auto" else None
-        result = analyse_sampled(run, device, prepared, results, started, placed)
+        with progress.phase("analysing"):
+            result = analyse_sampled(run, device, prepared, results, started, placed)
     except BaseException as exc:
         _fail(store, record.run_id, exc)
         raise

@@ -9,7 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
-from qkit import options
+from qkit import options, progress
 from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats
@@ -125,7 +125,8 @@ class Backend:
 
     def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
         self._check_sites(circuits)
-        return list(self._pass_manager().run(circuits))
+        with progress.phase("transpiling"):
+            return list(self._pass_manager().run(circuits))
 
     def _transpile_on(
         self, circuits: list[QuantumCircuit], layout: tuple[int, ...]
@@ -135,7 +136,7 @@ class Backend:
 
         self._check_sites(circuits)
         out = []
-        for circuit in circuits:  # the completed layout depends on the circuit's width
+        for circuit in progress.each(circuits, "transpiling", unit="circuits"):  # width-dependent
             full = complete_layout(self.device, layout, circuit.num_qubits)
             out.append(self._build_pass_manager(self.device.target, full).run(circuit))
         return out

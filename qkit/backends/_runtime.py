@@ -19,6 +19,7 @@ from qiskit.primitives.containers import DataBin, SamplerPubResult
 from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+from qkit import progress
 from qkit.backends import _capabilities
 from qkit.backends._base import Backend, BackendUnavailableError, _group_seed
 from qkit.backends._jobs import normalized_status
@@ -132,7 +133,8 @@ class RuntimeBackend(Backend):
                 # times cheaper than rebuilding the device noise model on every run.
                 from qiskit_aer import AerSimulator
 
-                simulator = AerSimulator.from_backend(self.device)
+                with progress.phase("building the device model"):
+                    simulator = AerSimulator.from_backend(self.device)
                 if (
                     simulator.options.noise_model is None
                     or simulator.options.noise_model.is_ideal()
@@ -246,7 +248,9 @@ class _PerCircuitJobs:
 
     def result(self) -> list:
         out: list = [None] * self.num_pubs
-        for job, (_, indices, shots) in zip(self.jobs, self.groups, strict=True):
+        for job, (_, indices, shots) in progress.each(
+            zip(self.jobs, self.groups, strict=True), "simulating", len(self.jobs), "circuits"
+        ):
             result = job.result()[0]
             if shots is None:
                 out[indices[0]] = result

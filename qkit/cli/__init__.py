@@ -80,8 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from qkit import progress
+
+    progress.configure(quiet=bool(getattr(args, "quiet", False)))
     try:
-        code = int(args.func(args) or 0)
+        with progress.command(*progress.estimate(args)):
+            code = int(args.func(args) or 0)
         sys.stdout.flush()
         return code
     except BrokenPipeError:

@@ -17,7 +17,7 @@ from typing import Any, cast
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qkit import measures
+from qkit import measures, progress
 from qkit.channel import theory as channel_theory
 from qkit.estimators.correlators import CHSH_SIGNS
 from qkit.mixup import theory as mixup_theory
@@ -99,7 +99,8 @@ def noise_model(device):
     (its readout errors are applied exactly by :func:`noise_probabilities`)."""
     from qiskit_aer.noise import NoiseModel
 
-    model = NoiseModel.from_backend(device)
+    with progress.phase("building the device model"):
+        model = NoiseModel.from_backend(device)
     if "measure" in model._local_quantum_errors or "measure" in model._default_quantum_errors:
         raise ValueError("the device noise model has a quantum error on measure: not supported")
     return model
