@@ -82,9 +82,9 @@ LINE = progress.LINE_PREFIX
 
 
 def test_a_long_run_writes_a_start_line_with_its_estimate_and_an_end_line_to_a_pipe():
-    shots = "60000"  # estimated above THRESHOLD on any machine: 780,000 shots
+    n = "60000"  # estimated above THRESHOLD on any machine: 780,000 shots
     done = subprocess.run(
-        _qkit(*"run mixup --success 0.9 --amplitude 0.7 --seed 1 --no-store --shots".split(), shots),
+        _qkit(*"run mixup --success 0.9 --amplitude 0.7 --seed 1 --no-store --shots".split(), n),
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
