@@ -46,24 +46,28 @@ DELAY_VAR = "QKIT_PROGRESS_DELAY"  # overrides DELAY (the tests show every phase
 THRESHOLD = 2.0  # seconds: a command estimated to take longer gets a start and an end line
 LINE_PREFIX = "qkit: ~ "  # the start and end lines (tests that compare output leave them out)
 
-_state = {"quiet": False}
+_state: dict[str, Any] = {"quiet": False, "lines": True, "pending": None, "announced": False}
 _lock = threading.Lock()
 _bars: list[tuple[float, Any]] = []  # (start time, tqdm bar) of the phases on display
 _ticker: threading.Thread | None = None
 
 
-def configure(*, quiet: bool = False) -> None:
-    """``quiet=True`` (``--quiet``): no progress at all."""
+def configure(*, quiet: bool = False, lines: bool = True) -> None:
+    """``quiet=True`` (``--quiet``): no progress at all; ``lines=False`` (``--json``): no start
+    and end lines (the terminal display stays)."""
     _state["quiet"] = bool(quiet)
+    _state["lines"] = bool(lines)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed
+        return False
 
 
 def _terminal() -> bool:
-    if _state["quiet"]:
-        return False
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):  # replaced or closed stderr
-        return False
+    return not _state["quiet"] and _is_terminal(sys.stderr)
 
 
 def _delay() -> float:
@@ -98,6 +102,7 @@ class Phase:
 @contextlib.contextmanager
 def phase(name: str, total: int | None = None, unit: str = "") -> Iterator[Phase]:
     """A named wait; on a terminal shown after :data:`DELAY` s until it ends."""
+    _announce()
     if not _terminal():
         yield Phase()
         return
@@ -175,29 +180,40 @@ def _line(text: str) -> None:
 
 @contextlib.contextmanager
 def command(description: str, seconds: float | None) -> Iterator[None]:
-    """A whole command: on a terminal a phase named ``description``; elsewhere, when it is
-    estimated to take longer than :data:`THRESHOLD`, a start line with the estimate and an end
-    line with the time it took."""
-    if _terminal():
-        about = f" (estimated {_duration(seconds)})" if seconds else ""
-        with phase(description + about):
-            yield
+    """A whole command: when stderr is not a terminal and it is estimated to take longer than
+    :data:`THRESHOLD`, a start line with the estimate and an end line with the time it took.
+
+    The start line waits for the first phase, so input that fails its checks stays a one-line
+    error; a command that fails after it started ends with its error line instead. On a
+    terminal its phases speak for it (a line of its own would still be on display when the
+    command prints its result to stdout, on the same screen)."""
+    announce = not _state["quiet"] and _state["lines"] and not _is_terminal(sys.stderr)
+    if not (announce and seconds is not None and seconds >= THRESHOLD):
+        yield
         return
-    announce = not _state["quiet"] and seconds is not None and seconds >= THRESHOLD
-    started = time.monotonic()
-    if announce:
-        _line(f"{description}: estimated {_duration(seconds or 0.0)}")
-    ended = "stopped"
+    _state.update(pending=(description, seconds, time.monotonic()), announced=False)
     try:
         yield
-        ended = "done"
+        if _state["announced"]:
+            elapsed = time.monotonic() - _state["pending"][2]
+            _line(f"{description}: done after {_duration(elapsed)}")
     finally:
-        if announce:
-            _line(f"{description}: {ended} after {_duration(time.monotonic() - started)}")
+        _state.update(pending=None, announced=False)
+
+
+def _announce() -> None:
+    """The start line of the pending command, once, when its first phase begins."""
+    if _state["pending"] is None or _state["announced"]:
+        return
+    with _lock:
+        if not _state["announced"]:
+            _state["announced"] = True
+            description, seconds, _ = _state["pending"]
+            _line(f"{description}: estimated {_duration(seconds)}")
 
 
 # ---- estimates (an idle 2-core machine, qkit 0.x; rough by design: they set expectations) ----
-_START = 2.0  # interpreter, qkit, Qiskit and Aer imports
+_START = 1.0  # qkit, Qiskit and Aer imports once the command line is parsed
 _FAKE_START = 3.0  # qiskit-ibm-runtime's fake provider
 _MODEL_PER_QUBIT = 0.05  # AerSimulator.from_backend: 7.4 s for the 156 qubits of fake:fez
 _BEST_PER_QUBIT = 0.07  # layout best: the noise model again and eight exact predictions

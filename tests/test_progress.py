@@ -117,7 +117,7 @@ class _Pipe(io.StringIO):
     "seconds, quiet, fails, expected",
     [
         (30.0, False, False, ["job: estimated 30 s", "job: done after 0.0 s"]),
-        (90.0, False, True, ["job: estimated 1 min 30 s", "job: stopped after 0.0 s"]),
+        (90.0, False, True, ["job: estimated 1 min 30 s"]),  # its error line ends it
         (1.0, False, False, []),  # under THRESHOLD
         (None, False, False, []),  # no estimate (a cloud queue)
         (30.0, True, False, []),  # --quiet
@@ -129,11 +129,33 @@ def test_command_lines(monkeypatch, seconds, quiet, fails, expected):
     progress.configure(quiet=quiet)
     try:
         with contextlib.suppress(RuntimeError), progress.command("job", seconds):
+            with progress.phase("working"):  # the start line waits for the first phase
+                pass
             if fails:
                 raise RuntimeError
     finally:
         progress.configure(quiet=False)
     assert err.getvalue().splitlines() == [LINE + line for line in expected]
+
+
+def test_input_that_fails_its_checks_before_any_phase_stays_a_one_line_error(monkeypatch):
+    err = _Pipe()
+    monkeypatch.setattr(sys, "stderr", err)
+    with contextlib.suppress(ValueError), progress.command("job", 60.0):
+        raise ValueError("bad input")
+    assert err.getvalue() == ""
+
+
+def test_json_keeps_stderr_free_of_lines(monkeypatch):
+    err = _Pipe()
+    monkeypatch.setattr(sys, "stderr", err)
+    progress.configure(lines=False)
+    try:
+        with progress.command("job", 60.0), progress.phase("working"):
+            pass
+    finally:
+        progress.configure()
+    assert err.getvalue() == ""
 
 
 def test_phases_off_a_terminal_show_nothing_and_count_nothing(monkeypatch):
@@ -149,7 +171,7 @@ def test_phases_off_a_terminal_show_nothing_and_count_nothing(monkeypatch):
 @pytest.mark.parametrize(
     "argv, at_least, at_most",
     [
-        ("run mixup --success 0.9 --amplitude 0.7", 2.0, 5.0),
+        ("run mixup --success 0.9 --amplitude 0.7", 1.0, 5.0),
         ("run mixup --success 0.9 --amplitude 0.7 --shots 1000000000", 3600.0, None),
         ("run channel --eta 1 --backend fake:fez --layout best --mitigate readout", 20.0, 60.0),
         ("reproduce --quick", 8.0, 60.0),

@@ -104,7 +104,12 @@ def test_the_readme_has_examples_of_every_kind():
 )
 def test_readme_example_prints_what_the_readme_shows(command, expected, code, tmp_path):
     script = f"{_activation_for_this_environment()} && cd {shlex.quote(str(tmp_path))} && {command}"
-    env = {**os.environ, "QKIT_STORE": str(tmp_path / "store.sqlite")}
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    env = {  # as a fresh shell: no qkit on the PATH until the activation line puts it there
+        **os.environ,
+        "PATH": os.pathsep.join(d for d in path if d and not (Path(d) / "qkit").exists()),
+        "QKIT_STORE": str(tmp_path / "store.sqlite"),
+    }
     env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(
         ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=900

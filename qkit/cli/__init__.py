@@ -82,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from qkit import progress
 
-    progress.configure(quiet=bool(getattr(args, "quiet", False)))
+    progress.configure(
+        quiet=bool(getattr(args, "quiet", False)), lines=not getattr(args, "json", 0)
+    )
     try:
         with progress.command(*progress.estimate(args)):
             code = int(args.func(args) or 0)
