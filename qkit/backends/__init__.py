@@ -69,7 +69,8 @@ def describe_fake_devices() -> list[dict[str, object]]:
     out = []
     for name, cls in fake_device_classes().items():
         try:
-            conf = json.loads((Path(cls.dirname) / cls.conf_filename).read_text())
+            folder, conf_file = getattr(cls, "dirname"), getattr(cls, "conf_filename")  # noqa: B009
+            conf = json.loads((Path(folder) / conf_file).read_text())
         except (AttributeError, OSError, ValueError):
             conf = {}
         processor = conf.get("processor_type") or {}
