@@ -100,7 +100,18 @@ def _offline_mathjax(app, config) -> None:
     config.mathjax_path = MATHJAX_PATH
 
 
+def _kernels_over_ipc() -> None:
+    """Run the notebooks' kernels over IPC (Unix sockets in Jupyter's runtime folder) instead
+    of TCP: ipykernel warns "Kernel is running over TCP without encryption" at every start (six
+    warnings a build), and a local socket is the right transport for a kernel on this machine.
+    myst-nb creates its kernel managers without a config, so the trait's default is set."""
+    from jupyter_client.connect import ConnectionFileMixin
+
+    ConnectionFileMixin.class_traits()["transport"].default_value = "ipc"
+
+
 def setup(app):
+    _kernels_over_ipc()
     app.connect("config-inited", _copy_notebooks)
     app.connect("config-inited", _offline_mathjax)
 smartquotes = False  # captions and commands appear exactly as qkit writes them
