@@ -42,6 +42,7 @@ extensions = [
     "qkit_api",
     "qkit_gallery",
     "qkit_phase",
+    "qkit_math",  # the theory modules' ASCII formulas as maths in the API pages
 ]
 
 # MathJax's SVG output needs no web fonts, which browsers may refuse to load over file://;

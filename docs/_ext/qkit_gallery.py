@@ -92,7 +92,7 @@ _MATH_RE = re.compile("|".join(f"(?:{pattern})" for pattern, _ in _MATH))
 
 
 def as_math(title: str) -> str:
-    """A figure title as MyST Markdown with its formulas as inline maths (``$E_F^{\max}(S)$``);
+    """A figure title as MyST Markdown with its formulas as inline maths (``$E_F^{max}(S)$``);
     ``$...$`` already in the title (matplotlib mathtext) is kept as maths."""
     out = []
     for k, part in enumerate(re.split(r"(\$[^$]+\$)", title)):
@@ -174,7 +174,9 @@ class FigureDirective(Directive):
         env.note_dependency(str(Path(env.app.outdir).parent / "gallery" / "results.json"))
         figures = {fig["name"]: fig for fig in run["figures"]}
         if self.arguments[0] not in figures:
-            raise self.error(f"qkit reproduce drew no figure {self.arguments[0]!r}: {list(figures)}")
+            raise self.error(
+                f"qkit reproduce drew no figure {self.arguments[0]!r}: {list(figures)}"
+            )
         fig = figures[self.arguments[0]]
         alt = " ".join(fig["title"].split())
         lines = [f"```{{figure}} /_generated/gallery/{fig['png']}", f":alt: {alt}", ""]
