@@ -39,6 +39,7 @@ __all__ = [
     "each",
     "estimate",
     "phase",
+    "starting",
 ]
 
 DELAY = 0.5  # seconds before a phase appears on a terminal (short phases never flicker)
@@ -201,6 +202,12 @@ def command(description: str, seconds: float | None) -> Iterator[None]:
         _state.update(pending=None, announced=False)
 
 
+def starting() -> None:
+    """The command's checks passed and its work begins: write its start line now (a phase
+    does this by itself; loops with a progress bar of their own call this)."""
+    _announce()
+
+
 def _announce() -> None:
     """The start line of the pending command, once, when its first phase begins."""
     if _state["pending"] is None or _state["announced"]:
@@ -228,6 +235,19 @@ def _device_qubits(backend: str) -> int:
     return _QUBITS.get(name, 27)
 
 
+def _axis_length(value: Any) -> int:
+    """Points of a sweep axis as typed: ``start:stop:count``, ``a,b,c`` or one value."""
+    if value is None:
+        return 1
+    text = str(value)
+    if text.count(":") == 2:
+        try:
+            return max(1, int(text.rsplit(":", 1)[1]))
+        except ValueError:
+            return 1
+    return len([v for v in text.split(",") if v.strip()]) or 1
+
+
 def estimate(args: Any) -> tuple[str, float | None]:
     """What a parsed command line will do and about how long it takes (seconds, or None
     where qkit cannot tell: cloud queues, unknown commands)."""
@@ -250,15 +270,24 @@ def estimate(args: Any) -> tuple[str, float | None]:
             if getattr(args, "mitigate", None):
                 seconds += 2.0 + _CALL * 8
         return f"run {experiment} on {backend}", seconds
+    if name == "sweep":
+        experiment = getattr(args, "experiment_name", "mixup")
+        points = getattr(args, "repeat", 1) or 1
+        for param in ("success", "amplitude", "eta", "inputs", "alphabet"):
+            points *= _axis_length(getattr(args, param, None))
+        shots = int(getattr(args, "shots", None) or 4000)
+        exact = backend == "aer" and getattr(args, "engine", "auto") in ("auto", "exact")
+        per_point = 0.0013 if exact else 0.05 + shots * _SETTINGS.get(experiment, 13) * 3e-6
+        return f"sweep {experiment} ({points} points) on {backend}", _START + points * per_point
     if name == "reproduce":
         quick = bool(getattr(args, "quick", False))
-        points = {"mixup": 15, "channel": 20, "distill": 3} if quick else {}
-        points = points or {"mixup": 34, "channel": 36, "distill": 6}
+        planned = {"mixup": 15, "channel": 20, "distill": 3} if quick else {}
+        planned = planned or {"mixup": 34, "channel": 36, "distill": 6}  # reproduce._plan
         shots = getattr(args, "shots", None) or (2000 if quick else 20000)
-        per_point = {k: 0.25 + shots * _SETTINGS[k] * _SHOT[k] for k in points}
-        seconds = _START + 4.0 + sum(n * per_point[k] for k, n in points.items())
+        cost = {k: 0.25 + shots * _SETTINGS[k] * _SHOT[k] for k in planned}
+        seconds = _START + 4.0 + sum(n * cost[k] for k, n in planned.items())
         if backend.startswith("fake:"):
             seconds += _FAKE_START + 3 * _MODEL_PER_QUBIT * _device_qubits(backend)
-            seconds += sum(points.values()) * _CALL * 4
+            seconds += sum(planned.values()) * _CALL * 4
         return f"reproduce{' --quick' if quick else ''} on {backend}", seconds
     return name, None

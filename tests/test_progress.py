@@ -175,6 +175,8 @@ def test_phases_off_a_terminal_show_nothing_and_count_nothing(monkeypatch):
         ("run mixup --success 0.9 --amplitude 0.7 --shots 1000000000", 3600.0, None),
         ("run channel --eta 1 --backend fake:fez --layout best --mitigate readout", 20.0, 60.0),
         ("reproduce --quick", 8.0, 60.0),
+        ("sweep mixup --success 0.05:1:20 --amplitude 0.02:0.98:20 --out x.csv", 1.0, 5.0),
+        ("sweep mixup -S 0.1:1:300 -a 0.02:0.98:300 --engine sampler --out x.csv", 600.0, None),
     ],
 )
 def test_estimates_are_of_the_right_order(argv, at_least, at_most):
