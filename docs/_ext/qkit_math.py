@@ -28,7 +28,7 @@ _LITERAL = re.compile(r"``([^`]+)``")
 
 def is_formula(text: str) -> bool:
     """Maths, not code: an operator, and every word is a symbol, a greek letter, a function."""
-    if not _OPERATOR.search(text) or re.search(r"[\"`{}\\#&%$]|\.\.\.|\w\.\w", text):
+    if not _OPERATOR.search(text) or re.search(r"[\"`\\#&%$]|\.\.\.|\w\.\w", text):
         return False
     for word in re.findall(r"[A-Za-z]+", text):
         base = word.rstrip("0123456789")
