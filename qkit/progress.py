@@ -101,9 +101,14 @@ class Phase:
 
 
 @contextlib.contextmanager
-def phase(name: str, total: int | None = None, unit: str = "") -> Iterator[Phase]:
-    """A named wait; on a terminal shown after :data:`DELAY` s until it ends."""
-    _announce()
+def phase(
+    name: str, total: int | None = None, unit: str = "", *, announce: bool = True
+) -> Iterator[Phase]:
+    """A named wait; on a terminal shown after :data:`DELAY` s until it ends. It also starts
+    the command's start line, unless ``announce=False`` (a wait before the input is checked,
+    whose error must stay one line)."""
+    if announce:
+        _announce()
     if not _terminal():
         yield Phase()
         return

@@ -146,6 +146,16 @@ def test_input_that_fails_its_checks_before_any_phase_stays_a_one_line_error(mon
     assert err.getvalue() == ""
 
 
+def test_a_phase_before_the_input_is_checked_writes_no_start_line(monkeypatch):
+    err = _Pipe()
+    monkeypatch.setattr(sys, "stderr", err)
+    with contextlib.suppress(ValueError), progress.command("job", 60.0):
+        with progress.phase("loading the fake devices", announce=False):
+            pass
+        raise ValueError("unknown fake device")
+    assert err.getvalue() == ""
+
+
 def test_json_keeps_stderr_free_of_lines(monkeypatch):
     err = _Pipe()
     monkeypatch.setattr(sys, "stderr", err)

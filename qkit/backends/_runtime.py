@@ -265,7 +265,8 @@ class _PerCircuitJobs:
 
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
-    classes = fake_device_classes()
+    with progress.phase("loading the fake devices", announce=False):  # before the name check
+        classes = fake_device_classes()
     key = device.lower().removeprefix("fake_")
     if key not in classes:
         raise ValueError(
