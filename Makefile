@@ -1,7 +1,7 @@
 # Entry points that set everything up themselves on a fresh machine with Python >= 3.11:
 #   make demo       -- the main job on the embedded defaults (installs the core + Jupyter only)
 #   make notebooks  -- open the tutorials in JupyterLab (same environment as the demo)
-#   make test       -- the whole test suite, what CI runs (installs the test extras)
+#   make test       -- the whole test suite (installs the test extras); CI runs .ci/run
 #   make test-fast  -- the suite without the tests marked slow: the inner loop
 #   make lint       -- ruff check, ruff format --check and make typecheck
 #   make typecheck  -- mypy on the package (configured in pyproject.toml)
@@ -16,6 +16,9 @@ HASH   := $(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO_STAMP := $(VENV)/.demo-$(HASH)
 TEST_STAMP := $(VENV)/.test-$(HASH)
 LINTED := qkit tests benchmarks
+# setuptools warns on every editable install ("Editable installation. Please be careful with
+# folders ... same name as your package"): a banner, in every mode, that says nothing to a user
+PIP    := PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(BIN)/python -m pip
 
 .PHONY: demo notebooks test test-fast bench lint typecheck clean
 
@@ -24,17 +27,18 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
+	$(PIP) install --quiet -e '.[notebooks]'
 	rm -f $(VENV)/.demo-*
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev]'
 	rm -f $(VENV)/.test-*
 	touch $@
 
 demo: $(DEMO_STAMP)
 	$(BIN)/qkit reproduce --quick
+	@echo "qkit is installed in .venv: 'source .venv/bin/activate' puts it on your PATH"
 
 notebooks: $(DEMO_STAMP)
 	$(BIN)/jupyter lab notebooks/
@@ -63,7 +67,7 @@ clean:
 DOCS_STAMP := $(VENV)/.docs-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 $(DOCS_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	$(PIP) install --quiet -e '.[dev,docs]'
 	rm -f $(VENV)/.docs-installed-*
 	touch $(DOCS_STAMP)
 

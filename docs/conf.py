@@ -42,6 +42,7 @@ extensions = [
     "qkit_api",
     "qkit_gallery",
     "qkit_phase",
+    "qkit_math",  # the theory modules' ASCII formulas as maths in the API pages
 ]
 
 # MathJax's SVG output needs no web fonts, which browsers may refuse to load over file://;
@@ -100,7 +101,33 @@ def _offline_mathjax(app, config) -> None:
     config.mathjax_path = MATHJAX_PATH
 
 
+def _quiet_kernel() -> None:
+    """The notebooks run in a ``python3`` kernel of this interpreter whose own log shows errors
+    only: ipykernel warns "Kernel is running over TCP without encryption" at every start (six
+    warnings a build, about the kernel's local socket, nothing a reader can act on; IPC would
+    need the kernel manager's config, which myst-nb does not pass). The kernel spec lives in
+    the build folder and is found first through ``JUPYTER_PATH``."""
+    import json
+
+    spec = DOCS / "_build" / ".jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {
+        "argv": [*argv, "--IPKernelApp.log_level=ERROR"],
+        "display_name": "Python 3 (qkit docs)",
+        "language": "python",
+    }
+    (spec / "kernel.json").write_text(json.dumps(kernel, indent=1))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(spec.parents[1]), *filter(None, [os.environ.get("JUPYTER_PATH")])]
+    )
+
+
 def setup(app):
+    import logging
+
+    logging.getLogger("traitlets").setLevel(logging.WARNING)  # "Executing notebook with ..."
+    _quiet_kernel()
     app.connect("config-inited", _copy_notebooks)
     app.connect("config-inited", _offline_mathjax)
 smartquotes = False  # captions and commands appear exactly as qkit writes them

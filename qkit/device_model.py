@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qkit import progress
 from qkit.bits import measurements
 
 
@@ -56,9 +57,12 @@ def noise_model(device, qubits: Iterable[int] | None = None):
 
     from qkit.backends._restrict import device_noise_model
 
-    model = (
-        NoiseModel.from_backend(device) if qubits is None else device_noise_model(device, qubits)
-    )
+    with progress.phase("building the device model"):
+        model = (
+            NoiseModel.from_backend(device)
+            if qubits is None
+            else device_noise_model(device, qubits)
+        )
     if "measure" in model._local_quantum_errors or "measure" in model._default_quantum_errors:
         raise ValueError("the device noise model has a quantum error on measure: not supported")
     return model

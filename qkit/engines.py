@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qkit import device_model, options
+from qkit import device_model, options, progress
 from qkit.experiment import (
     STREAM_ALLOCATION,
     STREAM_ANALYSIS,
@@ -112,7 +112,8 @@ def place(run: PointRun, device: Backend, store: Any) -> tuple[PointRun, dict[st
     if run.layout == "best":
         family, _ = run.experiment.circuits(run.point)
         width = max(circuit.num_qubits for circuit in family.circuits)
-        info = {"mode": "best", **choose_best(run.experiment, device, store, width)}
+        with progress.phase("choosing the best coupler"):
+            info = {"mode": "best", **choose_best(run.experiment, device, store, width)}
     else:
         info = {"mode": "explicit", "physical": list(run.layout)}
     from qkit.backends._base import check_layout

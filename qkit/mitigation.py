@@ -26,6 +26,7 @@ from typing import cast
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qkit import progress
 from qkit.backends import Backend
 from qkit.bits import measurements
 
@@ -155,7 +156,8 @@ def calibrate_readout(
     if stored is not None:
         tally = np.asarray(stored, dtype=float).reshape(len(qubits), 2, 2)
     else:
-        results = backend.run([(c,) for c in circuits], shots=per_circuit, seed=cal_seed)
+        with progress.phase("calibrating readout"):
+            results = backend.run([(c,) for c in circuits], shots=per_circuit, seed=cal_seed)
         # tally[k, p, r]: qubit k prepared in p and read as r
         tally = np.zeros((len(qubits), 2, 2))
         for prep, counts in zip(prepared, results, strict=True):

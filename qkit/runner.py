@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qkit import engines, options
+from qkit import engines, options, progress
 from qkit.engines import PointRun, analyse_sampled, place, prepare_run, resolve_backend, total_shots
 from qkit.experiment import Experiment, Point
 from qkit.options import RunOptions
@@ -192,7 +192,8 @@ def _sample(
             _fail(store, run_id, exc)
         raise
     try:
-        result = analyse_sampled(run, device, prepared, results, started, placed)
+        with progress.phase("analysing"):
+            result = analyse_sampled(run, device, prepared, results, started, placed)
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -323,7 +324,8 @@ def fetch(
         raise
     try:
         placed = (meta.get("layout") or {}) if run.layout != "auto" else None
-        result = analyse_sampled(run, device, prepared, results, started, placed)
+        with progress.phase("analysing"):
+            result = analyse_sampled(run, device, prepared, results, started, placed)
     except BaseException as exc:
         _fail(store, record.run_id, exc)
         raise

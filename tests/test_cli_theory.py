@@ -45,8 +45,10 @@ def test_theory_mixup_optimum_keys(capsys):
         "amplitude_opt",
         "eof_max",
         "eof_max_approx",
-        "pairs_per_bell_pair",
+        "pairs_per_bell_pair_bound",
+        "pairs_per_bell_pair",  # the bound's old name, kept for one release
     ]
+    assert out["pairs_per_bell_pair"] == out["pairs_per_bell_pair_bound"]
     assert out["amplitude_opt"] <= 2**-0.5
     assert out["eof_max_approx"] == pytest.approx(out["eof_max"], rel=0.03)
 

@@ -267,3 +267,59 @@ def test_screenshots_of_home_and_phase_diagram(site, driver):
     )
     assert driver.save_screenshot(str(SCREENSHOTS / "phase-diagram.png"))
     assert (SCREENSHOTS / "home.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("page", ["api/qkit.mixup.theory.html", "api/qkit.channel.theory.html"])
+def test_api_formulas_are_typeset_as_maths(site, driver, page):
+    """The theory modules' ASCII formulas (``C = max(0, 2 S a sqrt(1-a^2) ...)``) are maths on
+    the API pages (docs/_ext/qkit_math.py), typeset without a MathJax error."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _load(driver, (site / page).as_uri())
+    WebDriverWait(driver, 30).until(
+        lambda d: (
+            d.execute_script("return document.querySelectorAll('mjx-container svg').length") > 10
+        )
+    )
+    assert driver.execute_script("return document.querySelectorAll('mjx-merror').length") == 0
+    source = (site / page).read_text(encoding="utf-8")
+    assert "sqrt(" not in re.sub(r"<pre.*?</pre>", "", source, flags=re.S)  # no ASCII maths left
+    assert not _severe(driver)
+
+
+@pytest.mark.parametrize(
+    ("typed_s", "typed_a"), [("1.5", "0.3"), ("0", "0.3"), ("0.5", "1.2"), ("-0.1", "0.3")]
+)
+def test_phase_diagram_refuses_what_the_command_line_refuses(site, driver, typed_s, typed_a):
+    from selenium.webdriver.common.by import By
+
+    _load(driver, (site / "phase-diagram.html").as_uri())
+    for field, value in (("qkit-phase-S", typed_s), ("qkit-phase-a", typed_a)):
+        box = driver.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    driver.execute_script("document.querySelector('#qkit-phase-mixup-form button').click()")
+    shown = driver.find_element(By.ID, "qkit-phase-mixup-output").text
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "qkit.cli", "theory", "mixup", "--success", typed_s]
+        + ["--amplitude", typed_a],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 2 and shown == done.stderr.strip(), (shown, done.stderr)
+    assert not _severe(driver)
+
+
+def test_phase_diagram_is_large_with_a_smooth_chsh_line(site, driver):
+    _load(driver, (site / "phase-diagram.html").as_uri())
+    width = driver.execute_script("return document.getElementById('qkit-phase-mixup').width")
+    line = driver.execute_script("return window.QKIT_PHASE.mixup.chsh_line")
+    assert width >= 600
+    points = [p for p in line if p is not None]
+    assert len(points) > 500  # far finer than the 0.01 grid of the cells
+    assert len({round(s, 6) for s, _ in points}) > 100  # S varies along it: not a staircase

@@ -72,7 +72,14 @@ def start_waiting_run(experiment: str, args: list[str]) -> subprocess.Popen:
         text=True,
         env=os.environ.copy(),
         start_new_session=True,
+        preexec_fn=_ctrl_c_interrupts,
     )
+
+
+def _ctrl_c_interrupts() -> None:
+    """Restore SIGINT's default in the child: started from a background job (``make test &``)
+    it would inherit an ignored SIGINT, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_recorded_job(store_path: Path, process: subprocess.Popen, timeout: float = 90):

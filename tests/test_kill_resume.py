@@ -65,6 +65,12 @@ def test_sweep_killed_after_any_chunk_resumes_to_the_identical_table(tmp_path, a
     assert not parts.exists()
 
 
+def _ctrl_c_interrupts() -> None:
+    """Restore SIGINT's default in the child: started from a background job (``make test &``)
+    it would inherit an ignored SIGINT, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _estimates(out: Path) -> dict[str, tuple]:
     records = json.loads((out / "results.json").read_text())["points"]
     return {r["id"]: (r["seed"], json.dumps(r["estimate"], sort_keys=True)) for r in records}
@@ -75,7 +81,13 @@ def test_reproduce_interrupted_with_ctrl_c_resumes_into_the_same_folder(tmp_path
     args = ["reproduce", "--quick", "--shots", "100", "--bootstrap", "10", "--seed", "5"]
     resumable = [*args, "--out", str(out), "--store", str(store_path)]
     command = [sys.executable, "-m", "qkit.cli", *resumable]
-    process = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=_ctrl_c_interrupts,
+    )
     points = out / "points"
     _wait_for(lambda: len(list(points.glob("*.json"))) >= 4 or process.poll() is not None)
     process.send_signal(signal.SIGINT)

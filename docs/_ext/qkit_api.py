@@ -16,6 +16,8 @@ import pkgutil
 from pathlib import Path
 from types import ModuleType
 
+import qkit_math  # docs/_ext is on sys.path (docs/conf.py)
+
 # The documented public modules; their members come from their own __all__.
 PUBLIC_MODULES = [
     "qkit",
@@ -79,7 +81,10 @@ def _summary(obj) -> str:
     if not (inspect.isclass(obj) or inspect.isroutine(obj)):
         return ""
     doc = inspect.getdoc(obj) or ""
-    return " ".join(doc.split("\n\n")[0].split())
+    first = " ".join(doc.split("\n\n")[0].split())
+    if getattr(obj, "__module__", "").startswith(qkit_math.MODULES):
+        return qkit_math.formulas_as_math(first)  # as on the function's own entry
+    return first
 
 
 def _page(module: ModuleType, documented: set[str]) -> tuple[str, list[ModuleType]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,47 @@ def escape(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-!|$~" else c for c in text)
 
 
+# The ASCII maths of figure titles, as TeX (longest first): "E_F^max(S)", "a = 1/sqrt2",
+# "chi_2", "eta = 0.5", "S >= 0.08", "(S, a)"; the rest of a title stays escaped text.
+_MATH = [  # (pattern, TeX with {1}, {2} for the pattern's groups)
+    (r"E_F\^max\(S\)", r"E_F^{{\max}}(S)"),
+    (r"E_F\^max", r"E_F^{{\max}}"),
+    (r"\b([a-zA-Z]) = 1/sqrt ?2\b", r"{1} = 1/\sqrt{{2}}"),
+    (r"1/sqrt ?2\b", r"1/\sqrt{{2}}"),
+    (r"\bE_F\b", r"E_F"),
+    (r"\bchi_(\d)\b", r"\chi_{1}"),
+    (r"\beta = ([\d.]*\d)", r"\eta = {1}"),
+    (r"\beta\b", r"\eta"),
+    (r"\b([SaC]) >= ([\d.]*\d)", r"{1} \geq {2}"),
+    (r"\b([SaC]) <= ([\d.]*\d)", r"{1} \leq {2}"),
+    (r"\b([SaC]) = ([\d.]*\d)", r"{1} = {2}"),
+    (r"\(S, a\)", r"(S, a)"),
+]
+_MATH_RE = re.compile("|".join(f"(?:{pattern})" for pattern, _ in _MATH))
+
+
+def as_math(title: str) -> str:
+    """A figure title as MyST Markdown with its formulas as inline maths (``$E_F^{max}(S)$``);
+    ``$...$`` already in the title (matplotlib mathtext) is kept as maths."""
+    out = []
+    for k, part in enumerate(re.split(r"(\$[^$]+\$)", title)):
+        if k % 2:  # mathtext from the figure code
+            out.append(part)
+            continue
+        last = 0
+        for found in _MATH_RE.finditer(part):
+            text = found.group(0)
+            for pattern, tex in _MATH:
+                match = re.fullmatch(pattern, text)
+                if match:
+                    text = tex.format(None, *match.groups())
+                    break
+            out += [escape(part[last : found.start()]), f"${text}$"]
+            last = found.end()
+        out.append(escape(part[last:]))
+    return "".join(out)
+
+
 def _run(app) -> dict:
     """Wait for the reproduction; copy its PNGs into the source tree; its results.json."""
     app.qkit_gallery.wait()
@@ -96,7 +138,7 @@ class GalleryDirective(Directive):
         lines = []  # MyST Markdown: the directive is used in a Markdown page
         for fig in run["figures"]:
             alt = " ".join(fig["title"].split())
-            lines += [f"## {escape(fig['title'])}", ""]
+            lines += [f"## {as_math(fig['title'])}", ""]
             lines += [f"```{{figure}} /_generated/gallery/{fig['png']}", f":alt: {alt}", ""]
             lines += [escape(fig["caption"]), "```", ""]
             lines += [
@@ -120,6 +162,31 @@ class GalleryDirective(Directive):
         return container.children
 
 
+class FigureDirective(Directive):
+    """``{qkit-figure} NAME``: one figure of the same run (the home page shows one)."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        run = _run(env.app)
+        env.note_dependency(str(Path(env.app.outdir).parent / "gallery" / "results.json"))
+        figures = {fig["name"]: fig for fig in run["figures"]}
+        if self.arguments[0] not in figures:
+            raise self.error(
+                f"qkit reproduce drew no figure {self.arguments[0]!r}: {list(figures)}"
+            )
+        fig = figures[self.arguments[0]]
+        alt = " ".join(fig["title"].split())
+        lines = [f"```{{figure}} /_generated/gallery/{fig['png']}", f":alt: {alt}", ""]
+        lines += [as_math(fig["title"]) + " (drawn by `qkit reproduce --quick`)", "```", ""]
+        container = nodes.section()
+        container.document = self.state.document
+        nested_parse_with_titles(self.state, StringList(lines, source="qkit-figure"), container)
+        return container.children
+
+
 def _on_builder_inited(app) -> None:
     repo = Path(app.srcdir).parent
     out = Path(app.outdir).parent / "gallery"
@@ -136,6 +203,7 @@ def _on_build_finished(app, exc) -> None:
 
 def setup(app):
     app.add_directive("qkit-gallery", GalleryDirective)
+    app.add_directive("qkit-figure", FigureDirective)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": False, "parallel_write_safe": True}

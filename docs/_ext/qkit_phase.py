@@ -20,6 +20,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -100,8 +101,52 @@ def theory_tables() -> dict:
             "fields": fields,
             "title": title_a,
             "values": mixup,
+            "chsh_line": chsh_line(),
+            "limits": {
+                "success": refusal(["theory", "mixup", "--success", "1.5", "--amplitude", "0.3"]),
+                "amplitude": refusal(["theory", "mixup", "--success", "0.5", "--amplitude", "1.5"]),
+            },
         },
         "channel": {"eta": ETAS, "fields": cfields, "title": title_b, "values": channel},
+    }
+
+
+def chsh_line(points: int = 801) -> list[list[float] | None]:
+    """The CHSH threshold ``S(a)`` (``qkit theory mixup-threshold``: ``success_chsh``) on a fine
+    grid of ``a``, as ``[S, a]`` points (``None`` where no ``S <= 1`` violates): the page draws
+    it as a smooth curve, not along the cells of the 0.01 grid."""
+    import numpy as np
+
+    from qkit.mixup import theory
+
+    a = np.linspace(0.0, 1.0, points)
+    s = theory.chsh_threshold(a)
+    return [
+        [round(float(si), 6), round(float(ai), 6)] if np.isfinite(si) else None
+        for si, ai in zip(s, a, strict=True)
+    ]
+
+
+def refusal(argv: list[str]) -> dict:
+    """How ``qkit`` refuses an out-of-range value: its one-line error (the probe value replaced
+    by ``{}``) and the allowed interval parsed from it, for the page to refuse what the command
+    line refuses, with the same words."""
+    from qkit.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    line = err.getvalue().strip()
+    found = re.search(r"must be in ([\[(])([^,]+), ([^\])]+)([\])]), got 1\.5$", line)
+    if code != 2 or found is None:
+        raise RuntimeError(f"qkit {' '.join(argv)} did not refuse 1.5 as expected: {line!r}")
+    left, low, high, right = found.groups()
+    return {
+        "message": line.removesuffix("1.5") + "{}",
+        "low": float(low),
+        "high": float(high),
+        "low_open": left == "(",
+        "high_open": right == ")",
     }
 
 

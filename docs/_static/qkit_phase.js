@@ -30,7 +30,7 @@
   // ---- paper A canvas --------------------------------------------------------------------
   const canvas = document.getElementById("qkit-phase-mixup");
   const ctx = canvas.getContext("2d");
-  const pad = { left: 48, right: 12, top: 12, bottom: 40 };
+  const pad = { left: 52, right: 96, top: 12, bottom: 44 };  // the colour bar on the right
   const W = canvas.width - pad.left - pad.right, H = canvas.height - pad.top - pad.bottom;
   const dS = M.success[1] - M.success[0], dA = M.amplitude[1] - M.amplitude[0];
   const s0 = M.success[0] - dS / 2, s1 = M.success[nS - 1] + dS / 2;
@@ -67,25 +67,19 @@
         }
       }
     }
-    // CHSH threshold: edges between cells that violate and cells that do not
+    // CHSH threshold S(a), computed by qkit on a fine grid of a: a smooth curve
     ctx.strokeStyle = "#d62728";
     ctx.lineWidth = 2;
     ctx.beginPath();
-    for (let i = 0; i < nS; i++) {
-      for (let j = 0; j < nA; j++) {
-        const here = cell(i, j)[iChsh];
-        const x = xOf(M.success[i]), y = yOf(M.amplitude[j]);
-        if (i + 1 < nS && cell(i + 1, j)[iChsh] !== here) {
-          ctx.moveTo(x + cw / 2, y - ch / 2);
-          ctx.lineTo(x + cw / 2, y + ch / 2);
-        }
-        if (j + 1 < nA && cell(i, j + 1)[iChsh] !== here) {
-          ctx.moveTo(x - cw / 2, y - ch / 2);
-          ctx.lineTo(x + cw / 2, y - ch / 2);
-        }
-      }
+    let open = false;
+    for (const point of M.chsh_line) {
+      if (point === null) { open = false; continue; }
+      const [S, a] = point;
+      if (open) ctx.lineTo(xOf(S), yOf(a)); else ctx.moveTo(xOf(S), yOf(a));
+      open = true;
     }
     ctx.stroke();
+    drawColourBar();
     // sampled points
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "#000";
@@ -128,6 +122,56 @@
     }
   }
 
+  // colour bar: E_F on the square-root scale of the plane
+  function drawColourBar() {
+    const x = pad.left + W + 18, w = 14;
+    for (let py = 0; py < H; py++) {
+      ctx.fillStyle = ramp(1 - py / H);
+      ctx.fillRect(x, pad.top + py, w, 1.5);
+    }
+    ctx.fillStyle = "#e6e6e6";
+    ctx.fillRect(x, pad.top + H + 6, w, 10);
+    ctx.strokeStyle = "#000";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x, pad.top, w, H);
+    ctx.strokeRect(x, pad.top + H + 6, w, 10);
+    ctx.fillStyle = "#000";
+    ctx.font = "12px sans-serif";
+    ctx.textAlign = "left";
+    for (const e of [0, 0.01, 0.05, 0.2, 0.5, 1]) {
+      const y = pad.top + (1 - Math.sqrt(e)) * H;
+      ctx.beginPath(); ctx.moveTo(x + w, y); ctx.lineTo(x + w + 4, y); ctx.stroke();
+      ctx.fillText(String(e), x + w + 6, y + 4);
+    }
+    ctx.fillText("C = 0", x + w + 6, pad.top + H + 15);
+    ctx.save();
+    ctx.translate(x + w + 48, pad.top + H / 2);
+    ctx.rotate(Math.PI / 2);
+    ctx.textAlign = "center";
+    ctx.fillText("entanglement of formation E_F (√ scale)", 0, 0);
+    ctx.restore();
+  }
+
+  // the command line's own checks (qkit theory mixup, captured at build time)
+  function refused(name, x) {
+    const rule = M.limits[name];
+    const ok = Number.isFinite(x) &&
+      (rule.low_open ? x > rule.low : x >= rule.low) &&
+      (rule.high_open ? x < rule.high : x <= rule.high);
+    return ok ? null : rule.message.replace("{}", String(x));
+  }
+  function showRefusal(message, S, a) {
+    document.getElementById("qkit-phase-mixup-command").textContent =
+      `qkit theory mixup --success ${S} --amplitude ${a}`;
+    const out = document.getElementById("qkit-phase-mixup-output");
+    out.textContent = message;
+    out.classList.add("qkit-phase-error");
+    delete out.dataset.success;
+    delete out.dataset.amplitude;
+    document.getElementById("qkit-phase-mixup-sample").textContent = "";
+    drawMixup();
+  }
+
   function interval(v) {
     const boundary = v[3] === "True" ? " (at boundary)" : "";
     return `${Number(v[0]).toFixed(4)} [${Number(v[1]).toFixed(4)}, ${Number(v[2]).toFixed(4)}]${boundary}`;
@@ -139,6 +183,7 @@
     document.getElementById("qkit-phase-mixup-command").textContent = command;
     const out = document.getElementById("qkit-phase-mixup-output");
     out.textContent = printed(M.title, M.fields, cell(i, j));
+    out.classList.remove("qkit-phase-error");
     out.dataset.success = String(S);
     out.dataset.amplitude = String(a);
     const box = document.getElementById("qkit-phase-mixup-sample");
@@ -192,9 +237,13 @@
   canvas.addEventListener("mouseleave", () => { tooltip.hidden = true; });
   document.getElementById("qkit-phase-mixup-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const S = parseFloat(document.getElementById("qkit-phase-S").value);
-    const a = parseFloat(document.getElementById("qkit-phase-a").value);
-    if (Number.isFinite(S) && Number.isFinite(a)) showMixup(nearest(M.success, S), nearest(M.amplitude, a));
+    const typedS = document.getElementById("qkit-phase-S").value;
+    const typedA = document.getElementById("qkit-phase-a").value;
+    const S = parseFloat(typedS), a = parseFloat(typedA);
+    // refuse what `qkit theory mixup` refuses, with its words; valid values snap to the grid
+    const message = refused("success", S) || refused("amplitude", a);
+    if (message) showRefusal(message, typedS, typedA);
+    else showMixup(nearest(M.success, S), nearest(M.amplitude, a));
   });
 
   // ---- paper B canvas --------------------------------------------------------------------

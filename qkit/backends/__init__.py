@@ -39,6 +39,7 @@ __all__ = [
     "Capabilities",
     "Job",
     "capabilities",
+    "describe_fake_devices",
     "get_backend",
     "list_fake_devices",
 ]
@@ -55,6 +56,33 @@ def list_fake_devices() -> list[str]:
     from qkit.backends._runtime import fake_device_classes
 
     return list(fake_device_classes())
+
+
+def describe_fake_devices() -> list[dict[str, object]]:
+    """Every fake device with its processor family (Heron, Eagle, Falcon, ...), revision and
+    number of qubits, read from the snapshot's configuration file (no device is built)."""
+    import json
+    from pathlib import Path
+
+    from qkit.backends._runtime import fake_device_classes
+
+    out = []
+    for name, cls in fake_device_classes().items():
+        try:
+            folder, conf_file = getattr(cls, "dirname"), getattr(cls, "conf_filename")  # noqa: B009
+            conf = json.loads((Path(folder) / conf_file).read_text())
+        except (AttributeError, OSError, ValueError):
+            conf = {}
+        processor = conf.get("processor_type") or {}
+        out.append(
+            {
+                "name": name,
+                "family": processor.get("family"),
+                "revision": processor.get("revision"),
+                "num_qubits": conf.get("n_qubits"),
+            }
+        )
+    return out
 
 
 def get_backend(

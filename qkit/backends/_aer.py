@@ -9,6 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import SamplerV2 as AerSampler
 
+from qkit import progress
 from qkit.backends import _capabilities
 from qkit.backends._base import Backend
 from qkit.backends._transpile import protect_labelled, restore_labelled
@@ -56,7 +57,8 @@ class AerBackend(Backend):
         if all(i.operation.name in runnable for c in circuits for i in c.data):
             return [c.copy() for c in circuits]
         protected, originals, target = protect_labelled(circuits, self.device.target)
-        transpiled = self._pass_manager(target).run(protected)
+        with progress.phase("transpiling"):
+            transpiled = self._pass_manager(target).run(protected)
         return [restore_labelled(c, originals) for c in transpiled]
 
     def _submit_raw(self, pubs, shots, noise_model, seed):

@@ -11,6 +11,7 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
 from qkit import _checks as options
+from qkit import progress
 from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats
@@ -181,7 +182,8 @@ class Backend:
 
     def _transpile_uncached(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
         self._check_sites(circuits)
-        return list(self._pass_manager().run(self._aligned_delays(circuits)))
+        with progress.phase("transpiling"):
+            return list(self._pass_manager().run(self._aligned_delays(circuits)))
 
     def _aligned_delays(self, circuits: list[QuantumCircuit]) -> list[QuantumCircuit]:
         """Delays in seconds-based units as whole multiples of the device's timing granularity
@@ -214,7 +216,9 @@ class Backend:
 
         self._check_sites(circuits)
         out = []
-        for circuit in self._aligned_delays(circuits):  # layout depends on the circuit's width
+        for circuit in progress.each(
+            self._aligned_delays(circuits), "transpiling", unit="circuits"
+        ):  # the completed layout depends on the circuit's width
             full = complete_layout(self.device, layout, circuit.num_qubits)
             out.append(self._build_pass_manager(self.device.target, full).run(circuit))
         return out

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from qiskit.primitives.containers import BitArray
 
+from qkit import progress
+
 # Status words of the Qiskit / runtime / Braket job classes, mapped onto qkit's five.
 _STATUS = {
     "INITIALIZING": "QUEUED",
@@ -116,7 +118,9 @@ class SplitJob:
 
     def result(self) -> list[dict[str, int] | np.ndarray]:
         out: list = [None] * len(self.pub_shots)
-        for raw, (_, indices) in zip(self.raws, self.groups, strict=True):
+        for raw, (_, indices) in progress.each(
+            zip(self.raws, self.groups, strict=True), "simulating", len(self.raws), "circuits"
+        ):
             result = raw.result()
             for position, index in enumerate(indices):
                 out[index] = pub_counts(result[position], self.pub_shots[index])
@@ -168,7 +172,8 @@ class Job:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"job {self.job_id()} is still {self.status()}")
                     time.sleep(0.1)
-            self._counts = self._convert(self.raw.result())
+            with progress.phase(f"simulating on {self.backend}"):
+                self._counts = self._convert(self.raw.result())
         return self._counts
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from qiskit.primitives.containers import DataBin, SamplerPubResult
 from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+from qkit import progress
 from qkit.backends import _capabilities
 from qkit.backends._base import Backend, BackendUnavailableError, _group_seed
 from qkit.backends._jobs import normalized_status
@@ -160,7 +161,8 @@ class RuntimeBackend(Backend):
         if not hasattr(self, "_restricted"):
             self._restricted: dict[frozenset[int], object] = {}
         if qubits not in self._restricted:
-            model = device_noise_model(self.device, qubits)
+            with progress.phase("building the device model"):
+                model = device_noise_model(self.device, qubits)
             if model.is_ideal():
                 raise BackendUnavailableError(
                     f"{self.name}: the simulator of this fake device has no noise model"
@@ -237,7 +239,9 @@ class _PerCircuitJobs:
 
     def result(self) -> list:
         out: list = [None] * self.num_pubs
-        for job, (_, indices, shots) in zip(self.jobs, self.groups, strict=True):
+        for job, (_, indices, shots) in progress.each(
+            zip(self.jobs, self.groups, strict=True), "simulating", len(self.jobs), "circuits"
+        ):
             result = job.result()[0]
             if shots is None:
                 out[indices[0]] = result
@@ -252,7 +256,8 @@ class _PerCircuitJobs:
 
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
-    classes = fake_device_classes()
+    with progress.phase("loading the fake devices", announce=False):  # before the name check
+        classes = fake_device_classes()
     key = device.lower().removeprefix("fake_")
     if key not in classes:
         raise ValueError(

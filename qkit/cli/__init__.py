@@ -89,8 +89,14 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(lazy=True)
     args = parser.parse_args(argv)
+    from qkit import progress
+
+    progress.configure(
+        quiet=bool(getattr(args, "quiet", False)), lines=not getattr(args, "json", 0)
+    )
     try:
-        code = int(args.func(args) or 0)
+        with progress.command(*progress.estimate(args)):
+            code = int(args.func(args) or 0)
         sys.stdout.flush()
         return code
     except BrokenPipeError:

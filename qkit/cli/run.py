@@ -92,10 +92,20 @@ def _add_experiment(sub: argparse._SubParsersAction, exp) -> None:
 
 
 def _list_fake() -> int:
-    from qkit.backends import list_fake_devices
+    from qkit.backends import describe_fake_devices
 
-    print("\n".join(f"fake:{d}" for d in list_fake_devices()))
+    print("\n".join(_fake_line(d) for d in describe_fake_devices()))
     return 0
+
+
+def _fake_line(device: dict) -> str:
+    """``fake:fez          Heron r2     156 qubits``: name, processor family, size."""
+    family = device["family"] or "-"
+    if device["family"] and device["revision"] is not None:
+        family += f" r{device['revision']}"
+    n = device["num_qubits"]
+    qubits = f"{n:>4} qubit{'s' if n != 1 else ''}" if n else "   ? qubits"
+    return f"fake:{device['name']:<16} {family:<12} {qubits}"
 
 
 def finish(args: argparse.Namespace, result) -> int:

@@ -17,7 +17,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--amplitude", "-a", type=number, required=True, help="a in [0, 1]")
     p.set_defaults(func=_mixup)
 
-    p = sub.add_parser("mixup-optimum", help="paper A: best amplitude and E_F^max at S")
+    p = sub.add_parser(
+        "mixup-optimum",
+        help="paper A: best amplitude and E_F^max at S",
+        description="Paper A's best amplitude a*(S) and E_F^max(S). pairs_per_bell_pair_bound "
+        "= 1/E_F^max(S) is a lower bound on the delivered pairs one Bell pair costs (no "
+        "protocol does better); `qkit theory distill-optimum` gives what DEJMPS achieves. "
+        "pairs_per_bell_pair is the same bound under its old name (deprecated, removed in "
+        "the next release).",
+    )
     p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
     p.set_defaults(func=_mixup_optimum)
 
@@ -67,7 +75,8 @@ def _mixup_optimum(args: argparse.Namespace) -> int:
         "amplitude_opt": float(theory.optimal_amplitude(s)),
         "eof_max": float(theory.eof_max(s)),
         "eof_max_approx": float(theory.eof_max_approx(s)),
-        "pairs_per_bell_pair": float(theory.pairs_per_bell_pair(s)),
+        "pairs_per_bell_pair_bound": float(theory.pairs_per_bell_pair(s)),
+        "pairs_per_bell_pair": float(theory.pairs_per_bell_pair(s)),  # deprecated: the bound
     }
     emit(record, args.json, "paper A: optimal amplitude")
     return 0
@@ -117,7 +126,11 @@ def _register_distill(sub: argparse._SubParsersAction) -> None:
         "--rounds", "-K", type=non_negative_int, default=None, help="DEJMPS rounds (default: best)"
     )
     p.add_argument(
-        "--target-fidelity", type=number, default=0.99, help="target Bell fidelity in (0.5, 1]"
+        "--target-fidelity",
+        type=number,
+        default=0.99,
+        help="fidelity with a Bell state at which a distilled pair counts as a Bell pair, in "
+        "(0.5, 1] (default: 0.99)",
     )
     p.add_argument(
         "--filter-strength", type=number, default=0.0, help="local filter strength in [0, 1]"
@@ -125,11 +138,22 @@ def _register_distill(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_distill)
 
     p = sub.add_parser(
-        "distill-optimum", help="beyond paper A: best yield over a, filter and rounds at S"
+        "distill-optimum",
+        help="beyond paper A: best yield over a, filter and rounds at S",
+        description="The best DEJMPS yield (Bell pairs of fidelity >= --target-fidelity per "
+        "delivered pair) over a, filter strength and rounds at S. "
+        "pairs_per_bell_pair_achieved = 1/yield is what this protocol achieves; "
+        "pairs_per_bell_pair_bound = 1/E_F^max(S) is paper A's lower bound (as in `qkit "
+        "theory mixup-optimum`). pairs_per_bell_pair is the achieved value under its old "
+        "name (deprecated, removed in the next release).",
     )
     p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
     p.add_argument(
-        "--target-fidelity", type=number, default=0.99, help="target Bell fidelity in (0.5, 1]"
+        "--target-fidelity",
+        type=number,
+        default=0.99,
+        help="fidelity with a Bell state at which a distilled pair counts as a Bell pair, in "
+        "(0.5, 1] (default: 0.99)",
     )
     p.set_defaults(func=_distill_optimum)
 

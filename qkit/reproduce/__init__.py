@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qkit import options
+from qkit import progress as qkit_progress
 from qkit.options import RunOptions
 from qkit.reproduce import _figures, _headline, _plan, _report, _run
 from qkit.reproduce._plan import settings
@@ -310,6 +311,7 @@ def _meta(config, device, seed, shots, analysis, store, command, started, sample
 
 
 def _progress_bar(total: int, progress: bool | None):
+    qkit_progress.starting()  # the start line of a piped `qkit reproduce`: sampling begins
     from tqdm import tqdm
 
     if progress is None:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qkit import progress as qkit_progress
 from qkit import registry
 from qkit._validate import shown
 from qkit.result import jsonable
@@ -192,6 +193,7 @@ def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: in
 
 
 def _progress_bar(spec: SweepSpec, initial: int, progress: bool | None):
+    qkit_progress.starting()  # the start line of a piped `qkit sweep`: the sweep begins
     enabled = sys.stderr.isatty() if progress is None else bool(progress)
     if enabled:
         from tqdm.auto import tqdm
