@@ -325,7 +325,7 @@ def _request_files(backend, pubs, shots: int, noise_model, seed: int | None) -> 
         files[NOISE] = noise_qpy
     if values:
         buffer = io.BytesIO()
-        np.savez(buffer, **values)
+        np.savez(buffer, allow_pickle=False, **values)
         files[VALUES] = buffer.getvalue()
     return files
 
@@ -358,7 +358,7 @@ def _load_request(directory: Path) -> dict[str, Any]:
 
 def counts_json(counts: list) -> bytes:
     """Counts per PUB (a dict, or an object array of dicts) as JSON."""
-    out = []
+    out: list[dict[str, Any]] = []
     for item in counts:
         if isinstance(item, dict):
             out.append({"shape": None, "counts": item})

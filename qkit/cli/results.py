@@ -107,12 +107,10 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from qkit.store import ResultsStore
+    from qkit.store._document import check, read
 
-    try:
-        with open(args.file, encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
-            document = json.load(handle)
-    except ValueError as exc:
-        raise ValueError(f"{args.file} is not JSON: {exc}") from None
+    document = read(args.file)  # within the size and nesting limits; OSError: exit 3
+    check(document)  # the whole document, before a store is opened or created
     store = ResultsStore(args.store)
     run_id, added = store.import_run(document)
     if args.json:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qkit.store import _jobs, _provenance, _runs
+from qkit.store import _document, _jobs, _provenance, _runs
 from qkit.store._database import Database
 from qkit.store._errors import StoreError
 from qkit.store._files import default_store_path
@@ -226,6 +226,7 @@ class ResultsStore:
         different content it is refused (ValueError). Credential-looking values are redacted
         as on every write.
         """
+        _document.check(document)  # the whole document, before anything is stored
         run, jobs, provenance = _runs.imported(document, EXPORT_FORMAT)
         with self._db.transaction() as conn:
             conn.row_factory = sqlite3.Row
