@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from qkit import provenance as prov
+from qkit.consent import replay_backend
+from qkit.store._document import check_provenance
 
 
 @dataclass
@@ -69,6 +71,7 @@ def provenance_of(store: Any, run_id: str) -> tuple[Any, dict[str, Any]]:
             f"run {record.run_id}: provenance format {document.get('format')!r} is not "
             f"{prov.FORMAT}; replay it with the qkit that stored it"
         )
+    check_provenance(document, record.backend)  # as checked on import; the record's backend
     return record, document
 
 
@@ -80,7 +83,7 @@ def replay(store: Any, run_id: str, *, backend: str | None = None, source: str =
     if source not in ("auto", "qpy", "qasm3"):
         raise ValueError(f"source must be auto, qpy or qasm3, got {source!r}")
     record, document = provenance_of(store, run_id)
-    name = backend or document["backend"]
+    name = replay_backend(backend, document["backend"])  # never a cloud one unless named
     if document["engine"] == "exact":
         outcome = _replay_exact(record, document, name)
     else:

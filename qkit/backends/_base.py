@@ -9,7 +9,7 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
-from qkit import options
+from qkit import consent, options
 from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
 from qkit.backends._transpile import TranspileCache, transpile_stats
@@ -235,6 +235,7 @@ class Backend:
         seed = check_seed(seed)
         self._check_noise_model(noise_model)
         coerced = self._coerce_pubs(pubs, shots)
+        consent.check(self, coerced)  # a cloud backend: estimate, budget, the user's yes
         seed = self.seed if seed is None else seed
         if detach and not self.caps.retrievable and self.caps.detachable:
             from qkit.backends import _detached

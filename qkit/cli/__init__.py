@@ -33,7 +33,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from qkit.cli._common import QkitArgumentParser, fail
+from qkit import consent
+from qkit.cli._common import QkitArgumentParser, fail, positive_int
 
 # Modules under qkit.cli that provide a top-level command, in help order.
 COMMAND_MODULES = [
@@ -47,6 +48,8 @@ COMMAND_MODULES = [
     "survey",
     "export_circuits",
 ]
+SUBMITTING_COMMANDS = ("run", "sweep", "reproduce", "survey", "replay")
+"""Commands that may submit to a cloud backend: they take ``--yes`` and ``--max-shots``."""
 EXIT_BUG, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 3, 130, 141
 
 
@@ -74,14 +77,44 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"qkit.cli.{name}").register(subparsers)
+    for name in SUBMITTING_COMMANDS:
+        _add_consent_flags(subparsers.choices[name])
     return parser
+
+
+def _add_consent_flags(parser: argparse.ArgumentParser) -> None:
+    """``--yes`` and ``--max-shots`` on every command that may submit to a cloud backend."""
+    nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if nested:  # e.g. qkit run mixup: the flags go on each experiment's parser
+        for child in {id(p): p for a in nested for p in a.choices.values()}.values():
+            _add_consent_flags(child)
+        return
+    known = parser._option_string_actions
+    if "--yes" not in known:
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help="submit to a paid (cloud) backend without asking (the cost is still shown)",
+        )
+    if "--max-shots" not in known:
+        parser.add_argument(
+            "--max-shots",
+            type=positive_int,
+            metavar="N",
+            help="refuse a cloud submission of more than N shots"
+            f" (default: ${consent.ENV_MAX_SHOTS}, or max_shots in the qkit config file)",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    answer = consent.Consent(
+        yes=bool(getattr(args, "yes", False)), max_shots=getattr(args, "max_shots", None), ask=True
+    )
     try:
-        code = int(args.func(args) or 0)
+        with consent.given(answer):  # handed down to the one place cloud submissions pass
+            code = int(args.func(args) or 0)
         sys.stdout.flush()
         return code
     except BrokenPipeError:

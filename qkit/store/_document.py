@@ -17,7 +17,6 @@ import base64
 import binascii
 import functools
 import json
-import math
 import os
 import re
 import stat
@@ -389,11 +388,17 @@ def _check_meaning(document: dict[str, Any]) -> None:
 
             if not is_local_job_id(job["job_id"]):
                 raise ValueError(f"jobs[{k}].job_id: not a local job id ({job['job_id'][:60]!r})")
-    provenance = document.get("provenance")
-    if provenance is None:
-        return
+    if document.get("provenance") is not None:
+        check_provenance(document["provenance"], run["backend"])
+
+
+def check_provenance(provenance: Any, backend: Any) -> None:
+    """ValueError naming the first bad field of a run's provenance (``provenance.<field>``),
+    or if it names another backend than the run's record (``backend``)."""
     import jsonschema
 
+    if not isinstance(provenance, dict) or provenance.get("engine") not in ("sampler", "exact"):
+        raise ValueError("provenance.engine: must be one of sampler, exact")
     schema = _SAMPLED if provenance["engine"] == "sampler" else _EXACT
     schema = {**schema, "$defs": SCHEMAS["qkit-run/1"]["$defs"]}
     error = jsonschema.exceptions.best_match(
@@ -401,20 +406,13 @@ def _check_meaning(document: dict[str, Any]) -> None:
     )
     if error is not None:
         raise ValueError(_line(["provenance"], error))
-    if run["backend"] != provenance["backend"]:
+    if backend != provenance["backend"]:
         raise ValueError(
             f"provenance.backend: {provenance['backend']!r} disagrees with the run's backend"
-            f" {run['backend']!r}"
+            f" {backend!r}"
         )
-    for key in ("shots", "seed"):
-        if key in provenance and _number(provenance[key]) is None:
-            raise ValueError(f"provenance.{key}: must be a finite number")
     if provenance["engine"] == "sampler":
         _check_sampled(provenance)
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
 def _check_sampled(provenance: dict[str, Any]) -> None:
