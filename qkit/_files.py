@@ -126,4 +126,15 @@ def is_disk_full(exc: BaseException) -> bool:
     """Is ``exc`` a full disk (an ``OSError`` with ENOSPC/EDQUOT, or SQLite's own words)?"""
     if isinstance(exc, OSError) and exc.errno in _FULL:
         return True
-    return "database or disk is full" in str(exc)
+    return "disk is full" in str(exc)
+
+
+def save_figure(figure, path: str | os.PathLike[str], *, overwrite: bool = False, **options):
+    """Save a matplotlib ``figure`` to ``path`` through :func:`write_atomic` (format from the
+    suffix; ``options`` go to ``savefig``); returns the path."""
+    import io
+
+    path = check_new(path, overwrite=overwrite)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=path.suffix.lstrip(".").lower() or "png", **options)
+    return write_atomic(path, buffer.getvalue(), overwrite=overwrite)

@@ -131,6 +131,11 @@ def _report(exc: Exception) -> int:
     """One line and an exit code for an expected failure; the traceback for a bug."""
     import sqlite3
 
+    from qkit._files import is_disk_full
+
+    if is_disk_full(exc):
+        text = _describe(exc)
+        return fail(text if "disk is full" in text else f"the disk is full ({text})", EXIT_ENVIRONMENT)
     if isinstance(exc, OSError | sqlite3.Error | MemoryError | TimeoutError):
         return fail(_describe(exc), EXIT_ENVIRONMENT)
     if isinstance(exc, ValueError) and (_is_qkit_error(exc) or _raised_by_qkit(exc)):

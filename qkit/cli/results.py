@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="one run as a self-contained JSON document")
     p.add_argument("run_id", metavar="RUN_ID")
     p.add_argument("--out", metavar="FILE", required=True, help="the JSON file to write")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace FILE if it exists (or is a link)"
+    )
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="add an exported run to a store")
@@ -86,17 +89,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from qkit._files import check_new, write_atomic
     from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
+    check_new(args.out, overwrite=args.overwrite)  # refused before the store is read
     try:
         store = _open(args.store)
     except StoreNotFound as exc:
         raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
     document = store.export_run(args.run_id)
     text = json.dumps(jsonable(document), allow_nan=False, separators=(",", ":"))
-    with open(args.out, "w", encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
-        handle.write(text + "\n")
+    write_atomic(args.out, text + "\n", overwrite=args.overwrite)  # OSError: exit 3
     run_id = document["run"]["run_id"]
     if args.json:
         print(json.dumps({"run_id": run_id, "out": args.out, "bytes": len(text) + 1}))

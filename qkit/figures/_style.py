@@ -15,6 +15,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from qkit._files import save_figure
+
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
@@ -77,9 +79,9 @@ def save(fig: Figure, out_dir: str | Path, name: str, *, dpi: int = 150) -> list
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
-    with matplotlib.rc_context(RC):
-        fig.savefig(paths[0], dpi=dpi)
-        fig.savefig(paths[1])
+    with matplotlib.rc_context(RC):  # atomic; a link in the folder is replaced, not followed
+        save_figure(fig, paths[0], overwrite=True, dpi=dpi)
+        save_figure(fig, paths[1], overwrite=True)
     return paths
 
 
