@@ -135,7 +135,8 @@ def _report(exc: Exception) -> int:
 
     if is_disk_full(exc):
         text = _describe(exc)
-        return fail(text if "disk is full" in text else f"the disk is full ({text})", EXIT_ENVIRONMENT)
+        text = text if "disk is full" in text else f"the disk is full ({text})"
+        return fail(text, EXIT_ENVIRONMENT)
     if isinstance(exc, OSError | sqlite3.Error | MemoryError | TimeoutError):
         return fail(_describe(exc), EXIT_ENVIRONMENT)
     if isinstance(exc, ValueError) and (_is_qkit_error(exc) or _raised_by_qkit(exc)):
