@@ -106,6 +106,8 @@ def update(
     except (TypeError, ValueError) as exc:
         raise StoreError(f"run {run_id} in {path} is unreadable: column metadata: {exc}") from None
     stored.update(extra)
+    if finished or stored.get("owner", 0) is None:  # see qkit.store._owner
+        stored.pop("owner", None)
     if redacted:
         stored["redacted"] = sorted(set(stored.get("redacted", [])) | set(redacted))
     encoded["metadata"] = encode(stored, "metadata")
