@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
 from collections.abc import Sequence
 
@@ -107,6 +108,9 @@ def _add_consent_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    closed = _closed_stdout()
+    if closed:
+        return fail(closed, EXIT_ENVIRONMENT)
     parser = build_parser()
     args = parser.parse_args(argv)
     answer = consent.Consent(
@@ -139,6 +143,8 @@ def _report(exc: Exception) -> int:
         return fail(text, EXIT_ENVIRONMENT)
     if isinstance(exc, OSError | sqlite3.Error | MemoryError | TimeoutError):
         return fail(_describe(exc), EXIT_ENVIRONMENT)
+    if isinstance(exc, ImportError) and _out_of_memory(str(exc)):  # a library under ulimit -v
+        return fail(f"out of memory loading a library ({exc})", EXIT_ENVIRONMENT)
     if isinstance(exc, ValueError) and (_is_qkit_error(exc) or _raised_by_qkit(exc)):
         return fail(str(exc), EXIT_USAGE)
     import traceback
@@ -149,6 +155,13 @@ def _report(exc: Exception) -> int:
         file=sys.stderr,
     )
     return EXIT_BUG
+
+
+def _out_of_memory(text: str) -> bool:
+    return any(
+        words in text
+        for words in ("failed to map segment", "Cannot allocate memory", "out of memory")
+    )
 
 
 def _is_qkit_error(exc: Exception) -> bool:
@@ -174,6 +187,28 @@ def _raised_by_qkit(exc: BaseException) -> bool:
         tb = tb.tb_next
     module = tb.tb_frame.f_globals.get("__name__", "")
     return module == "qkit" or module.startswith("qkit.") or module in ("argparse", "json")
+
+
+def _closed_stdout() -> str:
+    """Why output cannot be written (stdout closed), or "" — checked before anything runs.
+
+    Also lets output show file names that are not valid UTF-8 (as ``\\xff``) instead of failing.
+    """
+    import os
+
+    if sys.stdout is None:
+        return "standard output is closed; nothing was run (redirect it, e.g. >/dev/null)"
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return ""  # a stream without a descriptor (a test's capture): it can be written
+    try:
+        os.fstat(fd)
+    except OSError:
+        return "standard output is closed; nothing was run (redirect it, e.g. >/dev/null)"
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    return ""
 
 
 def _silence_stdout() -> None:

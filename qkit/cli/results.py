@@ -10,6 +10,15 @@ from typing import Any
 from qkit.cli._common import fail, positive_int
 
 _LIST_LIMIT = 20
+_MAX_LIMIT = 1_000_000_000
+
+
+def _limit(text: str) -> int:
+    """argparse ``type`` of ``--limit``: a whole number in [1, 1e9] (SQLite takes 64 bits)."""
+    value = positive_int(text)
+    if value > _MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be at most {_MAX_LIMIT}, got {text[:40]}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--status", choices=("submitted", "running", "done", "failed"), help="only this status"
     )
     p.add_argument(
-        "--limit", type=positive_int, default=_LIST_LIMIT, help=f"at most N runs ({_LIST_LIMIT})"
+        "--limit",
+        type=_limit,
+        default=_LIST_LIMIT,
+        help=f"at most N runs, 1 to {_MAX_LIMIT} ({_LIST_LIMIT})",
     )
     p.set_defaults(func=_list)
 
