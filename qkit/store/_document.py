@@ -41,6 +41,22 @@ _INT = {"type": "integer"}
 _SEED = {"type": "integer", "minimum": 0, "maximum": 2**64 - 1}
 _SHOTS = {"type": "integer", "minimum": 1, "maximum": 10**12}
 
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_ESTIMATE = {
+    "type": ["object", "null"],
+    "additionalProperties": {
+        "if": {"type": "object"},
+        "then": {
+            "properties": {
+                key: _NUMBER_OR_NULL
+                for key in ("ci_low", "ci_high", "stderr", "lower_bound", "significance")
+            }
+            | {"at_boundary": {"type": ["boolean", "null"]}},
+            "patternProperties": {"_p_value$": _NUMBER_OR_NULL, "_sigma$": _NUMBER_OR_NULL},
+        },
+    },
+}
+"""Estimates as ``results show`` prints them: their bounds and tests are numbers."""
 _RUN = {
     "type": "object",
     "additionalProperties": False,
@@ -68,7 +84,7 @@ _RUN = {
         "backend": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": NAME}]},
         "params": {"type": "object"},
         "prediction": {},
-        "estimate": {},
+        "estimate": _ESTIMATE,
         "counts": {},
         "seeds": {},
         "versions": {
@@ -291,7 +307,7 @@ def check(document: Any) -> None:
     if not isinstance(document, dict):
         raise ValueError(f"not an exported qkit run: a JSON {_kind(document)}, not an object")
     fmt = document.get("format")
-    if fmt not in SCHEMAS:
+    if not isinstance(fmt, str) or fmt not in SCHEMAS:
         known = ", ".join(SCHEMAS)
         raise ValueError(f"not an exported qkit run (format must be one of {known}, got {fmt!r})")
     validator = jsonschema.Draft202012Validator(SCHEMAS[fmt], format_checker=_format_checker())
@@ -326,6 +342,10 @@ def _line(prefix: list, error) -> str:
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"{_where([*path, missing])}: missing"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if k not in allowed)[:1] or ["?"]
+        return f"{_where([*path, extra[0]])}: not a field of this format"
     return f"{_where(path)}: {_reason(error)}"
 
 
@@ -348,8 +368,6 @@ def _reason(error) -> str:
         return f"has characters or a length not allowed, got {shown}"
     if validator == "required":
         return error.message.replace("'", "")
-    if validator == "additionalProperties":
-        return error.message.split(" (")[0].replace("'", "")
     if validator in ("type", "anyOf"):
         return f"has the wrong type ({_kind(value)}: {shown})"
     return f"{error.message[:120]}"
