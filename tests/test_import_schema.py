@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qkit.cli import main
-from qkit.store import ResultsStore
-from qkit.store import _document
+from qkit.store import ResultsStore, _document
 
 RUN = ["run", "mixup", "-S", "0.9", "-a", "0.7", "--shots", "100", "--seed", "2"]
 
@@ -149,9 +148,7 @@ def test_deep_nesting_is_refused_without_recursion(tmp_path, capsys):
     refused(*import_(tmp_path, "[" * 100_000 + "]" * 100_000, capsys), "nests deeper")
 
 
-def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(
-    tmp_path, capsys, monkeypatch
-):
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_document, "MAX_BYTES", 1000)
     refused(*import_(tmp_path, " " * 2000, capsys), "larger than 1000 bytes")
 
