@@ -122,13 +122,6 @@ def _remove(path: Path) -> None:
         pass  # best effort: the failure being reported matters more
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """Is ``exc`` a full disk (an ``OSError`` with ENOSPC/EDQUOT, or SQLite's own words)?"""
-    if isinstance(exc, OSError) and exc.errno in _FULL:
-        return True
-    return "disk is full" in str(exc)
-
-
 def save_figure(figure, path: str | os.PathLike[str], *, overwrite: bool = False, **options):
     """Save a matplotlib ``figure`` to ``path`` through :func:`write_atomic` (format from the
     suffix; ``options`` go to ``savefig``); returns the path."""

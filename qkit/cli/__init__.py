@@ -132,19 +132,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(exc: Exception) -> int:
-    """One line and an exit code for an expected failure; the traceback for a bug."""
-    import sqlite3
+    """One line and an exit code for an expected failure; the traceback for a bug.
 
-    from qkit._files import is_disk_full
-
-    if is_disk_full(exc):
+    Imports nothing new before it knows the failure (under ``ulimit -v`` loading a module
+    can itself run out of memory).
+    """
+    if isinstance(exc, MemoryError | ImportError) and (
+        isinstance(exc, MemoryError) or _out_of_memory(str(exc))
+    ):
+        what = "loading a library" if isinstance(exc, ImportError) else "the request is too large"
+        return fail(f"out of memory ({what}: {exc or 'no details'})", EXIT_ENVIRONMENT)
+    sqlite = sys.modules.get("sqlite3")
+    database_error = sqlite.Error if sqlite is not None else OSError
+    if _disk_full(exc):
         text = _describe(exc)
         text = text if "disk is full" in text else f"the disk is full ({text})"
         return fail(text, EXIT_ENVIRONMENT)
-    if isinstance(exc, OSError | sqlite3.Error | MemoryError | TimeoutError):
+    if isinstance(exc, OSError | database_error | TimeoutError):
         return fail(_describe(exc), EXIT_ENVIRONMENT)
-    if isinstance(exc, ImportError) and _out_of_memory(str(exc)):  # a library under ulimit -v
-        return fail(f"out of memory loading a library ({exc})", EXIT_ENVIRONMENT)
     if isinstance(exc, ValueError) and (_is_qkit_error(exc) or _raised_by_qkit(exc)):
         return fail(str(exc), EXIT_USAGE)
     import traceback
@@ -155,6 +160,15 @@ def _report(exc: Exception) -> int:
         file=sys.stderr,
     )
     return EXIT_BUG
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT, or SQLite's and the store's words for it (see :mod:`qkit._files`)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "disk is full" in str(exc)
 
 
 def _out_of_memory(text: str) -> bool:
