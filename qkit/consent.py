@@ -31,6 +31,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "BRAKET_PER_TASK_USD",
+    "BRAKET_PRICES",
+    "Consent",
+    "ConsentRequired",
+    "Estimate",
+    "allow",
+    "budget",
+    "check",
+    "config_path",
+    "estimate",
+    "given",
+    "replay_backend",
+]
+
 ENV_MAX_SHOTS = "QKIT_MAX_SHOTS"
 ENV_CONFIG = "QKIT_CONFIG"
 

@@ -12,6 +12,7 @@ Dask workers need no shared file system.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,8 @@ def run_sweep(
         writer.merge(spec.num_chunks, [len(spec.chunk_range(c)) for c in range(spec.num_chunks)])
     except BaseException as exc:
         bar.close()
+        if previous is None and computed == 0:  # a refused start leaves no parts folder behind
+            shutil.rmtree(parts_dir(out), ignore_errors=True)
         if store is not None and run_id is not None:
             store.fail_run(
                 run_id,
