@@ -132,9 +132,10 @@ def place(run: _Run, device: Backend, store: Any) -> tuple[_Run, dict[str, Any]]
         info = {"mode": "best", **choose(device, run.experiment.name, store)}
     else:
         info = {"mode": "explicit", "physical": list(run.layout)}
-    from qkit.backends._base import check_layout
+    from qkit.backends._base import check_coupled, check_layout
 
     physical = check_layout(info["physical"], device.num_qubits)
+    check_coupled(physical, device.device)  # no SWAPs hidden behind an explicit pair
     return replace(run, layout=physical), info
 
 
@@ -482,6 +483,10 @@ def _layout_record(run: _Run, prepared: Prepared, placed: dict[str, Any] | None)
     if first is not None and first.layout is not None:
         used = [int(q) for q in first.layout.initial_index_layout(filter_ancillas=True)[:2]]
     record["used"] = used
+    from qkit.backends._transpile import physical_qubits  # read back from what ran
+
+    distinct = {id(c): c for c in prepared.circuits}.values()
+    record["qubits"] = sorted({q for c in distinct for q in physical_qubits(c)})
     record.setdefault("physical", used)
     return record
 

@@ -304,3 +304,43 @@ def test_a_live_run_is_not_interrupted(store):
     assert ResultsStore(store).get_run(run_id).status == "running"
     live.finish_run(run_id, estimate={})
     assert "owner" not in ResultsStore(store).get_run(run_id).metadata
+
+
+def test_an_uncoupled_explicit_pair_is_refused(capsys):
+    args = ["run", "mixup", "-S", "0.9", "-a", "0.7", "--shots", "100", "--backend", "fake:lima"]
+    assert main([*args, "--layout", "0,4", "--no-store"]) == 2
+    assert "not coupled" in one_line(capsys.readouterr().err)
+
+
+def test_the_record_holds_the_physical_qubits_read_back_from_the_transpiled_circuits(store, capsys):
+    args = ["run", "mixup", "-S", "0.9", "-a", "0.7", "--shots", "100", "--backend", "fake:lima"]
+    assert main([*args, "--layout", "3,4", "--json"]) == 0
+    layout = json.loads(capsys.readouterr().out)["metadata"]["layout"]
+    assert layout["physical"] == [3, 4] and layout["used"] == [3, 4]
+    assert {3, 4} <= set(layout["qubits"]) and set(layout["qubits"]) <= set(range(5))
+
+
+def test_a_circuit_wider_than_the_device_runs_on_the_qubits_it_uses_or_is_one_line(capsys):
+    from qiskit import QuantumCircuit
+
+    from qkit.backends import get_backend
+
+    lima = get_backend("fake:lima", seed=1)
+    wide = QuantumCircuit(8, 2)
+    wide.h(5)
+    wide.cx(5, 6)
+    wide.measure([5, 6], [0, 1])
+    (narrow,) = lima.transpile([wide])
+    counts = lima.run([(narrow,)], shots=200)[0]
+    assert sum(counts.values()) == 200 and set(counts) <= {"00", "01", "10", "11"}
+    assert main(["run", "distill", "-S", "0.9", "-a", "0.7", "--shots", "100",
+                 "--backend", "fake:lima", "--no-store"]) == 2  # fmt: skip
+    assert "needs 8 qubits" in one_line(capsys.readouterr().err)
+
+
+def test_a_sweep_refused_at_its_start_leaves_no_parts_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["sweep", "mixup", "-S", "0.5:1:3", "-a", "0.7", "--shots", "10", "--backend", "nope"]
+    assert main([*args, "--out", "sw.csv", "--no-store"]) == 2
+    one_line(capsys.readouterr().err)
+    assert list(tmp_path.iterdir()) == []
