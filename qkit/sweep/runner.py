@@ -97,7 +97,8 @@ def run_sweep(
         writer.merge(spec.num_chunks, [len(spec.chunk_range(c)) for c in range(spec.num_chunks)])
     except BaseException as exc:
         bar.close()
-        if previous is None and computed == 0:  # a refused start leaves no parts folder behind
+        if isinstance(exc, ValueError) and previous is None and computed == 0:
+            # refused at the start (a bad backend, no Dask scheduler): no parts folder left
             shutil.rmtree(parts_dir(out), ignore_errors=True)
         if store is not None and run_id is not None:
             store.fail_run(
