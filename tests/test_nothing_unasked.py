@@ -344,3 +344,25 @@ def test_a_sweep_refused_at_its_start_leaves_no_parts_folder(tmp_path, capsys, m
     assert main([*args, "--out", "sw.csv", "--no-store"]) == 2
     one_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_huge_sweep_axis_writes_a_small_manifest(tmp_path, monkeypatch):
+    from qkit.sweep import mixup_spec, parse_range, run_sweep
+    from qkit.sweep import runner as sweep_runner
+    from qkit.sweep.table import parts_dir
+
+    def failing(spec, chunk):
+        raise RuntimeError("stop after the manifest")
+
+    monkeypatch.setattr(sweep_runner, "compute_chunk", failing)
+    spec = mixup_spec(parse_range("0.001:1:1000000"), parse_range("0.5"), shots=10, seed=1)
+    out = tmp_path / "huge.csv"
+    with pytest.raises(RuntimeError):
+        run_sweep(spec, out)
+    manifest = parts_dir(out) / "manifest.json"
+    assert manifest.stat().st_size < 10_000  # the 10^6 values would be ~20 MB
+    # the digest still tells another spec apart (resume refuses it)
+    other = mixup_spec(parse_range("0.001:1:1000001"), parse_range("0.5"), shots=10, seed=1)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="other arguments"):
+        run_sweep(other, out)
