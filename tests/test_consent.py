@@ -166,3 +166,14 @@ def test_replay_refuses_a_provenance_that_disagrees_with_its_record(cloud, capsy
     err = capsys.readouterr().err
     assert "provenance.backend" in err and "disagrees" in err
     assert StandIn.submissions == 0
+
+
+@pytest.mark.parametrize(("answer", "code"), [("y\n", 0), ("n\n", 2), ("\n", 2)])
+def test_a_terminal_is_asked_and_only_yes_submits(cloud, capsys, monkeypatch, answer, code):
+    import io
+
+    monkeypatch.setattr(consent, "_interactive", lambda: True)
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    assert main([*RUN, "--backend", "ibm:stand_in", "--json"]) == code
+    assert "submit? [y/N]" in capsys.readouterr().err
+    assert (StandIn.submissions > 0) == (code == 0)
