@@ -140,8 +140,10 @@ def _report(exc: Exception) -> int:
     if isinstance(exc, MemoryError | ImportError) and (
         isinstance(exc, MemoryError) or _out_of_memory(str(exc))
     ):
-        what = "loading a library" if isinstance(exc, ImportError) else "the request is too large"
-        return fail(f"out of memory ({what}: {exc or 'no details'})", EXIT_ENVIRONMENT)
+        detail = str(exc) or type(exc).__name__
+        what = "loading a library" if isinstance(exc, ImportError) else "a memory limit or"
+        what += "" if isinstance(exc, ImportError) else " a request too large for this machine"
+        return fail(f"out of memory ({what}: {detail})", EXIT_ENVIRONMENT)
     sqlite = sys.modules.get("sqlite3")
     database_error = sqlite.Error if sqlite is not None else OSError
     if _disk_full(exc):
