@@ -27,7 +27,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,8 @@ class Consent:
     yes: bool = False
     max_shots: int | None = None
     ask: bool = False
+    approved: set = field(default_factory=set, compare=False, repr=False)
+    """Estimates already shown and agreed to here (a confirmed submission is not asked twice)."""
 
 
 _CONSENT: ContextVar[Consent | None] = ContextVar("qkit_consent", default=None)
@@ -202,6 +204,8 @@ def check(backend: Any, pubs: Sequence[Any]) -> Estimate | None:
         return None
     consent = current()
     cost = estimate(backend, pubs)
+    if cost in consent.approved:
+        return cost  # confirmed before anything was recorded (Backend.confirm)
     limit = budget(consent)
     if limit is not None and cost.shots > limit:
         raise ConsentRequired(
@@ -210,11 +214,13 @@ def check(backend: Any, pubs: Sequence[Any]) -> Estimate | None:
         )
     print(f"qkit: paid submission to {cost.line()}", file=sys.stderr)
     if consent.yes:
+        consent.approved.add(cost)
         return cost
     if consent.ask and _interactive():
         print("qkit: submit? [y/N] ", end="", file=sys.stderr, flush=True)
         answer = sys.stdin.readline().strip().lower()
         if answer in ("y", "yes"):
+            consent.approved.add(cost)
             return cost
         raise ConsentRequired(f"not submitted to {cost.backend}: the answer was not yes")
     raise ConsentRequired(

@@ -61,12 +61,14 @@ def test_a_cloud_run_without_yes_is_refused_and_nothing_is_sent(cloud, capsys):
     assert "cost unknown" in err  # IBM's usage cannot be predicted: said so, not guessed
     assert err.strip().splitlines()[-1].startswith("qkit: error: not submitted")
     assert StandIn.submissions == 0
+    store = cloud / "s.sqlite"
+    assert not store.exists() or ResultsStore(store).list_runs() == []  # no run recorded
 
 
 def test_yes_submits_and_shows_the_estimate_first(cloud, capsys):
     assert main([*RUN, "--backend", "ibm:stand_in", "--yes", "--json"]) == 0
     captured = capsys.readouterr()
-    assert "paid submission to ibm:stand_in" in captured.err
+    assert captured.err.count("paid submission to ibm:stand_in") == 1  # shown once
     assert StandIn.submissions >= 1
 
 

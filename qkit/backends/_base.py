@@ -241,6 +241,13 @@ class Backend:
                 "use the circuit-mixture realization of the noise"
             )
 
+    def confirm(self, pubs: Sequence[tuple], *, shots: int) -> None:
+        """Ask for consent to submit ``pubs`` now, before anything is recorded (a cloud
+        backend: :func:`qkit.consent.check`); :meth:`submit` of the same work does not ask
+        again. Local backends: nothing to do."""
+        if self.caps.cloud:
+            consent.check(self, self._coerce_pubs(pubs, options.check_shots(shots)))
+
     def submit(
         self,
         pubs: Sequence[tuple],

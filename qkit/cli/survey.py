@@ -57,10 +57,13 @@ def _survey(args: argparse.Namespace) -> int:
             f"braket:<ARN>), got {args.backend!r}"
         )
     store = None
-    if not args.no_store:  # opened (and created) only once the request has been accepted
-        from qkit.store import ResultsStore
+    if not args.no_store:  # an existing store is checked now; a new one made once there is
+        from qkit.store import ResultsStore, StoreNotFound  # a survey to keep
 
-        store = ResultsStore(args.store)
+        try:
+            store = ResultsStore(args.store, create=False)
+        except StoreNotFound:
+            store = None
     survey = run_survey(
         backend,
         args.experiment,
@@ -82,6 +85,8 @@ def _survey(args: argparse.Namespace) -> int:
         drawn = survey_map(survey.to_dict(), backend.device)
         figure = str(save_figure(drawn, path, overwrite=args.overwrite, dpi=150).resolve())
     run_id = None
+    if store is None and not args.no_store:
+        store = ResultsStore(args.store)
     if store is not None:
         from qkit.survey.store import save
 
