@@ -8,9 +8,11 @@ Every expected failure is one line ``qkit: error: ...`` on stderr and a document
 0     success
 1     a bug in qkit: the traceback is printed, with a request to report it
 2     bad input: an option out of range, an unknown name, a store or folder that is not qkit's
-      (or broken), a backend whose package or credentials are missing
-3     the environment failed: the file system (permissions, space, names), SQLite, memory,
-      a timeout
+      (or broken), a backend whose package or credentials are missing, an output file that
+      exists (without ``--overwrite``), a paid submission without ``--yes`` or over the shot
+      budget, an import that is not a qkit export
+3     the environment failed: the file system (permissions, "the disk is full", names),
+      SQLite, out of memory, a closed standard output, a timeout
 4     ``qkit replay`` on a deterministic backend did not reproduce the stored counts
 130   interrupted (Ctrl-C); a durable run keeps running and says how to fetch it
 141   the reader of the output went away (``qkit ... | head``)
