@@ -65,13 +65,14 @@ def check_range(
     ...
     ValueError: success must be in (0, 1], got 0
     """
+    allowed = _interval(low, high, low_open, high_open)
+    kind = _not_real(value)
+    if kind:  # numpy would read True as 1 and drop an imaginary part: refused instead
+        raise ValueError(f"{name} must be a number in {allowed}, got {kind} {shown(value)}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a number in {_interval(low, high, low_open, high_open)}, "
-            f"got {shown(value)}"
-        ) from None
+        raise ValueError(f"{name} must be a number in {allowed}, got {shown(value)}") from None
     above = arr > low if low_open else arr >= low
     below = arr < high if high_open else arr <= high
     ok = above & below  # NaN fails both comparisons
@@ -82,6 +83,27 @@ def check_range(
             f"{name} must be in {_interval(low, high, low_open, high_open)}, got {exact(first)}"
         )
     return arr
+
+
+def _not_real(value: object) -> str:
+    """What ``value`` is if it is not real numbers ("a boolean", "a complex", "a string")."""
+    try:
+        kind: str = np.asarray(value).dtype.kind
+    except (TypeError, ValueError):
+        return ""  # ragged or odd: the float conversion names it
+    if kind == "O" or isinstance(value, list | tuple):  # [0.5, True] would be all floats
+        try:
+            items = np.ravel(np.asarray(value, dtype=object))
+        except (TypeError, ValueError):
+            return ""
+        kinds = {
+            "b" if isinstance(v, bool | np.bool_) else "c" if np.iscomplexobj(v) else ""
+            for v in items
+        }
+        kind = next((k for k in ("b", "c") if k in kinds), "")
+    return {"b": "a boolean", "c": "a complex number", "U": "a string", "S": "a string"}.get(
+        kind, ""
+    )
 
 
 def check_success(success: ArrayLike) -> np.ndarray:

@@ -116,9 +116,10 @@ def place(run: PointRun, device: Backend, store: Any) -> tuple[PointRun, dict[st
             info = {"mode": "best", **choose_best(run.experiment, device, store, width)}
     else:
         info = {"mode": "explicit", "physical": list(run.layout)}
-    from qkit.backends._base import check_layout
+    from qkit.backends._base import check_coupled, check_layout
 
     physical = check_layout(info["physical"], device.num_qubits)
+    check_coupled(physical, device.device)  # no SWAPs hidden behind an explicit pair
     return replace(run, layout=physical), info
 
 
@@ -283,6 +284,10 @@ def _layout_record(run: PointRun, prepared: Prepared, placed: dict[str, Any] | N
     if first is not None and first.layout is not None:
         used = [int(q) for q in first.layout.initial_index_layout(filter_ancillas=True)[:2]]
     record["used"] = used
+    from qkit.backends._transpile import physical_qubits  # read back from what ran
+
+    distinct = {id(c): c for c in prepared.circuits}.values()
+    record["qubits"] = sorted({q for c in distinct for q in physical_qubits(c)})
     record.setdefault("physical", used)
     return record
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from qiskit import QuantumCircuit, qasm3
 from qiskit.circuit import Gate, Parameter
 
 from qkit import noise
+from qkit._files import write_atomic
 from qkit.channel import circuits as channel
 from qkit.mixup import circuits as mixup
 
@@ -428,16 +430,18 @@ def export_circuits(out_dir: str | Path, target: str = "qiskit") -> list[Path]:
     circuits = canonical_circuits()
     files = [f"{c.name}.qasm" for c in circuits]
     out = check_out_dir(out_dir, [*files, MANIFEST])
+    texts = {name: to_qasm(c.circuit, target) for c, name in zip(circuits, files, strict=True)}
+    texts[MANIFEST] = _dump_json(manifest(circuits, target))  # all made before anything is written
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for c, name in zip(circuits, files, strict=True):
-        path = out / name
-        path.write_text(to_qasm(c.circuit, target))
-        written.append(path)
-    path = out / MANIFEST
-    path.write_text(_dump_json(manifest(circuits, target)))
-    written.append(path)
-    return written
+    try:
+        # overwrite: the folder is new, empty or qkit's own export; a link in it is replaced,
+        # never followed
+        return [write_atomic(out / name, text, overwrite=True) for name, text in texts.items()]
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)  # a failed export leaves no folder behind
+        raise
 
 
 def _dump_json(data: dict) -> str:

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from qkit import provenance as prov
+from qkit.consent import replay_backend
+from qkit.store._document import check_provenance
 
 
 @dataclass
@@ -69,6 +71,7 @@ def provenance_of(store: Any, run_id: str) -> tuple[Any, dict[str, Any]]:
             f"run {record.run_id}: provenance format {document.get('format')!r} is not "
             f"{prov.FORMAT}; replay it with the qkit that stored it"
         )
+    check_provenance(document, record.backend)  # as checked on import; the record's backend
     return record, document
 
 
@@ -99,7 +102,7 @@ def replay(
         document = row_provenance((record.metadata or {})["out"], row)
         return _replay_sampled(record, document, backend or document["backend"], source)
     record, document = provenance_of(store, run_id)
-    name = backend or document["backend"]
+    name = replay_backend(backend, document["backend"])  # never a cloud one unless named
     if document["engine"] == "exact":
         outcome = _replay_exact(record, document, name)
     else:

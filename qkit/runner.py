@@ -158,6 +158,7 @@ def _sample(
     started = time.perf_counter()
     prepared = prepare_run(run, device)
     engines.check_memory(prepared, run.shots)
+    device.confirm(prepared.pubs, shots=run.shots)  # a paid backend: the yes before a record
     durable = is_durable(prepared, run.shots, device, store, wait, durable)
     run_id = _create(
         store,

@@ -473,8 +473,10 @@ def test_a_detached_job_whose_worker_dies_reports_an_error(tmp_path, monkeypatch
     with pytest.raises(RuntimeError, match="worker process died"):
         job.result(timeout=30)
     assert job.status() == "ERROR"
-    with pytest.raises(ValueError, match="no local job"):
+    with pytest.raises(ValueError, match="not a local job id"):
         backend.retrieve("qkit-local-0000")
+    with pytest.raises(ValueError, match="no local job"):
+        backend.retrieve("qkit-local-" + "0" * 32)
     with pytest.raises(ValueError, match="detach=True"):
         backend.retrieve("some-cloud-id")
 

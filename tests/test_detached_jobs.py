@@ -151,7 +151,7 @@ def test_job_folders_are_private_and_removed_after_a_fetch(where, capsys):
     folder = jobs / job_id
     for path in (jobs, folder):
         assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
-    for name in ("request.pkl", "result.pkl", "pid", "lock", "worker.log"):
+    for name in ("request.json", "result.json", "circuits.qpy", "pid", "lock", "worker.log"):
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
     assert not _detached.cleanup_job("ibm-job-123") and not _detached.cleanup_job(run_id)
 
@@ -162,13 +162,13 @@ def test_job_folders_are_private_and_removed_after_a_fetch(where, capsys):
     assert ResultsStore(where[0]).get_run(run_id).status == "done"
 
 
-@pytest.mark.parametrize("target", ["folder", "result.pkl"])
+@pytest.mark.parametrize("target", ["folder", "result.json"])
 def test_fetch_refuses_a_job_folder_others_can_write(where, capsys, target):
     _, jobs = where
     run_id, job_id = submit(capsys)
     wait_done(job_id)
     folder = jobs / job_id
-    path = folder if target == "folder" else folder / "result.pkl"
+    path = folder if target == "folder" else folder / "result.json"
     mode = path.stat().st_mode
     os.chmod(path, stat.S_IMODE(mode) | stat.S_IWGRP | stat.S_IWOTH)
 

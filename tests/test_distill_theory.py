@@ -310,8 +310,8 @@ def test_distill_point_is_self_consistent():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: theory.dejmps_rounds(np.eye(4) / 4, -1), "rounds must be an integer >= 0"),
-        (lambda: theory.dejmps_rounds(np.eye(4) / 4, 1.5), "rounds must be an integer >= 0"),
+        (lambda: theory.dejmps_rounds(np.eye(4) / 4, -1), "rounds must be an integer in"),
+        (lambda: theory.dejmps_rounds(np.eye(4) / 4, 1.5), "rounds must be an integer in"),
         (lambda: theory.dejmps_round(np.eye(4)), "rho must have unit trace"),
         (lambda: theory.dejmps_recurrence([0.5, 0.5, 0.5, 0.0]), "weights must be non-negative"),
         (lambda: theory.distill(0.5, 0.3, target_fidelity=0.5), "target_fidelity must be in"),

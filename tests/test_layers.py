@@ -45,7 +45,8 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
          "qkit.channel.circuits", "qkit.channel.optics", "qkit.distill.theory",
          "qkit.distill.circuits", "qkit.pairs", "qkit.repeater.theory",
          "qkit.repeater.circuits")),
-    (0, ("qkit.bits", "qkit.progress", "qkit._checks", "qkit._states", "qkit._validate", "qkit._lazy", "qkit.result",
+    (0, ("qkit.bits", "qkit.progress", "qkit.consent", "qkit._files", "qkit._checks",
+         "qkit._states", "qkit._validate", "qkit._lazy", "qkit.result",
          "qkit.measures", "qkit.estimators", "qkit.noise", "qkit.store", "qkit.backends",
          "qkit.sampling", "qkit.mitigation", "qkit.device_model", "qkit.survey.packing")),
 ]  # fmt: skip

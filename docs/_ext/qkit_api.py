@@ -38,6 +38,7 @@ PUBLIC_MODULES = [
     "qkit.sweep",
     "qkit.store",
     "qkit.mitigation",
+    "qkit.consent",
     "qkit.reproduce",
     "qkit.survey",
     "qkit.figures",

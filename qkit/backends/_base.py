@@ -11,10 +11,10 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import generate_preset_pass_manager
 
 from qkit import _checks as options
-from qkit import progress
+from qkit import consent, progress
 from qkit.backends._capabilities import Capabilities
 from qkit.backends._jobs import Job, SplitJob, shot_groups
-from qkit.backends._transpile import TranspileCache, transpile_stats
+from qkit.backends._transpile import TranspileCache, transpile_stats, without_idle_qubits
 
 MAX_CALL_SHOTS = 4_000_000
 """Shots (over every PUB and binding) a local simulator samples in one call. A larger
@@ -50,6 +50,30 @@ def check_layout(layout: Sequence[int], num_qubits: int) -> tuple[int, ...]:
             f"layout qubits must be in [0, {num_qubits - 1}] on this device, got {bad[0]}"
         )
     return fixed
+
+
+def check_coupled(layout: Sequence[int], device) -> None:
+    """ValueError unless the physical qubits of ``layout`` are connected on ``device``'s
+    coupling map (two qubits: a coupler joins them), so the pair is not routed through SWAPs.
+    Devices without a coupling map (simulators) take any layout."""
+    coupling = getattr(device, "coupling_map", None)
+    if coupling is None or len(layout) < 2:
+        return
+    edges = {frozenset(edge) for edge in coupling.get_edges()}
+    reached, todo = {layout[0]}, [layout[0]]
+    while todo:
+        here = todo.pop()
+        for there in layout:
+            if there not in reached and frozenset((here, there)) in edges:
+                reached.add(there)
+                todo.append(there)
+    if len(reached) < len(layout):
+        apart = [q for q in layout if q not in reached]
+        pairs = sorted(tuple(sorted(e)) for e in edges if e & set(layout))[:6]
+        raise ValueError(
+            f"layout qubits {list(layout)} are not coupled on this device ({apart[0]} is not"
+            f" joined to {layout[0]}); couplers at these qubits: {pairs}"
+        )
 
 
 class Backend:
@@ -241,6 +265,13 @@ class Backend:
         on the nearest free qubits (:func:`qkit.backends._layout.complete_layout`). Do not
         modify the returned circuits in place.
         """
+        circuits = [without_idle_qubits(c, self.num_qubits) for c in circuits]  # branches
+        widest = max((c.num_qubits for c in circuits), default=0)
+        if widest > self.num_qubits:
+            raise ValueError(
+                f"a circuit needs {widest} qubits (after dropping its idle ones) and backend"
+                f" {self.name!r} has {self.num_qubits}; choose a larger device"
+            )
         self._check_capabilities(circuits)
         if layout is None:
             return self._cache(circuits, key)
@@ -295,6 +326,13 @@ class Backend:
                 "use the circuit-mixture realization of the noise"
             )
 
+    def confirm(self, pubs: Sequence[tuple], *, shots: int) -> None:
+        """Ask for consent to submit ``pubs`` now, before anything is recorded (a cloud
+        backend: :func:`qkit.consent.check`); :meth:`submit` of the same work does not ask
+        again. Local backends: nothing to do."""
+        if self.caps.cloud:
+            consent.check(self, self._coerce_pubs(pubs, options.check_shots(shots)))
+
     def submit(
         self,
         pubs: Sequence[tuple],
@@ -320,6 +358,7 @@ class Backend:
         seed = check_seed(seed)
         self._check_noise_model(noise_model)
         coerced = self._coerce_pubs(pubs, shots)
+        consent.check(self, coerced)  # a cloud backend: estimate, budget, the user's yes
         seed = self.seed if seed is None else seed
         if detach and not self.caps.retrievable and self.caps.detachable:
             from qkit.backends import _detached

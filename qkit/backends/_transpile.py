@@ -199,3 +199,38 @@ def transpile_stats(circuit: QuantumCircuit) -> dict:
     else:
         layout = list(range(circuit.num_qubits))
     return {"two_qubit_gates": int(two_qubit), "depth": int(depth), "layout": layout}
+
+
+def without_idle_qubits(circuit: QuantumCircuit, width: int) -> QuantumCircuit:
+    """``circuit`` if it fits on ``width`` qubits, else a copy without its idle qubits.
+
+    A branch of a noise mixture touches only some of its circuit's qubits (distillation's
+    branches use 4 of 8): on a device narrower than the circuit the branch runs on the qubits
+    it uses. The classical bits and their order are kept, so counts read the same.
+    """
+    if circuit.num_qubits <= width:
+        return circuit
+    used = sorted({circuit.find_bit(q).index for inst in circuit.data for q in inst.qubits})
+    if len(used) == circuit.num_qubits:
+        return circuit
+    narrow = QuantumCircuit(len(used), name=circuit.name, global_phase=circuit.global_phase)
+    narrow.add_bits(circuit.clbits)  # in their order: the counts' bit strings stay the same
+    for register in circuit.cregs:
+        narrow.add_register(register)
+    position = {circuit.qubits[old]: narrow.qubits[new] for new, old in enumerate(used)}
+    for inst in circuit.data:
+        narrow.append(inst.operation, [position[q] for q in inst.qubits], inst.clbits)
+    narrow.metadata = dict(circuit.metadata or {})
+    return narrow
+
+
+def physical_qubits(circuit: QuantumCircuit) -> list[int]:
+    """The physical qubits a transpiled ``circuit`` acts on (gates or measurements), sorted."""
+    return sorted(
+        {
+            circuit.find_bit(qubit).index
+            for instruction in circuit.data
+            if instruction.operation.name != "barrier"
+            for qubit in instruction.qubits
+        }
+    )

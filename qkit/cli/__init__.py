@@ -8,9 +8,11 @@ Every expected failure is one line ``qkit: error: ...`` on stderr and a document
 0     success
 1     a bug in qkit: the traceback is printed, with a request to report it
 2     bad input: an option out of range, an unknown name, a store or folder that is not qkit's
-      (or broken), a backend whose package or credentials are missing
-3     the environment failed: the file system (permissions, space, names), SQLite, memory,
-      a timeout
+      (or broken), a backend whose package or credentials are missing, an output file that
+      exists (without ``--overwrite``), a paid submission without ``--yes`` or over the shot
+      budget, an import that is not a qkit export
+3     the environment failed: the file system (permissions, "the disk is full", names),
+      SQLite, out of memory, a closed standard output, a timeout
 4     ``qkit replay`` on a deterministic backend did not reproduce the stored counts
 130   interrupted (Ctrl-C); a durable run keeps running and says how to fetch it
 141   the reader of the output went away (``qkit ... | head``)
@@ -33,10 +35,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
 from collections.abc import Sequence
 
-from qkit.cli._common import QkitArgumentParser, fail
+from qkit import consent
+from qkit.cli._common import QkitArgumentParser, add_consent_flags, fail
 from qkit.cli._experiments import fill_all
 
 # Modules under qkit.cli that provide a top-level command, in help order.
@@ -53,6 +57,8 @@ COMMAND_MODULES = [
     "export_circuits",
     "cache",
 ]
+SUBMITTING_COMMANDS = ("run", "sweep", "reproduce", "survey", "replay")
+"""Commands that may submit to a cloud backend: they take ``--yes`` and ``--max-shots``."""
 EXIT_BUG, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 3, 130, 141
 
 
@@ -83,10 +89,15 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         importlib.import_module(f"qkit.cli.{name}").register(subparsers)
     if not lazy:
         fill_all(subparsers)
+    for name in SUBMITTING_COMMANDS:  # run and sweep: on each experiment's parser
+        add_consent_flags(subparsers.choices[name])
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    closed = _closed_stdout()
+    if closed:
+        return fail(closed, EXIT_ENVIRONMENT)
     parser = build_parser(lazy=True)
     args = parser.parse_args(argv)
     from qkit import progress
@@ -94,8 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress.configure(
         quiet=bool(getattr(args, "quiet", False)), lines=not getattr(args, "json", 0)
     )
+    answer = consent.Consent(
+        yes=bool(getattr(args, "yes", False)), max_shots=getattr(args, "max_shots", None), ask=True
+    )
     try:
-        with progress.command(*progress.estimate(args)):
+        # the user's answer is handed down to the one place cloud submissions pass
+        with consent.given(answer), progress.command(*progress.estimate(args)):
             code = int(args.func(args) or 0)
         sys.stdout.flush()
         return code
@@ -110,10 +125,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(exc: Exception) -> int:
-    """One line and an exit code for an expected failure; the traceback for a bug."""
-    import sqlite3
+    """One line and an exit code for an expected failure; the traceback for a bug.
 
-    if isinstance(exc, OSError | sqlite3.Error | MemoryError | TimeoutError):
+    Imports nothing new before it knows the failure (under ``ulimit -v`` loading a module
+    can itself run out of memory).
+    """
+    if isinstance(exc, MemoryError | ImportError) and (
+        isinstance(exc, MemoryError) or _out_of_memory(str(exc))
+    ):
+        detail = str(exc) or type(exc).__name__
+        what = "loading a library" if isinstance(exc, ImportError) else "a memory limit or"
+        what += "" if isinstance(exc, ImportError) else " a request too large for this machine"
+        return fail(f"out of memory ({what}: {detail})", EXIT_ENVIRONMENT)
+    sqlite = sys.modules.get("sqlite3")
+    database_error = sqlite.Error if sqlite is not None else OSError
+    if _disk_full(exc):
+        text = _describe(exc)
+        text = text if "disk is full" in text else f"the disk is full ({text})"
+        return fail(text, EXIT_ENVIRONMENT)
+    if isinstance(exc, OSError | database_error | TimeoutError):
         return fail(_describe(exc), EXIT_ENVIRONMENT)
     if isinstance(exc, ValueError) and (_is_qkit_error(exc) or _raised_by_qkit(exc)):
         return fail(str(exc), EXIT_USAGE)
@@ -125,6 +155,22 @@ def _report(exc: Exception) -> int:
         file=sys.stderr,
     )
     return EXIT_BUG
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT, or SQLite's and the store's words for it (see :mod:`qkit._files`)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "disk is full" in str(exc)
+
+
+def _out_of_memory(text: str) -> bool:
+    return any(
+        words in text
+        for words in ("failed to map segment", "Cannot allocate memory", "out of memory")
+    )
 
 
 def _is_qkit_error(exc: Exception) -> bool:
@@ -150,6 +196,28 @@ def _raised_by_qkit(exc: BaseException) -> bool:
         tb = tb.tb_next
     module = tb.tb_frame.f_globals.get("__name__", "")
     return module == "qkit" or module.startswith("qkit.") or module in ("argparse", "json")
+
+
+def _closed_stdout() -> str:
+    """Why output cannot be written (stdout closed), or "" — checked before anything runs.
+
+    Also lets output show file names that are not valid UTF-8 (as ``\\xff``) instead of failing.
+    """
+    import os
+
+    if sys.stdout is None:
+        return "standard output is closed; nothing was run (redirect it, e.g. >/dev/null)"
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return ""  # a stream without a descriptor (a test's capture): it can be written
+    try:
+        os.fstat(fd)
+    except OSError:
+        return "standard output is closed; nothing was run (redirect it, e.g. >/dev/null)"
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    return ""
 
 
 def _silence_stdout() -> None:

@@ -10,6 +10,15 @@ from typing import Any
 from qkit.cli._common import fail, positive_int
 
 _LIST_LIMIT = 20
+_MAX_LIMIT = 1_000_000_000
+
+
+def _limit(text: str) -> int:
+    """argparse ``type`` of ``--limit``: a whole number in [1, 1e9] (SQLite takes 64 bits)."""
+    value = positive_int(text)
+    if value > _MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be at most {_MAX_LIMIT}, got {text[:40]}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--status", choices=("submitted", "running", "done", "failed"), help="only this status"
     )
     p.add_argument(
-        "--limit", type=positive_int, default=_LIST_LIMIT, help=f"at most N runs ({_LIST_LIMIT})"
+        "--limit",
+        type=_limit,
+        default=_LIST_LIMIT,
+        help=f"at most N runs, 1 to {_MAX_LIMIT} ({_LIST_LIMIT})",
     )
     p.set_defaults(func=_list)
 
@@ -34,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="one run as a self-contained JSON document")
     p.add_argument("run_id", metavar="RUN_ID")
     p.add_argument("--out", metavar="FILE", required=True, help="the JSON file to write")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace FILE if it exists (or is a link)"
+    )
     p.set_defaults(func=_export)
 
     p = sub.add_parser("import", help="add an exported run to a store")
@@ -86,17 +101,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from qkit._files import check_new, write_atomic
     from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
+    check_new(args.out, overwrite=args.overwrite)  # refused before the store is read
     try:
         store = _open(args.store)
     except StoreNotFound as exc:
         raise StoreNotFound(f"no run {args.run_id!r}: {exc}") from None
     document = store.export_run(args.run_id)
     text = json.dumps(jsonable(document), allow_nan=False, separators=(",", ":"))
-    with open(args.out, "w", encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
-        handle.write(text + "\n")
+    write_atomic(args.out, text + "\n", overwrite=args.overwrite)  # OSError: exit 3
     run_id = document["run"]["run_id"]
     if args.json:
         print(json.dumps({"run_id": run_id, "out": args.out, "bytes": len(text) + 1}))
@@ -107,12 +123,10 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from qkit.store import ResultsStore
+    from qkit.store._document import check, read
 
-    try:
-        with open(args.file, encoding="utf-8") as handle:  # OSError: exit 3 (qkit.cli)
-            document = json.load(handle)
-    except ValueError as exc:
-        raise ValueError(f"{args.file} is not JSON: {exc}") from None
+    document = read(args.file)  # within the size and nesting limits; OSError: exit 3
+    check(document)  # the whole document, before a store is opened or created
     store = ResultsStore(args.store)
     run_id, added = store.import_run(document)
     if args.json:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from qkit.cli._common import number
+from qkit.cli._common import add_consent_flags, number
 from qkit.cli._experiments import add_command
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def _add_experiment(sub: argparse._SubParsersAction, exp) -> None:
     p = sub.add_parser(exp.name, help=exp.title)
     add_parameters(p, exp)
     _add_common(p)
+    add_consent_flags(p)  # lazily added experiments get them too
     p.set_defaults(func=_run, experiment_name=exp.name)
 
 

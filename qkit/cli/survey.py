@@ -31,11 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--figure", metavar="PNG", help="also draw the coupling map coloured by the estimates"
     )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --figure")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=_survey)
 
 
 def _survey(args: argparse.Namespace) -> int:
+    from qkit._files import check_new, save_figure
     from qkit.backends import get_backend
     from qkit.result import jsonable
     from qkit.survey import run_survey
@@ -43,17 +45,22 @@ def _survey(args: argparse.Namespace) -> int:
 
     if args.figure and not args.figure.lower().endswith(".png"):
         raise ValueError(f"--figure must name a .png file, got {args.figure!r}")
-    store = None
-    if not args.no_store:
-        from qkit.store import ResultsStore
-
-        store = ResultsStore(args.store)
+    if args.figure:
+        check_new(args.figure, overwrite=args.overwrite)  # refused before anything is made
     backend = get_backend(args.backend, seed=args.seed)
     if coupling_map(backend.device) is None:  # a simulator (aer) has no couplers to survey
         raise ValueError(
             f"survey needs a device with a coupling map (fake:<device>, ibm:<device>, "
             f"braket:<ARN>), got {args.backend!r}"
         )
+    store = None
+    if not args.no_store:  # an existing store is checked now; a new one made once there is
+        from qkit.store import ResultsStore, StoreNotFound  # a survey to keep
+
+        try:
+            store = ResultsStore(args.store, create=False)
+        except StoreNotFound:
+            store = None
     survey = run_survey(
         backend,
         args.experiment,
@@ -74,9 +81,11 @@ def _survey(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         path = Path(args.figure)
         path.parent.mkdir(parents=True, exist_ok=True)
-        survey_map(survey.to_dict(), backend.device).savefig(path, dpi=150)
-        figure = str(path.resolve())
+        drawn = survey_map(survey.to_dict(), backend.device)
+        figure = str(save_figure(drawn, path, overwrite=args.overwrite, dpi=150).resolve())
     run_id = None
+    if store is None and not args.no_store:
+        store = ResultsStore(args.store)
     if store is not None:
         from qkit.survey.store import save
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import sys
 
-from qkit.cli._common import positive_int
+from qkit.cli._common import add_consent_flags, positive_int
 from qkit.cli._experiments import add_command
 
 _RANGE_HELP = "start:stop:count (ends included) or a comma list"
@@ -74,6 +74,7 @@ def _add_experiment(sub: argparse._SubParsersAction, exp) -> None:
     p = sub.add_parser(exp.name, help=f"{exp.title}, over a grid")
     add_parameters(p, exp, ranges=True)
     _add_common(p)
+    add_consent_flags(p)  # lazily added experiments get them too
     p.set_defaults(func=_sweep, experiment_name=exp.name)
 
 

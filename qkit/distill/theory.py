@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from qkit import measures
-from qkit._validate import check_density_matrix, check_range, check_success
+from qkit._validate import check_density_matrix, check_range, check_success, shown
 from qkit.mixup import theory as mixup
 
 BELL_NAMES = ("Phi+", "Psi-", "Psi+", "Phi-")
@@ -160,9 +160,14 @@ def dejmps_rounds(rho: ArrayLike, rounds: int) -> tuple[np.ndarray, np.ndarray]:
     return p_all, np.stack(states, axis=-3)
 
 
+MAX_ROUNDS = 1024
+"""Most rounds computed: the yield is below 2^-1024 (zero in floating point) long before."""
+
+
 def _check_rounds(rounds: int) -> int:
-    if isinstance(rounds, bool) or int(rounds) != rounds or rounds < 0:
-        raise ValueError(f"rounds must be an integer >= 0, got {rounds!r}")
+    ok = isinstance(rounds, int | np.integer | float) and not isinstance(rounds, bool)
+    if not ok or not 0 <= rounds <= MAX_ROUNDS or int(rounds) != rounds:
+        raise ValueError(f"rounds must be an integer in [0, {MAX_ROUNDS}], got {shown(rounds)}")
     return int(rounds)
 
 

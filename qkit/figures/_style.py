@@ -15,6 +15,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from qkit._files import save_figure
+
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
@@ -78,13 +80,13 @@ def save(fig: Figure, out_dir: str | Path, name: str, *, dpi: int = 150) -> list
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     engine = fig.get_layout_engine()
-    with matplotlib.rc_context(RC):
-        fig.savefig(paths[0], dpi=dpi)
+    with matplotlib.rc_context(RC):  # atomic; a link in the folder is replaced, not followed
+        save_figure(fig, paths[0], overwrite=True, dpi=dpi)
         # the PNG pass placed every axes; the PDF keeps those places rather than solving the
         # constrained layout again (a fifth of the time of drawing a figure twice)
         fig.set_layout_engine("none")
         try:
-            fig.savefig(paths[1])
+            save_figure(fig, paths[1], overwrite=True)
         finally:
             fig.set_layout_engine(engine)
     return paths

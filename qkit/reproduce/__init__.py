@@ -23,6 +23,7 @@ from typing import Any
 
 from qkit import options
 from qkit import progress as qkit_progress
+from qkit._files import write_atomic
 from qkit.options import RunOptions
 from qkit.reproduce import _figures, _headline, _plan, _report, _run
 from qkit.reproduce._plan import settings
@@ -138,9 +139,7 @@ def _describe(args: dict[str, Any]) -> str:
 def _write_manifest(out: Path, args: dict[str, Any], finished: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     body = {"format": "qkit-reproduce/1", "args": args, "finished": finished}
-    tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(body))
-    tmp.replace(out / MANIFEST)
+    write_atomic(out / MANIFEST, json.dumps(body), overwrite=True)
 
 
 def reproduce(

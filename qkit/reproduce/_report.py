@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from qkit._files import write_atomic
 from qkit.reproduce._headline import Z_95, covers, point_label, significant, test_rows
 
 _SIGNIFICANT = 3.0  # deviations beyond this many sigma are set in bold
@@ -345,7 +346,7 @@ def write(out_dir: Path, run: dict[str, Any]) -> list[Path]:
     """Write ``results.json``, ``report.md`` and ``report.html`` into ``out_dir``."""
     parts = blocks(run)
     paths = [out_dir / "results.json", out_dir / "report.md", out_dir / "report.html"]
-    paths[0].write_text(json.dumps(run, indent=1, allow_nan=False) + "\n", encoding="utf-8")
-    paths[1].write_text(to_markdown(parts), encoding="utf-8")
-    paths[2].write_text(to_html(parts), encoding="utf-8")
+    texts = [json.dumps(run, indent=1, allow_nan=False) + "\n", to_markdown(parts), to_html(parts)]
+    for path, text in zip(paths, texts, strict=True):
+        write_atomic(path, text, overwrite=True)  # a link in the folder is replaced, not followed
     return paths

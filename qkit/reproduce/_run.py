@@ -7,12 +7,12 @@ Each finished point's record is written into the output directory as it complete
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from qkit import experiment as definitions
+from qkit._files import write_atomic
 from qkit.options import RunOptions
 from qkit.reproduce import _plan
 from qkit.reproduce._plan import Settings
@@ -121,9 +121,4 @@ def _load(path: Path) -> dict[str, Any] | None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, text, overwrite=True)  # qkit's own output folder

@@ -47,18 +47,32 @@ class Database:
             raise StoreError(f"{self.path} is an empty file, not a results store")
         if self.readonly:
             self._open_readonly()
-        else:
+            return
+        index = [Path(f"{self.path}{suffix}") for suffix in ("-wal", "-shm")]
+        absent = [not p.exists() for p in index]
+        try:
             self._open_for_writing(create)
+        except StoreError:
+            if all(absent) and _empty(index[0]):  # what a failed first open left (full disk)
+                for path in index:
+                    path.unlink(missing_ok=True)
+            raise
 
     def _open_readonly(self) -> None:
+        index = [Path(f"{self.path}{suffix}") for suffix in ("-wal", "-shm")]
+        absent = [not p.exists() for p in index]
         try:
             version = self._inspect()
         except StoreError as exc:
             cause = exc.__cause__
             if not (isinstance(cause, sqlite3.OperationalError) and _no_wal_index(cause)):
                 raise
-            # A WAL store in a folder where SQLite cannot make its -shm file: nobody can be
-            # writing it there either, so it is read as an immutable file.
+            # A WAL store where SQLite cannot make its -shm file (a read-only folder, a full
+            # disk): nobody can be writing it there either, so it is read as an immutable
+            # file, and the empty index files the failed attempt left are removed.
+            if all(absent) and _empty(index[0]):
+                for path in index:
+                    path.unlink(missing_ok=True)
             self.immutable = True
             version = self._inspect()
         if version == 0:
@@ -134,7 +148,28 @@ class Database:
 def _no_wal_index(exc: sqlite3.Error) -> bool:
     """SQLite could not open or create the ``-shm`` file of a WAL store it reads."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    return _cannot_open(exc) or code == sqlite3.SQLITE_READONLY or "readonly" in str(exc)
+    shm = str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_IOERR_SHM")  # disk full
+    return _cannot_open(exc) or code == sqlite3.SQLITE_READONLY or "readonly" in str(exc) or shm
+
+
+def _disk_full(path: Path) -> bool:
+    """Is there (almost) no space left where the store lives?"""
+    import os
+
+    try:
+        info = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 64 * 1024
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def _cannot_open(exc: sqlite3.Error) -> bool:
@@ -153,7 +188,7 @@ def _store_error(exc: sqlite3.Error, path: Path, timeout: float) -> StoreError:
         return StoreError(f"cannot open results store {path}: {text}")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"results store {path} is read-only: {text}")
-    if "full" in text:
+    if "full" in text or (text == "disk I/O error" and _disk_full(path)):
         return StoreError(f"results store {path}: the disk is full ({text})")
     if type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text:
         return StoreError(f"{path} is corrupt: {text}")

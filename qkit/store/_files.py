@@ -92,7 +92,8 @@ def check_file(path: Path) -> int:
 def connect(path: Path, timeout: float, *, readonly: bool, immutable: bool = False):
     """A connection in autocommit mode (transactions are explicit) to an existing file."""
     # mode=rw: a store deleted meanwhile is an error, not a new empty file.
-    uri = f"file:{quote(str(path.absolute()))}?mode={'ro' if readonly else 'rw'}"
+    # the bytes of the name: a path that is not valid UTF-8 is still a path
+    uri = f"file:{quote(os.fsencode(path.absolute()))}?mode={'ro' if readonly else 'rw'}"
     uri += "&immutable=1" if immutable else ""
     conn = sqlite3.connect(uri, timeout=timeout, isolation_level=None, uri=True)
     conn.execute("PRAGMA foreign_keys=ON")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qkit.result import jsonable
+from qkit.store import _owner
 from qkit.store._errors import StoreError
 from qkit.store._schema import JOB_COLUMNS, RUN_COLUMNS
 
@@ -101,7 +102,7 @@ def run_from_row(row: sqlite3.Row, path: Path) -> RunRecord:
     """The record of a ``runs`` row; StoreError naming the run if a column is not JSON."""
     values = {key: row[key] for key in RUN_COLUMNS}
     _decode(values, RUN_JSON, f"run {values['run_id']}", path)
-    return RunRecord(**values)
+    return RunRecord(**_owner.view(values))  # a run whose process was killed: failed
 
 
 def job_from_row(row: sqlite3.Row, path: Path) -> JobRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 
 from qkit.result import jsonable, package_versions
 from qkit.store._errors import StoreError
+from qkit.store._export_schema import RUN_ID
 from qkit.store._records import RUN_JSON, RunRecord, encode, new_run_id, now, run_from_row
 from qkit.store._redaction import redact
 from qkit.store._schema import RUN_COLUMNS
@@ -44,8 +46,11 @@ def insert_row(run: NewRun) -> tuple:
         raise ValueError(f"params must be a dict, got {type(run.params).__name__}")
     created = datetime.now(UTC)
     run_id = new_run_id(created) if run.run_id is None else str(run.run_id)
-    if not run_id or any(ch.isspace() for ch in run_id):
-        raise ValueError(f"run_id must be a non-empty string without spaces, got {run_id!r}")
+    if not re.fullmatch(RUN_ID, run_id):
+        raise ValueError(
+            "run_id must be 1 to 128 letters, digits, '.', '_' or '-' starting with a letter or"
+            f" digit, got {run_id[:80]!r}"
+        )
     redacted: list[str] = []
     row = {
         "backend": redact(run.backend, "backend", redacted),
@@ -101,6 +106,8 @@ def update(
     except (TypeError, ValueError) as exc:
         raise StoreError(f"run {run_id} in {path} is unreadable: column metadata: {exc}") from None
     stored.update(extra)
+    if finished or stored.get("owner", 0) is None:  # see qkit.store._owner
+        stored.pop("owner", None)
     if redacted:
         stored["redacted"] = sorted(set(stored.get("redacted", [])) | set(redacted))
     encoded["metadata"] = encode(stored, "metadata")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qkit.store import _jobs, _provenance, _runs
+from qkit.store import _document, _jobs, _owner, _provenance, _runs
 from qkit.store._database import Database
 from qkit.store._errors import StoreError
 from qkit.store._files import default_store_path
@@ -19,6 +19,7 @@ from qkit.store._records import (
     RunRecord,
     check_status,
     job_from_row,
+    now,
     run_from_row,
 )
 
@@ -71,6 +72,8 @@ class ResultsStore:
         self.readonly = bool(readonly)
         self._db = Database(self.path, timeout=self.timeout, create=create, readonly=self.readonly)
         self.backup: Path | None = self._db.backup  # the copy written before a migration
+        if not self.readonly:
+            self._settle_interrupted()
 
     def __repr__(self) -> str:
         return f"ResultsStore({str(self.path)!r})"
@@ -94,6 +97,8 @@ class ResultsStore:
         check_status(status, RUN_STATUSES, "run status")
         if status == "done":
             raise ValueError("create_run cannot create a finished run: use save_run")
+        if status == "running":  # sampled by this process: interrupted if it dies
+            metadata = {**(metadata or {}), "owner": _owner.current()}
         run = _runs.NewRun(
             kind,
             params,
@@ -136,7 +141,8 @@ class ResultsStore:
     def set_status(self, run_id: str, status: str) -> None:
         """Move a run to ``status`` (e.g. "submitted" -> "running" when its jobs start)."""
         check_status(status, RUN_STATUSES, "run status")
-        self._update_run(run_id, {}, metadata=None, status=status)
+        owner = _owner.current() if status == "running" else None  # now this process's
+        self._update_run(run_id, {}, metadata={"owner": owner}, status=status)
 
     def save_run(
         self,
@@ -226,6 +232,7 @@ class ResultsStore:
         different content it is refused (ValueError). Credential-looking values are redacted
         as on every write.
         """
+        _document.check(document)  # the whole document, before anything is stored
         run, jobs, provenance = _runs.imported(document, EXPORT_FORMAT)
         with self._db.transaction() as conn:
             conn.row_factory = sqlite3.Row
@@ -288,10 +295,12 @@ class ResultsStore:
             args.append(kind)
         if status is not None:
             check_status(status, RUN_STATUSES, "run status")
-            where.append("status = ?")
+            # an interrupted run is stored 'running' until settled, and read as 'failed'
+            where.append("status IN (?, 'running')" if status == "failed" else "status = ?")
             args.append(status)
         rows = self._select(f"SELECT {columns} FROM runs", where, args, "run_id DESC", limit)
-        return _decoded(rows, run_from_row, self.path, unreadable)
+        records = _decoded(rows, run_from_row, self.path, unreadable)
+        return [r for r in records if status is None or r.status == status]
 
     # ------------------------------------------------------------------ jobs
 
@@ -377,6 +386,14 @@ class ResultsStore:
         with self._db.connect() as conn:
             conn.row_factory = sqlite3.Row
             return conn.execute(sql, args).fetchall()
+
+    def _settle_interrupted(self) -> None:
+        """Record runs whose process was killed as failed (a read first: usually none)."""
+        with self._db.connect() as conn:
+            candidates = _owner.interrupted(conn)
+        if candidates:
+            with self._db.transaction() as conn:
+                _owner.settle(conn, candidates, now())
 
     def _insert_run(self, run: _runs.NewRun, provenance: Any = None) -> str:
         row = _runs.insert_row(run)

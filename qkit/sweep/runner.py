@@ -28,6 +28,15 @@ from qkit.sweep.grid import SweepSpec
 from qkit.sweep.table import PartsWriter, _atomic_write_bytes, parts_dir
 
 
+def spec_digest(spec: SweepSpec) -> str:
+    """SHA-256 of the whole spec (every axis value) as canonical JSON."""
+    import hashlib
+    import json
+
+    text = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -69,11 +78,19 @@ def run_sweep(
     out = Path(out)
     if out.is_dir():
         raise ValueError(f"--out {out} is a directory; name a .csv or .parquet file")
-    manifest = {"qkit_sweep": 1, "spec": spec.to_dict(), "run_id": None}
+    # the spec's summary (evenly spaced axes as start/stop/count, not 10^7 values) and the
+    # digest of the whole spec, which decides whether a rerun resumes
+    manifest = {"qkit_sweep": 1, "spec": spec.summary(), "digest": spec_digest(spec)}
+    manifest["run_id"] = None
     writer = PartsWriter(out, manifest)
     previous = writer.existing_manifest()
     if previous is not None:
-        if previous.get("spec") != manifest["spec"]:
+        same = (
+            previous.get("digest") == manifest["digest"]
+            if "digest" in previous
+            else previous.get("spec") == spec.to_dict()  # a manifest of an older qkit
+        )
+        if not same:
             raise ValueError(
                 f"{parts_dir(out)} holds an unfinished sweep with other arguments; rerun it "
                 f"with those arguments, or delete {parts_dir(out)} to start over"
@@ -106,6 +123,9 @@ def run_sweep(
         writer.merge(spec.num_chunks, [len(spec.chunk_range(c)) for c in range(spec.num_chunks)])
     except BaseException as exc:
         bar.close()
+        if isinstance(exc, ValueError) and previous is None and computed == 0:
+            # refused at the start (a bad backend, no Dask scheduler): no parts folder left
+            shutil.rmtree(parts_dir(out), ignore_errors=True)
         if store is not None and run_id is not None:
             store.fail_run(
                 run_id,

@@ -192,15 +192,9 @@ def _fsync(path: Path) -> None:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = _temporary(path)
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)  # a crash leaves the old file or the new one, never half of one
-    finally:
-        tmp.unlink(missing_ok=True)
+    from qkit._files import write_atomic  # the one atomic writer
+
+    write_atomic(path, data, overwrite=True)  # the sweep's own parts folder
 
 
 def _cell_strings(values: np.ndarray) -> list[str]:
