@@ -54,6 +54,7 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
         "mixup": ["--success", "0.9", "--amplitude", "0.7"],
         "distill": ["--success", "0.9", "--amplitude", "0.7"],
         "channel": ["--eta", "0.5"],
+        "chain": ["--links", "2", "--success", "0.9", "--amplitude", "0.7"],
     }
     match path:
         case ("theory", "mixup" | "distill"):
@@ -64,6 +65,8 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
             return [*path, "--amplitude", "0.7"]
         case ("theory", "channel"):
             return [*path, "--eta", "0.5"]
+        case ("theory", "chain"):
+            return [*path, *points["chain"]]
         case ("run", kind):
             return [
                 *path,
@@ -80,7 +83,7 @@ def _baseline(path: tuple[str, ...]) -> list[str] | None:
                 *path, *points[kind], "--engine", "exact", "--shots", "10", "--intervals", "none",
                 "--out", f"sweep{n}.csv",
             ]  # fmt: skip
-        case ("results", "list") | ("jobs", "list"):
+        case ("results", "list") | ("jobs", "list") | ("cache", "info") | ("cache", "clear"):
             return list(path)
         case ("results", "show") | ("jobs", "status") | ("jobs", "fetch") | ("replay",):
             return [*path, "nope"]
