@@ -25,6 +25,7 @@ from qkit.estimators import (
     project_to_physical,
     state_tomography,
 )
+from qkit.estimators.correlators import _violation_test
 from qkit.mixup import theory
 
 PARITY = np.array([1, -1, -1, 1])
@@ -91,6 +92,9 @@ def test_estimate_to_dict_keys_of_a_correlator_and_of_a_chsh_value():
         "lower_bound",
         "violation_p_value",
         "violation_sigma",
+        "upper_bound",
+        "no_violation_p_value",
+        "no_violation_sigma",
     }
     assert isinstance(est.to_dict()["value"], float)
     batch = correlator(np.full((2, 4), 25))
@@ -248,6 +252,10 @@ def test_state_tomography_is_batched_and_reports_json_keys():
         "lower_bound",
         "entangled_p_value",
         "entangled_sigma",
+        "upper_bound",
+        "threshold",
+        "below_p_value",
+        "below_sigma",
     }
     for key in ("eof", "fidelity"):
         assert set(single.to_dict()[key]) == {"value", "ci_low", "ci_high"}
@@ -351,19 +359,70 @@ def test_intervals_lie_in_the_physical_range_and_contain_their_estimate(
     assert c.lower_bound <= c.value
 
 
+CHSH_COUNTS = np.array(
+    [[400, 100, 100, 400], [420, 80, 80, 420], [380, 120, 120, 380], [90, 410, 410, 90]]
+)
+CHSH_WINS = 800 + 840 + 760 + 820  # of 4000 shots
+
+
 def test_chsh_violation_p_value_is_the_binomial_tail_of_the_wins():
     # Equal shots: CHSH = 2 W / N - 4 for W wins out of 4 N; p = P(Bin(4N, 3/4) >= W).
-    counts = np.array(
-        [[400, 100, 100, 400], [420, 80, 80, 420], [380, 120, 120, 380], [90, 410, 410, 90]]
+    est = chsh(CHSH_COUNTS)
+    wins = CHSH_WINS
+    assert est.value == pytest.approx(2 * wins / 1000 - 4, abs=1e-14)
+    p = binom.sf(wins - 1, 4000, 0.75)
+    assert 1e-20 < p < 1e-12  # abs=0 below: approx's default abs=1e-12 would pass any p
+    assert est.violation_p_value == pytest.approx(p, rel=1e-9, abs=0)
+    assert est.violation_sigma == pytest.approx(norm.isf(p), rel=1e-9, abs=0)
+    # The opposite claim CHSH >= 2: the lower binomial tail, here near 1 (sigma 0).
+    assert est.no_violation_p_value == pytest.approx(binom.cdf(wins, 4000, 0.75), abs=1e-15)
+    assert est.no_violation_sigma == 0.0
+    # One-sided Clopper-Pearson bounds, then kept outside the two-sided interval.
+    _, lower, _, upper = _violation_test(
+        CHSH_COUNTS.astype(float), np.full(4, 1000.0), np.asarray(est.value), 0.05
     )
-    est = chsh(counts)
-    wins = 800 + 840 + 760 + 820
-    assert est.value == pytest.approx(2 * wins / 1000 - 4)
-    assert est.violation_p_value == pytest.approx(binom.sf(wins - 1, 4000, 0.75), rel=1e-9)
-    assert est.violation_sigma == pytest.approx(norm.isf(est.violation_p_value), rel=1e-9)
     q_low = beta.ppf(0.05, wins, 4000 - wins + 1)
-    assert est.lower_bound == pytest.approx(8 * q_low - 4, rel=1e-9)
-    assert 2.0 < est.lower_bound < est.ci_low + 0.05
+    q_high = beta.isf(0.05, wins + 1, 4000 - wins)
+    assert lower == pytest.approx(8 * q_low - 4, rel=1e-9, abs=0)
+    assert upper == pytest.approx(8 * q_high - 4, rel=1e-9, abs=0)
+    assert est.lower_bound == min(lower, est.ci_low)
+    assert est.upper_bound == max(upper, est.ci_high)
+    assert 2.0 < est.lower_bound <= est.ci_low < est.value < est.ci_high <= est.upper_bound
+
+
+def test_chsh_no_violation_is_shown_for_a_local_pair():
+    # Mirror the counts about the local bound: 2 W' / N - 4 = 2 - (CHSH - 2), W' = 6000 - W.
+    counts = CHSH_COUNTS.copy()
+    counts[:3] = [[300, 200, 200, 300], [280, 220, 220, 280], [320, 180, 180, 320]]
+    wins = 600 + 560 + 640 + 820
+    est = chsh(counts)
+    assert est.value == pytest.approx(2 * wins / 1000 - 4, abs=1e-14)
+    p = binom.cdf(wins, 4000, 0.75)
+    assert 1e-300 < p < 1e-12
+    assert est.no_violation_p_value == pytest.approx(p, rel=1e-9, abs=0)
+    assert est.no_violation_sigma == pytest.approx(norm.isf(p), rel=1e-9, abs=0)
+    assert est.violation_p_value == pytest.approx(binom.sf(wins - 1, 4000, 0.75), abs=1e-15)
+    assert est.violation_sigma == 0.0
+    assert est.upper_bound < 2.0
+
+
+def test_chsh_with_unequal_shots_uses_hoeffdings_inequality():
+    counts = CHSH_COUNTS * np.array([1, 2, 1, 1])[:, None]
+    est = chsh(counts)
+    spread = 4 / 1000 + 4 / 2000 + 4 / 1000 + 4 / 1000
+    excess = float(est.value) - 2.0
+    assert excess > 0.3
+    assert est.violation_p_value == pytest.approx(np.exp(-2 * excess**2 / spread), rel=1e-12)
+    assert est.no_violation_p_value == 1.0
+    margin = np.sqrt(spread * np.log(20) / 2)
+    assert est.lower_bound == pytest.approx(min(est.value - margin, est.ci_low), rel=1e-12)
+    assert est.upper_bound == pytest.approx(max(est.value + margin, est.ci_high), rel=1e-12)
+    mirrored = chsh(counts[:, [1, 0, 3, 2]])  # every correlator's sign flipped: CHSH -> -CHSH
+    deficit = 2.0 - float(mirrored.value)
+    assert mirrored.no_violation_p_value == pytest.approx(
+        np.exp(-2 * deficit**2 / spread), rel=1e-12, abs=0
+    )
+    assert mirrored.violation_p_value == 1.0
 
 
 def test_state_tomography_rejects_bad_input():
@@ -474,7 +533,7 @@ def test_x_part_witness_is_a_lower_bound_on_the_concurrence_and_exact_at_the_tar
 
     def witness(psi, rho):
         probs = pauli_probabilities(rho)[None]
-        value, _ = _x_part_witness(None, psi[None], probs, 1e6 * probs, np.full((1, 9), 1e6))
+        value, _ = _x_part_witness(None, psi[None], probs, np.full((1, 9), 1e6))
         return float(value[0])
 
     for seed in range(20):

@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from qkit import measures
+from qkit.estimators.correlators import sigma_of
 from qkit.estimators._results import (
     ConcurrenceInterval,
     Interval,
@@ -38,6 +39,9 @@ from qkit.estimators._results import (
     check_n_boot,
     row_shots,
 )
+
+DEFAULT_THRESHOLD = 0.5
+"""Default ``c`` of the claim ``C < c`` tested by :func:`state_tomography`."""
 
 PAULI_SETTINGS = tuple(a + b for a in "XYZ" for b in "XYZ")
 """The nine settings, in the order of the counts' setting axis: XX, XY, XZ, YX, ..., ZZ."""
@@ -243,6 +247,7 @@ def state_tomography(
     n_boot: int = 1000,
     intervals: bool = True,
     rng: RngLike = None,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> TomographyEstimate:
     """Physical state estimate with intervals for concurrence, ``E_F`` and fidelity.
 
@@ -322,6 +327,9 @@ def state_tomography(
     n = as_counts(counts, (9, 4))
     shots = row_shots(n)
     confidence = check_confidence(confidence)
+    threshold = float(threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be a concurrence in [0, 1], got {threshold:g}")
     want = check_n_boot(n_boot) > 0 and bool(intervals)
     batch = shots.shape[:-1]
     as_rngs(rng, int(np.prod(batch)) if batch else 1)
@@ -355,6 +363,10 @@ def state_tomography(
             lower_bound=nan,
             entangled_p_value=nan,
             entangled_sigma=nan,
+            upper_bound=nan,
+            threshold=np.full(batch, threshold),
+            below_p_value=nan,
+            below_sigma=nan,
         )
         eof = Interval(
             value=measures.eof_from_concurrence(c),
@@ -378,9 +390,16 @@ def state_tomography(
     low = np.clip(c - z * sd, 0.0, c)
     high = np.clip(c + z * sd + moved, c, 1.0)
     edge = on_edge | (low <= 1e-12) | (high >= 1.0 - 1e-12)
-    k_hat, k_sd = _x_part_witness(state if psi is None else None, psi, freqs, n, shots)
+    k_hat, k_spread = _x_part_witness(state if psi is None else None, psi, freqs, shots)
+    # Hoeffding: P(K_hat - K >= t) <= exp(-2 t^2 / spread) for every state, so the test of
+    # K <= 0 and the lower bound hold at any number of shots.
+    log_p = np.where(k_hat > 0, -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread, 0.0)
+    margin = np.sqrt(k_spread * np.log(1.0 / (1.0 - confidence)) / 2.0)
+    # The opposite claim C < threshold: one-sided delta bound, widened as the interval is.
+    top = c + moved
     with np.errstate(divide="ignore", invalid="ignore"):
-        sigma = np.where(k_sd > 0, k_hat / np.where(k_sd > 0, k_sd, 1.0), np.sign(k_hat) * np.inf)
+        below_z = np.where(sd > 0, (top - threshold) / np.where(sd > 0, sd, 1.0), np.inf)
+    below_z = np.where((sd > 0) | (top >= threshold), below_z, -np.inf)
     conc = ConcurrenceInterval(
         value=c,
         ci_low=low,
@@ -389,9 +408,13 @@ def state_tomography(
         at_boundary=edge,
         method="delta",
         stderr=sd,
-        lower_bound=np.clip(k_hat - z_one * k_sd, 0.0, c),
-        entangled_p_value=norm.sf(sigma),
-        entangled_sigma=np.maximum(sigma, 0.0),
+        lower_bound=np.clip(k_hat - margin, 0.0, low),
+        entangled_p_value=np.exp(log_p),
+        entangled_sigma=sigma_of(np.exp(log_p), log_p),
+        upper_bound=np.clip(top + z_one * sd, high, 1.0),
+        threshold=np.full(batch, threshold),
+        below_p_value=norm.cdf(below_z),
+        below_sigma=sigma_of(norm.cdf(below_z), norm.logcdf(below_z)),
     )
     eof = Interval(
         value=measures.eof_from_concurrence(c),
@@ -443,8 +466,11 @@ _X_PART[0, 3] = _X_PART[3, 0] = 1.0
 _X_PART[1, 1] = _X_PART[2, 2] = -1.0
 
 
-def _x_part_witness(state, psi, freqs, n, shots) -> tuple[np.ndarray, np.ndarray]:
-    """``K_hat = K(rho_LI)`` and its standard deviation (see :func:`state_tomography`).
+def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
+    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s`` (:func:`state_tomography`).
+
+    ``K_hat = sum_s (1/N_s) sum_shots g_s(o)`` is a sum of independent shots, each in a range
+    ``max_o g_s - min_o g_s`` wide.
 
     ``K = Tr[W X W^dag rho]`` with ``X = |00><11| + |11><00| - |01><01| - |10><10|`` and
     ``W = U ⊗ V`` the local unitary taking ``|kk>`` to the Schmidt vectors of ``psi``
@@ -461,8 +487,8 @@ def _x_part_witness(state, psi, freqs, n, shots) -> tuple[np.ndarray, np.ndarray
 
     operator = outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
     coeff = _linear_coefficients(operator)
-    smooth = (n + 0.5) / (shots[..., None] + 2.0)
-    return _dot36(coeff, freqs), np.sqrt(_linear_variance(coeff, smooth, shots))
+    width = np.max(coeff, axis=-1) - np.min(coeff, axis=-1)
+    return _dot36(coeff, freqs), np.sum(width * width / shots, axis=-1)
 
 
 def _linear_coefficients(operator: np.ndarray) -> np.ndarray:
