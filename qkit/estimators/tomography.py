@@ -28,7 +28,6 @@ from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from qkit import measures
-from qkit.estimators.correlators import sigma_of
 from qkit.estimators._results import (
     ConcurrenceInterval,
     Interval,
@@ -39,6 +38,7 @@ from qkit.estimators._results import (
     check_n_boot,
     row_shots,
 )
+from qkit.estimators.correlators import sigma_of
 
 DEFAULT_THRESHOLD = 0.5
 """Default ``c`` of the claim ``C < c`` tested by :func:`state_tomography`."""
