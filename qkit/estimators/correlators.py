@@ -210,7 +210,7 @@ def _binomial_tests(
             down.proportion_ci(1.0 - alpha).high,
         )
     shape = np.shape(wins)
-    return tuple(out[np.ravel(inverse), j].reshape(shape) for j in range(4))  # type: ignore[return-value]
+    return tuple(out[np.ravel(inverse), j].reshape(shape) for j in range(4))
 
 
 def sigma_of(p_value: ArrayLike, log_p: ArrayLike | None = None) -> np.ndarray:

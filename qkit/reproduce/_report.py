@@ -204,7 +204,8 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
             "*estimate* is computed from the sampled counts. *sigma* is the standard error for "
             "CHSH values and, for quantities with a 95% interval, the interval's half-width "
             f"on the side facing the prediction divided by {Z_95:.2f} (the standard deviation "
-            "a normal estimate with that interval would have). *deviation* = (estimate - prediction) / sigma; values beyond "
+            "a normal estimate with that interval would have). *deviation* = (estimate - "
+            "prediction) / sigma; values beyond "
             f"{_SIGNIFICANT:g} sigma are in bold. On a device backend the predictions still "
             "describe the noiseless channel, so device noise shows up as deviation.",
         ),
