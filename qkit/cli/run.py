@@ -305,7 +305,7 @@ def retest_concurrence(record: dict, counts: Any, threshold: float | None) -> No
     from qkit.mixup.experiment import concurrence_below
 
     amplitude = record.get("amplitude", (record.get("params") or {}).get("amplitude"))
-    record["estimate"]["concurrence"] = concurrence_below(counts, amplitude, threshold)
+    record["estimate"]["concurrence"] = concurrence_below(counts, float(amplitude), threshold)
 
 
 def _interrupted(exc) -> int:
