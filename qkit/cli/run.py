@@ -304,7 +304,7 @@ def retest_concurrence(record: dict, counts: Any, threshold: float | None) -> No
         return
     from qkit.mixup.experiment import concurrence_below
 
-    amplitude = record.get("amplitude", (record.get("params") or {}).get("amplitude"))
+    amplitude: Any = record.get("amplitude", (record.get("params") or {}).get("amplitude"))
     record["estimate"]["concurrence"] = concurrence_below(counts, float(amplitude), threshold)
 
 
