@@ -548,3 +548,62 @@ def test_x_part_witness_is_a_lower_bound_on_the_concurrence_and_exact_at_the_tar
         assert witness(theory.psi(amplitude), rho) == pytest.approx(
             float(theory.concurrence(success, amplitude)), abs=1e-9
         )
+
+
+def test_chsh_interval_is_the_normal_interval_of_add_one_smoothed_correlators():
+    counts = np.array([[30, 5, 3, 62], [50, 0, 0, 50], [12, 40, 38, 10], [5, 45, 41, 9]])
+    est = chsh(counts, confidence=0.9)
+    shots = counts.sum(-1)
+    raw = float(np.sum(np.array([1, 1, 1, -1]) * (counts @ PARITY) / shots))
+    even = counts[:, 0] + counts[:, 3]
+    smooth = 2 * (even + 1) / (shots + 2) - 1
+    sd = np.sqrt(np.sum((1 - smooth**2) / shots))
+    z = norm.ppf(0.95)
+    assert est.value == pytest.approx(raw, abs=1e-14)
+    assert est.ci_low == pytest.approx(raw - z * sd, abs=1e-13)
+    assert est.ci_high == pytest.approx(raw + z * sd, abs=1e-13)
+    # The unsmoothed standard error: setting 2 agreed on every shot, so it adds nothing.
+    e = (counts @ PARITY) / shots
+    assert est.stderr == pytest.approx(np.sqrt(np.sum((1 - e**2) / shots)), abs=1e-14)
+    assert est.significance == pytest.approx((raw - 2) / float(est.stderr), abs=1e-12)
+    assert not est.at_boundary
+    assert est.confidence == 0.9
+
+
+def test_chsh_beyond_tsirelson_is_clipped_and_flagged():
+    # Counts no quantum state gives (every setting agreeing with its sign): raw CHSH = 4.
+    counts = np.array([[100, 0, 0, 0]] * 3 + [[0, 100, 0, 0]])
+    est = chsh(counts)
+    tsirelson = 2 * np.sqrt(2)
+    assert est.value == est.ci_high == est.upper_bound == pytest.approx(tsirelson, abs=1e-15)
+    assert est.ci_low <= est.value and est.at_boundary
+    assert est.stderr == 0 and est.significance == np.inf
+    # Just inside the range the interval is not flagged; exactly 2 with no spread: 0 sigma.
+    exactly_two = np.array([[100, 0, 0, 0]] * 4)
+    assert chsh(exactly_two).significance == 0.0
+    assert chsh(np.array([[0, 100, 0, 0]] * 3 + [[100, 0, 0, 0]])).significance == -np.inf
+    inside = chsh(np.array([[80, 20, 20, 80]] * 3 + [[20, 80, 80, 20]]))
+    assert inside.ci_high < tsirelson and not inside.at_boundary
+    low = chsh(np.array([[0, 100, 0, 0]] * 3 + [[100, 0, 0, 0]]))
+    assert low.value == low.ci_low == pytest.approx(-tsirelson, abs=1e-15)
+
+
+def test_chsh_is_batched_point_by_point_with_distinct_win_counts():
+    counts = np.stack([CHSH_COUNTS, CHSH_COUNTS[:, [1, 0, 3, 2]], CHSH_COUNTS])
+    est = chsh(counts)
+    alone = [chsh(c) for c in counts]
+    for name in ("violation_p_value", "lower_bound", "no_violation_p_value", "upper_bound"):
+        np.testing.assert_array_equal(getattr(est, name), [getattr(a, name) for a in alone])
+    assert est.violation_p_value[0] < 1e-12 < est.violation_p_value[1]
+
+
+def test_sigma_of_p_values_is_the_normal_quantile_from_the_log():
+    from qkit.estimators.correlators import sigma_of
+
+    p = np.array([0.3, 0.5, 0.6, 1e-10, 0.0])
+    np.testing.assert_allclose(sigma_of(p)[:4], [norm.isf(0.3), 0, 0, norm.isf(1e-10)], rtol=1e-12)
+    assert sigma_of(p)[4] == pytest.approx(norm.isf(1e-300), rel=1e-12)
+    # Below the smallest double: the normal tail log Q(z) = -z^2/2 - log(z sqrt(2 pi)) - 1/z^2.
+    z = float(sigma_of(0.0, log_p=-2000.0))
+    assert -(z**2) / 2 - np.log(z * np.sqrt(2 * np.pi)) - 1 / z**2 == pytest.approx(-2000, abs=1e-4)
+    assert sigma_of(0.7, log_p=np.log(0.7)) == 0.0

@@ -127,7 +127,8 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
         significance = np.where(
             stderr > 0,
             (raw - 2.0) / np.where(stderr > 0, stderr, 1.0),
-            np.sign(raw - 2.0) * np.inf,
+            # Every shot agreed: the excess is exactly known (0 when the value is exactly 2).
+            np.where(raw > 2.0, np.inf, np.where(raw < 2.0, -np.inf, 0.0)),
         )
     # Interval: exact binomial variance per setting, from add-one smoothed frequencies.
     even = np.sum(n * ((_PARITY + 1.0) / 2.0), axis=-1)
