@@ -41,7 +41,7 @@ def test_correlator_equals_mean_and_standard_error_of_the_shot_by_shot_parities(
     for row, value, stderr in zip(counts, est.value, est.stderr, strict=True):
         shots = np.repeat(PARITY, row)  # one +-1 per shot
         assert value == pytest.approx(np.mean(shots), abs=1e-14)
-        assert stderr == pytest.approx(np.std(shots) / np.sqrt(len(shots)), rel=1e-12)
+        assert stderr == pytest.approx(np.std(shots) / np.sqrt(len(shots)), rel=1e-12, abs=0)
 
 
 def test_correlator_broadcasts_over_leading_axes():
@@ -56,8 +56,8 @@ def test_chsh_stderr_adds_the_four_independent_setting_variances():
     values = [np.mean(np.repeat(PARITY, row)) for row in counts]
     variances = [np.var(np.repeat(PARITY, row)) / row.sum() for row in counts]
     assert est.value == pytest.approx(values[0] + values[1] + values[2] - values[3], abs=1e-14)
-    assert est.stderr == pytest.approx(np.sqrt(np.sum(variances)), rel=1e-12)
-    assert est.significance == pytest.approx((est.value - 2) / est.stderr, rel=1e-12)
+    assert est.stderr == pytest.approx(np.sqrt(np.sum(variances)), rel=1e-12, abs=0)
+    assert est.significance == pytest.approx((est.value - 2) / est.stderr, rel=1e-12, abs=0)
 
 
 def test_chsh_of_exact_bell_statistics_reaches_tsirelson_bound():
@@ -412,11 +412,11 @@ def test_chsh_with_unequal_shots_uses_hoeffdings_inequality():
     spread = 4 / 1000 + 4 / 2000 + 4 / 1000 + 4 / 1000
     excess = float(est.value) - 2.0
     assert excess > 0.3
-    assert est.violation_p_value == pytest.approx(np.exp(-2 * excess**2 / spread), rel=1e-12)
+    assert est.violation_p_value == pytest.approx(np.exp(-2 * excess**2 / spread), rel=1e-12, abs=0)
     assert est.no_violation_p_value == 1.0
     margin = np.sqrt(spread * np.log(20) / 2)
-    assert est.lower_bound == pytest.approx(min(est.value - margin, est.ci_low), rel=1e-12)
-    assert est.upper_bound == pytest.approx(max(est.value + margin, est.ci_high), rel=1e-12)
+    assert est.lower_bound == pytest.approx(min(est.value - margin, est.ci_low), rel=1e-12, abs=0)
+    assert est.upper_bound == pytest.approx(max(est.value + margin, est.ci_high), rel=1e-12, abs=0)
     mirrored = chsh(counts[:, [1, 0, 3, 2]])  # every correlator's sign flipped: CHSH -> -CHSH
     deficit = 2.0 - float(mirrored.value)
     assert mirrored.no_violation_p_value == pytest.approx(
@@ -602,7 +602,7 @@ def test_sigma_of_p_values_is_the_normal_quantile_from_the_log():
 
     p = np.array([0.3, 0.5, 0.6, 1e-10, 0.0])
     np.testing.assert_allclose(sigma_of(p)[:4], [norm.isf(0.3), 0, 0, norm.isf(1e-10)], rtol=1e-12)
-    assert sigma_of(p)[4] == pytest.approx(norm.isf(1e-300), rel=1e-12)
+    assert sigma_of(p)[4] == pytest.approx(norm.isf(1e-300), rel=1e-12, abs=0)
     # Below the smallest double: the normal tail log Q(z) = -z^2/2 - log(z sqrt(2 pi)) - 1/z^2.
     z = float(sigma_of(0.0, log_p=-2000.0))
     assert -(z**2) / 2 - np.log(z * np.sqrt(2 * np.pi)) - 1 / z**2 == pytest.approx(-2000, abs=1e-4)

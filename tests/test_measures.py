@@ -158,4 +158,4 @@ def test_eof_keeps_every_digit_for_tiny_concurrence(c):
     mpmath.mp.dps = 60
     x = (1 + mpmath.sqrt(1 - mpmath.mpf(c) ** 2)) / 2
     exact = float(-x * mpmath.log(x, 2) - (1 - x) * mpmath.log(1 - x, 2))
-    assert float(measures.eof_from_concurrence(c)) == pytest.approx(exact, rel=1e-13)
+    assert float(measures.eof_from_concurrence(c)) == pytest.approx(exact, rel=1e-13, abs=0)
