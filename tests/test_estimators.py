@@ -417,10 +417,16 @@ def test_chsh_with_unequal_shots_uses_hoeffdings_inequality():
     margin = np.sqrt(spread * np.log(20) / 2)
     assert est.lower_bound == pytest.approx(min(est.value - margin, est.ci_low), rel=1e-12, abs=0)
     assert est.upper_bound == pytest.approx(max(est.value + margin, est.ci_high), rel=1e-12, abs=0)
-    mirrored = chsh(counts[:, [1, 0, 3, 2]])  # every correlator's sign flipped: CHSH -> -CHSH
+    # A local pair (CHSH = 1.24) with the same unequal shots: the test of CHSH >= 2.
+    local = np.array([[300, 200, 200, 300], [280, 220, 220, 280], [320, 180, 180, 320]])
+    mirrored = chsh(np.concatenate([local, CHSH_COUNTS[3:]]) * np.array([1, 2, 1, 1])[:, None])
     deficit = 2.0 - float(mirrored.value)
+    assert deficit == pytest.approx(0.76, abs=1e-12)
     assert mirrored.no_violation_p_value == pytest.approx(
         np.exp(-2 * deficit**2 / spread), rel=1e-12, abs=0
+    )
+    assert mirrored.upper_bound == pytest.approx(
+        max(mirrored.value + margin, mirrored.ci_high), rel=1e-12, abs=0
     )
     assert mirrored.violation_p_value == 1.0
 
