@@ -613,3 +613,86 @@ def test_sigma_of_p_values_is_the_normal_quantile_from_the_log():
     z = float(sigma_of(0.0, log_p=-2000.0))
     assert -(z**2) / 2 - np.log(z * np.sqrt(2 * np.pi)) - 1 / z**2 == pytest.approx(-2000, abs=1e-4)
     assert sigma_of(0.7, log_p=np.log(0.7)) == 0.0
+
+
+def _fidelity_coefficients(a: float) -> np.ndarray:
+    """Hand-built g[s, o] with <psi_a|rho_LI|psi_a> = sum g * frequencies, psi_a real.
+
+    ``F = (1 + (a^2 - b^2)(<ZI> + <IZ>) + <ZZ>) / 4 + a b (<XX> - <YY>) / 2``; local terms are
+    averaged over the three settings that measure them (settings s = 3 i + j over X, Y, Z).
+    """
+    b = np.sqrt(1 - a * a)
+    s_a, s_b = np.array([1, 1, -1, -1]), np.array([1, -1, 1, -1])
+    g = np.full((9, 4), 1 / 36)
+    for s in (6, 7, 8):
+        g[s] += (a * a - b * b) / 4 * s_a / 3
+    for s in (2, 5, 8):
+        g[s] += (a * a - b * b) / 4 * s_b / 3
+    g[8] += s_a * s_b / 4
+    g[0] += a * b / 2 * s_a * s_b
+    g[4] -= a * b / 2 * s_a * s_b
+    return g
+
+
+def test_tomography_intervals_bounds_and_tests_follow_their_formulas():
+    a, shots = 0.6, np.array([1000, 1000, 1000, 1000, 800, 1000, 1000, 1000, 1200])
+    rng = np.random.default_rng(12)
+    probs = pauli_probabilities(theory.state(0.8, a))
+    counts = np.array([rng.multinomial(n, p) for n, p in zip(shots, probs, strict=True)])
+    est = state_tomography(counts, theory.psi(a), confidence=0.9, threshold=0.7)
+    freqs = counts / shots[:, None]
+    z = norm.ppf(0.95)
+    # Fidelity: the linear estimate and its add-half smoothed multinomial variance.
+    g = _fidelity_coefficients(a)
+    raw = float(np.sum(g * freqs))
+    smooth = (counts + 0.5) / (shots[:, None] + 2)
+    var = np.sum((np.sum(g * g * smooth, -1) - np.sum(g * smooth, -1) ** 2) / shots)
+    assert est.fidelity.value == pytest.approx(raw, abs=1e-13)
+    assert est.fidelity.ci_low == pytest.approx(raw - z * np.sqrt(var), abs=1e-13)
+    assert est.fidelity.ci_high == pytest.approx(raw + z * np.sqrt(var), abs=1e-13)
+    assert not est.fidelity.at_boundary and est.fidelity.confidence == 0.9
+    # The witness K = (<XX> - <YY> + <ZZ> - 1) / 2 (= C on M[psi_a]) and Hoeffding's bound:
+    # every shot of XX, YY, ZZ moves K_hat within a range of width 1 / N_s.
+    corr = (counts @ np.array([1, -1, -1, 1])) / shots
+    k_hat = (corr[0] - corr[4] + corr[8] - 1) / 2
+    spread = 1 / shots[0] + 1 / shots[4] + 1 / shots[8]
+    c = est.concurrence
+    assert c.entangled_p_value == pytest.approx(np.exp(-2 * k_hat**2 / spread), rel=1e-9, abs=0)
+    assert c.entangled_sigma == pytest.approx(norm.isf(c.entangled_p_value), rel=1e-9, abs=0)
+    margin = np.sqrt(spread * np.log(1 / 0.1) / 2)
+    assert c.lower_bound == pytest.approx(min(k_hat - margin, c.ci_low), abs=1e-13)
+    # The delta interval (an interior state: the projection moved nothing) and C < 0.7.
+    assert c.ci_low == pytest.approx(c.value - z * c.stderr, abs=1e-13)
+    assert c.ci_high == pytest.approx(c.value + z * c.stderr, abs=1e-13)
+    assert c.upper_bound == c.ci_high and c.threshold == 0.7
+    below = norm.cdf((c.value - 0.7) / c.stderr)
+    assert 1e-6 < below < 0.5
+    assert c.below_p_value == pytest.approx(below, rel=1e-9, abs=0)
+    assert c.below_sigma == pytest.approx(norm.isf(below), rel=1e-9, abs=0)
+    assert not c.at_boundary
+    np.testing.assert_allclose(est.eof.ci_low, measures.eof_from_concurrence(c.ci_low))
+    np.testing.assert_allclose(est.eof.ci_high, measures.eof_from_concurrence(c.ci_high))
+
+
+def test_edges_of_the_tomography_intervals():
+    # A Bell pair's exact statistics: C = f = 1 reached, both flagged; no spread in K_hat.
+    bell = theory.state(1.0, theory.BELL_AMPLITUDE)
+    counts = np.round(1000 * pauli_probabilities(bell))
+    est = state_tomography(counts, theory.psi(theory.BELL_AMPLITUDE), threshold=1.0)
+    assert est.concurrence.value == pytest.approx(1.0, abs=1e-9)
+    assert est.concurrence.ci_high == 1.0 and est.concurrence.at_boundary
+    assert est.fidelity.ci_high == 1.0 and est.fidelity.at_boundary
+    assert est.concurrence.below_p_value == pytest.approx(0.5, abs=1e-5)  # C_hat = c = 1
+    assert est.concurrence.below_sigma == pytest.approx(0.0, abs=1e-5)
+    # A product state: C = 0, the interval reaches 0 (flagged), no evidence of entanglement.
+    product = np.zeros((4, 4))
+    product[0, 0] = 1.0
+    est = state_tomography(np.round(1000 * pauli_probabilities(product)), threshold=0.5)
+    assert est.concurrence.ci_low == 0.0 and est.concurrence.at_boundary
+    assert est.concurrence.entangled_p_value == 1.0 and est.concurrence.entangled_sigma == 0.0
+    assert est.concurrence.lower_bound == 0.0
+    assert est.concurrence.below_p_value < 1e-6
+    with pytest.raises(ValueError, match="threshold"):
+        state_tomography(counts, threshold=1.5)
+    with pytest.raises(ValueError, match="threshold"):
+        state_tomography(counts, threshold=-0.1)

@@ -284,13 +284,21 @@ def state_tomography(
       ``2 (|rho_03| - sqrt(rho_11 rho_22)) >= K`` (arithmetic-geometric mean). For the mix-up
       states ``M[psi_a]`` (``rho_11 = rho_22``, real coherence) ``K = C`` exactly (Eq. 3.3),
       and for a Bell target ``K = 2 F - 1``. ``K_hat = K(rho_LI)`` is linear in the
-      frequencies, so it is unbiased with an exact multinomial variance, and it is taken with
-      a data-independent operator: ``entangled_p_value = 1 - Phi(K_hat / sd)`` (valid
-      because ``K <= 0`` on every separable state), ``entangled_sigma = max(0, K_hat / sd)``
-      (0: no evidence) and ``lower_bound = K_hat - z_1 sd`` (at most the estimate, at least
-      0; ``z_1`` the one-sided quantile of ``confidence``). The delta-method statistic itself is
-      not used for the test: the concurrence is convex, so ``C(rho_hat)`` is biased upward
+      frequencies, so it is unbiased, and it is taken with a data-independent operator. It is
+      a sum of independent shots, each moving it within a known range (``range_s / N_s`` for
+      setting ``s``), so Hoeffding's inequality ``P(K_hat - K >= t) <= exp(-2 t^2 / sum_s
+      range_s^2 / N_s)`` holds at any number of shots (no normal approximation):
+      ``entangled_p_value = exp(-2 K_hat^2 / sum_s range_s^2 / N_s)`` for ``K_hat > 0`` (else 1;
+      valid because ``K <= 0`` on every separable state), ``entangled_sigma = Phi^-1(1 - p)``
+      (0: no evidence) and ``lower_bound = K_hat - sqrt(sum_s range_s^2 / N_s ln(1/alpha) /
+      2)``, at least 0 and at most the interval's lower end. The delta-method statistic itself
+      is not used for the test: the concurrence is convex, so ``C(rho_hat)`` is biased upward
       near ``C = 0`` and claimed entanglement at 6-9% of the 5% level at the threshold.
+    - **The opposite claim** ``C < threshold``: ``below_p_value = Phi((C_hat + moved -
+      threshold) / sd)``, the p-value of ``C >= threshold`` from the delta method with the
+      same allowance ``moved`` for the projection's downward bias as the interval (a normal
+      approximation, conservative near pure states), with ``below_sigma``; ``upper_bound`` is
+      the interval's upper end (a one-sided bound is never inside its two-sided interval).
     - **E_F** ``= h((1 + sqrt(1 - C^2))/2)`` is increasing in ``C``, so its interval is the
       concurrence interval mapped through it, with the same coverage and flags (bootstrapping
       ``E_F`` directly under-covered near ``C = 0``: 0.80-0.89).
@@ -310,6 +318,8 @@ def state_tomography(
         False: point estimates only (NaN intervals, p-values and bounds), the cheap mode.
     rng : numpy.random.Generator, int, sequence of Generators, or None
         Accepted for compatibility (one Generator per point allowed); not used.
+    threshold : float
+        The ``c`` in [0, 1] of the opposite claim ``C < c`` (default 0.5).
 
     Returns
     -------
@@ -347,7 +357,6 @@ def state_tomography(
     raw = _invert(freqs)
     state, moved = _project(raw)
     z = norm.ppf(0.5 + confidence / 2.0)
-    z_one = norm.ppf(confidence)
 
     if not want:
         c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
@@ -411,7 +420,7 @@ def state_tomography(
         lower_bound=np.clip(k_hat - margin, 0.0, low),
         entangled_p_value=np.exp(log_p),
         entangled_sigma=sigma_of(np.exp(log_p), log_p),
-        upper_bound=np.clip(top + z_one * sd, high, 1.0),
+        upper_bound=high,  # a one-sided bound is never inside the two-sided interval
         threshold=np.full(batch, threshold),
         below_p_value=norm.cdf(below_z),
         below_sigma=sigma_of(norm.cdf(below_z), norm.logcdf(below_z)),
