@@ -103,7 +103,7 @@ def coverage(interval, truth: float, tol: float = 1e-9) -> float:
 
 
 BELL = theory.BELL_AMPLITUDE
-ONE, TWO, AUTO = "one-sided", "two-sided", "auto"
+ONE, TWO, AUTO, EXACT = "one-sided", "two-sided", "auto", "exact"
 SHOTS = (1000, 4000)
 QUANTITIES = ("concurrence", "eof", "fidelity", "chsh")
 
@@ -112,9 +112,14 @@ def check(name: str, interval, truth: float, kind: str) -> None:
     """Coverage in [LOW, HIGH] where the point is two-sided; >= LOW where it is one-sided.
 
     ``kind`` is what the estimator must say at this point: "one-sided" (most intervals
-    flagged ``at_boundary``), "two-sided" (most not), or "auto" (a point near the switch).
+    flagged ``at_boundary``), "two-sided" (most not), "auto" (a point near the switch), or
+    "exact" (every data set is the same, e.g. the fidelity of a pure Bell pair: every shot
+    agrees, so the interval either always or never covers; it must always).
     """
     cov = coverage(interval, truth)
+    if kind == EXACT:
+        assert cov == 1.0, (name, cov)
+        return
     flagged = float(np.mean(interval.at_boundary))
     if kind != AUTO:
         assert (flagged > ONE_SIDED_FLAG_RATE) == (kind == ONE), (name, kind, flagged, cov)
@@ -140,15 +145,13 @@ def _kinds(default: str = TWO, **special: str | tuple[str, str]) -> dict[str, tu
     return out
 
 
-_PURE = {"concurrence": ONE, "eof": ONE, "fidelity": ONE}
+_PURE = {"concurrence": ONE, "eof": ONE}
 _BELOW = {"concurrence": ONE, "eof": ONE}
 MIXUP_POINTS = [
     # pure states: the state sits on the edge of the state space, f = 1 at its bound
-    pytest.param(1.0, BELL, _kinds(ONE), id="pure-bell"),
+    pytest.param(1.0, BELL, _kinds(ONE, fidelity=EXACT), id="pure-bell"),
     pytest.param(1.0, 0.5, _kinds(**_PURE), id="pure-a0.5"),
-    pytest.param(
-        0.998, 0.6, _kinds(concurrence=ONE, eof=ONE, fidelity=AUTO, chsh=AUTO), id="near-pure-0.6"
-    ),
+    pytest.param(0.998, 0.6, _kinds(concurrence=ONE, eof=ONE, chsh=AUTO), id="near-pure-0.6"),
     pytest.param(1.0, 0.4, _kinds(**_PURE), id="pure-a0.4"),
     pytest.param(1.0, 0.1, _kinds(**_PURE), id="pure-a0.1"),
     pytest.param(0.95, BELL, _kinds(concurrence=(ONE, AUTO), eof=(ONE, AUTO)), id="near-pure"),

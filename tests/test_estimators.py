@@ -681,7 +681,9 @@ def test_edges_of_the_tomography_intervals():
     est = state_tomography(counts, theory.psi(theory.BELL_AMPLITUDE), threshold=1.0)
     assert est.concurrence.value == pytest.approx(1.0, abs=1e-9)
     assert est.concurrence.ci_high == 1.0 and est.concurrence.at_boundary
-    assert est.fidelity.ci_high == 1.0 and est.fidelity.at_boundary
+    # Feldman-Cousins at f <= 1: an upper end at 1 and an honest two-sided reading (no flag).
+    assert est.fidelity.ci_high == 1.0 and not est.fidelity.at_boundary
+    assert est.fidelity.ci_low < 1.0
     assert est.concurrence.below_p_value == pytest.approx(0.5, abs=1e-5)  # C_hat = c = 1
     assert est.concurrence.below_sigma == pytest.approx(0.0, abs=1e-5)
     # A product state: C = 0, the interval reaches 0 (flagged), no evidence of entanglement.

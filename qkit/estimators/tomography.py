@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from qkit import measures
+from qkit.estimators import boundary
 from qkit.estimators._results import (
     ConcurrenceInterval,
     Interval,
@@ -259,12 +260,14 @@ def state_tomography(
     - **Fidelity** ``f = <target|rho|target>`` is estimated directly: the linear inversion is
       linear in the frequencies, so ``f_hat = <target|rho_LI|target>`` is unbiased and its
       variance is exactly ``sum_s Var_s / N_s`` (add-half smoothed frequencies keep settings
-      whose shots all agree from getting zero variance). The interval is ``f_hat -/+ z sd``
-      clipped to ``[0, 1]``, the value clipped into it. Fidelity of the *projected* state is
-      biased inward at pure states (Bell pair, 1000 shots: 0.988 against 1, interval excluding
-      the truth); the linear estimate is not (Flammia and Liu, PRL 106, 230501 (2011), direct
-      fidelity estimation). At ``f = 1`` the interval reaches 1 and is flagged
-      ``at_boundary``: read it as the lower bound ``ci_low`` (coverage 97.5%).
+      whose shots all agree from getting zero variance). The interval is Feldman and
+      Cousins' for a normal mean below the physical bound 1 (:mod:`qkit.estimators.boundary`,
+      PRD 57, 3873 (1998)): ``f_hat -/+ z sd`` far from 1, turning into an upper end at 1
+      near it without over-covering (95% also at ``f = 1``, where the plain interval clipped
+      at 1 covered 97.8%); the value is clipped into ``[0, 1]``. Fidelity of the *projected*
+      state is biased inward at pure states (Bell pair, 1000 shots: 0.988 against 1, interval
+      excluding the truth); the linear estimate is not (Flammia and Liu, PRL 106, 230501
+      (2011), direct fidelity estimation). ``at_boundary`` flags an interval reaching 0.
     - **Concurrence** (Wootters, PRL 80, 2245 (1998)): ``C_hat = C(rho_hat)`` of the physical
       estimate, with the delta-method interval ``C_hat -/+ z sd``, where ``sd`` is the exact
       multinomial standard deviation of the linear form ``Tr[G rho_LI]`` and ``G = dC/drho``
@@ -534,7 +537,8 @@ def _fidelity_interval(psi, freqs, n, shots, z, confidence) -> Interval:
     smooth = (n + 0.5) / (shots[..., None] + 2.0)
     sd = np.sqrt(_linear_variance(coeff, smooth, shots))
     value = np.clip(raw, 0.0, 1.0)
-    low = np.clip(raw - z * sd, 0.0, value)
-    high = np.clip(raw + z * sd, value, 1.0)
-    edge = (high >= 1.0 - 1e-12) | (low <= 1e-12)
-    return Interval(value, low, high, confidence, edge, "linear-normal")
+    # Feldman-Cousins at the bound f <= 1: (1 - f_hat) / sd ~ N((1 - f) / sd, 1).
+    near, far = boundary.interval((1.0 - raw) / sd, confidence)
+    low = np.clip(1.0 - sd * far, 0.0, value)
+    high = np.clip(1.0 - sd * near, value, 1.0)
+    return Interval(value, low, high, confidence, low <= 1e-12, "linear-feldman-cousins")
