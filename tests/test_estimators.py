@@ -698,3 +698,21 @@ def test_edges_of_the_tomography_intervals():
         state_tomography(counts, threshold=1.5)
     with pytest.raises(ValueError, match="threshold"):
         state_tomography(counts, threshold=-0.1)
+
+
+def test_feldman_cousins_interval_matches_the_paper_and_covers_exactly():
+    from qkit.estimators import boundary
+
+    # Feldman and Cousins (1998), Table X (95% C.L., Gaussian mean >= 0).
+    x = np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0])
+    lo, hi = boundary.interval(x, 0.95)
+    np.testing.assert_allclose(lo, [0, 0, 0, 0, 0.35, 1.14, 3.04], atol=0.006)
+    np.testing.assert_allclose(hi, [0.42, 1.10, 1.96, 2.96, 3.96, 4.96, 6.96], atol=0.006)
+    # Exact coverage (a quadrature over x, no sampling) at nu on and near the bound.
+    grid = np.linspace(-12, 22, 340_001)
+    lo, hi = boundary.interval(grid, 0.9)
+    assert np.all(lo <= hi) and np.all(lo >= 0) and np.all(np.diff(lo) >= 0)
+    for nu in (0.0, 0.2, 0.9, 1.6, 3.0, 15.0):
+        inside = (lo <= nu) & (nu <= hi)
+        cover = np.sum(norm.pdf(grid - nu) * inside) * (grid[1] - grid[0])
+        assert cover == pytest.approx(0.9, abs=2e-3), nu
