@@ -708,6 +708,10 @@ def test_feldman_cousins_interval_matches_the_paper_and_covers_exactly():
     lo, hi = boundary.interval(x, 0.95)
     np.testing.assert_allclose(lo, [0, 0, 0, 0, 0.35, 1.14, 3.04], atol=0.006)
     np.testing.assert_allclose(hi, [0.42, 1.10, 1.96, 2.96, 3.96, 4.96, 6.96], atol=0.006)
+    # Far from the bound (beyond the tabulated nu) it is the usual x -/+ z.
+    lo, hi = boundary.interval(np.array([25.0, 8.0]), 0.95)
+    np.testing.assert_allclose([lo[0], hi[0]], [25 - 1.959964, 25 + 1.959964], atol=1e-6)
+    np.testing.assert_allclose([lo[1], hi[1]], [8 - 1.959964, 8 + 1.959964], atol=1e-3)
     # Exact coverage (a quadrature over x, no sampling) at nu on and near the bound.
     grid = np.linspace(-12, 22, 340_001)
     lo, hi = boundary.interval(grid, 0.9)

@@ -207,7 +207,11 @@ def run_in_process(module: Path, tests: list[str], functions: list[str] | None) 
     target = importlib.import_module(name)
     source = module.read_text()
     original = dict(vars(target))
+    # Cached functions (functools.cache) are swapped through their __wrapped__ function, and
+    # their caches cleared before and after every mutant.
+    cached = {k: v for k, v in original.items() if hasattr(v, "cache_clear")}
     functions_ = {k: v for k, v in original.items() if isinstance(v, types.FunctionType)}
+    functions_ |= {k: v.__wrapped__ for k, v in cached.items()}
     codes = {k: (v.__code__, v.__defaults__, v.__kwdefaults__) for k, v in functions_.items()}
     args = ["-x", "-q", "-p", "no:cacheprovider", "-n", "0", "--no-header", "-W", "ignore"]
 
@@ -232,20 +236,25 @@ def run_in_process(module: Path, tests: list[str], functions: list[str] | None) 
             total += 1
             continue
         for key, value in scope.items():
+            value = getattr(value, "__wrapped__", value)
             if key in codes and isinstance(value, types.FunctionType):
-                original[key].__code__ = value.__code__
-                original[key].__defaults__ = value.__defaults__
-                original[key].__kwdefaults__ = value.__kwdefaults__
+                functions_[key].__code__ = value.__code__
+                functions_[key].__defaults__ = value.__defaults__
+                functions_[key].__kwdefaults__ = value.__kwdefaults__
             elif key in original and not isinstance(value, type | types.ModuleType):
                 if not callable(value):
                     setattr(target, key, value)
+        for wrapper in cached.values():
+            wrapper.cache_clear()
         try:
             survived = passes()
         finally:
             for key, (code, defaults, kwdefaults) in codes.items():
-                original[key].__code__ = code
-                original[key].__defaults__ = defaults
-                original[key].__kwdefaults__ = kwdefaults
+                functions_[key].__code__ = code
+                functions_[key].__defaults__ = defaults
+                functions_[key].__kwdefaults__ = kwdefaults
+            for wrapper in cached.values():
+                wrapper.cache_clear()
             for key, value in original.items():
                 setattr(target, key, value)
         total += 1

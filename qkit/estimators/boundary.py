@@ -60,12 +60,10 @@ def interval(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     nus, x1, x2 = _regions(float(confidence))
     x = np.asarray(x, dtype=float)
     z = float(norm.ppf(0.5 + confidence / 2.0))
-    # x2 increases from z_one: nu_lo solves x2(nu) = x (0 below z_one); x1 increases from -inf:
-    # nu_hi solves x1(nu) = x.
-    lo = np.where(x <= x2[0], 0.0, np.interp(x, x2, nus))
-    finite = np.isfinite(x1)
-    hi = np.interp(x, x1[finite], nus[finite], left=nus[1])
-    beyond = x >= x1[-1]
-    lo = np.where(x >= x2[-1], x - z, lo)
-    hi = np.where(beyond, x + z, hi)
-    return np.maximum(lo, 0.0), np.maximum(hi, lo)
+    # x2 increases from z_one: nu_lo solves x2(nu) = x (0 below z_one, where interp holds
+    # nus[0] = 0); x1 increases from -inf: nu_hi solves x1(nu) = x. Beyond the grid: x -/+ z.
+    lo = np.interp(x, x2, nus)
+    hi = np.interp(x, x1[1:], nus[1:])
+    lo = np.where(x > x2[-1], x - z, lo)
+    hi = np.where(x > x1[-1], x + z, hi)
+    return lo, hi
