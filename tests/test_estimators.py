@@ -720,3 +720,39 @@ def test_feldman_cousins_interval_matches_the_paper_and_covers_exactly():
         inside = (lo <= nu) & (nu <= hi)
         cover = np.sum(norm.pdf(grid - nu) * inside) * (grid[1] - grid[0])
         assert cover == pytest.approx(0.9, abs=2e-3), nu
+
+
+def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
+    from qkit.estimators.tomography import _project
+
+    # A pure state's data: the projection moves the estimate; the upper end and the test of
+    # C >= c get the same allowance `moved` for the projection's downward bias.
+    rng = np.random.default_rng(21)
+    probs = pauli_probabilities(theory.state(1.0, 0.5))
+    counts = rng.multinomial(1000, probs, size=(6, 9))
+    est = state_tomography(counts, theory.psi(0.5), threshold=0.8)
+    _, moved = _project(linear_inversion(counts))
+    c, z = est.concurrence, norm.ppf(0.975)
+    assert np.all(moved > 1e-3) and np.all(c.at_boundary)
+    np.testing.assert_allclose(c.ci_high, np.minimum(c.value + z * c.stderr + moved, 1.0))
+    np.testing.assert_allclose(c.ci_low, c.value - z * c.stderr)
+    np.testing.assert_allclose(c.below_p_value, norm.cdf((c.value + moved - 0.8) / c.stderr))
+    # The linear fidelity goes above 1 in about half the data sets: value 1, upper end 1.
+    g = _fidelity_coefficients(0.5)
+    raw = np.sum(g * counts / 1000, axis=(-2, -1))
+    assert np.any(raw > 1) and np.any(raw < 1)
+    np.testing.assert_allclose(est.fidelity.value, np.minimum(raw, 1.0), atol=1e-13)
+    assert np.all(est.fidelity.ci_high[raw > 1] == 1.0)
+    assert np.all(est.fidelity.ci_low < est.fidelity.value) and np.all(est.fidelity.ci_low > 0.9)
+    # Few shots at C = 0.1: the interval reaches 0 and is flagged there.
+    probs = pauli_probabilities(theory.state(0.4, theory.BELL_AMPLITUDE))
+    few = np.random.default_rng(1).multinomial(20, probs)
+    small = state_tomography(few, theory.psi(theory.BELL_AMPLITUDE)).concurrence
+    assert small.value > 0.1 and small.value - z * small.stderr < 0
+    assert small.ci_low == 0.0 and small.at_boundary
+    # The threshold of C < c is a concurrence: both ends allowed, nothing beyond.
+    for c_ok in (0.0, 1.0):
+        assert state_tomography(few, threshold=c_ok).concurrence.threshold == c_ok
+    for c_bad in (-1e-9, 1.0 + 1e-9):
+        with pytest.raises(ValueError, match="threshold"):
+            state_tomography(few, threshold=c_bad)
