@@ -1,5 +1,11 @@
 """Unit tests of qkit.estimators against independent computations (qiskit.quantum_info,
-qiskit-experiments, explicit shot-by-shot averages, brute-force projections)."""
+qiskit-experiments, explicit shot-by-shot averages, brute-force projections, hand-built Pauli
+coefficients, the binomial and normal tails, Feldman and Cousins' table).
+
+False-failure rate: none of these tests is statistical. Seeded data go through formulas that
+must hold exactly for any data set (tolerances are floating-point ones, with an explicit ``abs``
+wherever a value is small), and the one coverage check integrates exactly instead of sampling.
+Kept fast (about 20 s) as the selection ``tools/mutate.py`` runs against."""
 
 from __future__ import annotations
 
