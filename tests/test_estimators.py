@@ -762,3 +762,30 @@ def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
     for c_bad in (-1e-9, 1.0 + 1e-9):
         with pytest.raises(ValueError, match="threshold"):
             state_tomography(few, threshold=c_bad)
+
+
+def test_point_estimate_flags_and_the_witness_basis_without_a_target():
+    # Without intervals: the flags say where the estimate sits on its bound.
+    product = np.zeros((4, 4))
+    product[0, 0] = 1.0
+    counts = np.round(1000 * pauli_probabilities(product))
+    est = state_tomography(counts, intervals=False)
+    assert est.concurrence.value == 0.0 and est.concurrence.at_boundary and est.eof.at_boundary
+    rng = np.random.default_rng(5)
+    sampled = rng.multinomial(1000, pauli_probabilities(theory.state(1.0, 0.5)), size=(8, 9))
+    raw = np.sum(_fidelity_coefficients(0.5) * sampled / 1000, axis=(-2, -1))
+    fid = state_tomography(sampled, theory.psi(0.5), intervals=False).fidelity
+    assert np.any(raw > 1) and np.any(raw < 1 - 1e-9)
+    np.testing.assert_allclose(fid.value, np.clip(raw, 0, 1), atol=1e-13)
+    np.testing.assert_array_equal(fid.at_boundary, raw >= 1)
+    for scale in (1 - 1e-4, 1 + 1e-4):  # a target must be normalized
+        with pytest.raises(ValueError, match="normalized"):
+            state_tomography(sampled, theory.psi(0.5) * scale)
+    assert state_tomography(sampled[0], theory.psi(0.5) * (1 + 5e-9)).fidelity is not None
+    # Without a target the witness is taken in the Schmidt basis of the fitted state's leading
+    # eigenvector: for Bell data that is the Bell state, the same test as with the target.
+    bell = np.round(1000 * pauli_probabilities(theory.state(0.9, theory.BELL_AMPLITUDE)))
+    with_target = state_tomography(bell, theory.psi(theory.BELL_AMPLITUDE)).concurrence
+    without = state_tomography(bell).concurrence
+    assert without.lower_bound == pytest.approx(float(with_target.lower_bound), abs=1e-9)
+    assert without.entangled_sigma == pytest.approx(float(with_target.entangled_sigma), abs=1e-6)
