@@ -789,3 +789,20 @@ def test_point_estimate_flags_and_the_witness_basis_without_a_target():
     without = state_tomography(bell).concurrence
     assert without.lower_bound == pytest.approx(float(with_target.lower_bound), abs=1e-9)
     assert without.entangled_sigma == pytest.approx(float(with_target.entangled_sigma), abs=1e-6)
+
+
+def test_fidelity_with_an_orthogonal_target_stays_at_its_lower_bound():
+    # Bell pairs measured against |01>: f = 0, the linear estimate scatters around 0.
+    rng = np.random.default_rng(8)
+    counts = rng.multinomial(400, pauli_probabilities(theory.state(1.0, 0.6)), size=(12, 9))
+    target = np.array([0, 1, 0, 0], dtype=complex)
+    projector = np.zeros((4, 4))
+    projector[1, 1] = 1.0
+    raw = np.real(np.einsum("ab,...ba->...", projector, linear_inversion(counts)))
+    assert np.any(raw < 0) and np.any(raw > 0)
+    for intervals in (True, False):
+        fid = state_tomography(counts, target, intervals=intervals).fidelity
+        np.testing.assert_allclose(fid.value, np.maximum(raw, 0), atol=1e-13)
+    fid = state_tomography(counts, target).fidelity
+    assert np.all(fid.ci_low == 0.0) and np.all(fid.at_boundary)
+    assert np.all(fid.ci_high > fid.value) and np.all(fid.ci_high < 0.05)
