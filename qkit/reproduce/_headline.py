@@ -88,8 +88,8 @@ def _on_physical_boundary(quantity: str, prediction: float) -> bool:
     Concurrence, E_F and fidelity live in [0, 1]; CHSH in ``[-2 sqrt2, 2 sqrt2]``.
     """
     if quantity == "chsh":
-        return abs(prediction) >= 2.0 * np.sqrt(2.0) - 1e-9
-    return _at_unit_limit(prediction)
+        return bool(abs(prediction) >= 2.0 * np.sqrt(2.0) - 1e-9)
+    return bool(_at_unit_limit(prediction))
 
 
 def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str, Any]]:
@@ -141,7 +141,7 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
                 **agreement(
                     mi["value"], r["prediction"]["holevo"], interval=(mi["ci_low"], mi["ci_high"])
                 ),
-                "at_boundary": r["prediction"]["holevo"] <= 1e-12,
+                "at_boundary": bool(r["prediction"]["holevo"] <= 1e-12),
             }
         )
         if p["alphabet"] == "pair" and np.isclose(p["eta"], fig4_etas).any():
@@ -159,7 +159,7 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
                         **agreement(
                             freq["value"], pred, interval=(freq["ci_low"], freq["ci_high"])
                         ),
-                        "at_boundary": _at_unit_limit(pred),
+                        "at_boundary": bool(_at_unit_limit(pred)),
                     }
                 )
     return rows
@@ -204,7 +204,7 @@ def _target_rows(record: dict[str, Any], base: dict[str, Any]) -> list[dict[str,
                 "ci_low": low,
                 "ci_high": high,
                 **agree,
-                "at_boundary": _at_unit_limit(pred),
+                "at_boundary": bool(_at_unit_limit(pred)),
             }
         )
     return rows
@@ -253,7 +253,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "within_comments": [
             c for k in (1, 2, 3) if (c := within_comment(within[k], len(regular), k)) is not None
         ],
-        "at_boundary": sum(r["at_boundary"] for r in rows),
+        "at_boundary": int(sum(bool(r["at_boundary"]) for r in rows)),
         "not_comparable": sum(r["deviation"] is None for r in rows),
         "within_1_sigma": within[1],
         "within_2_sigma": within[2],
