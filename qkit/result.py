@@ -86,6 +86,7 @@ _METHOD_WORDS = {
     "delta-concurrence-mapped": "delta-method",
     "binomial": "binomial",
     "linear-normal": "linear (normal)",
+    "linear-feldman-cousins": "Feldman-Cousins (linear)",
     "clopper-pearson": "Clopper-Pearson",
 }
 

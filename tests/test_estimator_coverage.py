@@ -16,8 +16,13 @@ outside [0.93, 0.975] with probability < 1e-7 per check, and a one-sided 95% bou
 ``LOW_ONE_SIDED = 0.935`` with probability < 1e-5 (exact binomial); a test at nominal rate
 exceeds it by 4 binomial standard deviations with probability < 1e-4. About 250 checks: a
 correct estimator fails this file with probability below about 1%. An interval 10% narrower
-(z = 1.76: coverage 0.922) fails the lower limit with probability 0.97 (shown by
-``test_a_ten_percent_narrower_interval_fails``). CPU time of the file: about 15 s.
+(z = 1.76: coverage 0.922) fails the lower limit with probability 0.97, and one 25% wider
+(z = 2.45: coverage 0.986) fails the upper limit with probability > 0.999 (shown by
+``test_an_interval_ten_percent_narrower_or_25_percent_wider_fails``). At two-sided points the
+mean half-width must also be at most ``WIDTH_RATIO = 1.25`` times ``1.96 x`` the spread of the
+estimates (an ideal interval's width); the measured ratio is 0.98-1.03 there, and with 4000
+replicates the spread is known to 1.1%, so a correct interval never fails it. CPU time of the
+file: about 30 s.
 Each case is seeded, so a checkout passes or fails reproducibly.
 """
 
@@ -37,6 +42,7 @@ from qkit.mixup import theory
 
 LOW, HIGH = 0.93, 0.975
 LOW_ONE_SIDED = 0.935  # for the one-sided 95% lower bounds
+WIDTH_RATIO = 1.25  # mean half-width / (1.96 x spread of the estimates), two-sided points
 REPLICATES = 4000
 ONE_SIDED_FLAG_RATE = 0.5  # a point is one-sided when most of its intervals are flagged
 ALPHAS = (0.2, 0.1, 0.05, 0.01, 0.001)
@@ -97,7 +103,7 @@ def coverage(interval, truth: float, tol: float = 1e-9) -> float:
 
 
 BELL = theory.BELL_AMPLITUDE
-ONE, TWO, AUTO = "one-sided", "two-sided", "auto"
+ONE, TWO, AUTO, EXACT = "one-sided", "two-sided", "auto", "exact"
 SHOTS = (1000, 4000)
 QUANTITIES = ("concurrence", "eof", "fidelity", "chsh")
 
@@ -106,15 +112,29 @@ def check(name: str, interval, truth: float, kind: str) -> None:
     """Coverage in [LOW, HIGH] where the point is two-sided; >= LOW where it is one-sided.
 
     ``kind`` is what the estimator must say at this point: "one-sided" (most intervals
-    flagged ``at_boundary``), "two-sided" (most not), or "auto" (a point near the switch).
+    flagged ``at_boundary``), "two-sided" (most not), "auto" (a point near the switch), or
+    "exact" (every data set is the same, e.g. the fidelity of a pure Bell pair: every shot
+    agrees, so the interval either always or never covers; it must always).
     """
     cov = coverage(interval, truth)
+    if kind == EXACT:
+        assert cov == 1.0, (name, cov)
+        return
     flagged = float(np.mean(interval.at_boundary))
     if kind != AUTO:
         assert (flagged > ONE_SIDED_FLAG_RATE) == (kind == ONE), (name, kind, flagged, cov)
     assert cov >= LOW, (name, cov, flagged)
     if flagged <= ONE_SIDED_FLAG_RATE:
         assert cov <= HIGH, (name, cov, flagged)
+        ratio = width_ratio(interval)
+        assert ratio <= WIDTH_RATIO, (name, ratio, cov)
+
+
+def width_ratio(interval) -> float:
+    """Mean half-width over ``1.96 x`` the spread of the estimates across replicates."""
+    spread = float(np.std(interval.value))
+    half = float(np.mean(interval.ci_high - interval.ci_low)) / 2.0
+    return half / (1.96 * spread) if spread > 0 else np.inf
 
 
 def _kinds(default: str = TWO, **special: str | tuple[str, str]) -> dict[str, tuple[str, str]]:
@@ -125,11 +145,13 @@ def _kinds(default: str = TWO, **special: str | tuple[str, str]) -> dict[str, tu
     return out
 
 
-_PURE = {"concurrence": ONE, "eof": ONE, "fidelity": ONE}
+_PURE = {"concurrence": ONE, "eof": ONE}
 _BELOW = {"concurrence": ONE, "eof": ONE}
 MIXUP_POINTS = [
     # pure states: the state sits on the edge of the state space, f = 1 at its bound
-    pytest.param(1.0, BELL, _kinds(ONE), id="pure-bell"),
+    pytest.param(1.0, BELL, _kinds(ONE, fidelity=EXACT), id="pure-bell"),
+    pytest.param(1.0, 0.5, _kinds(**_PURE), id="pure-a0.5"),
+    pytest.param(0.998, 0.6, _kinds(concurrence=ONE, eof=ONE, chsh=AUTO), id="near-pure-0.6"),
     pytest.param(1.0, 0.4, _kinds(**_PURE), id="pure-a0.4"),
     pytest.param(1.0, 0.1, _kinds(**_PURE), id="pure-a0.1"),
     pytest.param(0.95, BELL, _kinds(concurrence=(ONE, AUTO), eof=(ONE, AUTO)), id="near-pure"),
@@ -143,6 +165,8 @@ MIXUP_POINTS = [
     pytest.param(0.3, 0.3, _kinds(), id="small-C-0.3-0.3"),
     pytest.param(0.36, BELL, _kinds(concurrence=(AUTO, TWO), eof=(AUTO, TWO)), id="small-C-bell"),
     pytest.param(0.2, 0.1, _kinds(**_BELOW), id="small-C-0.2-0.1"),
+    pytest.param(0.4, 0.1, _kinds(concurrence=AUTO, eof=AUTO), id="small-C-0.4-0.1"),
+    pytest.param(0.3, 0.6, _kinds(**_BELOW), id="separable-0.3-0.6"),
     # local-hidden-variable triangle (C = 0.1), and separable (C = 0 on its bound)
     pytest.param(0.4, BELL, _kinds(), id="lhv-0.4-bell"),
     pytest.param(0.3, BELL, _kinds(**_BELOW), id="separable-0.3-bell"),
@@ -258,27 +282,33 @@ def test_mutual_information_interval_covers_at_95_percent(eta, alphabet, kinds, 
     assert np.all(est.ci_low >= 0)
 
 
-def _narrowed(interval, factor: float = 0.9):
-    """The same intervals with both half-widths shrunk by ``factor`` about the estimate."""
+def _scaled(interval, factor: float):
+    """The same intervals with both half-widths scaled by ``factor`` about the estimate."""
     low = interval.value - factor * (interval.value - interval.ci_low)
     high = interval.value + factor * (interval.ci_high - interval.value)
-    return SimpleNamespace(ci_low=low, ci_high=high, at_boundary=interval.at_boundary)
+    return SimpleNamespace(
+        value=interval.value, ci_low=low, ci_high=high, at_boundary=interval.at_boundary
+    )
 
 
 @pytest.mark.slow
-def test_a_ten_percent_narrower_interval_fails():
-    # The coverage check has the power to see an interval 10% too narrow (true coverage 0.92).
-    est, chsh_est = mixup_replicates(0.8, 0.6, 1000, seed=5)
-    truth = mixup_truth(0.8, 0.6)
-    mi, mi_truth = channel_replicates(0.6, "pair", 1000, seed=6)
-    cases = [
-        ("concurrence", est.concurrence, truth["concurrence"]),
-        ("eof", est.eof, truth["eof"]),
-        ("fidelity", est.fidelity, truth["fidelity"]),
-        ("chsh", chsh_est, truth["chsh"]),
-        ("mutual_information", mi, mi_truth),
-    ]
-    for name, interval, value in cases:
-        check(name, interval, value, TWO)
-        with pytest.raises(AssertionError):
-            check(name, _narrowed(interval), value, TWO)
+def test_an_interval_ten_percent_narrower_or_25_percent_wider_fails():
+    # The coverage check has the power to see an interval 10% too narrow (true coverage 0.92)
+    # and one 25% too wide (coverage 0.986, and a width ratio near 1.25), at two interior
+    # points and both shot numbers.
+    for (success, amplitude), shots in [((0.8, 0.6), 1000), ((0.5, BELL), 4000)]:
+        est, chsh_est = mixup_replicates(success, amplitude, shots, seed=5 + shots)
+        truth = mixup_truth(success, amplitude)
+        mi, mi_truth = channel_replicates(0.6, "pair", shots, seed=6 + shots)
+        cases = [
+            ("concurrence", est.concurrence, truth["concurrence"]),
+            ("eof", est.eof, truth["eof"]),
+            ("fidelity", est.fidelity, truth["fidelity"]),
+            ("chsh", chsh_est, truth["chsh"]),
+            ("mutual_information", mi, mi_truth),
+        ]
+        for name, interval, value in cases:
+            check(name, interval, value, TWO)
+            for factor in (0.9, 1.25):
+                with pytest.raises(AssertionError):
+                    check(name, _scaled(interval, factor), value, TWO)

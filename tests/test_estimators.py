@@ -1,5 +1,11 @@
 """Unit tests of qkit.estimators against independent computations (qiskit.quantum_info,
-qiskit-experiments, explicit shot-by-shot averages, brute-force projections)."""
+qiskit-experiments, explicit shot-by-shot averages, brute-force projections, hand-built Pauli
+coefficients, the binomial and normal tails, Feldman and Cousins' table).
+
+False-failure rate: none of these tests is statistical. Seeded data go through formulas that
+must hold exactly for any data set (tolerances are floating-point ones, with an explicit ``abs``
+wherever a value is small), and the one coverage check integrates exactly instead of sampling.
+Kept fast (about 20 s) as the selection ``tools/mutate.py`` runs against."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from qkit.estimators import (
     project_to_physical,
     state_tomography,
 )
+from qkit.estimators.correlators import _violation_test
 from qkit.mixup import theory
 
 PARITY = np.array([1, -1, -1, 1])
@@ -40,7 +47,7 @@ def test_correlator_equals_mean_and_standard_error_of_the_shot_by_shot_parities(
     for row, value, stderr in zip(counts, est.value, est.stderr, strict=True):
         shots = np.repeat(PARITY, row)  # one +-1 per shot
         assert value == pytest.approx(np.mean(shots), abs=1e-14)
-        assert stderr == pytest.approx(np.std(shots) / np.sqrt(len(shots)), rel=1e-12)
+        assert stderr == pytest.approx(np.std(shots) / np.sqrt(len(shots)), rel=1e-12, abs=0)
 
 
 def test_correlator_broadcasts_over_leading_axes():
@@ -55,8 +62,8 @@ def test_chsh_stderr_adds_the_four_independent_setting_variances():
     values = [np.mean(np.repeat(PARITY, row)) for row in counts]
     variances = [np.var(np.repeat(PARITY, row)) / row.sum() for row in counts]
     assert est.value == pytest.approx(values[0] + values[1] + values[2] - values[3], abs=1e-14)
-    assert est.stderr == pytest.approx(np.sqrt(np.sum(variances)), rel=1e-12)
-    assert est.significance == pytest.approx((est.value - 2) / est.stderr, rel=1e-12)
+    assert est.stderr == pytest.approx(np.sqrt(np.sum(variances)), rel=1e-12, abs=0)
+    assert est.significance == pytest.approx((est.value - 2) / est.stderr, rel=1e-12, abs=0)
 
 
 def test_chsh_of_exact_bell_statistics_reaches_tsirelson_bound():
@@ -91,6 +98,9 @@ def test_estimate_to_dict_keys_of_a_correlator_and_of_a_chsh_value():
         "lower_bound",
         "violation_p_value",
         "violation_sigma",
+        "upper_bound",
+        "no_violation_p_value",
+        "no_violation_sigma",
     }
     assert isinstance(est.to_dict()["value"], float)
     batch = correlator(np.full((2, 4), 25))
@@ -248,6 +258,10 @@ def test_state_tomography_is_batched_and_reports_json_keys():
         "lower_bound",
         "entangled_p_value",
         "entangled_sigma",
+        "upper_bound",
+        "threshold",
+        "below_p_value",
+        "below_sigma",
     }
     for key in ("eof", "fidelity"):
         assert set(single.to_dict()[key]) == {"value", "ci_low", "ci_high"}
@@ -351,19 +365,76 @@ def test_intervals_lie_in_the_physical_range_and_contain_their_estimate(
     assert c.lower_bound <= c.value
 
 
+CHSH_COUNTS = np.array(
+    [[400, 100, 100, 400], [420, 80, 80, 420], [380, 120, 120, 380], [90, 410, 410, 90]]
+)
+CHSH_WINS = 800 + 840 + 760 + 820  # of 4000 shots
+
+
 def test_chsh_violation_p_value_is_the_binomial_tail_of_the_wins():
     # Equal shots: CHSH = 2 W / N - 4 for W wins out of 4 N; p = P(Bin(4N, 3/4) >= W).
-    counts = np.array(
-        [[400, 100, 100, 400], [420, 80, 80, 420], [380, 120, 120, 380], [90, 410, 410, 90]]
+    est = chsh(CHSH_COUNTS)
+    wins = CHSH_WINS
+    assert est.value == pytest.approx(2 * wins / 1000 - 4, abs=1e-14)
+    p = binom.sf(wins - 1, 4000, 0.75)
+    assert 1e-20 < p < 1e-12  # abs=0 below: approx's default abs=1e-12 would pass any p
+    assert est.violation_p_value == pytest.approx(p, rel=1e-9, abs=0)
+    assert est.violation_sigma == pytest.approx(norm.isf(p), rel=1e-9, abs=0)
+    # The opposite claim CHSH >= 2: the lower binomial tail, here near 1 (sigma 0).
+    assert est.no_violation_p_value == pytest.approx(binom.cdf(wins, 4000, 0.75), abs=1e-15)
+    assert est.no_violation_sigma == 0.0
+    # One-sided Clopper-Pearson bounds, then kept outside the two-sided interval.
+    _, lower, _, upper = _violation_test(
+        CHSH_COUNTS.astype(float), np.full(4, 1000.0), np.asarray(est.value), 0.05
     )
-    est = chsh(counts)
-    wins = 800 + 840 + 760 + 820
-    assert est.value == pytest.approx(2 * wins / 1000 - 4)
-    assert est.violation_p_value == pytest.approx(binom.sf(wins - 1, 4000, 0.75), rel=1e-9)
-    assert est.violation_sigma == pytest.approx(norm.isf(est.violation_p_value), rel=1e-9)
     q_low = beta.ppf(0.05, wins, 4000 - wins + 1)
-    assert est.lower_bound == pytest.approx(8 * q_low - 4, rel=1e-9)
-    assert 2.0 < est.lower_bound < est.ci_low + 0.05
+    q_high = beta.isf(0.05, wins + 1, 4000 - wins)
+    assert lower == pytest.approx(8 * q_low - 4, rel=1e-9, abs=0)
+    assert upper == pytest.approx(8 * q_high - 4, rel=1e-9, abs=0)
+    assert est.lower_bound == min(lower, est.ci_low)
+    assert est.upper_bound == max(upper, est.ci_high)
+    assert 2.0 < est.lower_bound <= est.ci_low < est.value < est.ci_high <= est.upper_bound
+
+
+def test_chsh_no_violation_is_shown_for_a_local_pair():
+    # Mirror the counts about the local bound: 2 W' / N - 4 = 2 - (CHSH - 2), W' = 6000 - W.
+    counts = CHSH_COUNTS.copy()
+    counts[:3] = [[300, 200, 200, 300], [280, 220, 220, 280], [320, 180, 180, 320]]
+    wins = 600 + 560 + 640 + 820
+    est = chsh(counts)
+    assert est.value == pytest.approx(2 * wins / 1000 - 4, abs=1e-14)
+    p = binom.cdf(wins, 4000, 0.75)
+    assert 1e-300 < p < 1e-12
+    assert est.no_violation_p_value == pytest.approx(p, rel=1e-9, abs=0)
+    assert est.no_violation_sigma == pytest.approx(norm.isf(p), rel=1e-9, abs=0)
+    assert est.violation_p_value == pytest.approx(binom.sf(wins - 1, 4000, 0.75), abs=1e-15)
+    assert est.violation_sigma == 0.0
+    assert est.upper_bound < 2.0
+
+
+def test_chsh_with_unequal_shots_uses_hoeffdings_inequality():
+    counts = CHSH_COUNTS * np.array([1, 2, 1, 1])[:, None]
+    est = chsh(counts)
+    spread = 4 / 1000 + 4 / 2000 + 4 / 1000 + 4 / 1000
+    excess = float(est.value) - 2.0
+    assert excess > 0.3
+    assert est.violation_p_value == pytest.approx(np.exp(-2 * excess**2 / spread), rel=1e-12, abs=0)
+    assert est.no_violation_p_value == 1.0
+    margin = np.sqrt(spread * np.log(20) / 2)
+    assert est.lower_bound == pytest.approx(min(est.value - margin, est.ci_low), rel=1e-12, abs=0)
+    assert est.upper_bound == pytest.approx(max(est.value + margin, est.ci_high), rel=1e-12, abs=0)
+    # A local pair (CHSH = 1.24) with the same unequal shots: the test of CHSH >= 2.
+    local = np.array([[300, 200, 200, 300], [280, 220, 220, 280], [320, 180, 180, 320]])
+    mirrored = chsh(np.concatenate([local, CHSH_COUNTS[3:]]) * np.array([1, 2, 1, 1])[:, None])
+    deficit = 2.0 - float(mirrored.value)
+    assert deficit == pytest.approx(0.76, abs=1e-12)
+    assert mirrored.no_violation_p_value == pytest.approx(
+        np.exp(-2 * deficit**2 / spread), rel=1e-12, abs=0
+    )
+    assert mirrored.upper_bound == pytest.approx(
+        max(mirrored.value + margin, mirrored.ci_high), rel=1e-12, abs=0
+    )
+    assert mirrored.violation_p_value == 1.0
 
 
 def test_state_tomography_rejects_bad_input():
@@ -474,7 +545,7 @@ def test_x_part_witness_is_a_lower_bound_on_the_concurrence_and_exact_at_the_tar
 
     def witness(psi, rho):
         probs = pauli_probabilities(rho)[None]
-        value, _ = _x_part_witness(None, psi[None], probs, 1e6 * probs, np.full((1, 9), 1e6))
+        value, _ = _x_part_witness(None, psi[None], probs, np.full((1, 9), 1e6))
         return float(value[0])
 
     for seed in range(20):
@@ -489,3 +560,249 @@ def test_x_part_witness_is_a_lower_bound_on_the_concurrence_and_exact_at_the_tar
         assert witness(theory.psi(amplitude), rho) == pytest.approx(
             float(theory.concurrence(success, amplitude)), abs=1e-9
         )
+
+
+def test_chsh_interval_is_the_normal_interval_of_add_one_smoothed_correlators():
+    counts = np.array([[30, 5, 3, 62], [50, 0, 0, 50], [12, 40, 38, 10], [5, 45, 41, 9]])
+    est = chsh(counts, confidence=0.9)
+    shots = counts.sum(-1)
+    raw = float(np.sum(np.array([1, 1, 1, -1]) * (counts @ PARITY) / shots))
+    even = counts[:, 0] + counts[:, 3]
+    smooth = 2 * (even + 1) / (shots + 2) - 1
+    sd = np.sqrt(np.sum((1 - smooth**2) / shots))
+    z = norm.ppf(0.95)
+    assert est.value == pytest.approx(raw, abs=1e-14)
+    assert est.ci_low == pytest.approx(raw - z * sd, abs=1e-13)
+    assert est.ci_high == pytest.approx(raw + z * sd, abs=1e-13)
+    # The unsmoothed standard error: setting 2 agreed on every shot, so it adds nothing.
+    e = (counts @ PARITY) / shots
+    assert est.stderr == pytest.approx(np.sqrt(np.sum((1 - e**2) / shots)), abs=1e-14)
+    assert est.significance == pytest.approx((raw - 2) / float(est.stderr), abs=1e-12)
+    assert not est.at_boundary
+    assert est.confidence == 0.9
+
+
+def test_chsh_beyond_tsirelson_is_clipped_and_flagged():
+    # Counts no quantum state gives (every setting agreeing with its sign): raw CHSH = 4.
+    counts = np.array([[100, 0, 0, 0]] * 3 + [[0, 100, 0, 0]])
+    est = chsh(counts)
+    tsirelson = 2 * np.sqrt(2)
+    assert est.value == est.ci_high == est.upper_bound == pytest.approx(tsirelson, abs=1e-15)
+    assert est.ci_low <= est.value and est.at_boundary
+    assert est.stderr == 0 and est.significance == np.inf
+    # Just inside the range the interval is not flagged; exactly 2 with no spread: 0 sigma.
+    exactly_two = np.array([[100, 0, 0, 0]] * 4)
+    assert chsh(exactly_two).significance == 0.0
+    assert chsh(np.array([[0, 100, 0, 0]] * 3 + [[100, 0, 0, 0]])).significance == -np.inf
+    inside = chsh(np.array([[80, 20, 20, 80]] * 3 + [[20, 80, 80, 20]]))
+    assert inside.ci_high < tsirelson and not inside.at_boundary
+    low = chsh(np.array([[0, 100, 0, 0]] * 3 + [[100, 0, 0, 0]]))
+    assert low.value == low.ci_low == pytest.approx(-tsirelson, abs=1e-15)
+
+
+def test_chsh_is_batched_point_by_point_with_distinct_win_counts():
+    counts = np.stack([CHSH_COUNTS, CHSH_COUNTS[:, [1, 0, 3, 2]], CHSH_COUNTS])
+    est = chsh(counts)
+    alone = [chsh(c) for c in counts]
+    for name in ("violation_p_value", "lower_bound", "no_violation_p_value", "upper_bound"):
+        np.testing.assert_array_equal(getattr(est, name), [getattr(a, name) for a in alone])
+    assert est.violation_p_value[0] < 1e-12 < est.violation_p_value[1]
+
+
+def test_sigma_of_p_values_is_the_normal_quantile_from_the_log():
+    from qkit.estimators.correlators import sigma_of
+
+    p = np.array([0.3, 0.5, 0.6, 1e-10, 0.0])
+    np.testing.assert_allclose(sigma_of(p)[:4], [norm.isf(0.3), 0, 0, norm.isf(1e-10)], rtol=1e-12)
+    assert sigma_of(p)[4] == pytest.approx(norm.isf(1e-300), rel=1e-12, abs=0)
+    # Below the smallest double: the normal tail log Q(z) = -z^2/2 - log(z sqrt(2 pi)) - 1/z^2.
+    z = float(sigma_of(0.0, log_p=-2000.0))
+    assert -(z**2) / 2 - np.log(z * np.sqrt(2 * np.pi)) - 1 / z**2 == pytest.approx(-2000, abs=1e-4)
+    assert sigma_of(0.7, log_p=np.log(0.7)) == 0.0
+
+
+def _fidelity_coefficients(a: float) -> np.ndarray:
+    """Hand-built g[s, o] with <psi_a|rho_LI|psi_a> = sum g * frequencies, psi_a real.
+
+    ``F = (1 + (a^2 - b^2)(<ZI> + <IZ>) + <ZZ>) / 4 + a b (<XX> - <YY>) / 2``; local terms are
+    averaged over the three settings that measure them (settings s = 3 i + j over X, Y, Z).
+    """
+    b = np.sqrt(1 - a * a)
+    s_a, s_b = np.array([1, 1, -1, -1]), np.array([1, -1, 1, -1])
+    g = np.full((9, 4), 1 / 36)
+    for s in (6, 7, 8):
+        g[s] += (a * a - b * b) / 4 * s_a / 3
+    for s in (2, 5, 8):
+        g[s] += (a * a - b * b) / 4 * s_b / 3
+    g[8] += s_a * s_b / 4
+    g[0] += a * b / 2 * s_a * s_b
+    g[4] -= a * b / 2 * s_a * s_b
+    return g
+
+
+def test_tomography_intervals_bounds_and_tests_follow_their_formulas():
+    a, shots = 0.6, np.array([1000, 1000, 1000, 1000, 800, 1000, 1000, 1000, 1200])
+    rng = np.random.default_rng(12)
+    probs = pauli_probabilities(theory.state(0.8, a))
+    counts = np.array([rng.multinomial(n, p) for n, p in zip(shots, probs, strict=True)])
+    est = state_tomography(counts, theory.psi(a), confidence=0.9, threshold=0.7)
+    freqs = counts / shots[:, None]
+    z = norm.ppf(0.95)
+    # Fidelity: the linear estimate and its add-half smoothed multinomial variance.
+    g = _fidelity_coefficients(a)
+    raw = float(np.sum(g * freqs))
+    smooth = (counts + 0.5) / (shots[:, None] + 2)
+    var = np.sum((np.sum(g * g * smooth, -1) - np.sum(g * smooth, -1) ** 2) / shots)
+    assert est.fidelity.value == pytest.approx(raw, abs=1e-13)
+    assert est.fidelity.ci_low == pytest.approx(raw - z * np.sqrt(var), abs=1e-13)
+    assert est.fidelity.ci_high == pytest.approx(raw + z * np.sqrt(var), abs=1e-13)
+    assert not est.fidelity.at_boundary and est.fidelity.confidence == 0.9
+    # The witness K = (<XX> - <YY> + <ZZ> - 1) / 2 (= C on M[psi_a]) and Hoeffding's bound:
+    # every shot of XX, YY, ZZ moves K_hat within a range of width 1 / N_s.
+    corr = (counts @ np.array([1, -1, -1, 1])) / shots
+    k_hat = (corr[0] - corr[4] + corr[8] - 1) / 2
+    spread = 1 / shots[0] + 1 / shots[4] + 1 / shots[8]
+    c = est.concurrence
+    assert c.entangled_p_value == pytest.approx(np.exp(-2 * k_hat**2 / spread), rel=1e-9, abs=0)
+    assert c.entangled_sigma == pytest.approx(norm.isf(c.entangled_p_value), rel=1e-9, abs=0)
+    margin = np.sqrt(spread * np.log(1 / 0.1) / 2)
+    assert c.lower_bound == pytest.approx(min(k_hat - margin, c.ci_low), abs=1e-13)
+    # The delta interval (an interior state: the projection moved nothing) and C < 0.7.
+    assert c.ci_low == pytest.approx(c.value - z * c.stderr, abs=1e-13)
+    assert c.ci_high == pytest.approx(c.value + z * c.stderr, abs=1e-13)
+    assert c.upper_bound == c.ci_high and c.threshold == 0.7
+    below = norm.cdf((c.value - 0.7) / c.stderr)
+    assert 1e-6 < below < 0.5
+    assert c.below_p_value == pytest.approx(below, rel=1e-9, abs=0)
+    assert c.below_sigma == pytest.approx(norm.isf(below), rel=1e-9, abs=0)
+    assert not c.at_boundary
+    np.testing.assert_allclose(est.eof.ci_low, measures.eof_from_concurrence(c.ci_low))
+    np.testing.assert_allclose(est.eof.ci_high, measures.eof_from_concurrence(c.ci_high))
+
+
+def test_edges_of_the_tomography_intervals():
+    # A Bell pair's exact statistics: C = f = 1 reached, both flagged; no spread in K_hat.
+    bell = theory.state(1.0, theory.BELL_AMPLITUDE)
+    counts = np.round(1000 * pauli_probabilities(bell))
+    est = state_tomography(counts, theory.psi(theory.BELL_AMPLITUDE), threshold=1.0)
+    assert est.concurrence.value == pytest.approx(1.0, abs=1e-9)
+    assert est.concurrence.ci_high == 1.0 and est.concurrence.at_boundary
+    # Feldman-Cousins at f <= 1: an upper end at 1 and an honest two-sided reading (no flag).
+    assert est.fidelity.ci_high == 1.0 and not est.fidelity.at_boundary
+    assert est.fidelity.ci_low < 1.0
+    assert est.concurrence.below_p_value == pytest.approx(0.5, abs=1e-5)  # C_hat = c = 1
+    assert est.concurrence.below_sigma == pytest.approx(0.0, abs=1e-5)
+    # A product state: C = 0, the interval reaches 0 (flagged), no evidence of entanglement.
+    product = np.zeros((4, 4))
+    product[0, 0] = 1.0
+    est = state_tomography(np.round(1000 * pauli_probabilities(product)), threshold=0.5)
+    assert est.concurrence.ci_low == 0.0 and est.concurrence.at_boundary
+    assert est.concurrence.entangled_p_value == 1.0 and est.concurrence.entangled_sigma == 0.0
+    assert est.concurrence.lower_bound == 0.0
+    assert est.concurrence.below_p_value < 1e-6
+    with pytest.raises(ValueError, match="threshold"):
+        state_tomography(counts, threshold=1.5)
+    with pytest.raises(ValueError, match="threshold"):
+        state_tomography(counts, threshold=-0.1)
+
+
+def test_feldman_cousins_interval_matches_the_paper_and_covers_exactly():
+    from qkit.estimators import boundary
+
+    # Feldman and Cousins (1998), Table X (95% C.L., Gaussian mean >= 0).
+    x = np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0])
+    lo, hi = boundary.interval(x, 0.95)
+    np.testing.assert_allclose(lo, [0, 0, 0, 0, 0.35, 1.14, 3.04], atol=0.006)
+    np.testing.assert_allclose(hi, [0.42, 1.10, 1.96, 2.96, 3.96, 4.96, 6.96], atol=0.006)
+    # Far from the bound (beyond the tabulated nu) it is the usual x -/+ z.
+    lo, hi = boundary.interval(np.array([25.0, 8.0]), 0.95)
+    np.testing.assert_allclose([lo[0], hi[0]], [25 - 1.959964, 25 + 1.959964], atol=1e-6)
+    np.testing.assert_allclose([lo[1], hi[1]], [8 - 1.959964, 8 + 1.959964], atol=1e-3)
+    # Exact coverage (a quadrature over x, no sampling) at nu on and near the bound.
+    grid = np.linspace(-12, 22, 340_001)
+    lo, hi = boundary.interval(grid, 0.9)
+    assert np.all(lo <= hi) and np.all(lo >= 0) and np.all(np.diff(lo) >= 0)
+    for nu in (0.0, 0.2, 0.9, 1.6, 3.0, 15.0):
+        inside = (lo <= nu) & (nu <= hi)
+        cover = np.sum(norm.pdf(grid - nu) * inside) * (grid[1] - grid[0])
+        assert cover == pytest.approx(0.9, abs=2e-3), nu
+
+
+def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
+    from qkit.estimators.tomography import _project
+
+    # A pure state's data: the projection moves the estimate; the upper end and the test of
+    # C >= c get the same allowance `moved` for the projection's downward bias.
+    rng = np.random.default_rng(21)
+    probs = pauli_probabilities(theory.state(1.0, 0.5))
+    counts = rng.multinomial(1000, probs, size=(6, 9))
+    est = state_tomography(counts, theory.psi(0.5), threshold=0.8)
+    _, moved = _project(linear_inversion(counts))
+    c, z = est.concurrence, norm.ppf(0.975)
+    assert np.all(moved > 1e-3) and np.all(c.at_boundary)
+    np.testing.assert_allclose(c.ci_high, np.minimum(c.value + z * c.stderr + moved, 1.0))
+    np.testing.assert_allclose(c.ci_low, c.value - z * c.stderr)
+    np.testing.assert_allclose(c.below_p_value, norm.cdf((c.value + moved - 0.8) / c.stderr))
+    # The linear fidelity goes above 1 in about half the data sets: value 1, upper end 1.
+    g = _fidelity_coefficients(0.5)
+    raw = np.sum(g * counts / 1000, axis=(-2, -1))
+    assert np.any(raw > 1) and np.any(raw < 1)
+    np.testing.assert_allclose(est.fidelity.value, np.minimum(raw, 1.0), atol=1e-13)
+    assert np.all(est.fidelity.ci_high[raw > 1] == 1.0)
+    assert np.all(est.fidelity.ci_low < est.fidelity.value) and np.all(est.fidelity.ci_low > 0.9)
+    # Few shots at C = 0.1: the interval reaches 0 and is flagged there.
+    probs = pauli_probabilities(theory.state(0.4, theory.BELL_AMPLITUDE))
+    few = np.random.default_rng(1).multinomial(20, probs)
+    small = state_tomography(few, theory.psi(theory.BELL_AMPLITUDE)).concurrence
+    assert small.value > 0.1 and small.value - z * small.stderr < 0
+    assert small.ci_low == 0.0 and small.at_boundary
+    # The threshold of C < c is a concurrence: both ends allowed, nothing beyond.
+    for c_ok in (0.0, 1.0):
+        assert state_tomography(few, threshold=c_ok).concurrence.threshold == c_ok
+    for c_bad in (-1e-9, 1.0 + 1e-9):
+        with pytest.raises(ValueError, match="threshold"):
+            state_tomography(few, threshold=c_bad)
+
+
+def test_point_estimate_flags_and_the_witness_basis_without_a_target():
+    # Without intervals: the flags say where the estimate sits on its bound.
+    product = np.zeros((4, 4))
+    product[0, 0] = 1.0
+    counts = np.round(1000 * pauli_probabilities(product))
+    est = state_tomography(counts, intervals=False)
+    assert est.concurrence.value == 0.0 and est.concurrence.at_boundary and est.eof.at_boundary
+    rng = np.random.default_rng(5)
+    sampled = rng.multinomial(1000, pauli_probabilities(theory.state(1.0, 0.5)), size=(8, 9))
+    raw = np.sum(_fidelity_coefficients(0.5) * sampled / 1000, axis=(-2, -1))
+    fid = state_tomography(sampled, theory.psi(0.5), intervals=False).fidelity
+    assert np.any(raw > 1) and np.any(raw < 1 - 1e-9)
+    np.testing.assert_allclose(fid.value, np.clip(raw, 0, 1), atol=1e-13)
+    np.testing.assert_array_equal(fid.at_boundary, raw >= 1)
+    for scale in (1 - 1e-4, 1 + 1e-4):  # a target must be normalized
+        with pytest.raises(ValueError, match="normalized"):
+            state_tomography(sampled, theory.psi(0.5) * scale)
+    assert state_tomography(sampled[0], theory.psi(0.5) * (1 + 5e-9)).fidelity is not None
+    # Without a target the witness is taken in the Schmidt basis of the fitted state's leading
+    # eigenvector: for Bell data that is the Bell state, the same test as with the target.
+    bell = np.round(1000 * pauli_probabilities(theory.state(0.9, theory.BELL_AMPLITUDE)))
+    with_target = state_tomography(bell, theory.psi(theory.BELL_AMPLITUDE)).concurrence
+    without = state_tomography(bell).concurrence
+    assert without.lower_bound == pytest.approx(float(with_target.lower_bound), abs=1e-9)
+    assert without.entangled_sigma == pytest.approx(float(with_target.entangled_sigma), abs=1e-6)
+
+
+def test_fidelity_with_an_orthogonal_target_stays_at_its_lower_bound():
+    # Bell pairs measured against |01>: f = 0, the linear estimate scatters around 0.
+    rng = np.random.default_rng(8)
+    counts = rng.multinomial(400, pauli_probabilities(theory.state(1.0, 0.6)), size=(12, 9))
+    target = np.array([0, 1, 0, 0], dtype=complex)
+    projector = np.zeros((4, 4))
+    projector[1, 1] = 1.0
+    raw = np.real(np.einsum("ab,...ba->...", projector, linear_inversion(counts)))
+    assert np.any(raw < 0) and np.any(raw > 0)
+    for intervals in (True, False):
+        fid = state_tomography(counts, target, intervals=intervals).fidelity
+        np.testing.assert_allclose(fid.value, np.maximum(raw, 0), atol=1e-13)
+    fid = state_tomography(counts, target).fidelity
+    assert np.all(fid.ci_low == 0.0) and np.all(fid.at_boundary)
+    assert np.all(fid.ci_high > fid.value) and np.all(fid.ci_high < 0.05)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
+from qkit import measures
 from qkit.estimators import chsh, pauli_probabilities, state_tomography
 from qkit.mixup import experiment, theory
 from qkit.reproduce import _headline, _report
@@ -27,10 +29,27 @@ def _estimate(success: float, amplitude: float, seed: int) -> dict:
     probs = pauli_probabilities(theory.state(success, amplitude))
     counts = rng.multinomial(1000, probs)
     out = state_tomography(counts, theory.psi(amplitude)).to_dict()
-    p = (1 + 2**-0.5) / 4
-    chsh_counts = rng.multinomial(1000, [[p, 0.5 - p, 0.5 - p, p]] * 3 + [[0.5 - p, p, p, 0.5 - p]])
-    out["chsh"] = chsh(chsh_counts).to_dict()
+    out["chsh"] = chsh(rng.multinomial(1000, _chsh_probabilities(success, amplitude))).to_dict()
     return out
+
+
+def _chsh_probabilities(success: float, amplitude: float) -> np.ndarray:
+    """Outcome probabilities (4, 4) of the four optimal CHSH settings on ``M[psi_a]``."""
+    rho = theory.state(success, amplitude)
+    d = measures.optimal_chsh_settings(rho)
+    signs_a, signs_b = np.array([1, 1, -1, -1]), np.array([1, -1, 1, -1])
+    r_a = np.real(np.einsum("iab,ba->i", measures.PAULI, measures.partial_trace(rho, 0)))
+    r_b = np.real(np.einsum("iab,ba->i", measures.PAULI, measures.partial_trace(rho, 1)))
+    t = measures.correlation_matrix(rho)
+    rows = []
+    for x, y in ((d["a"], d["b"]), (d["a"], d["b_prime"]), (d["a_prime"], d["b"])):
+        rows.append((x, y))
+    rows.append((d["a_prime"], d["b_prime"]))
+    probs = [
+        (1 + signs_a * (x @ r_a) + signs_b * (y @ r_b) + signs_a * signs_b * (x @ t @ y)) / 4
+        for x, y in rows
+    ]
+    return np.clip(probs, 0, 1) / np.sum(np.clip(probs, 0, 1), axis=-1, keepdims=True)
 
 
 def _records() -> list[dict]:
@@ -39,18 +58,44 @@ def _records() -> list[dict]:
         _record("A2", 0.8, 0.6, _estimate(0.8, 0.6, 2)),
         _record("A3", 0.3, theory.BELL_AMPLITUDE, _estimate(0.3, theory.BELL_AMPLITUDE, 3)),
     ]
-    # A regular number far off (as a broken device would give) and a boundary one far off.
-    bad = _estimate(0.8, 0.6, 4)
-    bad["fidelity"] = {"value": 0.5, "ci_low": 0.49, "ci_high": 0.51}
+    # A regular number far off (as a broken device would give) and a boundary one far off: the
+    # pure Bell pair's C = 1 sits on the physical boundary.
+    off = _estimate(0.8, 0.6, 5)
+    off["fidelity"] = {"value": 0.5, "ci_low": 0.49, "ci_high": 0.51}
+    records.append(_record("A5", 0.8, 0.6, off))
+    bad = _estimate(1.0, theory.BELL_AMPLITUDE, 4)
     bad["concurrence"] = {
         **bad["concurrence"],
-        "value": 0.0,
-        "ci_low": 0.0,
-        "ci_high": 0.01,
+        "value": 0.9,
+        "ci_low": 0.85,
+        "ci_high": 0.95,
         "at_boundary": True,
     }
-    records.append(_record("A4", 0.8, 0.6, bad))
+    records.insert(3, _record("A4", 1.0, theory.BELL_AMPLITUDE, bad))
     return records
+
+
+def test_boundary_flags_only_points_on_a_physical_boundary():
+    rows = _headline.headline_rows(_records())
+    flagged = {(r["id"], r["quantity"].split()[0]) for r in rows if r["at_boundary"]}
+    # S = 1 Bell pairs: C = E_F = f = 1 and CHSH = 2 sqrt2; S = 0.3: separable, C = E_F = 0.
+    pure = {"CHSH", "concurrence", "E_F", "fidelity"}
+    assert flagged == {(i, q) for i in ("A1", "A4") for q in pure} | {
+        ("A3", "concurrence"),
+        ("A3", "E_F"),
+    }
+
+
+def test_within_sigma_fractions_are_compared_with_what_is_expected():
+    assert _headline.within_comment(95, 100, 2) is None
+    assert "fewer than the 95.0% expected" in _headline.within_comment(65, 75, 2)
+    assert "too wide" in _headline.within_comment(100, 100, 1)
+    assert _headline.within_comment(0, 0, 3) is None
+    # Within 2 sigma is inside the interval, also for an asymmetric one.
+    inside = _headline.agreement(0.5, 0.59, interval=(0.49, 0.6))
+    assert inside["deviation"] == pytest.approx(-0.09 / 0.1 * 1.959964, rel=1e-6)
+    below = _headline.agreement(0.5, 0.485, interval=(0.49, 0.6))
+    assert below["deviation"] == pytest.approx(0.015 / 0.01 * 1.959964, rel=1e-6)
 
 
 def test_summary_names_exactly_the_rows_set_in_bold():
@@ -58,7 +103,7 @@ def test_summary_names_exactly_the_rows_set_in_bold():
     summ = _headline.summary(rows)
     bold = [f"{r['id']} {r['quantity']}" for r in rows if _report._deviation(r).startswith("**")]
     assert bold == summ["beyond_3_sigma"]
-    assert "A4 fidelity f (Eq. 3.2)" in bold
+    assert "A5 fidelity f (Eq. 3.2)" in bold
     assert all(not r["at_boundary"] for r in rows if f"{r['id']} {r['quantity']}" in bold)
     assert "A4 concurrence C (Eq. 3.3)" in summ["boundary_outside"]
     sentence = _report._beyond_sentence(summ)

@@ -121,7 +121,7 @@ def test_entanglement_threshold_is_where_concurrence_crosses_zero(a):
     assert float(theory.concurrence(min(1.0, s0 * (1 + 1e-6)), a)) > 0
     assert float(theory.concurrence(s0 * (1 - 1e-6), a)) == 0
     # Eq. 3.4 as printed with the corrected denominator.
-    assert s0 == pytest.approx(a * (1 - a * a) / (np.sqrt(1 - a * a) + a - a**3), rel=1e-12)
+    assert s0 == pytest.approx(a * (1 - a * a) / (np.sqrt(1 - a * a) + a - a**3), rel=1e-12, abs=0)
 
 
 @given(a=st.floats(min_value=1e-3, max_value=1 - 1e-6))
@@ -179,7 +179,7 @@ def test_eq_4_2_is_the_small_s_limit():
     s = np.array([1e-2, 1e-3, 1e-4])
     ratio = theory.eof_max_approx(s) / theory.eof_max(s)
     assert np.all(np.abs(ratio - 1) < [0.05, 0.005, 0.0005])
-    assert float(theory.optimal_amplitude(1e-4)) == pytest.approx(0.5e-4, rel=1e-3)
+    assert float(theory.optimal_amplitude(1e-4)) == pytest.approx(0.5e-4, rel=1e-3, abs=0)
 
 
 def test_pairs_per_bell_pair_is_one_over_eof_max():

@@ -155,9 +155,13 @@ def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(qu
     for row in results["headline"]:
         if row["sigma_from"] == "stderr":
             sigma = row["sigma"]
+        elif row["prediction"] > row["estimate"]:  # the interval's side facing the prediction
+            sigma = (row["ci_high"] - row["estimate"]) / 1.959964
+        elif row["prediction"] < row["estimate"]:
+            sigma = (row["estimate"] - row["ci_low"]) / 1.959964
         else:
             sigma = (row["ci_high"] - row["ci_low"]) / 2 / 1.959964
-        assert row["sigma"] == pytest.approx(sigma, rel=1e-5)
+        assert row["sigma"] == pytest.approx(sigma, rel=1e-5, abs=1e-12)
         if sigma > 0:
             dev = (row["estimate"] - row["prediction"]) / sigma
             assert row["deviation"] == pytest.approx(dev, rel=1e-4, abs=1e-9)

@@ -399,10 +399,13 @@ def test_csv_and_parquet_hold_the_same_table(tmp_path):
         *(f"predicted_{k}" for k in ("fidelity", "concurrence", "eof", "chsh_max")),
         *(f"chsh{f}" for f in ("", "_stderr", "_significance", "_ci_low", "_ci_high")),
         *(f"chsh{f}" for f in ("_lower_bound", "_violation_p_value", "_violation_sigma")),
+        *(f"chsh{f}" for f in ("_upper_bound", "_no_violation_p_value", "_no_violation_sigma")),
         "chsh_at_boundary",
         *(f"concurrence{f}" for f in interval),
         *(f"concurrence{f}" for f in ("_stderr", "_lower_bound", "_entangled_p_value")),
         "concurrence_entangled_sigma",
+        *(f"concurrence{f}" for f in ("_upper_bound", "_threshold", "_below_p_value")),
+        "concurrence_below_sigma",
         *(f"{q}{f}" for q in ("eof", "fidelity") for f in interval),
     ]
     assert tables_equal(csv_table, parquet_table)

@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("show", help="one run in full (id or unique id prefix)")
     p.add_argument("run_id", metavar="RUN_ID")
+    from qkit.cli.run import add_concurrence_below
+
+    add_concurrence_below(p)
     p.set_defaults(func=_show)
 
     p = sub.add_parser("export", help="one run as a self-contained JSON document")
@@ -179,6 +182,14 @@ def _show(args: argparse.Namespace) -> int:
     _field("seeds", _short(run.seeds))
     _section("params", run.params)
     _section("prediction", run.prediction)
+    if args.concurrence_below is not None and run.kind == "mixup":
+        from dataclasses import replace
+
+        from qkit.cli.run import retest_concurrence
+
+        record = {"params": run.params, "estimate": dict(run.estimate)}
+        retest_concurrence(record, run.counts, args.concurrence_below)
+        run = replace(run, estimate=record["estimate"])
     _section("estimate", run.estimate)
     _tests(run.estimate)
     _field("counts", _counts_summary(run.counts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qkit.cli._common import add_consent_flags, number
 from qkit.cli._experiments import add_command
@@ -48,6 +48,25 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "the chosen layout; default on devices) or ideal (default on aer)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_concurrence_below(parser)
+
+
+def add_concurrence_below(parser: argparse.ArgumentParser) -> None:
+    """``--concurrence-below C``: test the claim ``C < c`` (mix-up runs)."""
+    parser.add_argument(
+        "--concurrence-below",
+        metavar="C",
+        type=_concurrence,
+        default=None,
+        help="also test the claim 'concurrence < C' (p-value of C >= c; default c = 0.5)",
+    )
+
+
+def _concurrence(text: str) -> float:
+    value = number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a concurrence in [0, 1], got {text}")
+    return value
 
 
 def add_parameters(parser: argparse.ArgumentParser, experiment, *, ranges: bool = False) -> None:
@@ -112,6 +131,8 @@ def _fake_line(device: dict) -> str:
 def finish(args: argparse.Namespace, result) -> int:
     """Print a Result (or a Pending submission) as JSON or a table."""
     record = result.to_dict()
+    if "prediction" in record:
+        retest_concurrence(record, result.counts, getattr(args, "concurrence_below", None))
     if args.json:
         from qkit.result import jsonable
 
@@ -201,20 +222,43 @@ def _spread(value: dict) -> str:
     return text
 
 
+# One-sided tests: claim (the prefix of ``..._p_value``) -> (label, the bound that goes with it).
+_CLAIMS = {
+    "entangled": ("{key} > 0", "lower_bound"),
+    "violation": ("{key} > 2", "lower_bound"),
+    "no_violation": ("{key} < 2", "upper_bound"),
+    "below": ("{key} < {threshold:g}", "upper_bound"),
+}
+
+
 def _test_lines(key: str, value: dict) -> list[str]:
-    """``C > 0`` / ``CHSH > 2`` as one-sided tests: lower bound, p-value, sigma."""
+    """``C > 0`` / ``CHSH > 2`` and the opposite claims as one-sided tests: bound, p, sigma."""
     lines = []
     for name in value:
-        if not name.endswith("_p_value") or value.get("lower_bound") is None:
-            continue
         claim = name.removesuffix("_p_value")
-        label = {"entangled": f"{key} > 0", "violation": f"{key} > 2"}.get(claim, f"{key} {claim}")
+        if claim == name or claim not in _CLAIMS:
+            continue
+        label, bound_key = _CLAIMS[claim]
+        bound = value.get(bound_key)
+        if bound is None:
+            continue
+        label = label.format(key=key, threshold=value.get("threshold") or 0.0)
         p = value[name]
         sigma = value.get(f"{claim}_sigma")
         shown_p = "-" if p is None else ("< 1e-300" if p < 1e-300 else f"{p:.3g}")
         shown_sigma = "-" if sigma is None else f"{sigma:.1f} sigma"
-        lines.append(f"  {label:<20} {value['lower_bound']:>12.4f} {shown_p:>12}  {shown_sigma}")
+        lines.append(f"  {label:<20} {bound:>12.4f} {shown_p:>12}  {shown_sigma}")
     return lines
+
+
+def retest_concurrence(record: dict, counts: Any, threshold: float | None) -> None:
+    """Replace a mix-up record's concurrence by its re-analysis with ``C < threshold``."""
+    if threshold is None or "concurrence" not in record.get("estimate", {}):
+        return
+    from qkit.mixup.experiment import concurrence_below
+
+    amplitude: Any = record.get("amplitude", (record.get("params") or {}).get("amplitude"))
+    record["estimate"]["concurrence"] = concurrence_below(counts, float(amplitude), threshold)
 
 
 def _interrupted(exc) -> int:

@@ -9,10 +9,13 @@ as much as the estimates; ``intervals=False`` (tomography) or ``n_boot=0`` gives
 estimates with NaN intervals.
 
 - :func:`correlator`, :func:`chsh` -- exact binomial standard errors, a two-sided interval in
-  Tsirelson's range, and a finite-sample lower bound and p-value for ``CHSH > 2`` (Sec. V).
+  Tsirelson's range, and finite-sample (Clopper-Pearson) bounds and p-values for ``CHSH > 2``
+  and the opposite claim ``CHSH < 2`` (Sec. V).
 - :func:`fit_state`, :func:`state_tomography` -- physical two-qubit state from the nine Pauli
-  settings; delta-method concurrence and ``E_F`` intervals, a direct linear fidelity estimate,
-  and the entanglement test ``C > 0`` with a lower bound (paper A, Sec. III).
+  settings; delta-method concurrence and ``E_F`` intervals, a direct linear fidelity estimate
+  with a Feldman-Cousins interval at ``f = 1`` (:mod:`qkit.estimators.boundary`), the
+  entanglement test ``C > 0`` with a finite-sample (Hoeffding) lower bound, and the test of
+  ``C < c`` with an upper bound (paper A, Sec. III).
 - :func:`mutual_information` -- input/outcome mutual information with small-sample bias
   correction and a delta-method interval (paper B).
 

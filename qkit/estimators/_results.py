@@ -86,6 +86,10 @@ class ChshEstimate(Estimate):
         one-sided normal quantile ``Phi^-1(1 - p)`` ("sigma"; 0 when ``p >= 1/2``).
     at_boundary : numpy.ndarray of bool
         The interval reaches Tsirelson's bound: read it as the lower bound only.
+    upper_bound : numpy.ndarray
+        One-sided upper confidence bound at ``confidence``, valid at finite shots.
+    no_violation_p_value, no_violation_sigma : numpy.ndarray
+        Finite-sample p-value of ``CHSH >= 2`` (small: the pair does not violate) and its sigma.
     """
 
     significance: np.ndarray = None  # type: ignore[assignment]
@@ -96,6 +100,9 @@ class ChshEstimate(Estimate):
     violation_sigma: np.ndarray = None  # type: ignore[assignment]
     at_boundary: np.ndarray = False  # type: ignore[assignment]
     confidence: float = 0.95
+    upper_bound: np.ndarray = None  # type: ignore[assignment]
+    no_violation_p_value: np.ndarray = None  # type: ignore[assignment]
+    no_violation_sigma: np.ndarray = None  # type: ignore[assignment]
 
     _batched_fields = (
         "value",
@@ -106,12 +113,16 @@ class ChshEstimate(Estimate):
         "lower_bound",
         "violation_p_value",
         "violation_sigma",
+        "upper_bound",
+        "no_violation_p_value",
+        "no_violation_sigma",
         "at_boundary",
     )
 
     def to_dict(self) -> dict[str, Any]:
         """``value, stderr, significance, ci_low, ci_high, lower_bound, violation_p_value,
-        violation_sigma`` (plus ``at_boundary`` where flagged)."""
+        violation_sigma, upper_bound, no_violation_p_value, no_violation_sigma`` (plus
+        ``at_boundary`` where flagged)."""
         out = super().to_dict()
         for name in self._batched_fields[2:-1]:
             out[name] = _plain(getattr(self, name))
@@ -188,12 +199,22 @@ class ConcurrenceInterval(Interval):
     entangled_p_value, entangled_sigma : numpy.ndarray
         p-value of the separable hypothesis ``C = 0`` and ``Phi^-1(1 - p)`` (0 when
         ``p >= 1/2``).
+    upper_bound : numpy.ndarray
+        One-sided upper confidence bound at ``confidence``.
+    threshold : numpy.ndarray
+        The ``c`` of the opposite claim ``C < c``.
+    below_p_value, below_sigma : numpy.ndarray
+        p-value of ``C >= threshold`` (small: the concurrence is below it) and its sigma.
     """
 
     stderr: np.ndarray = None  # type: ignore[assignment]
     lower_bound: np.ndarray = None  # type: ignore[assignment]
     entangled_p_value: np.ndarray = None  # type: ignore[assignment]
     entangled_sigma: np.ndarray = None  # type: ignore[assignment]
+    upper_bound: np.ndarray = None  # type: ignore[assignment]
+    threshold: np.ndarray = None  # type: ignore[assignment]
+    below_p_value: np.ndarray = None  # type: ignore[assignment]
+    below_sigma: np.ndarray = None  # type: ignore[assignment]
 
     _batched_fields = (
         "value",
@@ -204,10 +225,15 @@ class ConcurrenceInterval(Interval):
         "lower_bound",
         "entangled_p_value",
         "entangled_sigma",
+        "upper_bound",
+        "threshold",
+        "below_p_value",
+        "below_sigma",
     )
 
     def to_dict(self) -> dict[str, Any]:
-        """The interval's keys plus ``lower_bound, entangled_p_value, entangled_sigma``.
+        """The interval's keys plus ``lower_bound, entangled_p_value, entangled_sigma,
+        upper_bound, threshold, below_p_value, below_sigma``.
 
         (``stderr`` stays an attribute: JSON readers take a dict with ``stderr`` for a
         ``value +- stderr`` estimate.)

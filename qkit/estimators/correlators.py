@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import beta, binom, norm
+from scipy.special import ndtri_exp
+from scipy.stats import binomtest, norm
 
 from qkit.estimators._results import (
     ChshEstimate,
@@ -84,10 +85,16 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
     mean (Hoeffding, Ann. Math. Stat. 27, 713 (1956), Thm. 4), so ``p = P(Bin(n, 3/4) >= W)``
     bounds the probability of so many wins under any local model (Elkouss and Wehner, npj
     Quantum Inf. 2, 16026 (2016), Eq. 2 for a fixed number of rounds per setting), and the
-    one-sided Clopper-Pearson bound on the mean win probability gives ``lower_bound``.
-    ``violation_sigma = Phi^-1(1 - p)``, 0 when ``p >= 1/2`` (no evidence of a violation). With
-    unequal shots per setting, Hoeffding's inequality on the four means is used instead:
-    ``p = exp(-2 t^2 / sum_k (2^2 / N_k))`` for an excess ``t = value - 2``.
+    one-sided Clopper-Pearson bound on the mean win probability (``scipy.stats.binomtest``)
+    gives ``lower_bound``. The opposite claim, "it does not violate", is the test of ``CHSH >=
+    2``: ``no_violation_p_value = P(Bin(n, 3/4) <= W)`` (Hoeffding's Thm. 4 bounds the lower
+    tail the same way) with the Clopper-Pearson ``upper_bound``. ``..._sigma = Phi^-1(1 - p)``,
+    0 when ``p >= 1/2`` (no evidence). Each one-sided bound is also kept outside the two-sided
+    interval (``lower_bound <= ci_low``, ``upper_bound >= ci_high``), so the table never shows
+    a bound tighter than the interval beside it. With unequal shots per setting, Hoeffding's
+    inequality on the four means is used instead: ``p = exp(-2 t^2 / sum_k (2^2 / N_k))`` for
+    an excess ``t = value - 2`` (deficit for ``no_violation``), bounds ``value -/+ sqrt(sum_k
+    (4 / N_k) ln(1 / alpha) / 2)``.
 
     Parameters
     ----------
@@ -120,7 +127,8 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
         significance = np.where(
             stderr > 0,
             (raw - 2.0) / np.where(stderr > 0, stderr, 1.0),
-            np.sign(raw - 2.0) * np.inf,
+            # Every shot agreed: the excess is exactly known (0 when the value is exactly 2).
+            np.where(raw > 2.0, np.inf, np.where(raw < 2.0, -np.inf, 0.0)),
         )
     # Interval: exact binomial variance per setting, from add-one smoothed frequencies.
     even = np.sum(n * ((_PARITY + 1.0) / 2.0), axis=-1)
@@ -132,42 +140,86 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
     ci_high = np.clip(raw + z * sd, value, TSIRELSON)
     at_boundary = ci_high >= TSIRELSON - 1e-12
 
-    p_value, lower = _violation_test(n, shots, raw, 1.0 - confidence)
+    p_value, lower, p_local, upper = _violation_test(n, shots, raw, 1.0 - confidence)
     return ChshEstimate(
         value=value,
         stderr=stderr,
         significance=significance,
         ci_low=ci_low,
         ci_high=ci_high,
-        lower_bound=np.minimum(lower, value),
+        lower_bound=np.minimum(lower, ci_low),
         violation_p_value=p_value,
-        violation_sigma=norm.isf(np.clip(p_value, 1e-300, 0.5)),
+        violation_sigma=sigma_of(p_value),
         at_boundary=at_boundary,
         confidence=confidence,
+        upper_bound=np.maximum(upper, ci_high),
+        no_violation_p_value=p_local,
+        no_violation_sigma=sigma_of(p_local),
     )
 
 
 def _violation_test(
     n: np.ndarray, shots: np.ndarray, raw: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Finite-sample p-value of ``CHSH <= 2`` and one-sided lower bound (see :func:`chsh`)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Finite-sample tests of ``CHSH <= 2`` and ``CHSH >= 2`` with the one-sided bounds.
+
+    Returns ``(violation_p, lower_bound, no_violation_p, upper_bound)``; see :func:`chsh`.
+    """
     win_parity = np.einsum("k,o->ko", CHSH_SIGNS, _PARITY) > 0  # (4 settings, 4 outcomes)
-    wins = np.sum((n * win_parity).reshape(*n.shape[:-2], 16), axis=-1)
+    wins = np.rint(np.sum((n * win_parity).reshape(*n.shape[:-2], 16), axis=-1))
     total = np.sum(shots, axis=-1)
     equal = np.all(shots == shots[..., :1], axis=-1)
-    wins_int = np.rint(wins)
-    # Binomial tail P(Bin(n, 3/4) >= W) and Clopper-Pearson lower bound on the win rate.
-    p_binom = binom.sf(wins_int - 1.0, total, 0.75)
-    with np.errstate(invalid="ignore"):
-        q_low = np.where(
-            wins_int > 0, beta.ppf(alpha, np.maximum(wins_int, 1.0), total - wins_int + 1.0), 0.0
-        )
-    lower_binom = 8.0 * q_low - 4.0
+    p_up, q_low, p_down, q_high = _binomial_tests(wins, total, alpha)
     # Hoeffding's inequality for unequal shots: each setting's mean lies in [-1, 1].
     spread = np.sum(4.0 / shots, axis=-1)
-    excess = raw - 2.0
-    p_hoeff = np.where(excess > 0, np.exp(-2.0 * np.maximum(excess, 0.0) ** 2 / spread), 1.0)
-    lower_hoeff = raw - np.sqrt(spread * np.log(1.0 / alpha) / 2.0)
-    p_value = np.clip(np.where(equal, p_binom, p_hoeff), 0.0, 1.0)
-    lower = np.clip(np.where(equal, lower_binom, lower_hoeff), -TSIRELSON, TSIRELSON)
-    return p_value, lower
+    excess = raw - LOCAL_BOUND
+    p_hoeff_up = np.where(excess > 0, np.exp(-2.0 * excess**2 / spread), 1.0)
+    p_hoeff_down = np.where(excess < 0, np.exp(-2.0 * excess**2 / spread), 1.0)
+    margin = np.sqrt(spread * np.log(1.0 / alpha) / 2.0)
+
+    def pick(binomial: np.ndarray, hoeffding: np.ndarray) -> np.ndarray:
+        return np.where(equal, binomial, hoeffding)
+
+    lower = np.clip(pick(8.0 * q_low - 4.0, raw - margin), -TSIRELSON, TSIRELSON)
+    upper = np.clip(pick(8.0 * q_high - 4.0, raw + margin), -TSIRELSON, TSIRELSON)
+    return pick(p_up, p_hoeff_up), lower, pick(p_down, p_hoeff_down), upper
+
+
+# A CHSH value of 2 is a mean win probability of 3/4 (see :func:`chsh`).
+_LOCAL_WIN_RATE = 0.75
+
+
+def _binomial_tests(
+    wins: np.ndarray, total: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exact binomial tails at 3/4 and one-sided Clopper-Pearson bounds, per point.
+
+    ``(P(Bin >= W), lower bound, P(Bin <= W), upper bound)`` on the win rate, each bound at
+    level ``1 - alpha``, from :func:`scipy.stats.binomtest` (one call per distinct
+    ``(W, n)``, so a sweep sharing its shots costs a few hundred calls).
+    """
+    pairs = np.stack(np.broadcast_arrays(wins, total), axis=-1).reshape(-1, 2)
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    out = np.empty((len(distinct), 4))
+    for row, (w, m) in enumerate(distinct.astype(np.int64)):
+        up = binomtest(int(w), int(m), _LOCAL_WIN_RATE, alternative="greater")
+        down = binomtest(int(w), int(m), _LOCAL_WIN_RATE, alternative="less")
+        out[row] = (
+            up.pvalue,
+            up.proportion_ci(1.0 - alpha).low,
+            down.pvalue,
+            down.proportion_ci(1.0 - alpha).high,
+        )
+    shape = np.shape(wins)
+    return tuple(out[np.ravel(inverse), j].reshape(shape) for j in range(4))
+
+
+def sigma_of(p_value: ArrayLike, log_p: ArrayLike | None = None) -> np.ndarray:
+    """One-sided normal quantile ``Phi^-1(1 - p)`` of p-values ("sigma"), 0 when ``p >= 1/2``.
+
+    From ``log_p`` where given (p-values below the smallest double keep a finite figure),
+    else from ``p`` clipped at ``1e-300``.
+    """
+    if log_p is None:
+        log_p = np.log(np.clip(np.asarray(p_value, dtype=float), 1e-300, 1.0))
+    return np.maximum(-ndtri_exp(np.minimum(np.asarray(log_p, dtype=float), np.log(0.5))), 0.0)

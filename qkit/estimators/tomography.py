@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from qkit import measures
+from qkit.estimators import boundary
 from qkit.estimators._results import (
     ConcurrenceInterval,
     Interval,
@@ -38,6 +39,10 @@ from qkit.estimators._results import (
     check_n_boot,
     row_shots,
 )
+from qkit.estimators.correlators import sigma_of
+
+DEFAULT_THRESHOLD = 0.5
+"""Default ``c`` of the claim ``C < c`` tested by :func:`state_tomography`."""
 
 PAULI_SETTINGS = tuple(a + b for a in "XYZ" for b in "XYZ")
 """The nine settings, in the order of the counts' setting axis: XX, XY, XZ, YX, ..., ZZ."""
@@ -243,6 +248,7 @@ def state_tomography(
     n_boot: int = 1000,
     intervals: bool = True,
     rng: RngLike = None,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> TomographyEstimate:
     """Physical state estimate with intervals for concurrence, ``E_F`` and fidelity.
 
@@ -254,12 +260,14 @@ def state_tomography(
     - **Fidelity** ``f = <target|rho|target>`` is estimated directly: the linear inversion is
       linear in the frequencies, so ``f_hat = <target|rho_LI|target>`` is unbiased and its
       variance is exactly ``sum_s Var_s / N_s`` (add-half smoothed frequencies keep settings
-      whose shots all agree from getting zero variance). The interval is ``f_hat -/+ z sd``
-      clipped to ``[0, 1]``, the value clipped into it. Fidelity of the *projected* state is
-      biased inward at pure states (Bell pair, 1000 shots: 0.988 against 1, interval excluding
-      the truth); the linear estimate is not (Flammia and Liu, PRL 106, 230501 (2011), direct
-      fidelity estimation). At ``f = 1`` the interval reaches 1 and is flagged
-      ``at_boundary``: read it as the lower bound ``ci_low`` (coverage 97.5%).
+      whose shots all agree from getting zero variance). The interval is Feldman and
+      Cousins' for a normal mean below the physical bound 1 (:mod:`qkit.estimators.boundary`,
+      PRD 57, 3873 (1998)): ``f_hat -/+ z sd`` far from 1, turning into an upper end at 1
+      near it without over-covering (95% also at ``f = 1``, where the plain interval clipped
+      at 1 covered 97.8%); the value is clipped into ``[0, 1]``. Fidelity of the *projected*
+      state is biased inward at pure states (Bell pair, 1000 shots: 0.988 against 1, interval
+      excluding the truth); the linear estimate is not (Flammia and Liu, PRL 106, 230501
+      (2011), direct fidelity estimation). ``at_boundary`` flags an interval reaching 0.
     - **Concurrence** (Wootters, PRL 80, 2245 (1998)): ``C_hat = C(rho_hat)`` of the physical
       estimate, with the delta-method interval ``C_hat -/+ z sd``, where ``sd`` is the exact
       multinomial standard deviation of the linear form ``Tr[G rho_LI]`` and ``G = dC/drho``
@@ -279,13 +287,21 @@ def state_tomography(
       ``2 (|rho_03| - sqrt(rho_11 rho_22)) >= K`` (arithmetic-geometric mean). For the mix-up
       states ``M[psi_a]`` (``rho_11 = rho_22``, real coherence) ``K = C`` exactly (Eq. 3.3),
       and for a Bell target ``K = 2 F - 1``. ``K_hat = K(rho_LI)`` is linear in the
-      frequencies, so it is unbiased with an exact multinomial variance, and it is taken with
-      a data-independent operator: ``entangled_p_value = 1 - Phi(K_hat / sd)`` (valid
-      because ``K <= 0`` on every separable state), ``entangled_sigma = max(0, K_hat / sd)``
-      (0: no evidence) and ``lower_bound = K_hat - z_1 sd`` (at most the estimate, at least
-      0; ``z_1`` the one-sided quantile of ``confidence``). The delta-method statistic itself is
-      not used for the test: the concurrence is convex, so ``C(rho_hat)`` is biased upward
+      frequencies, so it is unbiased, and it is taken with a data-independent operator. It is
+      a sum of independent shots, each moving it within a known range (``range_s / N_s`` for
+      setting ``s``), so Hoeffding's inequality ``P(K_hat - K >= t) <= exp(-2 t^2 / sum_s
+      range_s^2 / N_s)`` holds at any number of shots (no normal approximation):
+      ``entangled_p_value = exp(-2 K_hat^2 / sum_s range_s^2 / N_s)`` for ``K_hat > 0`` (else 1;
+      valid because ``K <= 0`` on every separable state), ``entangled_sigma = Phi^-1(1 - p)``
+      (0: no evidence) and ``lower_bound = K_hat - sqrt(sum_s range_s^2 / N_s ln(1/alpha) /
+      2)``, at least 0 and at most the interval's lower end. The delta-method statistic itself
+      is not used for the test: the concurrence is convex, so ``C(rho_hat)`` is biased upward
       near ``C = 0`` and claimed entanglement at 6-9% of the 5% level at the threshold.
+    - **The opposite claim** ``C < threshold``: ``below_p_value = Phi((C_hat + moved -
+      threshold) / sd)``, the p-value of ``C >= threshold`` from the delta method with the
+      same allowance ``moved`` for the projection's downward bias as the interval (a normal
+      approximation, conservative near pure states), with ``below_sigma``; ``upper_bound`` is
+      the interval's upper end (a one-sided bound is never inside its two-sided interval).
     - **E_F** ``= h((1 + sqrt(1 - C^2))/2)`` is increasing in ``C``, so its interval is the
       concurrence interval mapped through it, with the same coverage and flags (bootstrapping
       ``E_F`` directly under-covered near ``C = 0``: 0.80-0.89).
@@ -305,6 +321,8 @@ def state_tomography(
         False: point estimates only (NaN intervals, p-values and bounds), the cheap mode.
     rng : numpy.random.Generator, int, sequence of Generators, or None
         Accepted for compatibility (one Generator per point allowed); not used.
+    threshold : float
+        The ``c`` in [0, 1] of the opposite claim ``C < c`` (default 0.5).
 
     Returns
     -------
@@ -322,6 +340,9 @@ def state_tomography(
     n = as_counts(counts, (9, 4))
     shots = row_shots(n)
     confidence = check_confidence(confidence)
+    threshold = float(threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be a concurrence in [0, 1], got {threshold:g}")
     want = check_n_boot(n_boot) > 0 and bool(intervals)
     batch = shots.shape[:-1]
     as_rngs(rng, int(np.prod(batch)) if batch else 1)
@@ -339,7 +360,6 @@ def state_tomography(
     raw = _invert(freqs)
     state, moved = _project(raw)
     z = norm.ppf(0.5 + confidence / 2.0)
-    z_one = norm.ppf(confidence)
 
     if not want:
         c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
@@ -355,6 +375,10 @@ def state_tomography(
             lower_bound=nan,
             entangled_p_value=nan,
             entangled_sigma=nan,
+            upper_bound=nan,
+            threshold=np.full(batch, threshold),
+            below_p_value=nan,
+            below_sigma=nan,
         )
         eof = Interval(
             value=measures.eof_from_concurrence(c),
@@ -378,9 +402,16 @@ def state_tomography(
     low = np.clip(c - z * sd, 0.0, c)
     high = np.clip(c + z * sd + moved, c, 1.0)
     edge = on_edge | (low <= 1e-12) | (high >= 1.0 - 1e-12)
-    k_hat, k_sd = _x_part_witness(state if psi is None else None, psi, freqs, n, shots)
+    k_hat, k_spread = _x_part_witness(state if psi is None else None, psi, freqs, shots)
+    # Hoeffding: P(K_hat - K >= t) <= exp(-2 t^2 / spread) for every state, so the test of
+    # K <= 0 and the lower bound hold at any number of shots.
+    log_p = np.where(k_hat > 0, -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread, 0.0)
+    margin = np.sqrt(k_spread * np.log(1.0 / (1.0 - confidence)) / 2.0)
+    # The opposite claim C < threshold: one-sided delta bound, widened as the interval is.
+    top = c + moved
     with np.errstate(divide="ignore", invalid="ignore"):
-        sigma = np.where(k_sd > 0, k_hat / np.where(k_sd > 0, k_sd, 1.0), np.sign(k_hat) * np.inf)
+        below_z = np.where(sd > 0, (top - threshold) / np.where(sd > 0, sd, 1.0), np.inf)
+    below_z = np.where((sd > 0) | (top >= threshold), below_z, -np.inf)
     conc = ConcurrenceInterval(
         value=c,
         ci_low=low,
@@ -389,9 +420,13 @@ def state_tomography(
         at_boundary=edge,
         method="delta",
         stderr=sd,
-        lower_bound=np.clip(k_hat - z_one * k_sd, 0.0, c),
-        entangled_p_value=norm.sf(sigma),
-        entangled_sigma=np.maximum(sigma, 0.0),
+        lower_bound=np.clip(k_hat - margin, 0.0, low),
+        entangled_p_value=np.exp(log_p),
+        entangled_sigma=sigma_of(np.exp(log_p), log_p),
+        upper_bound=high,  # a one-sided bound is never inside the two-sided interval
+        threshold=np.full(batch, threshold),
+        below_p_value=norm.cdf(below_z),
+        below_sigma=sigma_of(norm.cdf(below_z), norm.logcdf(below_z)),
     )
     eof = Interval(
         value=measures.eof_from_concurrence(c),
@@ -443,8 +478,11 @@ _X_PART[0, 3] = _X_PART[3, 0] = 1.0
 _X_PART[1, 1] = _X_PART[2, 2] = -1.0
 
 
-def _x_part_witness(state, psi, freqs, n, shots) -> tuple[np.ndarray, np.ndarray]:
-    """``K_hat = K(rho_LI)`` and its standard deviation (see :func:`state_tomography`).
+def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
+    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s`` (:func:`state_tomography`).
+
+    ``K_hat = sum_s (1/N_s) sum_shots g_s(o)`` is a sum of independent shots, each in a range
+    ``max_o g_s - min_o g_s`` wide.
 
     ``K = Tr[W X W^dag rho]`` with ``X = |00><11| + |11><00| - |01><01| - |10><10|`` and
     ``W = U ⊗ V`` the local unitary taking ``|kk>`` to the Schmidt vectors of ``psi``
@@ -461,8 +499,8 @@ def _x_part_witness(state, psi, freqs, n, shots) -> tuple[np.ndarray, np.ndarray
 
     operator = outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
     coeff = _linear_coefficients(operator)
-    smooth = (n + 0.5) / (shots[..., None] + 2.0)
-    return _dot36(coeff, freqs), np.sqrt(_linear_variance(coeff, smooth, shots))
+    width = np.max(coeff, axis=-1) - np.min(coeff, axis=-1)
+    return _dot36(coeff, freqs), np.sum(width * width / shots, axis=-1)
 
 
 def _linear_coefficients(operator: np.ndarray) -> np.ndarray:
@@ -499,7 +537,8 @@ def _fidelity_interval(psi, freqs, n, shots, z, confidence) -> Interval:
     smooth = (n + 0.5) / (shots[..., None] + 2.0)
     sd = np.sqrt(_linear_variance(coeff, smooth, shots))
     value = np.clip(raw, 0.0, 1.0)
-    low = np.clip(raw - z * sd, 0.0, value)
-    high = np.clip(raw + z * sd, value, 1.0)
-    edge = (high >= 1.0 - 1e-12) | (low <= 1e-12)
-    return Interval(value, low, high, confidence, edge, "linear-normal")
+    # Feldman-Cousins at the bound f <= 1: (1 - f_hat) / sd ~ N((1 - f) / sd, 1).
+    near, far = boundary.interval((1.0 - raw) / sd, confidence)
+    low = np.clip(1.0 - sd * far, 0.0, value)
+    high = np.clip(1.0 - sd * near, value, 1.0)
+    return Interval(value, low, high, confidence, low <= 1e-12, "linear-feldman-cousins")

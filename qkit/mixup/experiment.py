@@ -129,6 +129,27 @@ def analyse(
     }
 
 
+def concurrence_below(
+    counts: Any, amplitude: float, threshold: float, confidence: float = 0.95
+) -> dict[str, Any]:
+    """The concurrence estimate re-analysed with the claim ``C < threshold`` (JSON form).
+
+    ``counts`` is a mix-up result's counts record (``{"settings", "counts"}``, 13 settings:
+    4 CHSH then 9 Pauli) as :class:`qkit.result.Result` keeps and the store returns, so
+    ``qkit run`` and ``qkit results show`` answer "is C below c?" for any ``c`` without
+    sampling again.
+    """
+    from qkit import estimators
+
+    table = np.asarray(counts["counts"] if isinstance(counts, dict) else counts, dtype=float)
+    if table.shape != (13, 4):
+        raise ValueError(f"counts must be a mix-up record of 13 settings, got shape {table.shape}")
+    est = estimators.state_tomography(
+        table[4:], theory.psi(amplitude), confidence=confidence, threshold=threshold
+    )
+    return est.concurrence.to_dict()
+
+
 # -- the exact engine: the delivered pair's branch states, measured by the Born rule ----------
 _STATES: dict[tuple[str, float], np.ndarray] = definitions.cache({})
 

@@ -42,6 +42,9 @@ def agreement(
 ) -> dict[str, Any]:
     """Sigma (from ``stderr`` or an interval's half-width / 1.96) and the deviation in sigmas.
 
+    An interval's sigma is taken from the side facing the prediction (``(ci_high - estimate) /
+    1.96`` above the estimate, ``(estimate - ci_low) / 1.96`` below), so "within 2 sigma" is
+    "the interval contains the prediction" also for the asymmetric intervals at the edges.
     A zero-width interval (every shot gave the same outcome) agrees exactly when the estimate
     equals the prediction (deviation 0) and is otherwise not comparable (deviation ``None``).
 
@@ -53,8 +56,14 @@ def agreement(
     if stderr is not None:
         sigma, source = float(stderr), "stderr"
     else:
-        low, high = interval
-        sigma, source = (float(high) - float(low)) / 2.0 / Z_95, "ci/1.96"
+        low, high = (float(x) for x in interval)
+        if prediction > estimate:
+            side = high - float(estimate)
+        elif prediction < estimate:
+            side = float(estimate) - low
+        else:
+            side = (high - low) / 2.0
+        sigma, source = max(side, 0.0) / Z_95, "ci/1.96"
     diff = float(estimate) - float(prediction)
     deviation: float | None
     if sigma > 0:
@@ -71,6 +80,16 @@ def _at_unit_limit(value: float) -> bool:
     cannot exceed them, so its interval lies below the truth however many shots are taken.
     """
     return value <= 1e-12 or value >= 1.0 - 1e-12
+
+
+def _on_physical_boundary(quantity: str, prediction: float) -> bool:
+    """Whether the true value sits on the edge of the physical range (not the estimator's flag).
+
+    Concurrence, E_F and fidelity live in [0, 1]; CHSH in ``[-2 sqrt2, 2 sqrt2]``.
+    """
+    if quantity == "chsh":
+        return bool(abs(prediction) >= 2.0 * np.sqrt(2.0) - 1e-9)
+    return bool(_at_unit_limit(prediction))
 
 
 def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str, Any]]:
@@ -100,8 +119,7 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
                         "ci_low": low,
                         "ci_high": high,
                         **agree,
-                        "at_boundary": bool(est.get("at_boundary", False))
-                        or (est_key != "chsh" and _at_unit_limit(pred)),
+                        "at_boundary": _on_physical_boundary(est_key, pred),
                     }
                 )
             continue
@@ -123,7 +141,7 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
                 **agreement(
                     mi["value"], r["prediction"]["holevo"], interval=(mi["ci_low"], mi["ci_high"])
                 ),
-                "at_boundary": bool(mi.get("at_boundary", False)),
+                "at_boundary": bool(r["prediction"]["holevo"] <= 1e-12),
             }
         )
         if p["alphabet"] == "pair" and np.isclose(p["eta"], fig4_etas).any():
@@ -141,7 +159,7 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
                         **agreement(
                             freq["value"], pred, interval=(freq["ci_low"], freq["ci_high"])
                         ),
-                        "at_boundary": _at_unit_limit(pred),
+                        "at_boundary": bool(_at_unit_limit(pred)),
                     }
                 )
     return rows
@@ -186,10 +204,35 @@ def _target_rows(record: dict[str, Any], base: dict[str, Any]) -> list[dict[str,
                 "ci_low": low,
                 "ci_high": high,
                 **agree,
-                "at_boundary": bool(np.any(est.get("at_boundary", False))) or _at_unit_limit(pred),
+                "at_boundary": bool(_at_unit_limit(pred)),
             }
         )
     return rows
+
+
+# Probability that a normal estimate lies within k sigma (the 2-sigma figure is the coverage
+# of the 95% intervals, whose sigma is half-width / 1.96).
+EXPECTED_WITHIN = {1: 0.6827, 2: CONFIDENCE, 3: 0.9973}
+
+
+def within_comment(within: int, compared: int, k: int) -> str | None:
+    """One line when ``within`` of ``compared`` is improbably far from the expected fraction.
+
+    Improbable: outside the central 99% of ``Binomial(compared, EXPECTED_WITHIN[k])`` (a
+    correct set of intervals draws this comment for a given k in about 1% of reports).
+    """
+    expected = EXPECTED_WITHIN[k]
+    if compared == 0:
+        return None
+    low, high = stats.binom.ppf([0.005, 0.995], compared, expected)
+    if low <= within <= high:
+        return None
+    side = "fewer" if within < low else "more"
+    return (
+        f"{within} of {compared} within {k} sigma is {side} than the {expected:.1%} expected "
+        f"({int(low)}-{int(high)} in 99% of honest reports): the intervals are "
+        + ("too narrow or the estimates biased." if side == "fewer" else "too wide.")
+    )
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -202,14 +245,19 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     regular = [r for r in rows if r["deviation"] is not None and not r["at_boundary"]]
     dev = np.abs([r["deviation"] for r in regular])
     boundary = [r for r in rows if r["at_boundary"]]
+    within = {k: int(np.sum(dev <= k)) for k in (1, 2, 3)}
     return {
         "numbers": len(rows),
         "compared": len(regular),
-        "at_boundary": sum(r["at_boundary"] for r in rows),
+        "expected_within": {f"{k}_sigma": EXPECTED_WITHIN[k] for k in (1, 2, 3)},
+        "within_comments": [
+            c for k in (1, 2, 3) if (c := within_comment(within[k], len(regular), k)) is not None
+        ],
+        "at_boundary": int(sum(bool(r["at_boundary"]) for r in rows)),
         "not_comparable": sum(r["deviation"] is None for r in rows),
-        "within_1_sigma": int(np.sum(dev <= 1)),
-        "within_2_sigma": int(np.sum(dev <= 2)),
-        "within_3_sigma": int(np.sum(dev <= 3)),
+        "within_1_sigma": within[1],
+        "within_2_sigma": within[2],
+        "within_3_sigma": within[3],
         "beyond_3_sigma": [r["id"] + " " + r["quantity"] for r in rows if significant(r)],
         "boundary_outside": [r["id"] + " " + r["quantity"] for r in boundary if covers(r) is False],
     }
@@ -238,6 +286,10 @@ def test_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "chsh_lower_bound": s.get("lower_bound"),
                 "violation_p_value": s.get("violation_p_value"),
                 "violation_sigma": s.get("violation_sigma"),
+                "concurrence_upper_bound": c.get("upper_bound"),
+                "chsh_upper_bound": s.get("upper_bound"),
+                "no_violation_p_value": s.get("no_violation_p_value"),
+                "no_violation_sigma": s.get("no_violation_sigma"),
                 "predicted_concurrence": r["prediction"].get("concurrence"),
                 "predicted_chsh": r["prediction"].get("chsh_max"),
             }

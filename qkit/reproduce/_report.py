@@ -51,7 +51,9 @@ def _note(row: dict[str, Any]) -> str:
             return "boundary"
         return "boundary, " + ("contains prediction" if inside else "**excludes prediction**")
     if row["deviation"] is None:
-        return "zero-width interval"
+        return "zero-width interval, excludes prediction"
+    if row.get("ci_low") is not None and row["ci_low"] == row["ci_high"]:
+        return "exactly known (every shot agreed: zero-width interval)"
     return ""
 
 
@@ -118,6 +120,14 @@ def _beyond_sentence(summ: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _within_sentence(summ: dict[str, Any]) -> str:
+    """``"; as expected"`` or the one-line comments where a fraction is off (older runs: "")."""
+    if "within_comments" not in summ:
+        return ""
+    comments = summ["within_comments"]
+    return "; " + ("; ".join(comments) if comments else "all three as expected")
+
+
 def _error_bars(records: list[dict[str, Any]]) -> str:
     """How the intervals were made, from what every point's estimators recorded."""
     from qkit.result import describe_intervals
@@ -135,8 +145,9 @@ def _p_value(p: Any, sigma: Any) -> str:
 
 
 def _tests_table(rows: list[dict[str, Any]]) -> tuple:
-    headers = ["id", "point", "C (predicted)", "C lower bound", "p(C = 0)"]
-    headers += ["CHSH (predicted)", "CHSH lower bound", "p(CHSH <= 2)"]
+    headers = ["id", "point", "C (predicted)", "C lower bound", "p(C = 0)", "C upper bound"]
+    headers += ["CHSH (predicted)", "CHSH lower bound", "p(CHSH <= 2)", "CHSH upper bound"]
+    headers += ["p(CHSH >= 2)"]
     body = [
         [
             r["id"],
@@ -144,9 +155,12 @@ def _tests_table(rows: list[dict[str, Any]]) -> tuple:
             _num(r["predicted_concurrence"]),
             _num(r["concurrence_lower_bound"]),
             _p_value(r["entangled_p_value"], r["entangled_sigma"]),
+            _num(r.get("concurrence_upper_bound")),
             _num(r["predicted_chsh"]),
             _num(r["chsh_lower_bound"]),
             _p_value(r["violation_p_value"], r["violation_sigma"]),
+            _num(r.get("chsh_upper_bound")),
+            _p_value(r.get("no_violation_p_value"), r.get("no_violation_sigma")),
         ]
         for r in rows
     ]
@@ -172,10 +186,12 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
             f"{summ['numbers']} headline numbers. Of the {summ['compared']} with a regular "
             f"interval, {summ['within_1_sigma']} lie within 1 sigma, {summ['within_2_sigma']} "
             f"within 2 sigma and {summ['within_3_sigma']} within 3 sigma of the prediction "
-            "(for an honest normal estimate expect about 68%, 95% and 99.7%). "
-            f"{summ['at_boundary']} numbers are marked *boundary*: the estimate or the true "
-            "value sits at the edge of the physical range (E_F = 0, or C = E_F = f = 1 for the "
-            "pure pairs at S = 1, or a probability 0 or 1), where the estimate can only err "
+            "(sigma from the side of each interval facing the prediction, so within 2 sigma "
+            "means inside the 95% interval; expect about 68%, 95% and 99.7%"
+            + _within_sentence(summ)
+            + f"). {summ['at_boundary']} numbers are marked *boundary*: the true value sits on "
+            "the edge of the physical range (C = E_F = 0, or C = E_F = f = 1 for the pure pairs "
+            "at S = 1, no information, or a probability 0 or 1), where the estimate can only err "
             "inward: their interval is one-sided (a lower or an upper limit), so they are "
             "judged by whether it contains the prediction, not counted in sigmas. "
             + _beyond_sentence(summ),
@@ -185,8 +201,9 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
             "How to read the table: *prediction* is the exact theory of the ideal experiment; "
             "*estimate* is computed from the sampled counts. *sigma* is the standard error for "
             "CHSH values and, for quantities with a 95% interval, the interval's half-width "
-            f"divided by {Z_95:.2f} (the standard deviation a normal estimate with that "
-            "interval would have). *deviation* = (estimate - prediction) / sigma; values beyond "
+            f"on the side facing the prediction divided by {Z_95:.2f} (the standard deviation "
+            "a normal estimate with that interval would have). *deviation* = (estimate - "
+            "prediction) / sigma; values beyond "
             f"{_SIGNIFICANT:g} sigma are in bold. On a device backend the predictions still "
             "describe the noiseless channel, so device noise shows up as deviation.",
         ),
@@ -197,11 +214,15 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
         out.append(
             (
                 "p",
-                "*C lower bound*: one-sided 95% lower confidence bound of the concurrence; "
+                "*C lower bound*: one-sided 95% lower confidence bound of the concurrence "
+                "(Hoeffding's inequality on a linear witness: valid at any number of shots); "
                 "*p(C = 0)*: p-value of the separable hypothesis, with its one-sided normal "
-                "quantile (sigma). *CHSH lower bound* and *p(CHSH <= 2)*: finite-sample bounds "
-                "valid for any local model (binomial tail of the CHSH wins, Elkouss and "
-                "Wehner, npj Quantum Inf. 2, 16026 (2016)), not a count of standard errors.",
+                "quantile (sigma); *C upper bound*: one-sided 95% upper bound. *CHSH lower "
+                "bound*, *p(CHSH <= 2)*, *CHSH upper bound* and *p(CHSH >= 2)* (small: the pair "
+                "does not violate): finite-sample bounds valid for any local model (binomial "
+                "tail of the CHSH wins, Elkouss and Wehner, npj Quantum Inf. 2, 16026 (2016)), "
+                "not a count of standard errors. A one-sided bound is never inside its two-sided "
+                "interval.",
             )
         )
     for paper, title in (
