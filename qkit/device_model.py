@@ -83,11 +83,11 @@ def circuit_probabilities(
     prepared, measured = [], []
     recorded = []
     for circuit in circuits:
-        try:  # terminal measurements only
+        if _dynamic(circuit):  # mid-circuit measurements, resets, feed-forward
+            body, qubits, done = _deferred(circuit, readout_errors)
+        else:  # terminal measurements only
             body, qubits = measurements(circuit)
             done: set[int] = set()
-        except ValueError:  # a dynamic circuit: mid-circuit measurements, feed-forward
-            body, qubits, done = _deferred(circuit, readout_errors)
         body.save_probabilities(qubits)
         prepared.append(body)
         measured.append(qubits)
@@ -112,6 +112,25 @@ def circuit_probabilities(
             tensor = np.moveaxis(np.tensordot(tensor, matrix, axes=([axis], [0])), -1, axis)
         out.append(tensor.reshape(-1) / tensor.sum())
     return np.asarray(out)
+
+
+_DYNAMIC = frozenset({"if_else", "while_loop", "for_loop", "switch_case", "reset"})
+
+
+def _dynamic(circuit: QuantumCircuit) -> bool:
+    """Does ``circuit`` need :func:`_deferred`: control flow, a reset, or an operation on a
+    qubit after its measurement?"""
+    measured: set[int] = set()
+    for inst in circuit.data:
+        name = inst.operation.name
+        if name in _DYNAMIC:
+            return True
+        on = {circuit.find_bit(q).index for q in inst.qubits}
+        if name == "measure":
+            measured |= on
+        elif name != "barrier" and on & measured:
+            return True
+    return False
 
 
 class NotPredictable(ValueError):

@@ -27,7 +27,7 @@ def exports(tmp_path_factory) -> dict[str, dict]:
     store = folder / "s.sqlite"
     out = {}
     for engine in ("sampler", "exact"):
-        extra = ["--bootstrap", "0", "--engine", engine, "--store", str(store), "--json"]
+        extra = ["--intervals", "none", "--engine", engine, "--store", str(store), "--json"]
         assert main([*RUN, *extra]) == 0
         run_id = ResultsStore(store).list_runs(limit=1)[0].run_id
         out[engine] = ResultsStore(store, readonly=True).export_run(run_id)

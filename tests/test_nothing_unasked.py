@@ -30,7 +30,7 @@ from qkit.store import ResultsStore
 QKIT = Path(qkit.__file__).parent
 EXACT = [
     "run", "mixup", "-S", "0.9", "-a", "0.7", "--shots", "100", "--seed", "2",
-    "--engine", "exact", "--bootstrap", "0",
+    "--engine", "exact", "--intervals", "none",
 ]  # fmt: skip
 
 
