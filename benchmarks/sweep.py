@@ -206,7 +206,8 @@ def cli_scale(n: int, shots: int, seed: int, workers: list[int], csv: bool) -> N
     """The ``--cli`` measurement (see the module docstring)."""
     workdir = Path(tempfile.mkdtemp(prefix="qkit-sweep-cli-"))
     base = [sys.executable, "-m", "qkit.cli", "sweep", "mixup", "--success", f"0.001:1:{n}"]
-    base += ["--amplitude", f"0:1:{n}", "--shots", str(shots), "--seed", str(seed), "--no-store"]
+    base += ["--amplitude", f"0:1:{n}", "--shots", str(shots), "--seed", str(seed)]
+    os.environ["QKIT_STORE"] = str(workdir / "store.sqlite")  # the commands record their runs
     runs: list[tuple[str, dict[str, float]]] = []
     floor_before = floor_blocks(n, shots, seed)
     runs.append(("qkit sweep (default: Parquet)", command(base, workdir)))
@@ -233,7 +234,8 @@ def cli_scale(n: int, shots: int, seed: int, workers: list[int], csv: bool) -> N
     one = runs[0][1]["wall"]
     for name, r in runs[1:]:
         print(f"    {name}: {one / r['wall']:.2f}x the speed of one process")
-    sizes = {p.name: p.stat().st_size / 1e6 for p in workdir.glob("*.*") if p.name != "time.txt"}
+    tables = [p for p in workdir.glob("*.*") if p.suffix in (".csv", ".parquet")]
+    sizes = {p.name: p.stat().st_size / 1e6 for p in tables}
     print("    files: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sizes.items())))
 
 
