@@ -46,7 +46,7 @@ def table_format(path: str | os.PathLike) -> str:
             import pyarrow  # noqa: F401
         except ImportError:
             raise ValueError(
-                "Parquet output needs pyarrow: pip install 'qkit-comm[parquet]'"
+                "Parquet output needs pyarrow (a dependency of qkit-comm): pip install pyarrow"
             ) from None
     return fmt
 
