@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qkit.device_model import calibration_scores
+from qkit.device_model import calibration_scores, choose_by_calibration
 
 SHORTLIST = 8
 """Couplers with the lowest calibration score that get the exact noise-model prediction."""
@@ -70,12 +70,10 @@ def choose(backend, experiment: str, store: Any = None) -> dict[str, Any]:
                 "rule": RULE,
                 "predicted": top.get("predicted"),
             }
-    scores = calibration_scores(backend.device)
-    ranked = sorted(scores, key=lambda c: (scores[c], c))
     if pair is None:
-        best = ranked[0]
-        return {"physical": list(best), "source": "calibration", "score": scores[best]}
-    shortlist = ranked[:SHORTLIST]
+        return choose_by_calibration(backend)
+    scores = calibration_scores(backend.device)
+    shortlist = sorted(scores, key=lambda c: (scores[c], c))[:SHORTLIST]
     values = predict.coupler_values(
         backend.device, pair, shortlist, model=predict.cached_noise_model(backend.device)
     )
