@@ -296,7 +296,7 @@ def _hashmix(value: np.ndarray, const: int) -> np.ndarray:
 
 
 def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    result = np.uint32(_MIX_L) * x - np.uint32(_MIX_R) * y
+    result: np.ndarray = x * np.uint32(_MIX_L) - y * np.uint32(_MIX_R)  # uint32, mod 2**32
     return result ^ (result >> np.uint32(16))
 
 

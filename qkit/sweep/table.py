@@ -185,6 +185,7 @@ class PartsWriter:
                     while held >= ROW_GROUP or (chunk == num_chunks and held):
                         rows = pa.concat_tables(pending)
                         size = min(ROW_GROUP, held)
+                        assert writer is not None  # (set by the first part)
                         writer.write_table(rows.slice(0, size), row_group_size=ROW_GROUP)
                         pending, held = [rows.slice(size)], held - size
             finally:
