@@ -267,13 +267,20 @@ def dask_client(dask: Any):
                 f"--dask local:N needs a worker count in [1, {MAX_LOCAL_WORKERS}], "
                 f"got {shown(text)}"
             )
-        cluster = LocalCluster(
-            n_workers=int(count) if count else None,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        import dask
+
+        # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which also pins
+        # glibc's mmap threshold: every temporary array of a chunk (megabytes) is then mapped
+        # and faulted in afresh. A sweep's workers reuse the same sizes chunk after chunk.
+        trim = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+        with dask.config.set({trim: None, "distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(
+                n_workers=int(count) if count else None,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
 
         def close() -> None:
