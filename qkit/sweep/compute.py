@@ -100,7 +100,3 @@ def compute(spec: SweepSpec, indices: range) -> dict[str, Any]:
 def compute_chunk(spec: SweepSpec, chunk: int) -> tuple[int, dict[str, Any]]:
     """``(chunk, columns)`` of one chunk: the same for the same spec in any process."""
     return chunk, compute(spec, spec.chunk_range(chunk))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
