@@ -20,11 +20,24 @@ shared), each qkit run with its own branch states to simulate. Then the scaling 
 time per point with the grid size and with the shots, and the agreement of the three
 estimates (each against the exact concurrence, and qkit against the floor point by point in
 units of their sampling spread).
+
+``--cli N`` measures the command line at scale instead (issue 23: a million points, N=1000):
+``qkit sweep mixup --success 0.001:1:N --amplitude 0:1:N --shots 4000`` as a fresh process
+with the default intervals and the default output (Parquet), then with ``--out x.csv`` and
+with ``--dask local:W`` for each ``--dask W``, against the numpy floor of the same grid
+(Born rule, one multinomial draw per setting, linear inversion, concurrence, E_F, fidelity,
+CHSH; no intervals, no file), timed in this process before and after the commands. Each
+command's wall time, CPU time and peak memory (``os.wait4`` of the child and
+``/usr/bin/time``; Dask: the main process and its workers) and the load average
+(``os.getloadavg``) are printed with the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -141,13 +154,108 @@ def interleaved(success, amplitude, shots, seed, workdir: Path, repeat: int):
     return min(t_q), min(t_f), table, c_floor
 
 
+def floor_blocks(n: int, shots: int, seed: int, block: int = 65536) -> tuple[float, float]:
+    """Wall and CPU seconds of the numpy floor on the ``--cli`` grid, in blocks of ``block``
+    points (the same batched work as :func:`floor`, with bounded memory)."""
+    s, a = (x.ravel() for x in np.meshgrid(*cli_axes(n), indexing="ij"))
+    wall, cpu = time.perf_counter(), time.process_time()
+    rng = np.random.default_rng(seed)
+    for start in range(0, len(s), block):
+        ss, aa = s[start : start + block], a[start : start + block]
+        _ = [f(ss, aa) for f in (theory.fidelity, theory.concurrence, theory.eof, theory.chsh_max)]
+        dirs_a, dirs_b = setting_directions(ss, aa)
+        probs = born_probabilities(theory.state(ss, aa), dirs_a, dirs_b)
+        counts = rng.multinomial(shots, probs)
+        chsh = estimators.chsh(counts[:, :4])
+        fitted = estimators.fit_state(counts[:, 4:])
+        concurrence = measures.concurrence(fitted)
+        _ = measures.eof_from_concurrence(concurrence), chsh.value
+        _ = np.clip(measures.fidelity_pure(theory.psi(aa), fitted), 0.0, 1.0)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def cli_axes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.linspace(0.001, 1.0, n), np.linspace(0.0, 1.0, n)
+
+
+def command(argv: list[str], cwd: Path) -> dict[str, float]:
+    """Run ``argv``; its wall and CPU seconds, peak memory (MB) and the load before it.
+
+    Started through ``/usr/bin/time``: a child forked from this process would inherit this
+    process's peak memory (the floor's arrays) as its own.
+    """
+    load = os.getloadavg()[0]
+    report = cwd / "time.txt"
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        ["/usr/bin/time", "-o", str(report), "-f", "%M"] + argv, cwd=cwd, stdout=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{' '.join(argv)} failed: {os.waitstatus_to_exitcode(status)}")
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "mb": int(report.read_text().split()[-1]) / 1024,
+        "load": load,
+    }
+
+
+def cli_scale(n: int, shots: int, seed: int, workers: list[int], csv: bool) -> None:
+    """The ``--cli`` measurement (see the module docstring)."""
+    workdir = Path(tempfile.mkdtemp(prefix="qkit-sweep-cli-"))
+    base = [sys.executable, "-m", "qkit.cli", "sweep", "mixup", "--success", f"0.001:1:{n}"]
+    base += ["--amplitude", f"0:1:{n}", "--shots", str(shots), "--seed", str(seed)]
+    os.environ["QKIT_STORE"] = str(workdir / "store.sqlite")  # the commands record their runs
+    runs: list[tuple[str, dict[str, float]]] = []
+    floor_before = floor_blocks(n, shots, seed)
+    runs.append(("qkit sweep (default: Parquet)", command(base, workdir)))
+    if csv:
+        runs.append(("qkit sweep --out x.csv", command([*base, "--out", "x.csv"], workdir)))
+    for w in workers:
+        argv = [*base, "--out", f"dask{w}.parquet", "--dask", f"local:{w}"]
+        runs.append((f"qkit sweep --dask local:{w}", command(argv, workdir)))
+    floor_after = floor_blocks(n, shots, seed)
+    t_floor = (floor_before[0] + floor_after[0]) / 2
+    points = n * n
+    print(f"grid {n} x {n} = {points} points, {shots} shots per setting, {os.cpu_count()} cores")
+    print(
+        f"numpy floor (in blocks of 65536 points), before / after: {floor_before[0]:.1f} / "
+        f"{floor_after[0]:.1f} s wall, {floor_before[1]:.1f} / {floor_after[1]:.1f} s CPU; "
+        f"load {os.getloadavg()[0]:.1f} at the end"
+    )
+    print("    command                          wall s   CPU s  peak MB  load  wall/floor")
+    for name, r in runs:
+        print(
+            f"    {name:31s} {r['wall']:7.1f} {r['cpu']:7.1f} {r['mb']:8.0f} {r['load']:5.1f}"
+            f" {r['wall'] / t_floor:10.2f}x"
+        )
+    one = runs[0][1]["wall"]
+    for name, r in runs[1:]:
+        print(f"    {name}: {one / r['wall']:.2f}x the speed of one process")
+    tables = [p for p in workdir.glob("*.*") if p.suffix in (".csv", ".parquet")]
+    sizes = {p.name: p.stat().st_size / 1e6 for p in tables}
+    print("    files: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sizes.items())))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", type=int, default=20, help="points per axis")
     parser.add_argument("--shots", type=int, default=4000, help="shots per setting")
     parser.add_argument("--naive-points", type=int, default=6, help="points timed the naive way")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--cli", type=int, metavar="N", help="only the command line on an N x N grid (1000: 10^6)"
+    )
+    parser.add_argument(
+        "--dask", type=int, action="append", default=[], metavar="W", help="with --cli: local:W"
+    )
+    parser.add_argument("--csv", action="store_true", help="with --cli: also --out x.csv")
     args = parser.parse_args()
+    if args.cli:
+        cli_scale(args.cli, args.shots, args.seed, args.dask, args.csv)
+        return
     success, amplitude = grid(args.grid)
     n_points = len(success) * len(amplitude)
     workdir = Path(tempfile.mkdtemp(prefix="qkit-sweep-bench-"))

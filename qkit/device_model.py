@@ -83,11 +83,11 @@ def circuit_probabilities(
     prepared, measured = [], []
     recorded = []
     for circuit in circuits:
+        done: set[int] = set()
         if _dynamic(circuit):  # mid-circuit measurements, resets, feed-forward
             body, qubits, done = _deferred(circuit, readout_errors)
         else:  # terminal measurements only
             body, qubits = measurements(circuit)
-            done: set[int] = set()
         body.save_probabilities(qubits)
         prepared.append(body)
         measured.append(qubits)

@@ -27,7 +27,7 @@ seeds, the bootstrap.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -228,9 +228,121 @@ def point_seed(master: int, key: str) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") >> 1
 
 
+def point_seeds(master: int, keys: Sequence[str]) -> list[int]:
+    """:func:`point_seed` of each of ``keys`` (the master seed checked once)."""
+    prefix = f"{options.check_seed(master)}:"
+    blake2b = hashlib.blake2b
+    return [
+        int.from_bytes(blake2b(f"{prefix}{key}".encode(), digest_size=8).digest(), "big") >> 1
+        for key in keys
+    ]
+
+
 def stream(seed: int, which: int) -> np.random.Generator:
     """Stream ``which`` (:data:`STREAM_COUNTS`, ...) of a point's seed."""
     return np.random.default_rng([int(seed), int(which)])
+
+
+def each_stream(seeds: Sequence[int], which: int) -> Iterator[np.random.Generator]:
+    """Stream ``which`` of each of ``seeds`` in turn, bit for bit :func:`stream`'s generators.
+
+    ``default_rng([seed, which])`` costs ~25 us, most of it numpy's ``SeedSequence`` hashing
+    in Python-level code, paid per point of a sweep. Here the hashing runs vectorized over all
+    seeds (:func:`_pcg64_states`) and one generator is re-seeded for each: the yielded
+    generator is the same object every time, so draw from it before asking for the next.
+    """
+    generator = np.random.Generator(np.random.PCG64(0))
+    bit_generator = generator.bit_generator
+    for seed, state in zip(seeds, _pcg64_states(seeds, which), strict=True):
+        if state is None:  # a seed outside the vectorized range (not a point seed)
+            yield stream(seed, which)
+            continue
+        bit_generator.state = state
+        yield generator
+
+
+# numpy's SeedSequence (numpy/random/bit_generator.pyx) and PCG64 seeding (pcg64.c), vectorized
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R, _POOL, _MASK32 = 0xCA01F9DD, 0x4973F715, 4, 0xFFFFFFFF
+_PCG_MULT = 0x2360ED051FC65DA44385DF649FCCF645
+_MASK128 = (1 << 128) - 1
+
+
+def _hash_constants(start: int, mult: int, count: int) -> list[int]:
+    out, const = [], start
+    for _ in range(count):
+        out.append(const)
+        const = (const * mult) & _MASK32
+    return out
+
+
+_HASH_A = _hash_constants(_INIT_A, _MULT_A, _POOL + _POOL * (_POOL - 1))
+_HASH_B = _hash_constants(_INIT_B, _MULT_B, 8)
+
+
+def _entropy_words(seeds: np.ndarray, which: int) -> np.ndarray:
+    """The pool's entropy words (n, 4) of ``SeedSequence([seed, which])`` (uint32, 0-padded)."""
+    lo = (seeds & _MASK32).astype(np.uint32)
+    hi = (seeds >> 32).astype(np.uint32)
+    words = np.zeros((len(seeds), _POOL), dtype=np.uint32)
+    words[:, 0] = lo
+    small = seeds < 2**32  # one entropy word for the seed, then ``which``
+    words[:, 1] = np.where(small, np.uint32(which), hi)
+    words[:, 2] = np.where(small, np.uint32(0), np.uint32(which))
+    return words
+
+
+def _hashmix(value: np.ndarray, const: int) -> np.ndarray:
+    value = value ^ np.uint32(const)
+    value = value * np.uint32((const * _MULT_A) & _MASK32)
+    return value ^ (value >> np.uint32(16))
+
+
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    result: np.ndarray = x * np.uint32(_MIX_L) - y * np.uint32(_MIX_R)  # uint32, mod 2**32
+    return result ^ (result >> np.uint32(16))
+
+
+def _seed_words(seeds: np.ndarray, which: int) -> np.ndarray:
+    """``SeedSequence([seed, which]).generate_state(4, np.uint64)`` for each seed, (n, 4)."""
+    words = _entropy_words(seeds, which)
+    consts = iter(_HASH_A)
+    pool = [_hashmix(words[:, i], next(consts)) for i in range(_POOL)]
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                pool[dst] = _mix(pool[dst], _hashmix(pool[src], next(consts)))
+    state = np.empty((len(seeds), 8), dtype=np.uint32)
+    for i, const in enumerate(_HASH_B):
+        value = pool[i % _POOL] ^ np.uint32(const)
+        value = value * np.uint32((const * _MULT_B) & _MASK32)
+        state[:, i] = value ^ (value >> np.uint32(16))
+    return state.astype("<u4").view("<u8")
+
+
+def _pcg64_states(seeds: Sequence[int], which: int) -> list[dict[str, Any] | None]:
+    """``np.random.default_rng([seed, which]).bit_generator.state`` for each seed."""
+    values = [int(s) for s in seeds]
+    inside = [0 <= v < 2**64 for v in values]
+    array = np.array([v if ok else 0 for v, ok in zip(values, inside, strict=True)], np.uint64)
+    words = _seed_words(array, int(which)).tolist() if len(array) else []
+    out: list[dict[str, Any] | None] = []
+    for (s_hi, s_lo, i_hi, i_lo), ok in zip(words, inside, strict=True):
+        if not ok:
+            out.append(None)
+            continue
+        inc = (((i_hi << 64) | i_lo) << 1 | 1) & _MASK128
+        # pcg_setseq_128_srandom_r: state 0, one step (-> inc), add the seed, one more step
+        state = ((inc + ((s_hi << 64) | s_lo)) * _PCG_MULT + inc) & _MASK128
+        out.append(
+            {
+                "bit_generator": "PCG64",
+                "state": {"state": state, "inc": inc},
+                "has_uint32": 0,
+                "uinteger": 0,
+            }
+        )
+    return out
 
 
 class Streams(Sequence[np.random.Generator]):

@@ -285,6 +285,35 @@ def test_table_does_not_depend_on_the_chunk_size(tmp_path):
     assert (tmp_path / "small.csv").read_bytes() == (tmp_path / "large.csv").read_bytes()
 
 
+def test_parquet_bytes_do_not_depend_on_the_chunk_size(tmp_path, monkeypatch):
+    from qkit.sweep import table
+
+    monkeypatch.setattr(table, "ROW_GROUP", 50)  # several row groups, cut inside chunks
+    run_sweep(_spec(chunk_size=7), tmp_path / "small.parquet")
+    run_sweep(_spec(chunk_size=300), tmp_path / "large.parquet")
+    assert (tmp_path / "small.parquet").read_bytes() == (tmp_path / "large.parquet").read_bytes()
+    import pyarrow.parquet as pq
+
+    groups = pq.ParquetFile(tmp_path / "small.parquet").metadata
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [50] * 6
+
+
+def test_point_seeds_and_count_streams_are_those_of_one_point_at_a_time():
+    # the sweep's batched seeding equals point_key/point_seed/stream of each point alone
+    spec = channel_spec([0.0, 0.5, 1.0], "entangled,separable", "pair,two-slot", seed=9, repeat=3)
+    points, seeds = compute.row_points(spec, range(spec.num_points))
+    for i, (point, seed) in enumerate(zip(points, seeds, strict=True)):
+        key = experiment.point_key("channel", point, i % 3)
+        assert seed == experiment.point_seed(9, key)
+    odd = [0, 1, 2**32 - 1, 2**32, 2**63 - 1, 2**64 - 1, 2**64, 10**30]  # word-count edges
+    seeds = [*seeds, *odd, *np.random.default_rng(5).integers(0, 2**63, 500).tolist()]
+    for which in (experiment.STREAM_COUNTS, experiment.STREAM_ANALYSIS, 7):
+        for seed, rng in zip(seeds, experiment.each_stream(seeds, which), strict=True):
+            reference = experiment.stream(seed, which)
+            assert rng.bit_generator.state == reference.bit_generator.state
+            assert rng.integers(2**62) == reference.integers(2**62)
+
+
 def test_interrupted_sweep_resumes_to_the_identical_table(tmp_path, monkeypatch):
     spec = _spec()
     assert spec.num_chunks == 5
@@ -423,6 +452,15 @@ def test_store_records_the_sweep_with_its_output_path(tmp_path):
     assert record.estimate == {"points": 2, "out": str((tmp_path / "c.csv").resolve())}
     assert record.params["experiment"] == "channel" and record.params["eta"] == [0.2, 0.8]
     assert record.seeds == {"seed": 4} and record.metadata["spec"]["shots"] == 500
+
+
+def test_cli_sweep_writes_parquet_by_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = "sweep mixup --success 0.5,1 --amplitude 0.4 --shots 300 --seed 2 --no-store --json"
+    assert main(argv.split()) == 0
+    out = Path(json.loads(capsys.readouterr().out)["out"])
+    assert out.parent == Path(".") and out.name.startswith("sweep-mixup-")
+    assert out.suffix == ".parquet" and read_table(tmp_path / out)["success"].tolist() == [0.5, 1]
 
 
 def test_cli_sweep_writes_the_table_and_prints_a_summary(tmp_path, capsys):

@@ -36,8 +36,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         default=None,
-        help="output table, .csv or .parquet (default: sweep-KIND-<hash of the arguments>.csv); "
-        "rerunning with the same arguments and --out resumes an interrupted sweep",
+        help="output table, .parquet or .csv (default: sweep-KIND-<hash of the arguments>.parquet)"
+        "; rerunning with the same arguments and --out resumes an interrupted sweep",
     )
     parser.add_argument(
         "--repeat",
@@ -45,7 +45,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="independent replicates of every point (a replicate column; each row its own seed)",
     )
-    parser.add_argument("--chunk-size", type=positive_int, default=1024, help="points per chunk")
+    parser.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=None,
+        help="points per chunk: the unit of work, of resume and of a Dask task (default 8192)",
+    )
     parser.add_argument(
         "--dask",
         default=None,
@@ -95,7 +100,10 @@ def _sweep(args: argparse.Namespace) -> int:
             f"qkit: layout best: qubits {chosen['physical']} ({chosen['source']})", file=sys.stderr
         )
         opts = opts.replace(layout=tuple(chosen["physical"]))
-    spec = make_spec(exp.name, axes, opts, chunk_size=args.chunk_size, repeat=args.repeat)
+    from qkit.sweep.grid import DEFAULT_CHUNK
+
+    chunk_size = DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size
+    spec = make_spec(exp.name, axes, opts, chunk_size=chunk_size, repeat=args.repeat)
     if args.seed is None and args.out is None:
         print(f"qkit: seed {spec.seed} (pass --seed {spec.seed} to reproduce)", file=sys.stderr)
     return _run(args, spec, opts.store)
@@ -121,9 +129,9 @@ def _resume_seed(args: argparse.Namespace, kind: str, axes: dict) -> int | None:
 
 
 def default_out(spec) -> str:
-    """``sweep-KIND-<10 hex>.csv``: the same arguments name the same file (and resume it)."""
+    """``sweep-KIND-<10 hex>.parquet``: the same arguments name the same file (and resume it)."""
     digest = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()
-    return f"sweep-{spec.kind}-{digest[:10]}.csv"
+    return f"sweep-{spec.kind}-{digest[:10]}.parquet"
 
 
 def _run(args: argparse.Namespace, spec, store) -> int:

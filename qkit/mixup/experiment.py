@@ -163,8 +163,9 @@ def branch_states(backend: Backend, amplitudes: np.ndarray) -> np.ndarray:
     from qkit import measures
 
     amplitudes = np.asarray(amplitudes, dtype=float)
+    unique, inverse = np.unique(amplitudes, return_inverse=True)  # a chunk repeats amplitudes
     known = {a for name, a in _STATES if name == backend.name}
-    missing = sorted({float(a) for a in amplitudes} - known)
+    missing = sorted({float(a) for a in unique} - known)
     if missing:
         from qkit.mixup import circuits
 
@@ -175,7 +176,8 @@ def branch_states(backend: Backend, amplitudes: np.ndarray) -> np.ndarray:
             for a, state in zip(missing, rho, strict=True):
                 entry = _STATES.setdefault((backend.name, a), np.empty((2, 4, 4), dtype=complex))
                 entry[b] = measures.from_qiskit_order(state)
-    return np.array([_STATES[(backend.name, float(a))] for a in amplitudes])
+    table = np.array([_STATES[(backend.name, float(a))] for a in unique])
+    return table[inverse.reshape(amplitudes.shape)]
 
 
 @functools.cache

@@ -40,17 +40,26 @@ def sweep_backend(spec: SweepSpec):
 
 
 def row_points(spec: SweepSpec, indices: range) -> tuple[list[dict[str, Any]], list[int]]:
-    """The points of rows ``indices`` and their seeds."""
-    experiment = definitions.get(spec.kind)
+    """The points of rows ``indices`` and their seeds (:func:`qkit.experiment.point_key` and
+    :func:`~qkit.experiment.point_seed`, with each axis value's key text made once per sweep)."""
+    names = [name for name, _ in spec.axes]
     values = spec.values(indices)
-    replicates = spec.replicates(indices)
-    points, seeds = [], []
-    for k in range(len(indices)):
-        point = {name: _plain(values[name][k]) for name, _ in spec.axes}
-        points.append(point)
-        key = definitions.point_key(experiment, point, int(replicates[k]))
-        seeds.append(definitions.point_seed(spec.seed, key))
-    return points, seeds
+    columns = [values[name].tolist() for name in names]  # plain floats and strings
+    points = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    texts = spec.key_texts
+    positions = spec.axis_positions(indices)
+    keys = [
+        " ".join(parts)
+        for parts in zip(
+            [spec.kind] * len(indices),
+            *([text[i] for i in pos] for text, pos in zip(texts, positions, strict=True)),
+            strict=True,
+        )
+    ]
+    if spec.repeat > 1:
+        replicates = spec.replicates(indices).tolist()
+        keys = [f"{k} replicate={r}" if r else k for k, r in zip(keys, replicates, strict=True)]
+    return points, definitions.point_seeds(spec.seed, keys)
 
 
 def compute(spec: SweepSpec, indices: range) -> dict[str, Any]:
@@ -91,7 +100,3 @@ def compute(spec: SweepSpec, indices: range) -> dict[str, Any]:
 def compute_chunk(spec: SweepSpec, chunk: int) -> tuple[int, dict[str, Any]]:
     """``(chunk, columns)`` of one chunk: the same for the same spec in any process."""
     return chunk, compute(spec, spec.chunk_range(chunk))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

@@ -16,6 +16,8 @@ import json
 import logging
 import sys
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -113,15 +115,25 @@ def run_sweep(
     done_points = sum(len(spec.chunk_range(c)) for c in done)
     bar = _progress_bar(spec, done_points, progress)
     computed = 0
+    # Parts are written (encoded, flushed to disk) on a thread while the next chunk computes:
+    # pyarrow and fsync release the GIL. At most one part is in flight.
+    writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qkit-sweep-writer")
+    in_flight: deque[Future] = deque()
     try:
         for chunk, columns in _chunks(spec, pending, dask):
             _write_provenance(out, spec, chunk, columns.pop(PROVENANCE, None))
-            writer.write(chunk, columns)
+            in_flight.append(writes.submit(writer.write, chunk, columns))
+            while len(in_flight) > 1:
+                in_flight.popleft().result()
             computed += 1
             bar.update(len(spec.chunk_range(chunk)))
+        while in_flight:
+            in_flight.popleft().result()
         bar.close()
+        writes.shutdown()
         writer.merge(spec.num_chunks, [len(spec.chunk_range(c)) for c in range(spec.num_chunks)])
     except BaseException as exc:
+        writes.shutdown(wait=True)  # a part is complete or absent: the ones started finish
         bar.close()
         if isinstance(exc, ValueError) and previous is None and computed == 0:
             # refused at the start (a bad backend, no Dask scheduler): no parts folder left
@@ -279,13 +291,20 @@ def dask_client(dask: Any):
                 f"--dask local:N needs a worker count in [1, {MAX_LOCAL_WORKERS}], "
                 f"got {shown(text)}"
             )
-        cluster = LocalCluster(
-            n_workers=int(count) if count else None,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        import dask
+
+        # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which also pins
+        # glibc's mmap threshold: every temporary array of a chunk (megabytes) is then mapped
+        # and faulted in afresh. A sweep's workers reuse the same sizes chunk after chunk.
+        trim = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+        with dask.config.set({trim: None, "distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(
+                n_workers=int(count) if count else None,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
 
         def close() -> None:

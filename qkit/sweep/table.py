@@ -9,9 +9,11 @@ chunk order into ``OUT`` (one part in memory at a time) and removes the director
 ``OUT.parts`` that qkit did not create is never used or removed, and no temporary file
 replaces a file of the user's.
 
-Formats by extension: ``.csv`` (floats written with ``repr``, so they read back exactly;
-booleans as ``True``/``False``, NaN as ``nan``) or ``.parquet`` / ``.pq`` (needs pyarrow:
-``pip install 'qkit-comm[parquet]'``).
+Formats by extension: ``.parquet`` / ``.pq`` (the default of ``qkit sweep``: columnar, typed,
+about a third of the CSV's size and written ~10x faster; its row groups hold
+:data:`ROW_GROUP` rows whatever the chunking, so the file's bytes do not depend on the chunk
+size either) or ``.csv`` (floats written with ``repr``, so they read back exactly; booleans
+as ``True``/``False``, NaN as ``nan``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import numpy as np
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 MANIFEST = "manifest.json"
+ROW_GROUP = 65536
+"""Rows per row group of a merged Parquet table (the last one holds the rest)."""
 
 
 def table_format(path: str | os.PathLike) -> str:
@@ -42,7 +46,7 @@ def table_format(path: str | os.PathLike) -> str:
             import pyarrow  # noqa: F401
         except ImportError:
             raise ValueError(
-                "Parquet output needs pyarrow: pip install 'qkit-comm[parquet]'"
+                "Parquet output needs pyarrow (a dependency of qkit-comm): pip install pyarrow"
             ) from None
     return fmt
 
@@ -112,7 +116,7 @@ class PartsWriter:
 
             tmp = _temporary(path)
             try:
-                pq.write_table(arrow_table(columns), tmp)
+                pq.write_table(arrow_table(columns), tmp, compression="none")  # read once
                 _fsync(tmp)
                 os.replace(tmp, path)
             finally:
@@ -154,7 +158,7 @@ class PartsWriter:
         shutil.rmtree(self.dir)
 
     def _merge_into(self, tmp: Path, num_chunks: int) -> None:
-        if num_chunks == 1:  # the one part is the table
+        if self.format == "csv" and num_chunks == 1:  # the one part is the table
             shutil.copyfile(self.part_path(0), tmp)
         elif self.format == "csv":
             with open(tmp, "wb") as target:
@@ -165,15 +169,25 @@ class PartsWriter:
                             target.write(header)
                         shutil.copyfileobj(source, target)
         else:
+            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            writer = None
+            writer, pending, held = None, [], 0
             try:
-                for chunk in range(num_chunks):
-                    part = pq.ParquetFile(self.part_path(chunk)).read()
-                    if writer is None:
-                        writer = pq.ParquetWriter(tmp, part.schema)
-                    writer.write_table(part)
+                for chunk in range(num_chunks + 1):
+                    if chunk < num_chunks:
+                        part = pq.ParquetFile(self.part_path(chunk)).read()
+                        if writer is None:
+                            writer = pq.ParquetWriter(tmp, part.schema)
+                        pending.append(part)
+                        held += part.num_rows
+                    # row groups of ROW_GROUP rows (the rest at the end), whatever the chunks
+                    while held >= ROW_GROUP or (chunk == num_chunks and held):
+                        rows = pa.concat_tables(pending)
+                        size = min(ROW_GROUP, held)
+                        assert writer is not None  # (set by the first part)
+                        writer.write_table(rows.slice(0, size), row_group_size=ROW_GROUP)
+                        pending, held = [rows.slice(size)], held - size
             finally:
                 if writer is not None:
                     writer.close()
@@ -198,9 +212,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def _cell_strings(values: np.ndarray) -> list[str]:
-    if values.dtype.kind == "f":
-        return [repr(v) for v in values.tolist()]
-    return [str(v) for v in values.tolist()]
+    return list(map(repr if values.dtype.kind == "f" else str, values.tolist()))
 
 
 def csv_bytes(columns: dict[str, np.ndarray], header: bool = True) -> bytes:
