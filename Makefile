@@ -15,7 +15,7 @@ BIN    := $(VENV)/bin
 HASH   := $(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO_STAMP := $(VENV)/.demo-$(HASH)
 TEST_STAMP := $(VENV)/.test-$(HASH)
-LINTED := qkit tests benchmarks
+LINTED := qkit tests benchmarks tools
 # setuptools warns on every editable install ("Editable installation. Please be careful with
 # folders ... same name as your package"): a banner, in every mode, that says nothing to a user
 PIP    := PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(BIN)/python -m pip
