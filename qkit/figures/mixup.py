@@ -430,7 +430,8 @@ def _agreement_panel(ax, samples: Sequence[Sample]) -> None:
     ax.set_ylabel("estimated $-$ exact $E_F$", labelpad=1, fontsize=9)
     n_out = int(excludes.sum())
     ax.set_title(
-        f"agreement: 95% intervals; {n_out} of {int(np.isfinite(value).sum())} exclude the exact",
+        f"agreement of the 95% intervals:\n{n_out} of {int(np.isfinite(value).sum())} "
+        "exclude the exact $E_F$",
         fontsize=9,
     )
 
