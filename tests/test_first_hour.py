@@ -104,6 +104,7 @@ def test_every_formula_of_the_theory_modules_translates_with_balanced_braces():
 
 
 def test_gallery_headings_turn_ascii_maths_into_maths():
+    pytest.importorskip("docutils", reason="the docs extra (make docs installs it)")
     gallery = _docs_extension("qkit_gallery")
     assert gallery.as_math("Paper A, Fig. 3: E_F^max(S), Eq. 4.2, and fixed a = 1/sqrt2") == (
         r"Paper A, Fig. 3: $E_F^{\max}(S)$, Eq. 4.2, and fixed $a = 1/\sqrt{2}$"
