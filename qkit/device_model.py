@@ -316,18 +316,21 @@ def _error(props) -> float | None:
     return None if error is None else float(error)
 
 
-def calibration_scores(device) -> dict[tuple[int, int], float]:
-    """Cheap score of each coupler ``(i, j)``, ``i < j``: two-qubit gate error (the lower of
-    the two directions and of the device's two-qubit gates) + readout errors of ``i`` and ``j``.
-    Missing calibration counts as 0."""
-    from qkit.survey.packing import couplers
-
+def _readout_errors(device) -> dict[int, float]:
+    """Each qubit's readout error from the device's target (missing calibration: 0)."""
     target = device.target
-    readout: dict[int, float] = {}
+    out: dict[int, float] = {}
     if "measure" in target.operation_names:
         for qargs, props in target["measure"].items():
             if qargs is not None:
-                readout[int(qargs[0])] = _error(props) or 0.0
+                out[int(qargs[0])] = _error(props) or 0.0
+    return out
+
+
+def _gate_errors(device) -> dict[tuple[int, int], float]:
+    """Each coupled pair's two-qubit gate error ``(i, j)``, ``i < j``: the lower of the two
+    directions and of the device's two-qubit gates (pairs without calibration are absent)."""
+    target = device.target
     gate: dict[tuple[int, int], float] = {}
     for name in target.operation_names:
         for qargs, props in target[name].items():
@@ -337,6 +340,16 @@ def calibration_scores(device) -> dict[tuple[int, int], float]:
             error = _error(props)
             if error is not None:
                 gate[key] = min(gate.get(key, error), error)
+    return gate
+
+
+def calibration_scores(device) -> dict[tuple[int, int], float]:
+    """Cheap score of each coupler ``(i, j)``, ``i < j``: two-qubit gate error (the lower of
+    the two directions and of the device's two-qubit gates) + readout errors of ``i`` and ``j``.
+    Missing calibration counts as 0."""
+    from qkit.survey.packing import couplers
+
+    readout, gate = _readout_errors(device), _gate_errors(device)
     return {
         (a, b): gate.get((a, b), 0.0) + readout.get(a, 0.0) + readout.get(b, 0.0)
         for a, b in couplers(device)
@@ -378,11 +391,8 @@ def best_line(device, length: int) -> tuple[list[int], float]:
 
     if not 1 <= length <= MAX_LINE:
         raise ValueError(f"a line must have 1 to {MAX_LINE} qubits, got {length}")
-    scores = calibration_scores(device)
-    readout = _readout_errors(device)
-    edge = {
-        c: scores[c] - readout.get(c[0], 0.0) - readout.get(c[1], 0.0) for c in couplers(device)
-    }
+    readout, gate = _readout_errors(device), _gate_errors(device)
+    edge = {c: gate.get(c, 0.0) for c in couplers(device)}
     neighbours = _neighbours(device)
     best: tuple[float, list[int]] | None = None
 
@@ -405,13 +415,3 @@ def best_line(device, length: int) -> tuple[list[int], float]:
     if best is None:
         raise ValueError(f"this device has no line of {length} coupled qubits")
     return best[1], float(best[0])
-
-
-def _readout_errors(device) -> dict[int, float]:
-    target = device.target
-    out: dict[int, float] = {}
-    if "measure" in target.operation_names:
-        for qargs, props in target["measure"].items():
-            if qargs is not None:
-                out[int(qargs[0])] = _error(props) or 0.0
-    return out

@@ -126,18 +126,6 @@ def outcomes(point: Point, index: int, num_clbits: int) -> np.ndarray:
     return _outcome_map(num_clbits)
 
 
-def clopper_pearson(successes: np.ndarray, trials: np.ndarray, confidence: float):
-    """Exact binomial interval (Clopper & Pearson 1934) for ``successes / trials``."""
-    from scipy import stats
-
-    k, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
-    alpha = 1.0 - confidence
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
-    return np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)
-
-
 def analyse(
     counts: Sequence[np.ndarray],
     points: Points,
@@ -145,7 +133,7 @@ def analyse(
     analysis: Analysis,
 ) -> dict[str, Any]:
     """Estimates from counts of shape (9, 5) per point: success, kept-pair tomography, yield."""
-    from qkit.estimators import Interval
+    from qkit.estimators import Interval, clopper_pearson
 
     stacked = np.asarray(counts, dtype=float)
     trials = stacked.sum(axis=(1, 2))

@@ -10,7 +10,8 @@ estimates with NaN intervals.
 
 - :func:`correlator`, :func:`chsh` -- exact binomial standard errors, a two-sided interval in
   Tsirelson's range, and finite-sample (Clopper-Pearson) bounds and p-values for ``CHSH > 2``
-  and the opposite claim ``CHSH < 2`` (Sec. V).
+  and the opposite claim ``CHSH < 2`` (Sec. V); :func:`clopper_pearson`, the exact binomial
+  interval of a frequency (a distillation round's success probability).
 - :func:`fit_state`, :func:`state_tomography` -- physical two-qubit state from the nine Pauli
   settings; delta-method concurrence and ``E_F`` intervals, a direct linear fidelity estimate
   with a Feldman-Cousins interval at ``f = 1`` (:mod:`qkit.estimators.boundary`), the
@@ -23,7 +24,7 @@ Every interval's coverage is tested in ``tests/test_estimator_coverage.py``.
 """
 
 from qkit.estimators._results import ChshEstimate, ConcurrenceInterval, Estimate, Interval
-from qkit.estimators.correlators import chsh, correlator
+from qkit.estimators.correlators import chsh, clopper_pearson, correlator
 from qkit.estimators.information import mutual_information
 from qkit.estimators.tomography import (
     PAULI_SETTINGS,
@@ -43,6 +44,7 @@ __all__ = [
     "Interval",
     "TomographyEstimate",
     "chsh",
+    "clopper_pearson",
     "correlator",
     "fit_state",
     "linear_inversion",

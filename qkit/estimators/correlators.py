@@ -223,3 +223,20 @@ def sigma_of(p_value: ArrayLike, log_p: ArrayLike | None = None) -> np.ndarray:
     if log_p is None:
         log_p = np.log(np.clip(np.asarray(p_value, dtype=float), 1e-300, 1.0))
     return np.maximum(-ndtri_exp(np.minimum(np.asarray(log_p, dtype=float), np.log(0.5))), 0.0)
+
+
+def clopper_pearson(successes: ArrayLike, trials: ArrayLike, confidence: float = 0.95):
+    """Exact two-sided binomial interval (Clopper & Pearson 1934) for ``successes / trials``,
+    elementwise: ``(low, high)`` arrays, never outside [0, 1], honest at 0 and ``trials``.
+
+    >>> [round(float(x), 4) for x in clopper_pearson(50, 100)]
+    [0.3983, 0.6017]
+    """
+    from scipy import stats
+
+    k, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    alpha = 1.0 - confidence
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    return np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)

@@ -210,8 +210,7 @@ def analyse(
     analysis: Analysis,
 ) -> dict[str, Any]:
     """Estimates from counts (13, 5) per point: success, CHSH and tomography of the kept pair."""
-    from qkit.distill.experiment import clopper_pearson
-    from qkit.estimators import Interval
+    from qkit.estimators import Interval, clopper_pearson
 
     stacked = np.asarray(counts, dtype=float)
     trials = stacked.sum(axis=(1, 2))

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from scipy import stats
 
 from qkit import figures
 from qkit.channel import theory as channel_theory
+from qkit.estimators import clopper_pearson
 from qkit.reproduce._plan import CONFIDENCE, Settings
 
 FIDELITY_SUCCESSES = (0.05, 0.25, 0.5, 0.75, 1.0)
@@ -29,28 +29,12 @@ class FigureSpec:
     build: Callable[[], Figure]
 
 
-def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE) -> tuple:
-    """Exact binomial interval for a frequency (never wider than [0, 1], honest at 0 and 1).
-
-    >>> [round(x, 4) for x in clopper_pearson(50, 100)]
-    [0.3983, 0.6017]
-    """
-    alpha = 1.0 - confidence
-    low = stats.beta.ppf(alpha / 2, successes, trials - successes + 1) if successes > 0 else 0.0
-    high = (
-        stats.beta.ppf(1 - alpha / 2, successes + 1, trials - successes)
-        if successes < trials
-        else 1.0
-    )
-    return float(low), float(high)
-
-
 def singlet_frequencies(record: dict[str, Any]) -> list[dict[str, Any]]:
     """Per letter of a pair-alphabet record: ``P(singlet | letter)`` with its exact interval."""
     counts = np.asarray(record["counts"]["counts"], dtype=int)
     rows = []
     for letter, row in zip(record["counts"]["letters"], counts, strict=True):
-        low, high = clopper_pearson(int(row[0]), int(row.sum()))
+        low, high = (float(x) for x in clopper_pearson(int(row[0]), int(row.sum()), CONFIDENCE))
         rows.append(
             {
                 "letter": letter,
