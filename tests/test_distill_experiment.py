@@ -254,3 +254,24 @@ def test_yield_and_fidelity_intervals_cover_near_their_level():
     for key in ("yield", "fidelity_out", "concurrence_out"):
         coverage = float(np.mean(est[key].covers(truth[key][0])))
         assert 0.88 <= coverage <= 1.0, (key, coverage)
+
+
+def test_few_shots_whose_resamples_keep_no_pair_in_a_setting_give_a_finite_interval():
+    """Ten shots a setting, one kept in some: many bootstrap replicates keep none there.
+
+    Before the fix, such a replicate's undefined Bell weights reached the entropy's input check
+    and `qkit reproduce --shots 10` stopped with "probabilities must be finite" for some seeds.
+    """
+    counts = np.zeros((1, 9, 5))
+    counts[0, :, 0] = 5  # Phi+-like agreeing outcomes
+    counts[0, :, 3] = 4
+    counts[0, :, 4] = 1  # discarded
+    counts[0, 4] = [1, 0, 0, 0, 9]  # the YY setting keeps a single pair out of ten
+    point = DISTILL.batch([DISTILL.point(success=0.9, amplitude=BELL)])
+    est = DISTILL.analyse(counts, point, [np.random.default_rng(3)], Analysis(n_boot=400))
+    y = est["yield"]
+    low, value, high = (float(np.ravel(x)[0]) for x in (y.ci_low, y.value, y.ci_high))
+    assert np.all(np.isfinite([low, value, high]))
+    assert 0.0 <= low <= value <= high <= 0.5
+    # the resamples that kept no pair in YY claim no yield, so the interval reaches down to 0
+    assert low == 0.0

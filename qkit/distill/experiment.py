@@ -200,9 +200,17 @@ def bell_weights_from_counts(kept: np.ndarray) -> np.ndarray:
 
 
 def _hashing(weights: np.ndarray) -> np.ndarray:
+    """``max(0, 1 - H(w))``; weights left undefined by a setting with no kept shot give 0.
+
+    A bootstrap replicate of a few shots can keep no pair in some setting: its correlator, and
+    so the Bell weights, are unknown there, and the replicate claims no distillable yield.
+    """
     from qkit import measures
 
-    return np.maximum(0.0, 1.0 - measures.shannon_entropy(weights))
+    known = np.all(np.isfinite(weights), axis=-1)
+    uniform = np.full_like(weights, 0.25)
+    weights = np.where(known[..., None], weights, uniform)
+    return np.where(known, np.maximum(0.0, 1.0 - measures.shannon_entropy(weights)), 0.0)
 
 
 def _yield_interval(counts, rng, n_boot: int, confidence: float):
@@ -225,7 +233,7 @@ def _yield_interval(counts, rng, n_boot: int, confidence: float):
     kept = draws[..., :DISCARDED]
     with np.errstate(invalid="ignore", divide="ignore"):
         hashing = _hashing(bell_weights_from_counts(kept))
-    reps = 0.5 * kept.sum(axis=(-1, -2)) / shots.sum() * np.nan_to_num(hashing)
+    reps = 0.5 * kept.sum(axis=(-1, -2)) / shots.sum() * hashing
     low, high, edge = value, value, np.asarray(False)
     for method in ("percentile", "basic"):
         lo, hi, at = bootstrap.interval_from_replicates(
