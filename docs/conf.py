@@ -69,6 +69,9 @@ nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_in_temp = True  # anything a notebook writes lands in a temporary directory
+# ...and the fake devices' cache (qkit.backends._cache) lives in the build, not the user's
+# cache directory: a docs build leaves nothing behind outside docs/_build
+os.environ.setdefault("QKIT_CACHE_DIR", str(DOCS / "_build" / ".qkit_cache"))
 nb_merge_streams = True
 
 autodoc_default_options = {"members": False}
