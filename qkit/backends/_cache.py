@@ -77,10 +77,7 @@ def fingerprint(name: str, device) -> str:
     files = _snapshot_files(device)
     if files is not None:
         try:
-            digest = hashlib.sha256(f"{name}|{_versions()}|files".encode())
-            for path in files:
-                digest.update(path.read_bytes())
-            return digest.hexdigest()[:24]
+            return fingerprint_files(name, files)
         except OSError:
             pass
     target = device.target
@@ -97,6 +94,31 @@ def fingerprint(name: str, device) -> str:
             duration = getattr(props, "duration", None) if props is not None else None
             digest.update(f"{op_name}{qargs}:{_number(error)},{_number(duration)};".encode())
     return digest.hexdigest()[:24]
+
+
+def fingerprint_files(name: str, files: list[Path]) -> str:
+    """:func:`fingerprint` of a fake device from its snapshot files alone (no device built)."""
+    digest = hashlib.sha256(f"{name}|{_versions()}|files".encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path`` and move it into place; a cache
+    that cannot be written is only slower (read-only home, full disk): errors are ignored."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 class DeviceCache:
@@ -116,18 +138,7 @@ class DeviceCache:
             return None
 
     def _write(self, path: Path, data: bytes) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # a cache that cannot be written is only slower (read-only home, full disk)
+        write_atomic(path, data)
 
     def get_json(self, kind: str, key: str) -> Any | None:
         data = self._read(self._path(kind, key, ".json"))

@@ -291,16 +291,28 @@ class _PerCircuitJobs:
 
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
+    """``fake:<device>``: from the device cache when an earlier run kept its target
+    (:mod:`qkit.backends._snapshot`, no runtime import), else built by qiskit-ibm-runtime."""
+    from qkit.backends import _snapshot
+
+    key = device.lower().removeprefix("fake_")
+    cached = _snapshot.cached_device(key, lambda: fake_device_classes()[key]())
+    if cached is not None:
+        return RuntimeBackend(
+            f"fake:{key}", "fake", cached, seed=seed, optimization_level=optimization_level
+        )
     with progress.phase("loading the fake devices", announce=False):  # before the name check
         classes = fake_device_classes()
-    key = device.lower().removeprefix("fake_")
     if key not in classes:
         raise ValueError(
             f"unknown fake device {device!r}; `fake:list` lists them (e.g. sherbrooke, manila)"
         )
-    return RuntimeBackend(
+    backend = RuntimeBackend(
         f"fake:{key}", "fake", classes[key](), seed=seed, optimization_level=optimization_level
     )
+    _snapshot.remember_files(classes)
+    _snapshot.remember_device(key, backend.device)
+    return backend
 
 
 def ibm_backend(
