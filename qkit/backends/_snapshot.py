@@ -81,17 +81,18 @@ def _files(key: str) -> list[str] | None:
 
 
 # -- the target as data ----------------------------------------------------------------------
-_TARGET_FIELDS = ("num_qubits", "dt", "granularity", "min_length", "pulse_alignment")
-_TARGET_FIELDS += ("acquire_alignment", "concurrent_measurements", "description")
+_TARGET_FIELDS = (
+    "num_qubits", "dt", "granularity", "min_length", "pulse_alignment", "acquire_alignment",
+    "concurrent_measurements", "description",
+)  # fmt: skip
 
 
 @functools.cache
 def _control_flow() -> dict[str, type]:
     from qiskit.circuit import ForLoopOp, IfElseOp, SwitchCaseOp, WhileLoopOp
 
-    return {"if_else": IfElseOp, "while_loop": WhileLoopOp, "for_loop": ForLoopOp} | {
-        "switch_case": SwitchCaseOp
-    }
+    classes = (IfElseOp, WhileLoopOp, ForLoopOp, SwitchCaseOp)
+    return dict(zip(("if_else", "while_loop", "for_loop", "switch_case"), classes, strict=True))
 
 
 def _operation(name: str):
