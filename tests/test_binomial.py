@@ -1,4 +1,4 @@
-"""The CHSH tests' exact binomial tails and bounds equal ``scipy.stats.binomtest``'s, bit for bit."""
+"""The CHSH tests' exact binomial tails and bounds equal ``scipy.stats.binomtest``'s bit for bit."""
 
 from __future__ import annotations
 

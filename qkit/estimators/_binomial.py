@@ -80,9 +80,7 @@ def one_sided_tests(
                 lambda q, kk=kk, nn=nn: _clip(sf_inside(kk - 1, nn, q)) - alpha, 0, 1
             )
         if kk < nn:  # P(X <= k; q) = alpha; 0 <= k < n
-            high[index] = brentq(
-                lambda q, kk=kk, nn=nn: _clip(cdf_inside(kk, nn, q)) - alpha, 0, 1
-            )
+            high[index] = brentq(lambda q, kk=kk, nn=nn: _clip(cdf_inside(kk, nn, q)) - alpha, 0, 1)
     return p_up, low, p_down, high
 
 
