@@ -2,7 +2,9 @@
 
 A run on a device spends most of its time on things that depend only on the device's
 calibration and on qkit, not on the point: the noise-aware layout ranking, the transpiled
-circuit families and the readout calibration. They are kept in
+circuit families, the readout calibration and, for a fake device, its target
+(:mod:`qkit.backends._snapshot`, so that a later run need not import qiskit-ibm-runtime). They
+are kept in
 ``$QKIT_CACHE_DIR`` (default: the user cache folder, ``platformdirs.user_cache_dir("qkit")``)
 under ``devices/<fingerprint>/``, where the fingerprint hashes the device's name, its target
 (every instruction's error and duration, every qubit's T1, T2 and frequency, ``dt``) and the
