@@ -20,6 +20,7 @@ same entry; the last one wins, and both are the same). An entry that cannot be r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -43,6 +44,7 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("qkit"))
 
 
+@functools.cache
 def _versions() -> str:
     from importlib import metadata
 
