@@ -9,19 +9,25 @@ device) and once more in a new process (the second run: device model, ranking, t
 circuits and readout calibration come from the cache). Every timing is a fresh process, so
 imports count as they do for a user. Run:
 
-    PYTHONPATH=. python benchmarks/device.py [--device fez] [--repeat 2]
+    PYTHONPATH=. python benchmarks/device.py [--device fez] [--repeat 2] [--survey]
+        [--tree OLD_CHECKOUT --tree .]
 
-Prints each time and its ratio to the plain way measured in the same run, and the load.
+Prints each time and its ratio to the plain way measured in the same run, the load at the
+start and the end, and whether every run printed the same result (but for its wall time).
+``--tree DIR`` (repeatable) times the qkit source tree ``DIR`` (first on ``PYTHONPATH``, its
+own empty cache), the trees' processes alternating: before and after in one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 PLAIN = r"""
 import numpy as np
@@ -60,10 +66,20 @@ assert len(counts) == 13
 """
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    out = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
+    return time.perf_counter() - start, out.stdout
+
+
+def _same(outputs: list[str]) -> bool:
+    """Do the JSON results agree but for the wall time?"""
+    records = []
+    for text in outputs:
+        record = json.loads(text)
+        record.get("metadata", {}).pop("wall_time_s", None)
+        records.append(json.dumps(record, sort_keys=True))
+    return len(set(records)) == 1
 
 
 def main() -> None:
@@ -71,7 +87,11 @@ def main() -> None:
     parser.add_argument("--device", default="fez")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--survey", action="store_true", help="also time a whole-device survey")
+    parser.add_argument(
+        "--tree", action="append", default=None, help="qkit source tree (repeatable)"
+    )
     args = parser.parse_args()
+    trees = [str(Path(t).resolve()) for t in args.tree or [Path(__file__).resolve().parents[1]]]
     survey = [
         sys.executable, "-m", "qkit.cli", "survey", "--backend", f"fake:{args.device}",
         "--seed", "1", "--no-store", "--json",
@@ -82,20 +102,28 @@ def main() -> None:
         "--seed", "1", "--no-store", "--json",
     ]  # fmt: skip
     for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory() as cache:
-            env = {**os.environ, "QKIT_CACHE_DIR": cache}
-            plain = timed([sys.executable, "-c", PLAIN], env)
-            first = timed(qkit, env)
-            second = timed(qkit, env)
-            whole = timed(survey, env) if args.survey else None
-        load = os.getloadavg()[0]
-        line = (
-            f"plain {plain:6.1f} s | qkit first {first:6.1f} s ({first / plain:.2f}x) | "
-            f"qkit second {second:6.1f} s ({second / plain:.2f}x)"
-        )
-        if whole is not None:
-            line += f" | survey {whole:6.1f} s ({whole / plain:.2f}x)"
-        print(f"{line} | load {load:.1f}", flush=True)
+        with tempfile.TemporaryDirectory() as work:
+            envs = {
+                tree: {**os.environ, "QKIT_CACHE_DIR": f"{work}/{k}", "PYTHONPATH": tree}
+                for k, tree in enumerate(trees)
+            }
+            plain, _ = timed([sys.executable, "-c", PLAIN], envs[trees[0]])
+            load = os.getloadavg()[0]
+            first = {tree: timed(qkit, envs[tree]) for tree in trees}
+            second = {tree: timed(qkit, envs[tree]) for tree in trees}
+            whole = {tree: timed(survey, envs[tree]) for tree in trees} if args.survey else {}
+        outputs = [out for runs in (first, second) for _, out in runs.values()]
+        for tree in trees:
+            line = (
+                f"plain {plain:6.1f} s | qkit first {first[tree][0]:6.1f} s "
+                f"({first[tree][0] / plain:.2f}x) | qkit second {second[tree][0]:6.1f} s "
+                f"({second[tree][0] / plain:.2f}x)"
+            )
+            if tree in whole:
+                line += f" | survey {whole[tree][0]:6.1f} s ({whole[tree][0] / plain:.2f}x)"
+            name = f" | {tree}" if len(trees) > 1 else ""
+            print(f"{line} | load {load:.1f} -> {os.getloadavg()[0]:.1f}{name}", flush=True)
+        print(f"same results (every run and tree): {_same(outputs)}", flush=True)
 
 
 if __name__ == "__main__":

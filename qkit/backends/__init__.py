@@ -4,8 +4,8 @@
 name                      what runs the PUBs
 ========================  =====================================================================
 ``aer`` (default)         Qiskit Aer's ``SamplerV2``; exact Aer ``NoiseModel`` per run
-``fake:<device>``         an IBM fake device (``fake:list`` lists them): qiskit-ibm-runtime's
-                          sampler in local testing mode, offline, with calibrated device noise
+``fake:<device>``         an IBM fake device (``fake:list`` lists them): Aer with the device's
+                          calibrated noise, offline, as qiskit-ibm-runtime's local testing mode
 ``ibm:<device>``          IBM Quantum via qiskit-ibm-runtime (``pip install 'qkit-comm[ibm]'``),
                           credentials from the saved account or ``QISKIT_IBM_*`` variables
 ``braket:local``          the Amazon Braket local simulator (``pip install 'qkit-comm[braket]'``)

@@ -2,7 +2,9 @@
 
 A run on a device spends most of its time on things that depend only on the device's
 calibration and on qkit, not on the point: the noise-aware layout ranking, the transpiled
-circuit families and the readout calibration. They are kept in
+circuit families, the readout calibration and, for a fake device, its target
+(:mod:`qkit.backends._snapshot`, so that a later run need not import qiskit-ibm-runtime). They
+are kept in
 ``$QKIT_CACHE_DIR`` (default: the user cache folder, ``platformdirs.user_cache_dir("qkit")``)
 under ``devices/<fingerprint>/``, where the fingerprint hashes the device's name, its target
 (every instruction's error and duration, every qubit's T1, T2 and frequency, ``dt``) and the
@@ -18,6 +20,7 @@ same entry; the last one wins, and both are the same). An entry that cannot be r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -41,6 +44,7 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("qkit"))
 
 
+@functools.cache
 def _versions() -> str:
     from importlib import metadata
 
@@ -77,10 +81,7 @@ def fingerprint(name: str, device) -> str:
     files = _snapshot_files(device)
     if files is not None:
         try:
-            digest = hashlib.sha256(f"{name}|{_versions()}|files".encode())
-            for path in files:
-                digest.update(path.read_bytes())
-            return digest.hexdigest()[:24]
+            return fingerprint_files(name, files)
         except OSError:
             pass
     target = device.target
@@ -97,6 +98,31 @@ def fingerprint(name: str, device) -> str:
             duration = getattr(props, "duration", None) if props is not None else None
             digest.update(f"{op_name}{qargs}:{_number(error)},{_number(duration)};".encode())
     return digest.hexdigest()[:24]
+
+
+def fingerprint_files(name: str, files: list[Path]) -> str:
+    """:func:`fingerprint` of a fake device from its snapshot files alone (no device built)."""
+    digest = hashlib.sha256(f"{name}|{_versions()}|files".encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path`` and move it into place; a cache
+    that cannot be written is only slower (read-only home, full disk): errors are ignored."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 class DeviceCache:
@@ -116,18 +142,7 @@ class DeviceCache:
             return None
 
     def _write(self, path: Path, data: bytes) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # a cache that cannot be written is only slower (read-only home, full disk)
+        write_atomic(path, data)
 
     def get_json(self, kind: str, key: str) -> Any | None:
         data = self._read(self._path(kind, key, ".json"))

@@ -1,9 +1,11 @@
 """IBM fake devices (offline, calibrated noise) and IBM Quantum, through qiskit-ibm-runtime.
 
-Both go through the runtime's own sampler, so a fake device exercises the code path of real
-hardware: on a fake device the runtime runs in its *local testing mode* (Aer with the
-device's noise model); with a ``QiskitRuntimeService`` backend it submits to IBM Quantum,
-all jobs of one :class:`RuntimeBackend` grouped in one ``Batch``.
+A fake device is simulated in this process the way the runtime's *local testing mode* does it
+(Aer's sampler with the device's noise model, :func:`local_sample`), on the noise of the
+qubits a circuit uses only; the same bits for the same seed as the runtime's own sampler, and
+on a warm device cache without importing the runtime at all (:mod:`qkit.backends._snapshot`).
+With a ``QiskitRuntimeService`` backend the runtime's sampler submits to IBM Quantum, all jobs
+of one :class:`RuntimeBackend` grouped in one ``Batch``.
 
 qiskit-ibm-runtime 0.51 deprecated its ``SamplerV2`` for the executor-based sampler with the
 same PUB interface; :func:`_sampler_class` is the one line to change at the next deprecation.
@@ -108,10 +110,13 @@ class RuntimeBackend(Backend):
         self.kind = kind
         self._service = service
         self._mode = None
-        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+        self._simulator_mode = kind == "fake"  # Aer with the device model, in this process
+        if self._simulator_mode:
+            self._local = True
+        else:
+            from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
-        self._local = isinstance(device, FakeBackendV2)
-        self._simulator_mode = kind == "fake"  # a local simulator as the runtime's mode
+            self._local = isinstance(device, FakeBackendV2)
         if self._simulator_mode:
             self.caps = _capabilities.FAKE
         elif self._local:
@@ -171,8 +176,10 @@ class RuntimeBackend(Backend):
         return self._restricted[qubits]
 
     def _sampler_run(self, pubs, shots, seed):
-        mode = self._restricted_mode(pubs) if self._simulator_mode else self._execution_mode()
-        sampler = _sampler_class()(mode=mode)
+        if self._simulator_mode:
+            (pub,) = pubs  # one circuit per call (_submit_raw)
+            return local_sample(self._restricted_mode(pubs), pub, seed)
+        sampler = _sampler_class()(mode=self._execution_mode())
         if self._local and seed is not None:
             sampler.options.simulator.seed_simulator = seed
         return sampler.run(pubs, shots=shots)
@@ -187,6 +194,34 @@ class RuntimeBackend(Backend):
         if self._mode is not None and hasattr(self._mode, "close"):
             self._mode.close()
         self._mode = None
+
+
+ANGLE_DECIMALS = 5
+"""Decimals of ``angle / (pi/2)`` that qiskit-ibm-runtime's local testing mode keeps of every
+parameter value before simulating (``SimulatorOptions.angle_decimals``, default 5)."""
+
+
+def _round_to_clifford(values: np.ndarray) -> np.ndarray:
+    return np.round(values / (np.pi / 2), decimals=ANGLE_DECIMALS) * (np.pi / 2)
+
+
+def local_sample(simulator, pub: SamplerPub, seed: int | None):
+    """Sample one PUB on ``simulator`` (an ``AerSimulator`` with the device model) exactly as
+    qiskit-ibm-runtime's local testing mode does (its ``run_quantum_program``: Aer's
+    ``SamplerV2.from_backend`` with the seed, the parameter values rounded to
+    :data:`ANGLE_DECIMALS` decimals of pi/2), without importing the runtime (~1 s) or
+    converting the PUB to its executor's program: the same bits for the same seed, which
+    ``tests/test_device_runs.py`` checks against the runtime's sampler. Returns Aer's job."""
+    from qiskit_aer.primitives import SamplerV2 as AerSampler
+
+    circuit = pub.circuit
+    bindings = None
+    if circuit.num_parameters:
+        parameters = tuple(circuit.parameters)
+        values = _round_to_clifford(pub.parameter_values.as_array(parameters))
+        bindings = BindingsArray({parameters: values})
+    sampler = AerSampler.from_backend(simulator, seed=seed)
+    return sampler.run([SamplerPub(circuit, bindings, shots=pub.shots)])
 
 
 def _stack_by_circuit(pubs: list[SamplerPub]) -> list[tuple[SamplerPub, list[int], list | None]]:
@@ -256,16 +291,28 @@ class _PerCircuitJobs:
 
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
+    """``fake:<device>``: from the device cache when an earlier run kept its target
+    (:mod:`qkit.backends._snapshot`, no runtime import), else built by qiskit-ibm-runtime."""
+    from qkit.backends import _snapshot
+
+    key = device.lower().removeprefix("fake_")
+    cached = _snapshot.cached_device(key, lambda: fake_device_classes()[key]())
+    if cached is not None:
+        return RuntimeBackend(
+            f"fake:{key}", "fake", cached, seed=seed, optimization_level=optimization_level
+        )
     with progress.phase("loading the fake devices", announce=False):  # before the name check
         classes = fake_device_classes()
-    key = device.lower().removeprefix("fake_")
     if key not in classes:
         raise ValueError(
             f"unknown fake device {device!r}; `fake:list` lists them (e.g. sherbrooke, manila)"
         )
-    return RuntimeBackend(
+    backend = RuntimeBackend(
         f"fake:{key}", "fake", classes[key](), seed=seed, optimization_level=optimization_level
     )
+    _snapshot.remember_files(classes)
+    _snapshot.remember_device(key, backend.device)
+    return backend
 
 
 def ibm_backend(

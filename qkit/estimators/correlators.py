@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtri_exp
-from scipy.stats import binomtest, norm
+from scipy.stats import norm
 
 from qkit.estimators._results import (
     ChshEstimate,
@@ -195,21 +195,16 @@ def _binomial_tests(
     """Exact binomial tails at 3/4 and one-sided Clopper-Pearson bounds, per point.
 
     ``(P(Bin >= W), lower bound, P(Bin <= W), upper bound)`` on the win rate, each bound at
-    level ``1 - alpha``, from :func:`scipy.stats.binomtest` (one call per distinct
-    ``(W, n)``, so a sweep sharing its shots costs a few hundred calls).
+    level ``1 - alpha``: :func:`scipy.stats.binomtest`'s numbers, bit for bit, computed once per
+    distinct ``(W, n)`` by :func:`qkit.estimators._binomial.one_sided_tests`.
     """
+    from qkit.estimators._binomial import one_sided_tests
+
     pairs = np.stack(np.broadcast_arrays(wins, total), axis=-1).reshape(-1, 2)
     distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    out = np.empty((len(distinct), 4))
-    for row, (w, m) in enumerate(distinct.astype(np.int64)):
-        up = binomtest(int(w), int(m), _LOCAL_WIN_RATE, alternative="greater")
-        down = binomtest(int(w), int(m), _LOCAL_WIN_RATE, alternative="less")
-        out[row] = (
-            up.pvalue,
-            up.proportion_ci(1.0 - alpha).low,
-            down.pvalue,
-            down.proportion_ci(1.0 - alpha).high,
-        )
+    distinct = distinct.astype(np.int64)
+    tests = one_sided_tests(distinct[:, 0], distinct[:, 1], _LOCAL_WIN_RATE, 1.0 - alpha)
+    out = np.stack(tests, axis=-1)
     shape = np.shape(wins)
     return tuple(out[np.ravel(inverse), j].reshape(shape) for j in range(4))
 
