@@ -238,7 +238,9 @@ def test_state_tomography_is_batched_and_reports_json_keys():
     target = theory.psi(0.6)
     one = state_tomography(counts, target)
     assert one.state.shape == (2, 4, 4)
-    np.testing.assert_allclose(one.concurrence.value, measures.concurrence(fit_state(counts)))
+    # M[psi_a] in the target's Schmidt basis: the concurrence is the witness's positive part.
+    k_hat = (_witness_coefficients(0.6) * counts / 400).sum(axis=(-2, -1))
+    np.testing.assert_allclose(one.concurrence.value, np.clip(k_hat, 0, 1), atol=1e-13)
     # The fidelity is the direct linear estimate <target|rho_LI|target>, not the projected one.
     np.testing.assert_allclose(
         one.fidelity.value,
@@ -319,26 +321,28 @@ def test_no_interval_mode_gives_the_same_point_estimates_and_nan_intervals():
     assert np.all(np.isnan(mi.ci_high))
 
 
-def test_concurrence_gradient_matches_finite_differences_and_is_a_witness():
-    # C is convex and homogeneous of degree 1, so its gradient G at any entangled state gives
-    # Tr[G rho] = C(rho) and C(sigma) >= Tr[G sigma] for every state sigma.
-    from qkit.estimators.tomography import _wootters_and_gradient
-
-    rho = theory.state(0.8, 0.4)
-    wootters, grad = _wootters_and_gradient(rho)
-    assert wootters == pytest.approx(float(measures.concurrence(rho)), abs=1e-5)
-    # (The gradient is taken at (1 - 1e-6) rho + 1e-6 I/4, hence the 1e-5 tolerances.)
-    assert np.real(np.trace(grad @ rho)) == pytest.approx(float(wootters), abs=1e-5)
-    for seed in range(5):
-        sigma = random_density_matrix(4, seed=seed).data
-        step = 1e-6 * (sigma - rho)
-        slope = (
-            _wootters_and_gradient(rho + step)[0] - _wootters_and_gradient(rho - step)[0]
-        ) / 2e-6
-        assert slope == pytest.approx(
-            np.real(np.trace(grad @ (sigma - rho))) * 1e-6 / 1e-6, rel=1e-5
-        )
-        assert float(measures.concurrence(sigma)) >= np.real(np.trace(grad @ sigma)) - 1e-9
+def test_concurrence_the_witness_does_not_see_is_added_to_the_estimate_and_the_upper_end():
+    # |psi> = a|00> + i b|11> against the target psi_a: C = 2ab, but the witness in the
+    # target's basis reads the coherence's real part only (K = 0 < C). Where the fit's
+    # concurrence exceeds the witness's by more than z sd, the excess is added to the estimate
+    # and to the upper end.
+    a, b = 0.6, 0.8
+    psi = np.array([a, 0, 0, 1j * b])
+    rho = np.outer(psi, psi.conj())
+    counts = np.random.default_rng(3).multinomial(4000, pauli_probabilities(rho), size=(50, 9))
+    est = state_tomography(counts, theory.psi(a)).concurrence
+    k_hat = (_witness_coefficients(a) * counts / 4000).sum(axis=(-2, -1))
+    fit = fit_state(counts)
+    seen = np.maximum(np.einsum("ab,nba->n", _witness_operator(a), fit).real, 0)
+    unseen = measures.concurrence(fit) - seen
+    assert np.all(unseen > 0.9) and np.all(unseen > norm.ppf(0.975) * est.stderr)
+    np.testing.assert_allclose(est.value, np.clip(k_hat, 0, 1) + unseen, atol=1e-12)
+    assert np.mean(est.ci_low <= 2 * a * b) == 1.0 and np.mean(2 * a * b <= est.ci_high) >= 0.8
+    assert np.all(est.ci_low <= 0.05)  # the lower end is the witness's: still a valid bound
+    # The fitted state's eigenvector gives the right basis when no target is given.
+    free = state_tomography(counts).concurrence
+    assert np.all(np.abs(free.value - 2 * a * b) < 0.05)
+    assert np.mean((free.ci_low <= 2 * a * b) & (2 * a * b <= free.ci_high)) >= 0.9
 
 
 @given(
@@ -621,6 +625,24 @@ def test_sigma_of_p_values_is_the_normal_quantile_from_the_log():
     assert sigma_of(0.7, log_p=np.log(0.7)) == 0.0
 
 
+def _witness_operator(a: float) -> np.ndarray:
+    """``K = |00><11| + |11><00| - |01><01| - |10><10|`` (psi_a is in its Schmidt basis)."""
+    op = np.zeros((4, 4))
+    op[0, 3] = op[3, 0] = 1.0
+    op[1, 1] = op[2, 2] = -1.0
+    return op
+
+
+def _witness_coefficients(a: float) -> np.ndarray:
+    """Hand-built g[s, o] with ``K(rho_LI) = (<XX> - <YY> + <ZZ> - 1) / 2 = sum g * freqs``."""
+    corr = np.array([1.0, -1.0, -1.0, 1.0])
+    g = np.full((9, 4), -0.5 / 9)  # the constant -1/2, spread over the nine settings
+    g[0] += corr / 2  # XX
+    g[4] -= corr / 2  # YY
+    g[8] += corr / 2  # ZZ
+    return g
+
+
 def _fidelity_coefficients(a: float) -> np.ndarray:
     """Hand-built g[s, o] with <psi_a|rho_LI|psi_a> = sum g * frequencies, psi_a real.
 
@@ -729,20 +751,24 @@ def test_feldman_cousins_interval_matches_the_paper_and_covers_exactly():
 
 
 def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
-    from qkit.estimators.tomography import _project
-
-    # A pure state's data: the projection moves the estimate; the upper end and the test of
-    # C >= c get the same allowance `moved` for the projection's downward bias.
+    # A pure state's data: the linear witness is unbiased there (the projection onto physical
+    # states, which biased C(rho_hat) low, plays no part), so the interval is K_hat -/+ z sd
+    # far from both bounds, with nothing flagged.
     rng = np.random.default_rng(21)
     probs = pauli_probabilities(theory.state(1.0, 0.5))
     counts = rng.multinomial(1000, probs, size=(6, 9))
     est = state_tomography(counts, theory.psi(0.5), threshold=0.8)
-    _, moved = _project(linear_inversion(counts))
     c, z = est.concurrence, norm.ppf(0.975)
-    assert np.all(moved > 1e-3) and np.all(c.at_boundary)
-    np.testing.assert_allclose(c.ci_high, np.minimum(c.value + z * c.stderr + moved, 1.0))
-    np.testing.assert_allclose(c.ci_low, c.value - z * c.stderr)
-    np.testing.assert_allclose(c.below_p_value, norm.cdf((c.value + moved - 0.8) / c.stderr))
+    g = _witness_coefficients(0.5)
+    k_hat = np.sum(g * counts / 1000, axis=(-2, -1))
+    smooth = (counts + 0.5) / 1002
+    var = np.sum((np.sum(g * g * smooth, -1) - np.sum(g * smooth, -1) ** 2) / 1000, -1)
+    np.testing.assert_allclose(c.stderr, np.sqrt(var), rtol=1e-12)
+    np.testing.assert_allclose(c.value, k_hat, atol=1e-13)
+    np.testing.assert_allclose(c.ci_low, k_hat - z * c.stderr, atol=1e-12)
+    np.testing.assert_allclose(c.ci_high, k_hat + z * c.stderr, atol=1e-12)
+    np.testing.assert_allclose(c.below_p_value, norm.cdf((k_hat - 0.8) / c.stderr), rtol=1e-9)
+    assert not np.any(c.at_boundary)
     # The linear fidelity goes above 1 in about half the data sets: value 1, upper end 1.
     g = _fidelity_coefficients(0.5)
     raw = np.sum(g * counts / 1000, axis=(-2, -1))
@@ -756,6 +782,12 @@ def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
     small = state_tomography(few, theory.psi(theory.BELL_AMPLITUDE)).concurrence
     assert small.value > 0.1 and small.value - z * small.stderr < 0
     assert small.ci_low == 0.0 and small.at_boundary
+    # ... and its ends are Feldman and Cousins' for K_hat / sd (lower end 0 up to x = 1.64).
+    from qkit.estimators import boundary
+
+    fc_low, fc_high = boundary.interval(small.value / small.stderr, 0.95)
+    assert small.ci_high == pytest.approx(float(fc_high) * small.stderr, rel=1e-12)
+    assert fc_low == 0.0 and small.value / small.stderr < 1.64
     # The threshold of C < c is a concurrence: both ends allowed, nothing beyond.
     for c_ok in (0.0, 1.0):
         assert state_tomography(few, threshold=c_ok).concurrence.threshold == c_ok

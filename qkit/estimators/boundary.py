@@ -67,3 +67,30 @@ def interval(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     lo = np.where(x > x2[-1], x - z, lo)
     hi = np.where(x > x1[-1], x + z, hi)
     return lo, hi
+
+
+def bounded_interval(
+    estimate: np.ndarray, sd: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feldman-Cousins interval for a quantity in ``[0, 1]`` from a normal, unclipped estimate.
+
+    ``estimate ~ N(theta, sd)`` with ``theta`` the signed quantity (e.g. a witness whose positive
+    part is the concurrence): the interval for ``max(0, min(theta, 1))`` is :func:`interval` at
+    the nearer bound, ``sd x`` the interval of ``estimate / sd`` near 0 and ``1 - sd x`` that of
+    ``(1 - estimate) / sd`` near 1 (``sd`` is far below 1/2 wherever the interval means
+    anything). It covers ``confidence`` at every ``theta`` in ``[0, 1]``, more outside. With
+    ``sd = 0`` (every shot agreed) the quantity is known exactly: a zero-width interval.
+
+    >>> lo, hi = bounded_interval(np.array([-0.01, 0.5, 1.0]), np.array([0.01, 0.01, 0.01]), 0.95)
+    >>> np.round(lo, 4).tolist(), np.round(hi, 4).tolist()
+    ([0.0, 0.4804, 0.9804], [0.011, 0.5196, 1.0])
+    """
+    estimate, sd = np.broadcast_arrays(np.asarray(estimate, float), np.asarray(sd, float))
+    upper = estimate > 0.5
+    scale = np.where(sd > 0, sd, 1.0)
+    near, far = interval(np.where(upper, 1.0 - estimate, estimate) / scale, confidence)
+    low = np.where(upper, 1.0 - scale * far, scale * near)
+    high = np.where(upper, 1.0 - scale * near, scale * far)
+    exact = np.clip(estimate, 0.0, 1.0)
+    low, high = np.where(sd > 0, low, exact), np.where(sd > 0, high, exact)
+    return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)

@@ -151,11 +151,6 @@ def project_to_physical(matrix: ArrayLike) -> np.ndarray:
     >>> np.diag(project_to_physical(np.diag([0.6, 0.5, -0.1]))).real.round(3).tolist()
     [0.55, 0.45, 0.0]
     """
-    return _project(matrix)[0]
-
-
-def _project(matrix: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`project_to_physical` and the trace norm ``||matrix - projected||_1`` it moved."""
     h = np.asarray(matrix, dtype=complex)
     h = (h + np.conj(np.swapaxes(h, -1, -2))) / 2.0
     eigvals, eigvecs = np.linalg.eigh(h)
@@ -168,10 +163,9 @@ def _project(matrix: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     last = d - 1 - np.argmax(ok[..., ::-1], axis=-1)  # index of the largest ok k
     shift = np.take_along_axis(tail_after, last[..., None], axis=-1) / (last[..., None] + 1)
     new = np.where(kept - 1 <= last[..., None], lam + shift, 0.0)[..., ::-1]
-    moved = np.sum(np.abs(lam - new[..., ::-1]), axis=-1)
     # Products summed along a contiguous last axis: the same order for every point of a batch.
     terms = eigvecs[..., :, None, :] * new[..., None, None, :] * np.conj(eigvecs)[..., None, :, :]
-    return np.sum(terms, axis=-1), moved
+    return np.sum(terms, axis=-1)
 
 
 def fit_state(counts: ArrayLike) -> np.ndarray:
@@ -358,11 +352,23 @@ def state_tomography(
 
     freqs = n / shots[..., None]
     raw = _invert(freqs)
-    state, moved = _project(raw)
+    state = project_to_physical(raw)
     z = norm.ppf(0.5 + confidence / 2.0)
 
+    c_fit = measures.concurrence(state, trusted=True)  # built here: skip the input checks
+    operator = _witness_operator(state if psi is None else None, psi)
+    coeff = _linear_coefficients(operator)
+    k_hat = _dot36(coeff, freqs)
+    # Add-half smoothed frequencies: a setting whose shots all agree keeps a non-zero variance.
+    smooth = (n + 0.5) / (shots[..., None] + 2.0)
+    sd = np.sqrt(_linear_variance(coeff, smooth, shots))
+    # Concurrence of the fit that the witness does not see, where more than the noise explains.
+    k_fit = np.einsum("...ab,...ba->...", operator, state).real
+    unseen = c_fit - np.maximum(k_fit, 0.0)
+    unseen = np.where(unseen > z * sd, unseen, 0.0)
+    c = np.minimum(np.clip(k_hat, 0.0, 1.0) + unseen, 1.0)
+
     if not want:
-        c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
         nan = np.full(batch, np.nan)
         conc = ConcurrenceInterval(
             value=c,
@@ -394,31 +400,25 @@ def state_tomography(
             fid = Interval(f, nan, nan, confidence, f >= 1.0 - 1e-12, "none")
         return TomographyEstimate(state=state, concurrence=conc, eof=eof, fidelity=fid)
 
-    probs = pauli_probabilities(state)
-    wootters, grad = _wootters_and_gradient(state)
-    sd = np.sqrt(_linear_variance(_linear_coefficients(grad), probs, shots))
-    c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
-    on_edge = moved > 1e-12
-    low = np.clip(c - z * sd, 0.0, c)
-    high = np.clip(c + z * sd + moved, c, 1.0)
-    edge = on_edge | (low <= 1e-12) | (high >= 1.0 - 1e-12)
-    k_hat, k_spread = _x_part_witness(state if psi is None else None, psi, freqs, shots)
+    low, high = boundary.bounded_interval(k_hat, sd, confidence)
+    high = np.minimum(high + unseen, 1.0)
+    edge = (low <= 0.0) | (high >= 1.0)
+    k_spread = _hoeffding_spread(coeff, shots)
     # Hoeffding: P(K_hat - K >= t) <= exp(-2 t^2 / spread) for every state, so the test of
     # K <= 0 and the lower bound hold at any number of shots.
     log_p = np.where(k_hat > 0, -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread, 0.0)
     margin = np.sqrt(k_spread * np.log(1.0 / (1.0 - confidence)) / 2.0)
-    # The opposite claim C < threshold: one-sided delta bound, widened as the interval is.
-    top = c + moved
+    # The opposite claim C < threshold: one-sided normal bound on the witness (plus `unseen`).
     with np.errstate(divide="ignore", invalid="ignore"):
-        below_z = np.where(sd > 0, (top - threshold) / np.where(sd > 0, sd, 1.0), np.inf)
-    below_z = np.where((sd > 0) | (top >= threshold), below_z, -np.inf)
+        below_z = np.where(sd > 0, (k_hat + unseen - threshold) / np.where(sd > 0, sd, 1.0), 0.0)
+    below_z = np.where(sd > 0, below_z, np.where(c >= threshold, np.inf, -np.inf))
     conc = ConcurrenceInterval(
         value=c,
         ci_low=low,
         ci_high=high,
         confidence=confidence,
         at_boundary=edge,
-        method="delta",
+        method="witness-feldman-cousins",
         stderr=sd,
         lower_bound=np.clip(k_hat - margin, 0.0, low),
         entangled_p_value=np.exp(log_p),
@@ -434,7 +434,7 @@ def state_tomography(
         ci_high=measures.eof_from_concurrence(high),
         confidence=confidence,
         at_boundary=edge,
-        method="delta-concurrence-mapped",
+        method="witness-feldman-cousins-mapped",
     )
     fid = None
     if psi is not None:
@@ -442,51 +442,12 @@ def state_tomography(
     return TomographyEstimate(state=state, concurrence=conc, eof=eof, fidelity=fid)
 
 
-_SIGMA_YY = np.kron(measures.PAULI[1], measures.PAULI[1])
-_WOOTTERS_SIGNS = np.array([1.0, -1.0, -1.0, -1.0])
-# The gradient is taken at (1 - eps) rho + eps I/4: at rank-deficient states some l_k vanish and
-# dl_k = dmu_k / (2 l_k) is undefined; the shift changes C by less than 1e-6.
-_REGULARIZE = 1e-6
+def _witness_operator(state, psi) -> np.ndarray:
+    """``W X W^dag``: the witness ``K(rho) = Tr[W X W^dag rho]`` (:func:`state_tomography`).
 
-
-def _wootters_and_gradient(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Wootters function ``W = l1 - l2 - l3 - l4`` and its gradient ``dW/drho`` (Hermitian).
-
-    ``l_k^2 = mu_k`` are the eigenvalues of ``R = rho rho~``, ``rho~ = (Y⊗Y) rho* (Y⊗Y)``;
-    first-order perturbation of a diagonalizable ``R = V diag(mu) V^-1`` gives
-    ``dmu_k = Tr[P_k dR]`` with ``P_k = V e_k e_k^T V^-1``, and ``dR = drho rho~ + rho drho~``,
-    so ``dmu_k = Tr[(rho~ P_k + ((Y⊗Y) P_k rho (Y⊗Y))^T) drho]``.
-    """
-    rho = (1.0 - _REGULARIZE) * state + _REGULARIZE * np.eye(4) / 4.0
-    tilde = _SIGMA_YY @ np.conj(rho) @ _SIGMA_YY
-    mu, vecs = np.linalg.eig(rho @ tilde)
-    order = np.argsort(-mu.real, axis=-1)
-    mu = np.take_along_axis(mu.real, order, axis=-1)
-    vecs = np.take_along_axis(vecs, order[..., None, :], axis=-1)
-    inverse = np.linalg.inv(vecs)
-    lam = np.sqrt(np.clip(mu, 0.0, None))
-    wootters = np.sum(lam * _WOOTTERS_SIGNS, axis=-1)
-    weights = _WOOTTERS_SIGNS / (2.0 * np.maximum(lam, 1e-300))
-    # sum_k w_k P_k = V diag(w) V^-1, so the gradient needs one such matrix, not four.
-    q = (vecs * weights[..., None, :]) @ inverse
-    gamma = tilde @ q + np.swapaxes(_SIGMA_YY @ q @ rho @ _SIGMA_YY, -1, -2)
-    return wootters, (gamma + np.conj(np.swapaxes(gamma, -1, -2))) / 2.0
-
-
-_X_PART = np.zeros((4, 4))
-_X_PART[0, 3] = _X_PART[3, 0] = 1.0
-_X_PART[1, 1] = _X_PART[2, 2] = -1.0
-
-
-def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
-    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s`` (:func:`state_tomography`).
-
-    ``K_hat = sum_s (1/N_s) sum_shots g_s(o)`` is a sum of independent shots, each in a range
-    ``max_o g_s - min_o g_s`` wide.
-
-    ``K = Tr[W X W^dag rho]`` with ``X = |00><11| + |11><00| - |01><01| - |10><10|`` and
-    ``W = U ⊗ V`` the local unitary taking ``|kk>`` to the Schmidt vectors of ``psi``
-    (``psi_ij = sum_k U_ik s_k V_jk``).
+    ``X = |00><11| + |11><00| - |01><01| - |10><10|`` and ``W = U ⊗ V`` the local unitary taking
+    ``|kk>`` to the Schmidt vectors of ``psi`` (``psi_ij = sum_k U_ik s_k V_jk``); without
+    ``psi``, the leading eigenvector of ``state``.
     """
     if psi is None:
         psi = np.linalg.eigh(state)[1][..., -1]
@@ -497,10 +458,22 @@ def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
     def outer(a: int, b: int) -> np.ndarray:
         return phi[..., :, a, None] * np.conj(phi[..., None, :, b])
 
-    operator = outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
-    coeff = _linear_coefficients(operator)
+    return outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
+
+
+def _hoeffding_spread(coeff: np.ndarray, shots: np.ndarray) -> np.ndarray:
+    """Hoeffding's ``sum_s range_s^2 / N_s`` for ``sum_s (1/N_s) sum_shots g_s(o)``.
+
+    Every shot of setting ``s`` moves the statistic within ``max_o g_s - min_o g_s``.
+    """
     width = np.max(coeff, axis=-1) - np.min(coeff, axis=-1)
-    return _dot36(coeff, freqs), np.sum(width * width / shots, axis=-1)
+    return np.sum(width * width / shots, axis=-1)
+
+
+def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
+    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s`` (:func:`state_tomography`)."""
+    coeff = _linear_coefficients(_witness_operator(state, psi))
+    return _dot36(coeff, freqs), _hoeffding_spread(coeff, shots)
 
 
 def _linear_coefficients(operator: np.ndarray) -> np.ndarray:
