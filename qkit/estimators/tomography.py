@@ -8,9 +8,9 @@ batched numpy (one matrix product, one batched ``eigh``), so thousands of fits t
 milliseconds; ``benchmarks/tomography.py`` checks agreement with qiskit-experiments.
 
 Error bars are analytic, so they cost about as much as the fit (``benchmarks/intervals.py``):
-every interval is a linear form in the 36 outcome frequencies (the fidelity exactly, the
-concurrence to first order), whose variance is the sum of the nine settings' exact multinomial
-variances. See :func:`state_tomography` for the constructions and their edges.
+every interval is built on a linear form in the 36 outcome frequencies (the fidelity, and the
+witness whose positive part is the concurrence of the mix-up states), whose variance is the sum
+of the nine settings' exact multinomial variances. See :func:`state_tomography` for the constructions and their edges.
 
 Conventions: density matrices in the basis ``|00>, |01>, |10>, |11>`` with qubit A the left
 factor (qkit order). Setting ``s = 3 i + j`` measures ``sigma_i`` on A and ``sigma_j`` on B with
@@ -203,8 +203,8 @@ class TomographyEstimate:
     state : numpy.ndarray, shape (..., 4, 4)
         Physical state estimate (qkit order).
     concurrence : ConcurrenceInterval
-        Wootters concurrence with its delta-method interval, one-sided lower bound and the
-        significance of entanglement ``C > 0``.
+        Wootters concurrence from the linear witness, with its Feldman-Cousins interval,
+        one-sided bounds and the significance of entanglement ``C > 0``.
     eof : Interval
         Entanglement of formation, the concurrence interval mapped through the increasing
         ``E_F(C)``.
@@ -262,40 +262,45 @@ def state_tomography(
       state is biased inward at pure states (Bell pair, 1000 shots: 0.988 against 1, interval
       excluding the truth); the linear estimate is not (Flammia and Liu, PRL 106, 230501
       (2011), direct fidelity estimation). ``at_boundary`` flags an interval reaching 0.
-    - **Concurrence** (Wootters, PRL 80, 2245 (1998)): ``C_hat = C(rho_hat)`` of the physical
-      estimate, with the delta-method interval ``C_hat -/+ z sd``, where ``sd`` is the exact
-      multinomial standard deviation of the linear form ``Tr[G rho_LI]`` and ``G = dC/drho``
-      at the estimate (analytic, from the eigen-decomposition of ``rho rho~``; the concurrence
-      is convex and homogeneous of degree 1, so ``Tr[G rho] = C``). Projecting onto the
-      physical states biases ``C_hat`` low when the state sits on the edge of the state space
-      (pure and nearly pure states); there the upper end is widened by the trace distance the
-      projection moved the estimate, and the interval is flagged ``at_boundary`` (it is then
-      conservative: measured coverage 0.96-1.0 at S >= 0.9 or a pure state). An interval
-      reaching 0 (``C`` below what the shots resolve, or separable) or 1 (a Bell pair) is also
-      flagged: read it as the upper limit ``ci_high``, respectively the lower limit ``ci_low``.
-    - **Entanglement test and lower bound**: a linear, unbiased statistic. In the Schmidt basis
-      ``|k>|k>`` of the target (of the fitted state's leading eigenvector without a target),
-      ``K(rho) = 2 Re rho_{00,11} - rho_{01,01} - rho_{10,10}`` satisfies ``C(rho) >= K(rho)``
-      for every state: the concurrence of a state is at least that of its X part (Hashemi
-      Rafsanjani, Huber, Broadbent and Eberly, PRA 86, 062303 (2012)), which is
-      ``2 (|rho_03| - sqrt(rho_11 rho_22)) >= K`` (arithmetic-geometric mean). For the mix-up
-      states ``M[psi_a]`` (``rho_11 = rho_22``, real coherence) ``K = C`` exactly (Eq. 3.3),
-      and for a Bell target ``K = 2 F - 1``. ``K_hat = K(rho_LI)`` is linear in the
-      frequencies, so it is unbiased, and it is taken with a data-independent operator. It is
-      a sum of independent shots, each moving it within a known range (``range_s / N_s`` for
-      setting ``s``), so Hoeffding's inequality ``P(K_hat - K >= t) <= exp(-2 t^2 / sum_s
-      range_s^2 / N_s)`` holds at any number of shots (no normal approximation):
-      ``entangled_p_value = exp(-2 K_hat^2 / sum_s range_s^2 / N_s)`` for ``K_hat > 0`` (else 1;
-      valid because ``K <= 0`` on every separable state), ``entangled_sigma = Phi^-1(1 - p)``
-      (0: no evidence) and ``lower_bound = K_hat - sqrt(sum_s range_s^2 / N_s ln(1/alpha) /
-      2)``, at least 0 and at most the interval's lower end. The delta-method statistic itself
-      is not used for the test: the concurrence is convex, so ``C(rho_hat)`` is biased upward
-      near ``C = 0`` and claimed entanglement at 6-9% of the 5% level at the threshold.
-    - **The opposite claim** ``C < threshold``: ``below_p_value = Phi((C_hat + moved -
-      threshold) / sd)``, the p-value of ``C >= threshold`` from the delta method with the
-      same allowance ``moved`` for the projection's downward bias as the interval (a normal
-      approximation, conservative near pure states), with ``below_sigma``; ``upper_bound`` is
-      the interval's upper end (a one-sided bound is never inside its two-sided interval).
+    - **The witness** ``K``. In the Schmidt basis ``|k>|k>`` of the target (of the fitted
+      state's leading eigenvector without a target), ``K(rho) = 2 Re rho_{00,11} -
+      rho_{01,01} - rho_{10,10}`` satisfies ``C(rho) >= K(rho)`` for every state: the
+      concurrence (Wootters, PRL 80, 2245 (1998)) of a state is at least that of its X part
+      (Hashemi Rafsanjani, Huber, Broadbent and Eberly, PRA 86, 062303 (2012)), ``2
+      (|rho_03| - sqrt(rho_11 rho_22)) >= K`` (arithmetic-geometric mean). For the mix-up
+      states ``M[psi_a]`` (``rho_11 = rho_22``, real coherence) ``C = max(0, K)`` exactly
+      (Eq. 3.3: ``K = 2 S a b - 2 (1 - S) a^2 b^2`` is the signed quantity whose positive part
+      is ``C``), and for a Bell target ``K = 2 F - 1`` (``C`` of Bell-diagonal states around
+      it). ``K_hat = K(rho_LI)`` is linear in the frequencies with a data-independent
+      operator: unbiased, not clipped at 0, and untouched by the projection onto physical
+      states (which biased ``C(rho_hat)`` low by about 2 standard deviations at pure states,
+      and up near ``C = 0``, the concurrence being convex). ``sd`` is its exact multinomial
+      standard deviation at the add-half smoothed frequencies.
+    - **Concurrence**: the interval is Feldman and Cousins' for a normal mean in ``[0, 1]``
+      (:func:`qkit.estimators.boundary.bounded_interval`, PRD 57, 3873 (1998)) from ``K_hat``
+      and ``sd``: ``K_hat -/+ z sd`` away from the bounds, turning into an upper limit at ``C =
+      0`` and a lower limit at ``C = 1`` without over-covering; the estimate is ``K_hat``
+      clipped into ``[0, 1]``. Coverage 0.94-0.96 at width 0.84-1.03 x the spread of the
+      estimates at pure, near-pure, small-``C`` and threshold points (``benchmarks/
+      intervals.py --coverage``). Inside the separable region (``K < 0``) ``C = 0`` is covered
+      whenever the interval reaches 0, i.e. more often than 95%: no interval that covers 95%
+      at the threshold can do less there. Where the fitted state's concurrence exceeds
+      ``max(0, K(rho_hat))`` by more than ``z sd`` (a state not of the target's X form, e.g. a
+      phase error on ``|11>``), that excess is added to the estimate and the upper end (the
+      lower end stays the witness's, a valid lower limit on ``C``). ``at_boundary`` flags an
+      interval reaching 0 or 1: the physical bounds, read it as one-sided there.
+    - **Entanglement test and lower bound**: ``K_hat`` is a sum of independent shots, each
+      moving it within a known range (``range_s / N_s`` for setting ``s``), so Hoeffding's
+      inequality ``P(K_hat - K >= t) <= exp(-2 t^2 / sum_s range_s^2 / N_s)`` holds at any
+      number of shots (no normal approximation): ``entangled_p_value = exp(-2 K_hat^2 /
+      sum_s range_s^2 / N_s)`` for ``K_hat > 0`` (else 1; valid because ``K <= 0`` on every
+      separable state), ``entangled_sigma = Phi^-1(1 - p)`` (0: no evidence) and
+      ``lower_bound = K_hat - sqrt(sum_s range_s^2 / N_s ln(1/alpha) / 2)``, at least 0 and
+      at most the interval's lower end.
+    - **The opposite claim** ``C < threshold``: ``below_p_value = Phi((K_hat + excess -
+      threshold) / sd)``, the normal p-value of ``C >= threshold``, with ``below_sigma``;
+      ``upper_bound`` is the interval's upper end (a one-sided bound is never inside its
+      two-sided interval).
     - **E_F** ``= h((1 + sqrt(1 - C^2))/2)`` is increasing in ``C``, so its interval is the
       concurrence interval mapped through it, with the same coverage and flags (bootstrapping
       ``E_F`` directly under-covered near ``C = 0``: 0.80-0.89).
@@ -471,7 +476,7 @@ def _hoeffding_spread(coeff: np.ndarray, shots: np.ndarray) -> np.ndarray:
 
 
 def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
-    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s`` (:func:`state_tomography`)."""
+    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s``."""
     coeff = _linear_coefficients(_witness_operator(state, psi))
     return _dot36(coeff, freqs), _hoeffding_spread(coeff, shots)
 
