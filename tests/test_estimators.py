@@ -838,3 +838,67 @@ def test_fidelity_with_an_orthogonal_target_stays_at_its_lower_bound():
     fid = state_tomography(counts, target).fidelity
     assert np.all(fid.ci_low == 0.0) and np.all(fid.at_boundary)
     assert np.all(fid.ci_high > fid.value) and np.all(fid.ci_high < 0.05)
+
+
+def test_concurrence_flags_and_bounds_just_above_zero_follow_their_formulas():
+    # Exact statistics (rounded counts) of mixed-up Bell pairs with 0 < C < 0.2: the interval's
+    # lower end and the one-sided bound sit strictly between 0 and 0.1, nothing is flagged.
+    bell = theory.psi(theory.BELL_AMPLITUDE)
+    counts = np.round(4000 * pauli_probabilities(theory.state(0.4, theory.BELL_AMPLITUDE)))
+    est = state_tomography(counts, bell)
+    c = est.concurrence
+    assert 0.0 < c.ci_low < 0.1 and not c.at_boundary and not est.eof.at_boundary
+    few = np.round(400 * pauli_probabilities(theory.state(0.47, theory.BELL_AMPLITUDE)))
+    c = state_tomography(few, bell).concurrence
+    k_hat = float(np.sum(_witness_coefficients(0.5) * few / 400))
+    margin = np.sqrt(3 / 400 * np.log(20) / 2)  # XX, YY, ZZ: ranges 1 / 400 each
+    assert 0.0 < k_hat - margin < 0.1 < c.ci_low
+    assert c.lower_bound == pytest.approx(k_hat - margin, abs=1e-13)
+    # Without intervals the flags mark an estimate on a bound: C = 0 or C = 1, not C = 0.05.
+    for success, flagged in ((0.37, False), (0.3, True), (1.0, True)):
+        probs = pauli_probabilities(theory.state(success, theory.BELL_AMPLITUDE))
+        point = state_tomography(np.round(4000 * probs), bell, intervals=False)
+        assert bool(point.concurrence.at_boundary) == flagged == bool(point.eof.at_boundary)
+        assert success != 0.37 or 0 < point.concurrence.value < 0.1
+    # A target's norm is checked to 1e-8.
+    with pytest.raises(ValueError, match="normalized"):
+        state_tomography(counts, bell * (1 + 1.05e-8))
+    assert state_tomography(counts, bell * (1 - 0.95e-8)).fidelity is not None
+
+
+def test_fidelity_just_above_zero_is_a_two_sided_interval():
+    # Bell pairs against a target with f = 0.05: the lower end is above 0, nothing flagged.
+    target = np.array([np.sqrt(0.1), np.sqrt(0.9), 0, 0], dtype=complex)  # f = 0.05
+    counts = np.round(4000 * pauli_probabilities(theory.state(1.0, theory.BELL_AMPLITUDE)))
+    fid = state_tomography(counts, target).fidelity
+    assert fid.value == pytest.approx(0.05, abs=1e-3)
+    assert 0.0 < fid.ci_low < 0.05 < fid.ci_high < 0.1 and not fid.at_boundary
+
+
+def test_the_excess_over_the_witness_counts_from_z_sd_on_and_the_estimate_stays_in_range():
+    # A small phase on |11>: the fit's concurrence exceeds the witness by about z sd, so some
+    # data sets add the excess and some do not; at confidence 0.9 the cut is z = 1.645 sd.
+    a, phase = 0.6, 0.16
+    psi = np.array([a, 0, 0, np.exp(1j * phase) * np.sqrt(1 - a * a)])
+    probs = pauli_probabilities(np.outer(psi, psi.conj()))
+    counts = np.random.default_rng(4).multinomial(1000, probs, size=(300, 9))
+    c = state_tomography(counts, theory.psi(a), confidence=0.9).concurrence
+    k_hat = np.sum(_witness_coefficients(a) * counts / 1000, axis=(-2, -1))
+    fit = fit_state(counts)
+    seen = np.maximum(np.einsum("ab,nba->n", _witness_operator(a), fit).real, 0)
+    excess = measures.concurrence(fit) - seen
+    ratio = excess / c.stderr
+    assert np.any((ratio > 1.55) & (ratio < norm.ppf(0.95))) and np.any(ratio > 1.7)
+    added = np.where(excess > norm.ppf(0.95) * c.stderr, excess, 0.0)
+    np.testing.assert_allclose(c.value, np.maximum(k_hat, 0) + added, atol=1e-12)
+    np.testing.assert_allclose(
+        c.below_p_value, norm.cdf((k_hat + added - 0.5) / c.stderr), rtol=1e-9, atol=0
+    )
+    # Bell pairs with a phase i on |11>: C = 1 unseen by the witness; everything stays <= 1.
+    psi = np.array([1, 0, 0, 1j]) / np.sqrt(2)
+    counts = np.random.default_rng(5).multinomial(
+        4000, pauli_probabilities(np.outer(psi, psi.conj())), size=(20, 9)
+    )
+    c = state_tomography(counts, theory.psi(theory.BELL_AMPLITUDE)).concurrence
+    assert np.all(c.value <= 1.0) and np.all(c.ci_high <= 1.0) and np.any(c.ci_high == 1.0)
+    assert np.all(c.value > 0.97)

@@ -10,7 +10,8 @@ milliseconds; ``benchmarks/tomography.py`` checks agreement with qiskit-experime
 Error bars are analytic, so they cost about as much as the fit (``benchmarks/intervals.py``):
 every interval is built on a linear form in the 36 outcome frequencies (the fidelity, and the
 witness whose positive part is the concurrence of the mix-up states), whose variance is the sum
-of the nine settings' exact multinomial variances. See :func:`state_tomography` for the constructions and their edges.
+of the nine settings' exact multinomial variances. See :func:`state_tomography` for the
+constructions and their edges.
 
 Conventions: density matrices in the basis ``|00>, |01>, |10>, |11>`` with qubit A the left
 factor (qkit order). Setting ``s = 3 i + j`` measures ``sigma_i`` on A and ``sigma_j`` on B with
@@ -342,7 +343,7 @@ def state_tomography(
     threshold = float(threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be a concurrence in [0, 1], got {threshold:g}")
-    want = check_n_boot(n_boot) > 0 and bool(intervals)
+    want = bool(check_n_boot(n_boot)) and bool(intervals)
     batch = shots.shape[:-1]
     as_rngs(rng, int(np.prod(batch)) if batch else 1)
     psi = None
@@ -351,7 +352,7 @@ def state_tomography(
         if psi.shape[-1:] != (4,):
             raise ValueError(f"target must be a state vector of shape (..., 4), got {psi.shape}")
         norms = np.linalg.norm(psi, axis=-1)
-        if not np.allclose(norms, 1.0, atol=1e-8):
+        if not np.allclose(norms, 1.0, rtol=0.0, atol=1e-8):
             raise ValueError("target must be a normalized state vector")
         psi = np.broadcast_to(psi, (*batch, 4))
 
@@ -371,7 +372,8 @@ def state_tomography(
     k_fit = np.einsum("...ab,...ba->...", operator, state).real
     unseen = c_fit - np.maximum(k_fit, 0.0)
     unseen = np.where(unseen > z * sd, unseen, 0.0)
-    c = np.minimum(np.clip(k_hat, 0.0, 1.0) + unseen, 1.0)
+    c = np.minimum(np.maximum(k_hat, 0.0) + unseen, 1.0)  # K_hat <= 1 (the witness's range)
+    exactly_bounded = (c <= 0.0) | (c >= 1.0 - 1e-12)  # a Bell pair's K_hat: 1 up to rounding
 
     if not want:
         nan = np.full(batch, np.nan)
@@ -380,7 +382,7 @@ def state_tomography(
             ci_low=nan,
             ci_high=nan,
             confidence=confidence,
-            at_boundary=c <= 1e-12,
+            at_boundary=exactly_bounded,
             method="none",
             stderr=nan,
             lower_bound=nan,
@@ -396,13 +398,13 @@ def state_tomography(
             ci_low=nan,
             ci_high=nan,
             confidence=confidence,
-            at_boundary=c <= 1e-12,
+            at_boundary=exactly_bounded,
             method="none",
         )
         fid = None
         if psi is not None:
             f = np.clip(_fidelity_linear(psi, freqs), 0.0, 1.0)
-            fid = Interval(f, nan, nan, confidence, f >= 1.0 - 1e-12, "none")
+            fid = Interval(f, nan, nan, confidence, f >= 1.0, "none")
         return TomographyEstimate(state=state, concurrence=conc, eof=eof, fidelity=fid)
 
     low, high = boundary.bounded_interval(k_hat, sd, confidence)
@@ -411,12 +413,11 @@ def state_tomography(
     k_spread = _hoeffding_spread(coeff, shots)
     # Hoeffding: P(K_hat - K >= t) <= exp(-2 t^2 / spread) for every state, so the test of
     # K <= 0 and the lower bound hold at any number of shots.
-    log_p = np.where(k_hat > 0, -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread, 0.0)
+    log_p = -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread
     margin = np.sqrt(k_spread * np.log(1.0 / (1.0 - confidence)) / 2.0)
     # The opposite claim C < threshold: one-sided normal bound on the witness (plus `unseen`).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        below_z = np.where(sd > 0, (k_hat + unseen - threshold) / np.where(sd > 0, sd, 1.0), 0.0)
-    below_z = np.where(sd > 0, below_z, np.where(c >= threshold, np.inf, -np.inf))
+    # (sd > 0: the smoothed frequencies of every setting are strictly inside (0, 1).)
+    below_z = (k_hat + unseen - threshold) / sd
     conc = ConcurrenceInterval(
         value=c,
         ci_low=low,
@@ -443,7 +444,7 @@ def state_tomography(
     )
     fid = None
     if psi is not None:
-        fid = _fidelity_interval(psi, freqs, n, shots, z, confidence)
+        fid = _fidelity_interval(psi, freqs, n, shots, confidence)
     return TomographyEstimate(state=state, concurrence=conc, eof=eof, fidelity=fid)
 
 
@@ -498,8 +499,8 @@ def _linear_variance(coeff: np.ndarray, probs: np.ndarray, shots: np.ndarray) ->
 
 def _dot36(coeff: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     """``sum_so coeff * freqs`` for arrays (..., 9, 4), in a batch-independent order."""
-    prod = np.broadcast_arrays(coeff, freqs)
-    flat = (prod[0] * prod[1]).reshape(*prod[0].shape[:-2], 36)
+    coeff, freqs = np.broadcast_arrays(coeff, freqs)
+    flat = (coeff * freqs).reshape(*coeff.shape[:-2], 36)
     return np.sum(np.ascontiguousarray(flat), axis=-1)
 
 
@@ -508,7 +509,7 @@ def _fidelity_linear(psi: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     return _dot36(_linear_coefficients(projector), freqs)
 
 
-def _fidelity_interval(psi, freqs, n, shots, z, confidence) -> Interval:
+def _fidelity_interval(psi, freqs, n, shots, confidence) -> Interval:
     projector = np.einsum("...a,...b->...ab", psi, np.conj(psi))
     coeff = _linear_coefficients(projector)
     raw = _dot36(coeff, freqs)
@@ -518,5 +519,5 @@ def _fidelity_interval(psi, freqs, n, shots, z, confidence) -> Interval:
     # Feldman-Cousins at the bound f <= 1: (1 - f_hat) / sd ~ N((1 - f) / sd, 1).
     near, far = boundary.interval((1.0 - raw) / sd, confidence)
     low = np.clip(1.0 - sd * far, 0.0, value)
-    high = np.clip(1.0 - sd * near, value, 1.0)
-    return Interval(value, low, high, confidence, low <= 1e-12, "linear-feldman-cousins")
+    high = np.maximum(1.0 - sd * near, value)  # near >= 0: at most 1
+    return Interval(value, low, high, confidence, low <= 0.0, "linear-feldman-cousins")
