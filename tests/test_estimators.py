@@ -902,3 +902,27 @@ def test_the_excess_over_the_witness_counts_from_z_sd_on_and_the_estimate_stays_
     c = state_tomography(counts, theory.psi(theory.BELL_AMPLITUDE)).concurrence
     assert np.all(c.value <= 1.0) and np.all(c.ci_high <= 1.0) and np.any(c.value == 1.0)
     assert np.all(c.value > 0.97) and np.all(c.ci_high == 1.0) and np.all(c.at_boundary)
+
+
+def test_bounded_feldman_cousins_interval_covers_exactly_on_both_bounds_and_between():
+    from qkit.estimators import boundary
+
+    # Exact coverage (quadrature over the estimate) at theta on 0, near it, in the middle, near
+    # and on 1, for sd = 0.01: the nearer bound's Feldman-Cousins reading, 95% everywhere.
+    sd = 0.01
+    grid = np.linspace(-0.2, 1.2, 280_001)
+    lo, hi = boundary.bounded_interval(grid, np.full_like(grid, sd), 0.95)
+    assert np.all((0 <= lo) & (lo <= hi) & (hi <= 1))
+    for theta in (0.0, 0.004, 0.03, 0.5, 0.97, 0.996, 1.0):
+        inside = (lo <= theta) & (theta <= hi)
+        cover = np.sum(norm.pdf(grid, theta, sd) * inside) * (grid[1] - grid[0])
+        assert cover == pytest.approx(0.95, abs=2e-3), theta
+    # The reading switches at 1/2; with a wide sd the far ends meet the opposite bound.
+    for estimate, upper in ((0.52, True), (0.48, False)):
+        x = (1 - estimate if upper else estimate) / 0.2
+        near, far = boundary.interval(np.array(x), 0.95)
+        lo, hi = boundary.bounded_interval(np.array(estimate), np.array(0.2), 0.95)
+        want = (1 - 0.2 * far, 1 - 0.2 * near) if upper else (0.2 * near, 0.2 * far)
+        assert (lo, hi) == pytest.approx(want, abs=1e-12)
+    lo, hi = boundary.bounded_interval(np.array([0.6, 0.4]), np.array([0.5, 0.5]), 0.95)
+    assert lo.tolist() == [0.0, 0.0] and hi.tolist() == [1.0, 1.0]

@@ -45,8 +45,8 @@ def _regions(confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     top = (below + above) / 2.0
     x1, x2 = nus - z, nus + z
     x1[inner], x2[inner] = (nu * nu - (top - nu) ** 2) / (2.0 * nu), top
-    # nu = 0: every x < 0 ranks first, so the region is (-inf, z_one].
-    x1[0], x2[0] = -np.inf, float(norm.ppf(confidence))
+    # nu = 0: every x < 0 ranks first, so the region is (-inf, z_one] (x1[0] is never read).
+    x2[0] = float(norm.ppf(confidence))
     return nus, x1, x2
 
 
@@ -78,8 +78,8 @@ def bounded_interval(
     part is the concurrence): the interval for ``max(0, min(theta, 1))`` is :func:`interval` at
     the nearer bound, ``sd x`` the interval of ``estimate / sd`` near 0 and ``1 - sd x`` that of
     ``(1 - estimate) / sd`` near 1 (``sd`` is far below 1/2 wherever the interval means
-    anything). It covers ``confidence`` at every ``theta`` in ``[0, 1]``, more outside. With
-    ``sd = 0`` (every shot agreed) the quantity is known exactly: a zero-width interval.
+    anything; ``sd > 0``). It covers ``confidence`` at every ``theta`` in ``[0, 1]``, more
+    outside.
 
     >>> lo, hi = bounded_interval(np.array([-0.01, 0.5, 1.0]), np.array([0.01, 0.01, 0.01]), 0.95)
     >>> np.round(lo, 4).tolist(), np.round(hi, 4).tolist()
@@ -87,10 +87,8 @@ def bounded_interval(
     """
     estimate, sd = np.broadcast_arrays(np.asarray(estimate, float), np.asarray(sd, float))
     upper = estimate > 0.5
-    scale = np.where(sd > 0, sd, 1.0)
-    near, far = interval(np.where(upper, 1.0 - estimate, estimate) / scale, confidence)
-    low = np.where(upper, 1.0 - scale * far, scale * near)
-    high = np.where(upper, 1.0 - scale * near, scale * far)
-    exact = np.clip(estimate, 0.0, 1.0)
-    low, high = np.where(sd > 0, low, exact), np.where(sd > 0, high, exact)
-    return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+    near, far = interval(np.where(upper, 1.0 - estimate, estimate) / sd, confidence)
+    # near >= 0, so only the far end can pass the opposite bound (sd comparable to 1/2).
+    low = np.where(upper, np.maximum(1.0 - sd * far, 0.0), sd * near)
+    high = np.where(upper, 1.0 - sd * near, np.minimum(sd * far, 1.0))
+    return low, high
