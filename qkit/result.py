@@ -87,6 +87,8 @@ _METHOD_WORDS = {
     "binomial": "binomial",
     "linear-normal": "linear (normal)",
     "linear-feldman-cousins": "Feldman-Cousins (linear)",
+    "witness-feldman-cousins": "Feldman-Cousins (witness)",
+    "witness-feldman-cousins-mapped": "Feldman-Cousins (witness)",
     "clopper-pearson": "Clopper-Pearson",
 }
 

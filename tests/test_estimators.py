@@ -238,7 +238,9 @@ def test_state_tomography_is_batched_and_reports_json_keys():
     target = theory.psi(0.6)
     one = state_tomography(counts, target)
     assert one.state.shape == (2, 4, 4)
-    np.testing.assert_allclose(one.concurrence.value, measures.concurrence(fit_state(counts)))
+    # M[psi_a] in the target's Schmidt basis: the concurrence is the witness's positive part.
+    k_hat = (_witness_coefficients(0.6) * counts / 400).sum(axis=(-2, -1))
+    np.testing.assert_allclose(one.concurrence.value, np.clip(k_hat, 0, 1), atol=1e-13)
     # The fidelity is the direct linear estimate <target|rho_LI|target>, not the projected one.
     np.testing.assert_allclose(
         one.fidelity.value,
@@ -319,26 +321,28 @@ def test_no_interval_mode_gives_the_same_point_estimates_and_nan_intervals():
     assert np.all(np.isnan(mi.ci_high))
 
 
-def test_concurrence_gradient_matches_finite_differences_and_is_a_witness():
-    # C is convex and homogeneous of degree 1, so its gradient G at any entangled state gives
-    # Tr[G rho] = C(rho) and C(sigma) >= Tr[G sigma] for every state sigma.
-    from qkit.estimators.tomography import _wootters_and_gradient
-
-    rho = theory.state(0.8, 0.4)
-    wootters, grad = _wootters_and_gradient(rho)
-    assert wootters == pytest.approx(float(measures.concurrence(rho)), abs=1e-5)
-    # (The gradient is taken at (1 - 1e-6) rho + 1e-6 I/4, hence the 1e-5 tolerances.)
-    assert np.real(np.trace(grad @ rho)) == pytest.approx(float(wootters), abs=1e-5)
-    for seed in range(5):
-        sigma = random_density_matrix(4, seed=seed).data
-        step = 1e-6 * (sigma - rho)
-        slope = (
-            _wootters_and_gradient(rho + step)[0] - _wootters_and_gradient(rho - step)[0]
-        ) / 2e-6
-        assert slope == pytest.approx(
-            np.real(np.trace(grad @ (sigma - rho))) * 1e-6 / 1e-6, rel=1e-5
-        )
-        assert float(measures.concurrence(sigma)) >= np.real(np.trace(grad @ sigma)) - 1e-9
+def test_concurrence_the_witness_does_not_see_is_added_to_the_estimate_and_the_upper_end():
+    # |psi> = a|00> + i b|11> against the target psi_a: C = 2ab, but the witness in the
+    # target's basis reads the coherence's real part only (K = 0 < C). Where the fit's
+    # concurrence exceeds the witness's by more than z sd, the excess is added to the estimate
+    # and to the upper end.
+    a, b = 0.6, 0.8
+    psi = np.array([a, 0, 0, 1j * b])
+    rho = np.outer(psi, psi.conj())
+    counts = np.random.default_rng(3).multinomial(4000, pauli_probabilities(rho), size=(50, 9))
+    est = state_tomography(counts, theory.psi(a)).concurrence
+    k_hat = (_witness_coefficients(a) * counts / 4000).sum(axis=(-2, -1))
+    fit = fit_state(counts)
+    seen = np.maximum(np.einsum("ab,nba->n", _witness_operator(a), fit).real, 0)
+    unseen = measures.concurrence(fit) - seen
+    assert np.all(unseen > 0.9) and np.all(unseen > norm.ppf(0.975) * est.stderr)
+    np.testing.assert_allclose(est.value, np.clip(k_hat, 0, 1) + unseen, atol=1e-12)
+    assert np.mean(est.ci_low <= 2 * a * b) == 1.0 and np.mean(2 * a * b <= est.ci_high) >= 0.8
+    assert np.all(est.ci_low <= 0.05)  # the lower end is the witness's: still a valid bound
+    # The fitted state's eigenvector gives the right basis when no target is given.
+    free = state_tomography(counts).concurrence
+    assert np.all(np.abs(free.value - 2 * a * b) < 0.05)
+    assert np.mean((free.ci_low <= 2 * a * b) & (2 * a * b <= free.ci_high)) >= 0.9
 
 
 @given(
@@ -621,6 +625,24 @@ def test_sigma_of_p_values_is_the_normal_quantile_from_the_log():
     assert sigma_of(0.7, log_p=np.log(0.7)) == 0.0
 
 
+def _witness_operator(a: float) -> np.ndarray:
+    """``K = |00><11| + |11><00| - |01><01| - |10><10|`` (psi_a is in its Schmidt basis)."""
+    op = np.zeros((4, 4))
+    op[0, 3] = op[3, 0] = 1.0
+    op[1, 1] = op[2, 2] = -1.0
+    return op
+
+
+def _witness_coefficients(a: float) -> np.ndarray:
+    """Hand-built g[s, o] with ``K(rho_LI) = (<XX> - <YY> + <ZZ> - 1) / 2 = sum g * freqs``."""
+    corr = np.array([1.0, -1.0, -1.0, 1.0])
+    g = np.full((9, 4), -0.5 / 9)  # the constant -1/2, spread over the nine settings
+    g[0] += corr / 2  # XX
+    g[4] -= corr / 2  # YY
+    g[8] += corr / 2  # ZZ
+    return g
+
+
 def _fidelity_coefficients(a: float) -> np.ndarray:
     """Hand-built g[s, o] with <psi_a|rho_LI|psi_a> = sum g * frequencies, psi_a real.
 
@@ -729,20 +751,24 @@ def test_feldman_cousins_interval_matches_the_paper_and_covers_exactly():
 
 
 def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
-    from qkit.estimators.tomography import _project
-
-    # A pure state's data: the projection moves the estimate; the upper end and the test of
-    # C >= c get the same allowance `moved` for the projection's downward bias.
+    # A pure state's data: the linear witness is unbiased there (the projection onto physical
+    # states, which biased C(rho_hat) low, plays no part), so the interval is K_hat -/+ z sd
+    # far from both bounds, with nothing flagged.
     rng = np.random.default_rng(21)
     probs = pauli_probabilities(theory.state(1.0, 0.5))
     counts = rng.multinomial(1000, probs, size=(6, 9))
     est = state_tomography(counts, theory.psi(0.5), threshold=0.8)
-    _, moved = _project(linear_inversion(counts))
     c, z = est.concurrence, norm.ppf(0.975)
-    assert np.all(moved > 1e-3) and np.all(c.at_boundary)
-    np.testing.assert_allclose(c.ci_high, np.minimum(c.value + z * c.stderr + moved, 1.0))
-    np.testing.assert_allclose(c.ci_low, c.value - z * c.stderr)
-    np.testing.assert_allclose(c.below_p_value, norm.cdf((c.value + moved - 0.8) / c.stderr))
+    g = _witness_coefficients(0.5)
+    k_hat = np.sum(g * counts / 1000, axis=(-2, -1))
+    smooth = (counts + 0.5) / 1002
+    var = np.sum((np.sum(g * g * smooth, -1) - np.sum(g * smooth, -1) ** 2) / 1000, -1)
+    np.testing.assert_allclose(c.stderr, np.sqrt(var), rtol=1e-12)
+    np.testing.assert_allclose(c.value, k_hat, atol=1e-13)
+    np.testing.assert_allclose(c.ci_low, k_hat - z * c.stderr, atol=1e-12)
+    np.testing.assert_allclose(c.ci_high, k_hat + z * c.stderr, atol=1e-12)
+    np.testing.assert_allclose(c.below_p_value, norm.cdf((k_hat - 0.8) / c.stderr), rtol=1e-9)
+    assert not np.any(c.at_boundary)
     # The linear fidelity goes above 1 in about half the data sets: value 1, upper end 1.
     g = _fidelity_coefficients(0.5)
     raw = np.sum(g * counts / 1000, axis=(-2, -1))
@@ -756,6 +782,12 @@ def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
     small = state_tomography(few, theory.psi(theory.BELL_AMPLITUDE)).concurrence
     assert small.value > 0.1 and small.value - z * small.stderr < 0
     assert small.ci_low == 0.0 and small.at_boundary
+    # ... and its ends are Feldman and Cousins' for K_hat / sd (lower end 0 up to x = 1.64).
+    from qkit.estimators import boundary
+
+    fc_low, fc_high = boundary.interval(small.value / small.stderr, 0.95)
+    assert small.ci_high == pytest.approx(float(fc_high) * small.stderr, rel=1e-12)
+    assert fc_low == 0.0 and small.value / small.stderr < 1.64
     # The threshold of C < c is a concurrence: both ends allowed, nothing beyond.
     for c_ok in (0.0, 1.0):
         assert state_tomography(few, threshold=c_ok).concurrence.threshold == c_ok
@@ -806,3 +838,91 @@ def test_fidelity_with_an_orthogonal_target_stays_at_its_lower_bound():
     fid = state_tomography(counts, target).fidelity
     assert np.all(fid.ci_low == 0.0) and np.all(fid.at_boundary)
     assert np.all(fid.ci_high > fid.value) and np.all(fid.ci_high < 0.05)
+
+
+def test_concurrence_flags_and_bounds_just_above_zero_follow_their_formulas():
+    # Exact statistics (rounded counts) of mixed-up Bell pairs with 0 < C < 0.2: the interval's
+    # lower end and the one-sided bound sit strictly between 0 and 0.1, nothing is flagged.
+    bell = theory.psi(theory.BELL_AMPLITUDE)
+    counts = np.round(4000 * pauli_probabilities(theory.state(0.4, theory.BELL_AMPLITUDE)))
+    est = state_tomography(counts, bell)
+    c = est.concurrence
+    assert 0.0 < c.ci_low < 0.1 and not c.at_boundary and not est.eof.at_boundary
+    few = np.round(400 * pauli_probabilities(theory.state(0.47, theory.BELL_AMPLITUDE)))
+    c = state_tomography(few, bell).concurrence
+    k_hat = float(np.sum(_witness_coefficients(0.5) * few / 400))
+    margin = np.sqrt(3 / 400 * np.log(20) / 2)  # XX, YY, ZZ: ranges 1 / 400 each
+    assert 0.0 < k_hat - margin < 0.1 < c.ci_low
+    assert c.lower_bound == pytest.approx(k_hat - margin, abs=1e-13)
+    # Without intervals the flags mark an estimate on a bound: C = 0 or C = 1, not C = 0.05.
+    for success, flagged in ((0.37, False), (0.3, True), (1.0, True)):
+        probs = pauli_probabilities(theory.state(success, theory.BELL_AMPLITUDE))
+        point = state_tomography(np.round(4000 * probs), bell, intervals=False)
+        assert bool(point.concurrence.at_boundary) == flagged == bool(point.eof.at_boundary)
+        assert success != 0.37 or 0 < point.concurrence.value < 0.1
+    # A target's norm is checked to 1e-8.
+    with pytest.raises(ValueError, match="normalized"):
+        state_tomography(counts, bell * (1 + 1.05e-8))
+    assert state_tomography(counts, bell * (1 - 0.95e-8)).fidelity is not None
+
+
+def test_fidelity_just_above_zero_is_a_two_sided_interval():
+    # Bell pairs against a target with f = 0.05: the lower end is above 0, nothing flagged.
+    target = np.array([np.sqrt(0.1), np.sqrt(0.9), 0, 0], dtype=complex)  # f = 0.05
+    counts = np.round(4000 * pauli_probabilities(theory.state(1.0, theory.BELL_AMPLITUDE)))
+    fid = state_tomography(counts, target).fidelity
+    assert fid.value == pytest.approx(0.05, abs=1e-3)
+    assert 0.0 < fid.ci_low < 0.05 < fid.ci_high < 0.1 and not fid.at_boundary
+
+
+def test_the_excess_over_the_witness_counts_from_z_sd_on_and_the_estimate_stays_in_range():
+    # A small phase on |11>: the fit's concurrence exceeds the witness by about z sd, so some
+    # data sets add the excess and some do not; at confidence 0.9 the cut is z = 1.645 sd.
+    a, phase = 0.6, 0.16
+    psi = np.array([a, 0, 0, np.exp(1j * phase) * np.sqrt(1 - a * a)])
+    probs = pauli_probabilities(np.outer(psi, psi.conj()))
+    counts = np.random.default_rng(4).multinomial(1000, probs, size=(300, 9))
+    c = state_tomography(counts, theory.psi(a), confidence=0.9, threshold=0.95).concurrence
+    k_hat = np.sum(_witness_coefficients(a) * counts / 1000, axis=(-2, -1))
+    fit = fit_state(counts)
+    seen = np.maximum(np.einsum("ab,nba->n", _witness_operator(a), fit).real, 0)
+    excess = measures.concurrence(fit) - seen
+    ratio = excess / c.stderr
+    assert np.any((ratio > 1.55) & (ratio < norm.ppf(0.95))) and np.any(ratio > 1.7)
+    added = np.where(excess > norm.ppf(0.95) * c.stderr, excess, 0.0)
+    np.testing.assert_allclose(c.value, np.maximum(k_hat, 0) + added, atol=1e-12)
+    below = norm.cdf((k_hat + added - 0.95) / c.stderr)
+    assert np.any(below < 0.3) and np.any(below > 0.7)
+    np.testing.assert_allclose(c.below_p_value, below, rtol=1e-9, atol=0)
+    # Bell pairs with a phase 1.2 on |11>: C = 1, the witness sees cos(1.2) = 0.36 of it, and
+    # the estimate (the fit's C plus the projection's shift along the witness) is capped at 1.
+    psi = np.array([1, 0, 0, np.exp(1.2j)]) / np.sqrt(2)
+    probs = pauli_probabilities(np.outer(psi, psi.conj()))
+    counts = np.random.default_rng(5).multinomial(4000, probs, size=(200, 9))
+    c = state_tomography(counts, theory.psi(theory.BELL_AMPLITUDE)).concurrence
+    assert np.all(c.value <= 1.0) and np.all(c.ci_high <= 1.0) and np.any(c.value == 1.0)
+    assert np.all(c.value > 0.97) and np.all(c.ci_high == 1.0) and np.all(c.at_boundary)
+
+
+def test_bounded_feldman_cousins_interval_covers_exactly_on_both_bounds_and_between():
+    from qkit.estimators import boundary
+
+    # Exact coverage (quadrature over the estimate) at theta on 0, near it, in the middle, near
+    # and on 1, for sd = 0.01: the nearer bound's Feldman-Cousins reading, 95% everywhere.
+    sd = 0.01
+    grid = np.linspace(-0.2, 1.2, 280_001)
+    lo, hi = boundary.bounded_interval(grid, np.full_like(grid, sd), 0.95)
+    assert np.all((0 <= lo) & (lo <= hi) & (hi <= 1))
+    for theta in (0.0, 0.004, 0.03, 0.5, 0.97, 0.996, 1.0):
+        inside = (lo <= theta) & (theta <= hi)
+        cover = np.sum(norm.pdf(grid, theta, sd) * inside) * (grid[1] - grid[0])
+        assert cover == pytest.approx(0.95, abs=2e-3), theta
+    # The reading switches at 1/2; with a wide sd the far ends meet the opposite bound.
+    for estimate, upper in ((0.52, True), (0.48, False)):
+        x = (1 - estimate if upper else estimate) / 0.2
+        near, far = boundary.interval(np.array(x), 0.95)
+        lo, hi = boundary.bounded_interval(np.array(estimate), np.array(0.2), 0.95)
+        want = (1 - 0.2 * far, 1 - 0.2 * near) if upper else (0.2 * near, 0.2 * far)
+        assert (lo, hi) == pytest.approx(want, abs=1e-12)
+    lo, hi = boundary.bounded_interval(np.array([0.6, 0.4]), np.array([0.5, 0.5]), 0.95)
+    assert lo.tolist() == [0.0, 0.0] and hi.tolist() == [1.0, 1.0]

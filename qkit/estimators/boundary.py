@@ -45,8 +45,8 @@ def _regions(confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     top = (below + above) / 2.0
     x1, x2 = nus - z, nus + z
     x1[inner], x2[inner] = (nu * nu - (top - nu) ** 2) / (2.0 * nu), top
-    # nu = 0: every x < 0 ranks first, so the region is (-inf, z_one].
-    x1[0], x2[0] = -np.inf, float(norm.ppf(confidence))
+    # nu = 0: every x < 0 ranks first, so the region is (-inf, z_one] (x1[0] is never read).
+    x2[0] = float(norm.ppf(confidence))
     return nus, x1, x2
 
 
@@ -67,3 +67,28 @@ def interval(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     lo = np.where(x > x2[-1], x - z, lo)
     hi = np.where(x > x1[-1], x + z, hi)
     return lo, hi
+
+
+def bounded_interval(
+    estimate: np.ndarray, sd: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feldman-Cousins interval for a quantity in ``[0, 1]`` from a normal, unclipped estimate.
+
+    ``estimate ~ N(theta, sd)`` with ``theta`` the signed quantity (e.g. a witness whose positive
+    part is the concurrence): the interval for ``max(0, min(theta, 1))`` is :func:`interval` at
+    the nearer bound, ``sd x`` the interval of ``estimate / sd`` near 0 and ``1 - sd x`` that of
+    ``(1 - estimate) / sd`` near 1 (``sd`` is far below 1/2 wherever the interval means
+    anything; ``sd > 0``). It covers ``confidence`` at every ``theta`` in ``[0, 1]``, more
+    outside.
+
+    >>> lo, hi = bounded_interval(np.array([-0.01, 0.5, 1.0]), np.array([0.01, 0.01, 0.01]), 0.95)
+    >>> np.round(lo, 4).tolist(), np.round(hi, 4).tolist()
+    ([0.0, 0.4804, 0.9804], [0.011, 0.5196, 1.0])
+    """
+    estimate, sd = np.broadcast_arrays(np.asarray(estimate, float), np.asarray(sd, float))
+    upper = estimate > 0.5
+    near, far = interval(np.where(upper, 1.0 - estimate, estimate) / sd, confidence)
+    # near >= 0, so only the far end can pass the opposite bound (sd comparable to 1/2).
+    low = np.where(upper, np.maximum(1.0 - sd * far, 0.0), sd * near)
+    high = np.where(upper, 1.0 - sd * near, np.minimum(sd * far, 1.0))
+    return low, high

@@ -8,9 +8,10 @@ batched numpy (one matrix product, one batched ``eigh``), so thousands of fits t
 milliseconds; ``benchmarks/tomography.py`` checks agreement with qiskit-experiments.
 
 Error bars are analytic, so they cost about as much as the fit (``benchmarks/intervals.py``):
-every interval is a linear form in the 36 outcome frequencies (the fidelity exactly, the
-concurrence to first order), whose variance is the sum of the nine settings' exact multinomial
-variances. See :func:`state_tomography` for the constructions and their edges.
+every interval is built on a linear form in the 36 outcome frequencies (the fidelity, and the
+witness whose positive part is the concurrence of the mix-up states), whose variance is the sum
+of the nine settings' exact multinomial variances. See :func:`state_tomography` for the
+constructions and their edges.
 
 Conventions: density matrices in the basis ``|00>, |01>, |10>, |11>`` with qubit A the left
 factor (qkit order). Setting ``s = 3 i + j`` measures ``sigma_i`` on A and ``sigma_j`` on B with
@@ -151,11 +152,6 @@ def project_to_physical(matrix: ArrayLike) -> np.ndarray:
     >>> np.diag(project_to_physical(np.diag([0.6, 0.5, -0.1]))).real.round(3).tolist()
     [0.55, 0.45, 0.0]
     """
-    return _project(matrix)[0]
-
-
-def _project(matrix: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`project_to_physical` and the trace norm ``||matrix - projected||_1`` it moved."""
     h = np.asarray(matrix, dtype=complex)
     h = (h + np.conj(np.swapaxes(h, -1, -2))) / 2.0
     eigvals, eigvecs = np.linalg.eigh(h)
@@ -168,10 +164,9 @@ def _project(matrix: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     last = d - 1 - np.argmax(ok[..., ::-1], axis=-1)  # index of the largest ok k
     shift = np.take_along_axis(tail_after, last[..., None], axis=-1) / (last[..., None] + 1)
     new = np.where(kept - 1 <= last[..., None], lam + shift, 0.0)[..., ::-1]
-    moved = np.sum(np.abs(lam - new[..., ::-1]), axis=-1)
     # Products summed along a contiguous last axis: the same order for every point of a batch.
     terms = eigvecs[..., :, None, :] * new[..., None, None, :] * np.conj(eigvecs)[..., None, :, :]
-    return np.sum(terms, axis=-1), moved
+    return np.sum(terms, axis=-1)
 
 
 def fit_state(counts: ArrayLike) -> np.ndarray:
@@ -209,8 +204,8 @@ class TomographyEstimate:
     state : numpy.ndarray, shape (..., 4, 4)
         Physical state estimate (qkit order).
     concurrence : ConcurrenceInterval
-        Wootters concurrence with its delta-method interval, one-sided lower bound and the
-        significance of entanglement ``C > 0``.
+        Wootters concurrence from the linear witness, with its Feldman-Cousins interval,
+        one-sided bounds and the significance of entanglement ``C > 0``.
     eof : Interval
         Entanglement of formation, the concurrence interval mapped through the increasing
         ``E_F(C)``.
@@ -268,40 +263,45 @@ def state_tomography(
       state is biased inward at pure states (Bell pair, 1000 shots: 0.988 against 1, interval
       excluding the truth); the linear estimate is not (Flammia and Liu, PRL 106, 230501
       (2011), direct fidelity estimation). ``at_boundary`` flags an interval reaching 0.
-    - **Concurrence** (Wootters, PRL 80, 2245 (1998)): ``C_hat = C(rho_hat)`` of the physical
-      estimate, with the delta-method interval ``C_hat -/+ z sd``, where ``sd`` is the exact
-      multinomial standard deviation of the linear form ``Tr[G rho_LI]`` and ``G = dC/drho``
-      at the estimate (analytic, from the eigen-decomposition of ``rho rho~``; the concurrence
-      is convex and homogeneous of degree 1, so ``Tr[G rho] = C``). Projecting onto the
-      physical states biases ``C_hat`` low when the state sits on the edge of the state space
-      (pure and nearly pure states); there the upper end is widened by the trace distance the
-      projection moved the estimate, and the interval is flagged ``at_boundary`` (it is then
-      conservative: measured coverage 0.96-1.0 at S >= 0.9 or a pure state). An interval
-      reaching 0 (``C`` below what the shots resolve, or separable) or 1 (a Bell pair) is also
-      flagged: read it as the upper limit ``ci_high``, respectively the lower limit ``ci_low``.
-    - **Entanglement test and lower bound**: a linear, unbiased statistic. In the Schmidt basis
-      ``|k>|k>`` of the target (of the fitted state's leading eigenvector without a target),
-      ``K(rho) = 2 Re rho_{00,11} - rho_{01,01} - rho_{10,10}`` satisfies ``C(rho) >= K(rho)``
-      for every state: the concurrence of a state is at least that of its X part (Hashemi
-      Rafsanjani, Huber, Broadbent and Eberly, PRA 86, 062303 (2012)), which is
-      ``2 (|rho_03| - sqrt(rho_11 rho_22)) >= K`` (arithmetic-geometric mean). For the mix-up
-      states ``M[psi_a]`` (``rho_11 = rho_22``, real coherence) ``K = C`` exactly (Eq. 3.3),
-      and for a Bell target ``K = 2 F - 1``. ``K_hat = K(rho_LI)`` is linear in the
-      frequencies, so it is unbiased, and it is taken with a data-independent operator. It is
-      a sum of independent shots, each moving it within a known range (``range_s / N_s`` for
-      setting ``s``), so Hoeffding's inequality ``P(K_hat - K >= t) <= exp(-2 t^2 / sum_s
-      range_s^2 / N_s)`` holds at any number of shots (no normal approximation):
-      ``entangled_p_value = exp(-2 K_hat^2 / sum_s range_s^2 / N_s)`` for ``K_hat > 0`` (else 1;
-      valid because ``K <= 0`` on every separable state), ``entangled_sigma = Phi^-1(1 - p)``
-      (0: no evidence) and ``lower_bound = K_hat - sqrt(sum_s range_s^2 / N_s ln(1/alpha) /
-      2)``, at least 0 and at most the interval's lower end. The delta-method statistic itself
-      is not used for the test: the concurrence is convex, so ``C(rho_hat)`` is biased upward
-      near ``C = 0`` and claimed entanglement at 6-9% of the 5% level at the threshold.
-    - **The opposite claim** ``C < threshold``: ``below_p_value = Phi((C_hat + moved -
-      threshold) / sd)``, the p-value of ``C >= threshold`` from the delta method with the
-      same allowance ``moved`` for the projection's downward bias as the interval (a normal
-      approximation, conservative near pure states), with ``below_sigma``; ``upper_bound`` is
-      the interval's upper end (a one-sided bound is never inside its two-sided interval).
+    - **The witness** ``K``. In the Schmidt basis ``|k>|k>`` of the target (of the fitted
+      state's leading eigenvector without a target), ``K(rho) = 2 Re rho_{00,11} -
+      rho_{01,01} - rho_{10,10}`` satisfies ``C(rho) >= K(rho)`` for every state: the
+      concurrence (Wootters, PRL 80, 2245 (1998)) of a state is at least that of its X part
+      (Hashemi Rafsanjani, Huber, Broadbent and Eberly, PRA 86, 062303 (2012)), ``2
+      (|rho_03| - sqrt(rho_11 rho_22)) >= K`` (arithmetic-geometric mean). For the mix-up
+      states ``M[psi_a]`` (``rho_11 = rho_22``, real coherence) ``C = max(0, K)`` exactly
+      (Eq. 3.3: ``K = 2 S a b - 2 (1 - S) a^2 b^2`` is the signed quantity whose positive part
+      is ``C``), and for a Bell target ``K = 2 F - 1`` (``C`` of Bell-diagonal states around
+      it). ``K_hat = K(rho_LI)`` is linear in the frequencies with a data-independent
+      operator: unbiased, not clipped at 0, and untouched by the projection onto physical
+      states (which biased ``C(rho_hat)`` low by about 2 standard deviations at pure states,
+      and up near ``C = 0``, the concurrence being convex). ``sd`` is its exact multinomial
+      standard deviation at the add-half smoothed frequencies.
+    - **Concurrence**: the interval is Feldman and Cousins' for a normal mean in ``[0, 1]``
+      (:func:`qkit.estimators.boundary.bounded_interval`, PRD 57, 3873 (1998)) from ``K_hat``
+      and ``sd``: ``K_hat -/+ z sd`` away from the bounds, turning into an upper limit at ``C =
+      0`` and a lower limit at ``C = 1`` without over-covering; the estimate is ``K_hat``
+      clipped into ``[0, 1]``. Coverage 0.94-0.96 at width 0.84-1.03 x the spread of the
+      estimates at pure, near-pure, small-``C`` and threshold points (``benchmarks/
+      intervals.py --coverage``). Inside the separable region (``K < 0``) ``C = 0`` is covered
+      whenever the interval reaches 0, i.e. more often than 95%: no interval that covers 95%
+      at the threshold can do less there. Where the fitted state's concurrence exceeds
+      ``max(0, K(rho_hat))`` by more than ``z sd`` (a state not of the target's X form, e.g. a
+      phase error on ``|11>``), that excess is added to the estimate and the upper end (the
+      lower end stays the witness's, a valid lower limit on ``C``). ``at_boundary`` flags an
+      interval reaching 0 or 1: the physical bounds, read it as one-sided there.
+    - **Entanglement test and lower bound**: ``K_hat`` is a sum of independent shots, each
+      moving it within a known range (``range_s / N_s`` for setting ``s``), so Hoeffding's
+      inequality ``P(K_hat - K >= t) <= exp(-2 t^2 / sum_s range_s^2 / N_s)`` holds at any
+      number of shots (no normal approximation): ``entangled_p_value = exp(-2 K_hat^2 /
+      sum_s range_s^2 / N_s)`` for ``K_hat > 0`` (else 1; valid because ``K <= 0`` on every
+      separable state), ``entangled_sigma = Phi^-1(1 - p)`` (0: no evidence) and
+      ``lower_bound = K_hat - sqrt(sum_s range_s^2 / N_s ln(1/alpha) / 2)``, at least 0 and
+      at most the interval's lower end.
+    - **The opposite claim** ``C < threshold``: ``below_p_value = Phi((K_hat + excess -
+      threshold) / sd)``, the normal p-value of ``C >= threshold``, with ``below_sigma``;
+      ``upper_bound`` is the interval's upper end (a one-sided bound is never inside its
+      two-sided interval).
     - **E_F** ``= h((1 + sqrt(1 - C^2))/2)`` is increasing in ``C``, so its interval is the
       concurrence interval mapped through it, with the same coverage and flags (bootstrapping
       ``E_F`` directly under-covered near ``C = 0``: 0.80-0.89).
@@ -343,7 +343,7 @@ def state_tomography(
     threshold = float(threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be a concurrence in [0, 1], got {threshold:g}")
-    want = check_n_boot(n_boot) > 0 and bool(intervals)
+    want = bool(check_n_boot(n_boot)) and bool(intervals)
     batch = shots.shape[:-1]
     as_rngs(rng, int(np.prod(batch)) if batch else 1)
     psi = None
@@ -352,24 +352,37 @@ def state_tomography(
         if psi.shape[-1:] != (4,):
             raise ValueError(f"target must be a state vector of shape (..., 4), got {psi.shape}")
         norms = np.linalg.norm(psi, axis=-1)
-        if not np.allclose(norms, 1.0, atol=1e-8):
+        if not np.allclose(norms, 1.0, rtol=0.0, atol=1e-8):
             raise ValueError("target must be a normalized state vector")
         psi = np.broadcast_to(psi, (*batch, 4))
 
     freqs = n / shots[..., None]
     raw = _invert(freqs)
-    state, moved = _project(raw)
+    state = project_to_physical(raw)
     z = norm.ppf(0.5 + confidence / 2.0)
 
+    c_fit = measures.concurrence(state, trusted=True)  # built here: skip the input checks
+    operator = _witness_operator(state if psi is None else None, psi)
+    coeff = _linear_coefficients(operator)
+    k_hat = _dot36(coeff, freqs)
+    # Add-half smoothed frequencies: a setting whose shots all agree keeps a non-zero variance.
+    smooth = (n + 0.5) / (shots[..., None] + 2.0)
+    sd = np.sqrt(_linear_variance(coeff, smooth, shots))
+    # Concurrence of the fit that the witness does not see, where more than the noise explains.
+    k_fit = np.einsum("...ab,...ba->...", operator, state).real
+    unseen = c_fit - np.maximum(k_fit, 0.0)
+    unseen = np.where(unseen > z * sd, unseen, 0.0)
+    c = np.minimum(np.maximum(k_hat, 0.0) + unseen, 1.0)  # K_hat <= 1 (the witness's range)
+    exactly_bounded = (c <= 0.0) | (c >= 1.0 - 1e-12)  # a Bell pair's K_hat: 1 up to rounding
+
     if not want:
-        c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
         nan = np.full(batch, np.nan)
         conc = ConcurrenceInterval(
             value=c,
             ci_low=nan,
             ci_high=nan,
             confidence=confidence,
-            at_boundary=c <= 1e-12,
+            at_boundary=exactly_bounded,
             method="none",
             stderr=nan,
             lower_bound=nan,
@@ -385,40 +398,33 @@ def state_tomography(
             ci_low=nan,
             ci_high=nan,
             confidence=confidence,
-            at_boundary=c <= 1e-12,
+            at_boundary=exactly_bounded,
             method="none",
         )
         fid = None
         if psi is not None:
             f = np.clip(_fidelity_linear(psi, freqs), 0.0, 1.0)
-            fid = Interval(f, nan, nan, confidence, f >= 1.0 - 1e-12, "none")
+            fid = Interval(f, nan, nan, confidence, f >= 1.0, "none")
         return TomographyEstimate(state=state, concurrence=conc, eof=eof, fidelity=fid)
 
-    probs = pauli_probabilities(state)
-    wootters, grad = _wootters_and_gradient(state)
-    sd = np.sqrt(_linear_variance(_linear_coefficients(grad), probs, shots))
-    c = measures.concurrence(state, trusted=True)  # built here: skip the input checks
-    on_edge = moved > 1e-12
-    low = np.clip(c - z * sd, 0.0, c)
-    high = np.clip(c + z * sd + moved, c, 1.0)
-    edge = on_edge | (low <= 1e-12) | (high >= 1.0 - 1e-12)
-    k_hat, k_spread = _x_part_witness(state if psi is None else None, psi, freqs, shots)
+    low, high = boundary.bounded_interval(k_hat, sd, confidence)
+    high = np.minimum(high + unseen, 1.0)
+    edge = (low <= 0.0) | (high >= 1.0)
+    k_spread = _hoeffding_spread(coeff, shots)
     # Hoeffding: P(K_hat - K >= t) <= exp(-2 t^2 / spread) for every state, so the test of
     # K <= 0 and the lower bound hold at any number of shots.
-    log_p = np.where(k_hat > 0, -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread, 0.0)
+    log_p = -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread
     margin = np.sqrt(k_spread * np.log(1.0 / (1.0 - confidence)) / 2.0)
-    # The opposite claim C < threshold: one-sided delta bound, widened as the interval is.
-    top = c + moved
-    with np.errstate(divide="ignore", invalid="ignore"):
-        below_z = np.where(sd > 0, (top - threshold) / np.where(sd > 0, sd, 1.0), np.inf)
-    below_z = np.where((sd > 0) | (top >= threshold), below_z, -np.inf)
+    # The opposite claim C < threshold: one-sided normal bound on the witness (plus `unseen`).
+    # (sd > 0: the smoothed frequencies of every setting are strictly inside (0, 1).)
+    below_z = (k_hat + unseen - threshold) / sd
     conc = ConcurrenceInterval(
         value=c,
         ci_low=low,
         ci_high=high,
         confidence=confidence,
         at_boundary=edge,
-        method="delta",
+        method="witness-feldman-cousins",
         stderr=sd,
         lower_bound=np.clip(k_hat - margin, 0.0, low),
         entangled_p_value=np.exp(log_p),
@@ -434,59 +440,20 @@ def state_tomography(
         ci_high=measures.eof_from_concurrence(high),
         confidence=confidence,
         at_boundary=edge,
-        method="delta-concurrence-mapped",
+        method="witness-feldman-cousins-mapped",
     )
     fid = None
     if psi is not None:
-        fid = _fidelity_interval(psi, freqs, n, shots, z, confidence)
+        fid = _fidelity_interval(psi, freqs, n, shots, confidence)
     return TomographyEstimate(state=state, concurrence=conc, eof=eof, fidelity=fid)
 
 
-_SIGMA_YY = np.kron(measures.PAULI[1], measures.PAULI[1])
-_WOOTTERS_SIGNS = np.array([1.0, -1.0, -1.0, -1.0])
-# The gradient is taken at (1 - eps) rho + eps I/4: at rank-deficient states some l_k vanish and
-# dl_k = dmu_k / (2 l_k) is undefined; the shift changes C by less than 1e-6.
-_REGULARIZE = 1e-6
+def _witness_operator(state, psi) -> np.ndarray:
+    """``W X W^dag``: the witness ``K(rho) = Tr[W X W^dag rho]`` (:func:`state_tomography`).
 
-
-def _wootters_and_gradient(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Wootters function ``W = l1 - l2 - l3 - l4`` and its gradient ``dW/drho`` (Hermitian).
-
-    ``l_k^2 = mu_k`` are the eigenvalues of ``R = rho rho~``, ``rho~ = (Y⊗Y) rho* (Y⊗Y)``;
-    first-order perturbation of a diagonalizable ``R = V diag(mu) V^-1`` gives
-    ``dmu_k = Tr[P_k dR]`` with ``P_k = V e_k e_k^T V^-1``, and ``dR = drho rho~ + rho drho~``,
-    so ``dmu_k = Tr[(rho~ P_k + ((Y⊗Y) P_k rho (Y⊗Y))^T) drho]``.
-    """
-    rho = (1.0 - _REGULARIZE) * state + _REGULARIZE * np.eye(4) / 4.0
-    tilde = _SIGMA_YY @ np.conj(rho) @ _SIGMA_YY
-    mu, vecs = np.linalg.eig(rho @ tilde)
-    order = np.argsort(-mu.real, axis=-1)
-    mu = np.take_along_axis(mu.real, order, axis=-1)
-    vecs = np.take_along_axis(vecs, order[..., None, :], axis=-1)
-    inverse = np.linalg.inv(vecs)
-    lam = np.sqrt(np.clip(mu, 0.0, None))
-    wootters = np.sum(lam * _WOOTTERS_SIGNS, axis=-1)
-    weights = _WOOTTERS_SIGNS / (2.0 * np.maximum(lam, 1e-300))
-    # sum_k w_k P_k = V diag(w) V^-1, so the gradient needs one such matrix, not four.
-    q = (vecs * weights[..., None, :]) @ inverse
-    gamma = tilde @ q + np.swapaxes(_SIGMA_YY @ q @ rho @ _SIGMA_YY, -1, -2)
-    return wootters, (gamma + np.conj(np.swapaxes(gamma, -1, -2))) / 2.0
-
-
-_X_PART = np.zeros((4, 4))
-_X_PART[0, 3] = _X_PART[3, 0] = 1.0
-_X_PART[1, 1] = _X_PART[2, 2] = -1.0
-
-
-def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
-    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s`` (:func:`state_tomography`).
-
-    ``K_hat = sum_s (1/N_s) sum_shots g_s(o)`` is a sum of independent shots, each in a range
-    ``max_o g_s - min_o g_s`` wide.
-
-    ``K = Tr[W X W^dag rho]`` with ``X = |00><11| + |11><00| - |01><01| - |10><10|`` and
-    ``W = U ⊗ V`` the local unitary taking ``|kk>`` to the Schmidt vectors of ``psi``
-    (``psi_ij = sum_k U_ik s_k V_jk``).
+    ``X = |00><11| + |11><00| - |01><01| - |10><10|`` and ``W = U ⊗ V`` the local unitary taking
+    ``|kk>`` to the Schmidt vectors of ``psi`` (``psi_ij = sum_k U_ik s_k V_jk``); without
+    ``psi``, the leading eigenvector of ``state``.
     """
     if psi is None:
         psi = np.linalg.eigh(state)[1][..., -1]
@@ -497,10 +464,22 @@ def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
     def outer(a: int, b: int) -> np.ndarray:
         return phi[..., :, a, None] * np.conj(phi[..., None, :, b])
 
-    operator = outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
-    coeff = _linear_coefficients(operator)
+    return outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
+
+
+def _hoeffding_spread(coeff: np.ndarray, shots: np.ndarray) -> np.ndarray:
+    """Hoeffding's ``sum_s range_s^2 / N_s`` for ``sum_s (1/N_s) sum_shots g_s(o)``.
+
+    Every shot of setting ``s`` moves the statistic within ``max_o g_s - min_o g_s``.
+    """
     width = np.max(coeff, axis=-1) - np.min(coeff, axis=-1)
-    return _dot36(coeff, freqs), np.sum(width * width / shots, axis=-1)
+    return np.sum(width * width / shots, axis=-1)
+
+
+def _x_part_witness(state, psi, freqs, shots) -> tuple[np.ndarray, np.ndarray]:
+    """``K_hat = K(rho_LI)`` and Hoeffding's ``sum_s range_s^2 / N_s``."""
+    coeff = _linear_coefficients(_witness_operator(state, psi))
+    return _dot36(coeff, freqs), _hoeffding_spread(coeff, shots)
 
 
 def _linear_coefficients(operator: np.ndarray) -> np.ndarray:
@@ -520,8 +499,8 @@ def _linear_variance(coeff: np.ndarray, probs: np.ndarray, shots: np.ndarray) ->
 
 def _dot36(coeff: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     """``sum_so coeff * freqs`` for arrays (..., 9, 4), in a batch-independent order."""
-    prod = np.broadcast_arrays(coeff, freqs)
-    flat = (prod[0] * prod[1]).reshape(*prod[0].shape[:-2], 36)
+    coeff, freqs = np.broadcast_arrays(coeff, freqs)
+    flat = (coeff * freqs).reshape(*coeff.shape[:-2], 36)
     return np.sum(np.ascontiguousarray(flat), axis=-1)
 
 
@@ -530,7 +509,7 @@ def _fidelity_linear(psi: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     return _dot36(_linear_coefficients(projector), freqs)
 
 
-def _fidelity_interval(psi, freqs, n, shots, z, confidence) -> Interval:
+def _fidelity_interval(psi, freqs, n, shots, confidence) -> Interval:
     projector = np.einsum("...a,...b->...ab", psi, np.conj(psi))
     coeff = _linear_coefficients(projector)
     raw = _dot36(coeff, freqs)
@@ -540,5 +519,5 @@ def _fidelity_interval(psi, freqs, n, shots, z, confidence) -> Interval:
     # Feldman-Cousins at the bound f <= 1: (1 - f_hat) / sd ~ N((1 - f) / sd, 1).
     near, far = boundary.interval((1.0 - raw) / sd, confidence)
     low = np.clip(1.0 - sd * far, 0.0, value)
-    high = np.clip(1.0 - sd * near, value, 1.0)
-    return Interval(value, low, high, confidence, low <= 1e-12, "linear-feldman-cousins")
+    high = np.maximum(1.0 - sd * near, value)  # near >= 0: at most 1
+    return Interval(value, low, high, confidence, low <= 0.0, "linear-feldman-cousins")
