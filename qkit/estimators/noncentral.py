@@ -25,13 +25,14 @@ from scipy.stats import ncx2
 _STEP = 0.01
 MU_MAX = 10.0
 """Largest ``mu = sqrt(lambda)`` in the belt; callers switch to a normal interval before."""
-_T_MAX = 18.0
+_MARGIN = 3.0  # the belt is built beyond MU_MAX, so the best-fitting mu of every t is in it
+_T_MAX = MU_MAX + _MARGIN + 8.0
 
 
 @functools.cache
 def _belt(df: float, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``mu`` grid and the acceptance regions ``[t_lo(mu), t_hi(mu)]`` in ``t = sqrt(X)``."""
-    mu = np.arange(0.0, MU_MAX + _STEP / 2, _STEP)
+    mu = np.arange(0.0, MU_MAX + _MARGIN + _STEP / 2, _STEP)
     edges = np.arange(0.0, _T_MAX + _STEP / 2, _STEP)
     cdf = ncx2.cdf(edges[None, :] ** 2, df, mu[:, None] ** 2)
     mass = np.diff(cdf, axis=1)  # probability of each t cell, per mu
@@ -45,7 +46,8 @@ def _belt(df: float, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndar
     t_lo = edges[np.min(np.where(accepted, cells, cells.size), axis=1)]
     t_hi = edges[np.max(np.where(accepted, cells, -1), axis=1) + 1]
     # monotone in mu (they are, up to the grid's ties); made so for the inversion
-    return mu, np.maximum.accumulate(t_lo), np.maximum.accumulate(t_hi)
+    keep = mu <= MU_MAX + _STEP / 2
+    return mu[keep], np.maximum.accumulate(t_lo[keep]), np.maximum.accumulate(t_hi[keep])
 
 
 def interval(x: np.ndarray, df: ArrayLike, confidence: float) -> tuple[np.ndarray, np.ndarray]:
