@@ -267,7 +267,7 @@ def channel_probabilities(
 
 CHANNEL_POINTS = [
     pytest.param(0.0, "pair", (ONE, ONE), id="pair-eta0"),
-    pytest.param(0.05, "pair", (ONE, AUTO), id="pair-eta0.05-below-resolution"),
+    pytest.param(0.05, "pair", (TWO, TWO), id="pair-eta0.05-weak-signal"),
     pytest.param(0.33, "pair", (TWO, TWO), id="pair-eta0.33"),
     pytest.param(0.6, "pair", (TWO, TWO), id="pair-eta0.6"),
     pytest.param(1.0, "pair", (ONE, ONE), id="pair-eta1"),

@@ -131,3 +131,50 @@ def test_test_table_shows_lower_bounds_and_significance():
     separable = rows[2]  # S = 0.3, Bell pairs: separable
     assert separable["entangled_p_value"] > 0.05 and separable["concurrence_lower_bound"] == 0.0
     assert re.search(r"\(\d+\.\d sigma\)", text)
+
+
+def _channel_record(rid: str, eta: float, inputs: str, alphabet: str) -> dict:
+    from qkit.channel import experiment as channel_experiment
+
+    holevo = channel_experiment.ensemble(eta, inputs, alphabet)["holevo"]
+    return {
+        "id": rid,
+        "paper": "B",
+        "kind": "channel",
+        "params": {"eta": eta, "inputs": inputs, "alphabet": alphabet},
+        "prediction": {"holevo": holevo},
+        "estimate": {"mutual_information": {"value": holevo, "ci_low": 0.0, "ci_high": 2.5}},
+    }
+
+
+def test_channel_rows_are_boundary_only_at_no_information_or_a_noiseless_channel():
+    records = [
+        _channel_record("B1", 0.0, "entangled", "pair"),  # I = 0
+        _channel_record("B2", 1.0, "entangled", "pair"),  # I = H(prior) = 1: noiseless
+        _channel_record("B3", 1.0, "entangled", "two-slot"),  # I = log2 5: noiseless
+        _channel_record("B4", 0.0, "entangled", "two-slot"),  # 2 bits: not an edge
+        _channel_record("B5", 1.0, "separable", "pair"),  # 0.32: interior
+        _channel_record("B6", 0.5, "entangled", "pair"),
+    ]
+    rows = _headline.headline_rows(records)
+    assert {r["id"] for r in rows if r["at_boundary"]} == {"B1", "B2", "B3"}
+
+
+def test_a_chain_chsh_of_2_4_is_not_on_a_boundary_but_tsirelsons_bound_is():
+    assert not _headline._on_physical_boundary("chsh", 2.41)
+    assert not _headline._on_physical_boundary("chsh", 1.0)  # a [0, 1] limit means nothing here
+    assert _headline._on_physical_boundary("chsh", 2 * np.sqrt(2))
+    assert _headline._on_physical_boundary("success_probability", 1.0)
+    assert _headline._on_physical_boundary("yield", 0.0)
+    assert not _headline._on_physical_boundary("fidelity", 0.99)
+
+
+def test_rounding_is_not_a_deviation_and_boundary_rows_show_none():
+    # a fidelity of 1 - 1e-16 against 1 with the interval [0.9992, 1]: not -1.96 sigma
+    agree = _headline.agreement(1.0 - 1e-16, 1.0, interval=(0.9992, 1.0))
+    assert agree["deviation"] == 0.0
+    assert agree["sigma"] == pytest.approx(0.0004 / 1.959964, rel=1e-6)
+    rows = _headline.headline_rows(_records())
+    for r in rows:
+        shown = _report._deviation(r)
+        assert (shown == "-") == bool(r["at_boundary"]), (r["id"], r["quantity"], shown)

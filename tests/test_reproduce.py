@@ -153,8 +153,11 @@ def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(qu
     rows = [line for line in md.splitlines() if re.match(r"\| [A-Z]\d\d \| .*" + quantity, line)]
     assert len(rows) == len(results["headline"])
     for row in results["headline"]:
+        same = abs(row["estimate"] - row["prediction"]) <= 1e-12  # rounding: no deviation
         if row["sigma_from"] == "stderr":
             sigma = row["sigma"]
+        elif same:
+            sigma = (row["ci_high"] - row["ci_low"]) / 2 / 1.959964
         elif row["prediction"] > row["estimate"]:  # the interval's side facing the prediction
             sigma = (row["ci_high"] - row["estimate"]) / 1.959964
         elif row["prediction"] < row["estimate"]:
@@ -163,7 +166,7 @@ def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(qu
             sigma = (row["ci_high"] - row["ci_low"]) / 2 / 1.959964
         assert row["sigma"] == pytest.approx(sigma, rel=1e-5, abs=1e-12)
         if sigma > 0:
-            dev = (row["estimate"] - row["prediction"]) / sigma
+            dev = 0.0 if same else (row["estimate"] - row["prediction"]) / sigma
             assert row["deviation"] == pytest.approx(dev, rel=1e-4, abs=1e-9)
     # every mix-up point has its four numbers, every channel point its mutual information
     per_point = {}

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
+from qkit.estimators import noncentral
 from qkit.estimators._results import (
     Interval,
     RngLike,
@@ -57,26 +58,30 @@ def mutual_information(
     estimate (``"basic"`` intervals under-cover when the distribution is skewed near 0:
     measured 0.86 at 100 shots per input and ``I = 0.08``, against 0.95 for percentile).
 
-    ``"delta"`` (known prior; no resampling, so it costs about as much as the estimate): the
+    ``"delta"`` (known prior; no resampling, so it costs about as much as the estimate):
+    where the shots resolve the information, the normal interval ``I_hat -/+ z sd`` with the
     first-order spread ``Var(I) = sum_x pi_x^2 Var_{y ~ p(.|x)}[log2 p(y|x)/q_y] / N_x`` (delta
-    method on the independent rows) added in quadrature to the second-order spread that
-    dominates near ``I = 0``, where the first order vanishes and ``2 N ln2 I`` is chi-square
-    distributed: ``sd_2^2 = sum_x pi_x^2 2 (m_x - 1) / (2 N_x ln 2)^2`` (the variance of each
-    row's entropy to order ``1/N^2``, ``m_x`` observed outcomes; Miller, 1955; Paninski,
-    Neural Comput. 15, 1191 (2003)). Interval ``[I_hat - z sd, I_hat + z sd + z^2 sd_2 / 2]``:
-    the chi-square term is skewed to the right, and the allowance moves the upper end by about
-    its skewness correction (Cornish-Fisher). Where ``sd_2 > 0.2 sd_1`` the information is
-    below what the shots resolve (the first order no longer dominates) and the interval is
-    flagged ``at_boundary``; it is then conservative (coverage 0.96-1.0 measured at eta <=
-    0.1). Measured coverage of the nominal 95% elsewhere 0.945-0.97
-    (``tests/test_estimator_coverage.py``). No resampling: it replaces a bootstrap that cost
-    30x the rest of a sweep.
+    method on the independent rows). Where they do not (near ``I = 0``, or near ``H(block
+    prior)`` when some letters are told apart perfectly, e.g. the two-slot alphabet at ``eta =
+    0``), the first order vanishes and the plug-in is a scaled noncentral chi-square, ``I_hat =
+    I_fixed + c X`` with ``X ~ chi2_d(lambda)`` and ``I = I_fixed + c lambda`` (Miller, 1955;
+    ``c`` and ``d`` by Satterthwaite from the second-order term, see :func:`_weak_signal`);
+    there the interval is Feldman-Cousins's for ``lambda`` (:mod:`qkit.estimators.noncentral`;
+    Feldman and Cousins, PRD 57, 3873 (1998)), which covers at the bound too and turns into
+    the normal one as the signal grows (the switch is at ``sqrt(X - d) = 4``). Where every
+    row saw one outcome only (a noiseless channel) the estimate is the same for every data
+    set; the interval is then ``[I_hat - h(P_e) - P_e log2(k - 1), I_hat]``, Fano's inequality
+    with each row's leakage bounded by Clopper-Pearson (:func:`_fano_bound`), never zero
+    width. Measured coverage of the nominal 95% 0.935-0.975 from ``eta = 0`` to ``0.99`` for
+    both alphabets and inputs at 1000 and 4000 shots (``tests/test_information_coverage.py``);
+    near a noiseless channel (``eta`` within ``3/N`` of 1, rare outcomes seen 0-5 times) the
+    normal interval under-covers (0.84 at ``eta = 0.997``, 1000 shots). No resampling: it
+    replaces a bootstrap that cost 30x the rest of a sweep.
 
     The value is clipped to ``[0, I_max]`` (``I_max = min(H(pi), log2 n_out)``, or
-    ``min(log2 n_in, log2 n_out)`` for random inputs). ``at_boundary`` flags estimates or
-    intervals touching 0 (no information: the sampling distribution piles up there) or
-    ``I_max`` (a noiseless channel: every row deterministic, the interval collapses); there
-    the interval does not have nominal coverage.
+    ``min(log2 n_in, log2 n_out)`` for random inputs). ``at_boundary`` flags intervals
+    touching 0 or ``I_max``, the ends of the physical range (the bootstrap intervals there do
+    not have nominal coverage; the ``"delta"`` interval does, by Feldman-Cousins).
 
     Parameters
     ----------
@@ -168,13 +173,9 @@ def mutual_information(
         if bias_correction == "bootstrap":
             raise ValueError("bias_correction='bootstrap' needs a bootstrap interval")
         point = np.clip(point, 0.0, i_max)
-        first, second = _prior_mi_spread(n, pi)
-        sd = np.hypot(first, second)
-        z = norm.ppf(0.5 + confidence / 2.0)
-        low = np.clip(point - z * sd, 0.0, point)
-        high = np.clip(point + z * sd + 0.5 * z * z * second, point, i_max)
-        unresolved = second > _RESOLVED * first
-        edge = (low <= 1e-12) | (high >= i_max - 1e-12) | unresolved
+        low, high = _delta_interval(n, pi, point, confidence)
+        low, high = np.clip(low, 0.0, point), np.clip(high, point, i_max)
+        edge = (low <= 1e-12) | (high >= i_max - 1e-12)
         return Interval(point, low, high, confidence, edge, f"delta/{bias_correction}")
     (replicates,) = resampled_statistics(statistic, shots, probs, n_boot, generator)
     if bias_correction == "bootstrap":
@@ -198,13 +199,114 @@ def mutual_information(
     )
 
 
-# The first-order (normal) term dominates the spread when the second-order one is below this
-# fraction of it; otherwise the information is below what the shots resolve.
-_RESOLVED = 0.2
+# Below this signal (in standard deviations of the weak-signal statistic, ``sqrt(X - d)``) the
+# interval is Feldman-Cousins on the noncentral chi-square; above, the normal delta interval.
+_WEAK_SIGNAL = 4.0
 
 
-def _prior_mi_spread(counts: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First- and second-order standard deviations of the known-prior MI, bits (see above)."""
+def _delta_interval(
+    counts: np.ndarray, prior: np.ndarray, point: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The known-prior interval: normal (delta method) for a resolved signal, Feldman-Cousins
+    on the G statistic's noncentral chi-square for a weak one, Fano's bound when every row is
+    deterministic (see :func:`mutual_information`)."""
+    z = norm.ppf(0.5 + confidence / 2.0)
+    first = _prior_mi_spread(counts, prior)
+    low, high = point - z * first, point + z * first
+    fixed, plugin, scale, dof = _weak_signal(counts, prior)
+    noisy = scale > 0
+    statistic = (plugin - fixed) / np.where(noisy, scale, 1.0)
+    weak = noisy & (statistic - dof < _WEAK_SIGNAL**2)
+    if np.any(weak):  # the belt is built on first use (a fraction of a second)
+        lam_lo, lam_hi = noncentral.interval(np.where(weak, statistic, 0.0), dof, confidence)
+        low = np.where(weak, fixed + scale * lam_lo, low)
+        high = np.where(weak, fixed + scale * lam_hi, high)
+    if np.any(~noisy):
+        low = np.where(noisy, low, _fano_bound(counts, prior, point, confidence))
+        high = np.where(noisy, high, point)
+    return low, high
+
+
+def _fano_bound(
+    counts: np.ndarray, prior: np.ndarray, point: np.ndarray, confidence: float
+) -> np.ndarray:
+    """Lower bound on the information when every row saw a single outcome.
+
+    Row ``x`` (``N_x`` shots, all alike) leaks at most ``eps_x = 1 - (alpha/k)^(1/N_x)`` onto
+    other outcomes (one-sided Clopper-Pearson, Bonferroni over the ``k`` rows, ``alpha = 1 -
+    confidence``); decoding the letter from its row's outcome then errs with probability at
+    most ``P_e = sum_x pi_x eps_x``, and Fano's inequality bounds the information lost:
+    ``I >= I_hat - h(P_e) - P_e log2(k - 1)``.
+    """
+    shots = np.sum(counts, axis=-1)
+    used = prior > 0
+    k = np.maximum(np.sum(used, axis=-1, keepdims=True), 1)
+    alpha = 1.0 - confidence
+    eps = -np.expm1(np.log(alpha / k) / np.where(shots > 0, shots, 1.0))
+    p_err = np.clip(np.sum(np.where(used, prior * eps, 0.0), axis=-1), 0.0, 0.5)
+    lost = shannon_entropy(np.stack([p_err, 1.0 - p_err], axis=-1), trusted=True)
+    lost = lost + p_err * np.log2(np.maximum(k[..., 0] - 1, 1))
+    return np.clip(point - lost, 0.0, None)
+
+
+def _weak_signal(
+    counts: np.ndarray, prior: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The known-prior MI as a weak signal: ``I_hat = I_fixed + c X`` with ``X ~ chi2_d``.
+
+    Letters sharing an observed outcome form blocks; the block is known from the outcome, so
+    ``I = H(block prior) + sum_b pi_b I_b`` (exactly, for the plug-in too), ``I_fixed = H(block
+    prior)`` needs no estimation. To second order the plug-in is ``I_fixed + sum_j w_j (mu_j +
+    Z_j)^2`` with ``w_j`` the eigenvalues of ``H Sigma / (2 ln 2)`` (``H`` the Hessian of ``I``
+    in the rows ``p(.|x)``, ``Sigma`` their multinomial covariance); Satterthwaite's
+    ``c = sum w^2 / sum w``, ``d = (sum w)^2 / sum w^2`` make it ``c`` times a noncentral
+    chi-square with ``d`` degrees of freedom and ``I - I_fixed = c lambda`` (one weight, ``d =
+    1``, for a binary outcome of two letters: paper B's pair sector). ``sum w`` is the
+    Miller-Madow bias. Returns ``(I_fixed, plug-in I, c, d)`` in bits; ``c = 0`` where no row
+    has two outcomes (the data are the same whatever the draw).
+    """
+    shots = np.sum(counts, axis=-1)
+    safe = np.where(shots > 0, shots, 1.0)
+    cond = counts / safe[..., None]
+    n_in, n_out = cond.shape[-2:]
+    seen = counts > 0
+    # blocks: letters linked by a shared observed outcome, closed transitively
+    link = (np.einsum("...xy,...zy->...xz", seen * 1.0, seen * 1.0) > 0) * 1.0
+    for _ in range(max(1, int(np.ceil(np.log2(max(n_in, 2)))))):
+        link = (link @ link > 0) * 1.0
+    used = prior > 0
+    block_prior = np.einsum("...xz,...z->...x", link, prior)
+    fixed = -np.sum(np.where(used, prior * np.log2(np.where(used, block_prior, 1.0)), 0.0), -1)
+    plugin = _prior_mi(counts, prior, correct=False)
+    # tr(H Sigma) and tr((H Sigma)^2) in closed form (O(n_in n_out^2), no (n_in n_out)^2
+    # matrices): with r_x = pi_x / N_x, V = sum_x pi_x r_x (diag p_x - p_x p_x^T) and m_x the
+    # outcomes row x saw, tr(H Sigma) = sum_x r_x (m_x - 1) - sum_y V_yy / q_y and
+    # tr((H Sigma)^2) = sum_x r_x^2 (m_x - 1) - 2 sum_x r_x^2 pi_x sum_y p_xy (1 - p_xy) / q_y
+    # + sum_yw V_yw^2 / (q_y q_w).
+    q = np.sum(prior[..., None] * cond, axis=-2)
+    inv_q = np.where(q > 0, 1.0 / np.where(q > 0, q, 1.0), 0.0)
+    rate = prior / safe
+    extra = np.maximum(np.sum(seen, axis=-1) - 1, 0)
+    spread = np.einsum("...x,...xy,yw->...yw", prior * rate, cond, np.eye(n_out)) - np.einsum(
+        "...x,...xy,...xw->...yw", prior * rate, cond, cond
+    )
+    own = np.sum(cond * (1.0 - cond) * inv_q[..., None, :], axis=-1)
+    trace = np.sum(rate * extra, axis=-1) - np.einsum("...yy,...y->...", spread, inv_q)
+    trace2 = (
+        np.sum(rate**2 * extra, axis=-1)
+        - 2.0 * np.sum(rate**2 * prior * own, axis=-1)
+        + np.einsum("...yw,...y,...w->...", spread**2, inv_q, inv_q)
+    )
+    w1 = trace / (2.0 * np.log(2.0))
+    w2 = trace2 / (2.0 * np.log(2.0)) ** 2
+    noisy = (w1 > 1e-15) & (w2 > 0)
+    scale = np.where(noisy, w2 / np.where(noisy, w1, 1.0), 0.0)
+    dof = np.where(noisy, w1**2 / np.where(noisy, w2, 1.0), 1.0)
+    return fixed, plugin, scale, dof
+
+
+def _prior_mi_spread(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """First-order (delta-method) standard deviation of the known-prior MI, bits (see above)."""
     shots = np.sum(counts, axis=-1)
     safe = np.where(shots > 0, shots, 1.0)
     cond = counts / safe[..., None]
@@ -215,12 +317,7 @@ def _prior_mi_spread(counts: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray,
     g = np.log2(ratio)
     mean = np.sum(cond * g, axis=-1)
     var_row = np.clip(np.sum(cond * g * g, axis=-1) - mean * mean, 0.0, None)
-    first = np.sum(prior**2 * var_row / safe, axis=-1)
-    observed = np.sum(seen, axis=-1)
-    second = np.sum(
-        prior**2 * 2.0 * np.maximum(observed - 1, 0) / (2.0 * safe * np.log(2.0)) ** 2, axis=-1
-    )
-    return np.sqrt(first), np.sqrt(second)
+    return np.sqrt(np.sum(prior**2 * var_row / safe, axis=-1))
 
 
 def _check_prior(prior: ArrayLike, n_in: int) -> np.ndarray:

@@ -57,7 +57,9 @@ def agreement(
         sigma, source = float(stderr), "stderr"
     else:
         low, high = (float(x) for x in interval)
-        if prediction > estimate:
+        if abs(float(estimate) - float(prediction)) <= _ROUNDING:
+            side = (high - low) / 2.0
+        elif prediction > estimate:
             side = high - float(estimate)
         elif prediction < estimate:
             side = float(estimate) - low
@@ -65,12 +67,17 @@ def agreement(
             side = (high - low) / 2.0
         sigma, source = max(side, 0.0) / Z_95, "ci/1.96"
     diff = float(estimate) - float(prediction)
+    if abs(diff) <= _ROUNDING:  # rounding, not a deviation (e.g. a fidelity 1 - 1e-16)
+        diff = 0.0
     deviation: float | None
     if sigma > 0:
         deviation = diff / sigma
     else:
         deviation = 0.0 if abs(diff) < 1e-9 else None
     return {"sigma": sigma, "sigma_from": source, "deviation": deviation}
+
+
+_ROUNDING = 1e-12  # an estimate this close to its prediction equals it
 
 
 def _at_unit_limit(value: float) -> bool:
@@ -85,7 +92,8 @@ def _at_unit_limit(value: float) -> bool:
 def _on_physical_boundary(quantity: str, prediction: float) -> bool:
     """Whether the true value sits on the edge of the physical range (not the estimator's flag).
 
-    Concurrence, E_F and fidelity live in [0, 1]; CHSH in ``[-2 sqrt2, 2 sqrt2]``.
+    Concurrence, E_F, fidelity, probabilities and yields live in [0, 1]; CHSH in ``[-2 sqrt2,
+    2 sqrt2]`` (a repeater chain's CHSH of 2.4 is not on an edge).
     """
     if quantity == "chsh":
         return bool(abs(prediction) >= 2.0 * np.sqrt(2.0) - 1e-9)
@@ -141,7 +149,7 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
                 **agreement(
                     mi["value"], r["prediction"]["holevo"], interval=(mi["ci_low"], mi["ci_high"])
                 ),
-                "at_boundary": bool(r["prediction"]["holevo"] <= 1e-12),
+                "at_boundary": _information_at_edge(r),
             }
         )
         if p["alphabet"] == "pair" and np.isclose(p["eta"], fig4_etas).any():
@@ -163,6 +171,20 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
                     }
                 )
     return rows
+
+
+def _information_at_edge(record: dict[str, Any]) -> bool:
+    """No information (``eta = 0`` with the pair alphabet) or a noiseless channel (the Holevo
+    quantity at ``min(H(prior), log2 #outcomes)``, the most the letters can carry): the two
+    ends of the physical range. The two-slot alphabet's 2 bits at ``eta = 0`` are not an edge."""
+    from qkit.channel.experiment import ensemble
+    from qkit.measures import shannon_entropy
+
+    p = record["params"]
+    ens = ensemble(float(p["eta"]), str(p["inputs"]), str(p["alphabet"]))
+    top = min(float(shannon_entropy(ens["prior"])), float(np.log2(len(ens["outcomes"]))))
+    holevo = float(record["prediction"]["holevo"])
+    return holevo <= _ROUNDING or holevo >= top - 1e-9
 
 
 def covers(row: dict[str, Any]) -> bool | None:
@@ -204,7 +226,7 @@ def _target_rows(record: dict[str, Any], base: dict[str, Any]) -> list[dict[str,
                 "ci_low": low,
                 "ci_high": high,
                 **agree,
-                "at_boundary": bool(_at_unit_limit(pred)),
+                "at_boundary": _on_physical_boundary(est_key, pred),
             }
         )
     return rows

@@ -34,6 +34,8 @@ def _deviation(row: dict[str, Any]) -> str:
     dev = row["deviation"]
     if dev is None:
         return "n/a"
+    if row["at_boundary"]:  # a one-sided interval: judged by containment, not in sigmas
+        return "-"
     text = f"{dev:+.2f}"
     return f"**{text}**" if significant(row, _SIGNIFICANT) else text
 
@@ -191,9 +193,10 @@ def blocks(run: dict[str, Any]) -> list[tuple]:
             + _within_sentence(summ)
             + f"). {summ['at_boundary']} numbers are marked *boundary*: the true value sits on "
             "the edge of the physical range (C = E_F = 0, or C = E_F = f = 1 for the pure pairs "
-            "at S = 1, no information, or a probability 0 or 1), where the estimate can only err "
-            "inward: their interval is one-sided (a lower or an upper limit), so they are "
-            "judged by whether it contains the prediction, not counted in sigmas. "
+            "at S = 1, CHSH at Tsirelson's bound, no information or a noiseless channel, or a "
+            "probability 0 or 1), where the estimate can only err inward: their interval is "
+            "one-sided (a lower or an upper limit), so they are judged by whether it contains "
+            "the prediction, not counted in sigmas (their deviation reads -). "
             + _beyond_sentence(summ),
         ),
         (

@@ -1,0 +1,263 @@
+"""Mutual information intervals of paper B's channel at the edges: eta = 0, 1 and in between.
+
+Every replicate is a data set drawn multinomially from the EXACT ``P(outcome | letter)`` of the
+channel (``qkit.channel.theory``) for each alphabet and inputs ``qkit run channel`` offers,
+``REPLICATES`` data sets per point, estimated in one batched call with the default interval
+(``"delta"``: normal where the shots resolve the information, Feldman-Cousins on the noncentral
+chi-square where they do not, Fano's bound for a noiseless channel).
+
+False-failure rate: with ``REPLICATES = 4000`` an interval whose true coverage is 0.95 falls
+outside ``[LOW, HIGH] = [0.93, 0.975]`` with probability < 1e-7 per check (exact binomial; the
+FC construction covers 0.950-0.952 by design); about 40 checks, so a correct estimator fails
+this file with probability below 1e-5. The width ratio (mean half-width over ``1.96 x`` the
+spread of the estimates) is known to 1.1% with 4000 replicates and measured 0.98-1.02 where the
+signal is resolved; the limit 1.25 is 20 standard errors away. An interval 10% narrower
+(coverage about 0.92) fails ``LOW`` with probability 0.97 and one 25% wider (about 0.986)
+fails ``HIGH`` with probability > 0.999 (``test_a_mutual_information_interval_ten_percent...``).
+
+Where the information is exactly 0 (``eta = 0``: the pair sector carries nothing) no interval
+that covers 95% at every ``I >= 0`` can meet the width ratio 1.25 for the pair alphabet: the
+estimate is clipped at 0 (its spread is ``1.17 c``, ``c`` the scale of the G statistic) while
+the upper end must reach ``c mu*(t)^2`` with ``P_mu*(|mu* + Z| < t) = 0.05``, which averages to
+``5.9 c``: a ratio of at least 1.29 (two-slot alphabet, estimate not clipped: at least 1.06).
+Feldman-Cousins gives 1.65 and 1.40-1.47 there; those points check ``WIDTH_AT_ZERO``.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy.stats import ncx2
+
+from qkit import measures
+from qkit.channel import experiment as channel_experiment
+from qkit.channel import theory as channel_theory
+from qkit.estimators import information, mutual_information, noncentral
+
+LOW, HIGH = 0.93, 0.975
+WIDTH_RATIO = 1.25
+WIDTH_AT_ZERO = 1.8  # the information is exactly 0: see the module docstring (>= 1.29 needed)
+REPLICATES = 4000
+SHOTS = (1000, 4000)
+COMBINATIONS = [
+    ("pair", "entangled"),
+    ("pair", "separable"),
+    ("two-slot", "entangled"),
+    ("two-slot", "separable"),
+]
+
+
+def channel(eta: float, alphabet: str, inputs: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Exact ``P(outcome | letter)``, the optimal prior and the true mutual information."""
+    ens = channel_experiment.ensemble(eta, inputs, alphabet)
+    if alphabet == "pair":
+        werner = channel_theory.optimal_ensemble(eta, inputs)["werner_parameters"]
+        probs = channel_theory.conditional_probabilities(werner, eta)
+    else:
+        probs = channel_theory.receiver_conditional_probabilities(eta, inputs)
+    truth = float(measures.mutual_information(ens["prior"][:, None] * probs))
+    assert truth == pytest.approx(ens["holevo"], abs=1e-9)  # the receiver attains chi
+    return probs, ens["prior"], truth
+
+
+def replicates(eta, alphabet, inputs, shots, seed):
+    probs, prior, truth = channel(eta, alphabet, inputs)
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(shots, probs, size=(REPLICATES, len(prior)))
+    return mutual_information(counts, prior), counts, prior, truth
+
+
+def coverage(interval, truth: float, tol: float = 1e-9) -> float:
+    return float(np.mean((interval.ci_low <= truth + tol) & (truth - tol <= interval.ci_high)))
+
+
+def width_ratio(interval) -> float:
+    spread = float(np.std(interval.value))
+    half = float(np.mean(interval.ci_high - interval.ci_low)) / 2.0
+    return half / (1.96 * spread) if spread > 0 else np.inf
+
+
+def check(interval, truth: float, max_ratio: float = WIDTH_RATIO) -> None:
+    cov = coverage(interval, truth)
+    assert LOW <= cov <= HIGH, cov
+    ratio = width_ratio(interval)
+    assert ratio <= max_ratio, (ratio, cov)
+
+
+def _i_max(prior: np.ndarray, n_out: int) -> float:
+    return min(float(measures.shannon_entropy(prior)), np.log2(n_out))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("alphabet", "inputs"), COMBINATIONS)
+@pytest.mark.parametrize("eta", [0.0, 0.05, 0.2, 0.5, 0.9])
+@pytest.mark.parametrize("shots", SHOTS)
+def test_two_sided_coverage_from_no_information_to_a_nearly_noiseless_channel(
+    alphabet, inputs, eta, shots
+):
+    est, counts, prior, truth = replicates(
+        eta, alphabet, inputs, shots, seed=int(1e3 * eta) + shots
+    )
+    zero = eta == 0.0
+    check(est, truth, WIDTH_AT_ZERO if zero else WIDTH_RATIO)
+    # the physical range, and the estimate inside its interval
+    assert np.all((0 <= est.ci_low) & (est.ci_low <= est.value) & (est.value <= est.ci_high))
+    assert np.all(est.ci_high <= _i_max(prior, counts.shape[-1]) + 1e-12)
+    assert np.all(est.ci_high > est.ci_low)  # never zero width: the counts vary
+    # at_boundary means the interval touches an end of the physical range, nothing else
+    i_max = _i_max(prior, counts.shape[-1])
+    touches = (est.ci_low <= 1e-12) | (est.ci_high >= i_max - 1e-12)
+    assert np.array_equal(est.at_boundary, touches)
+    if alphabet == "two-slot":  # I >= 2 bits (the photon number is read perfectly): no flag
+        assert not np.any(est.at_boundary)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alphabet", ["pair", "two-slot"])
+@pytest.mark.parametrize("shots", SHOTS)
+def test_a_noiseless_channel_gives_the_same_data_every_time_and_a_one_sided_interval(
+    alphabet, shots
+):
+    # eta = 1 with the entangled ensemble: every letter lands on its own outcome, so every
+    # data set is the same; the estimate has zero spread but the data cannot tell eta = 1 from
+    # eta = 1 - 1/N, so the interval is [Fano's bound, I_max], not zero width.
+    est, counts, prior, truth = replicates(1.0, alphabet, "entangled", shots, seed=shots)
+    assert np.all(counts == counts[0])
+    assert truth == pytest.approx(_i_max(prior, counts.shape[-1]), abs=1e-12)
+    assert coverage(est, truth) == 1.0
+    assert np.all(est.at_boundary)
+    assert np.all(est.value == pytest.approx(truth, abs=1e-12))
+    width = est.ci_high - est.ci_low
+    eps = -np.expm1(np.log(0.05 / len(prior)) / shots)  # each row's leakage, one-sided 95%
+    lost = float(measures.shannon_entropy([eps, 1 - eps])) + eps * np.log2(len(prior) - 1)
+    assert width == pytest.approx(lost, rel=1e-9, abs=1e-15)
+    assert np.all(width > 0)
+    # and it holds just below the noiseless point, where the counts are still all alike in
+    # most data sets (eta = 1 - 0.5/N: leakage about 0.4/N per row)
+    near, *_, near_truth = replicates(1 - 0.5 / shots, alphabet, "entangled", shots, seed=1)
+    assert coverage(near, near_truth) >= LOW
+
+
+def _scaled(interval, factor: float):
+    low = interval.value - factor * (interval.value - interval.ci_low)
+    high = interval.value + factor * (interval.ci_high - interval.value)
+    return SimpleNamespace(value=interval.value, ci_low=low, ci_high=high)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("eta", "alphabet", "inputs"),
+    [(0.0, "pair", "entangled"), (0.0, "two-slot", "separable"), (0.5, "pair", "separable")],
+)
+@pytest.mark.parametrize("shots", SHOTS)
+def test_a_mutual_information_interval_ten_percent_narrower_or_25_percent_wider_fails(
+    eta, alphabet, inputs, shots
+):
+    est, *_, truth = replicates(eta, alphabet, inputs, shots, seed=7 + shots)
+    limit = WIDTH_AT_ZERO if eta == 0 else WIDTH_RATIO
+    check(est, truth, limit)
+    for factor in (0.9, 1.25):
+        with pytest.raises(AssertionError):
+            check(_scaled(est, factor), truth, limit)
+
+
+# --- the pieces -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("df", [1.0, 2.0, 3.5])
+def test_feldman_cousins_belt_covers_at_every_noncentrality(df):
+    # 40,000 draws per point: coverage 0.95 has binomial sd 0.0011; the band [0.945, 0.957]
+    # (the belt rounds outwards, so it may cover up to ~0.003 more) is 4.5 sd below and 6 sd
+    # above: false-failure rate < 1e-5 over the 18 checks.
+    rng = np.random.default_rng(int(10 * df))
+    for mu in (0.0, 0.3, 1.0, 2.0, 3.0, 6.0):
+        x = (
+            ncx2.rvs(df, mu * mu, size=40_000, random_state=rng)
+            if mu
+            else rng.chisquare(df, 40_000)
+        )
+        lo, hi = noncentral.interval(x, df, 0.95)
+        cov = float(np.mean((lo <= mu * mu) & (mu * mu <= hi)))
+        assert 0.945 <= cov <= 0.957, (df, mu, cov)
+        assert np.all(lo <= hi)
+
+
+def test_feldman_cousins_interval_turns_into_the_normal_one_and_starts_as_an_upper_limit():
+    lo, hi = noncentral.interval(np.array([0.0, 0.25, 36.0, 64.0]), 1.0, 0.95)
+    assert lo[0] == lo[1] == 0.0
+    # nothing seen: the upper limit solves P(|mu + Z| < 0.01) ~ 0 ... its region starts at 0
+    assert 1.6 <= np.sqrt(hi[0]) <= 1.75
+    assert np.sqrt(hi[1]) > np.sqrt(hi[0])
+    # |mu + Z| = 6, 8: mu in t -/+ 1.96 within the grid step 0.01 (rounded outwards)
+    assert np.sqrt(lo[2:]) == pytest.approx([6 - 1.96, 8 - 1.96], abs=0.025)
+    assert np.sqrt(hi[2:]) == pytest.approx([6 + 1.96, 8 + 1.96], abs=0.025)
+    assert np.all(np.sqrt(lo[2:]) <= [6 - 1.95, 8 - 1.95])  # outwards, never inwards
+    assert np.all(np.sqrt(hi[2:]) >= [6 + 1.95, 8 + 1.95])
+    # a negative statistic (Miller-Madow can subtract more than was there) reads as 0
+    assert noncentral.interval(np.array([-3.0]), 1.0, 0.95)[1] == pytest.approx(hi[0])
+
+
+def test_a_wider_confidence_gives_a_wider_belt():
+    lo90, hi90 = noncentral.interval(np.array([1.0, 16.0]), 1.0, 0.90)
+    lo99, hi99 = noncentral.interval(np.array([1.0, 16.0]), 1.0, 0.99)
+    assert np.all(hi99 > hi90) and lo99[1] < lo90[1]
+
+
+def test_the_weak_signal_scale_is_millers_chi_square_at_no_information():
+    # Two letters, binary outcome, N shots each and equal prior, no information: the plug-in is
+    # chi2_1 / (2 (2N) ln 2) exactly to second order (Miller, 1955): c = 1/(4 N ln2), d = 1.
+    n = 1000
+    counts = np.array([[250.0, 750.0], [250.0, 750.0]])
+    fixed, plugin, scale, dof = information._weak_signal(counts, np.array([0.5, 0.5]))
+    assert scale == pytest.approx(1 / (4 * n * np.log(2)), rel=1e-12)
+    assert dof == pytest.approx(1.0, rel=1e-12)
+    assert fixed == pytest.approx(0.0, abs=1e-15) and plugin == pytest.approx(0.0, abs=1e-15)
+    # unequal prior: still one weight, pi0 pi1 / (N ln 2)
+    _, _, scale, dof = information._weak_signal(counts, np.array([0.2, 0.8]))
+    assert scale == pytest.approx(0.2 * 0.8 / (n * np.log(2)), rel=1e-12)
+    assert dof == pytest.approx(1.0, rel=1e-12)
+
+
+def test_the_weak_signal_weights_sum_to_the_miller_madow_bias():
+    rng = np.random.default_rng(3)
+    counts = rng.multinomial(500, [0.2, 0.3, 0.5], size=(50, 3)).astype(float)
+    prior = np.array([0.5, 0.3, 0.2])
+    pi = np.broadcast_to(prior, counts.shape[:-1])
+    _, plugin, scale, dof = information._weak_signal(counts, pi)
+    bias = plugin - information._prior_mi(counts, pi, correct=True)
+    assert scale * dof == pytest.approx(bias, rel=1e-10, abs=1e-15)
+    assert np.all(dof >= 1.0 - 1e-12) and np.all(dof <= 4.0 + 1e-12)  # (3-1)(3-1) weights
+
+
+def test_letters_told_apart_perfectly_are_exactly_known_information():
+    # two-slot at eta = 0: empty, slot1, slot2 land on their own outcomes; the two pair
+    # letters share singlet/triplet and say nothing. I_fixed = H(1/4, 1/4, 1/4, 1/4) = 2 bits.
+    probs, prior, truth = channel(0.0, "two-slot", "entangled")
+    counts = np.round(probs * 1000)
+    fixed, plugin, scale, dof = information._weak_signal(counts, prior)
+    assert truth == pytest.approx(2.0, abs=1e-12)
+    assert fixed == pytest.approx(2.0, abs=1e-12)
+    assert plugin == pytest.approx(2.0, abs=1e-12)
+    # one weight, from the pair block (prior 1/4 in all, 1/2 each within): 1/4 x 1/(4 N ln 2)
+    assert scale == pytest.approx(0.25 / (4 * 1000 * np.log(2)), rel=1e-9)
+    assert dof == pytest.approx(1.0, rel=1e-9)
+    est = mutual_information(counts, prior)
+    # Miller-Madow puts the estimate a little below 2 here; the interval starts at it
+    assert est.value == pytest.approx(2.0 - scale, rel=1e-9) and est.ci_low == est.value
+    assert est.ci_high == pytest.approx(2.0 + scale * 1.67**2, rel=0.02)
+    assert not est.at_boundary
+
+
+def test_a_scalar_point_and_a_batch_agree():
+    counts = np.array([[[600, 400], [380, 620]], [[500, 500], [499, 501]], [[9, 0], [0, 9]]])
+    prior = np.array([0.5, 0.5])
+    batch = mutual_information(counts, prior)
+    for i, c in enumerate(counts):
+        one = mutual_information(c, prior)
+        assert np.shape(one.value) == ()
+        assert float(one.ci_low) == pytest.approx(batch.ci_low[i], rel=1e-12, abs=1e-15)
+        assert float(one.ci_high) == pytest.approx(batch.ci_high[i], rel=1e-12, abs=1e-15)
+    assert batch.ci_low[1] == 0.0 and batch.at_boundary[1]  # no information seen: from 0
+    assert batch.ci_high[2] == 1.0 and 0.0 < batch.ci_low[2] < 1.0  # noiseless: Fano

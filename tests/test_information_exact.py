@@ -1,0 +1,96 @@
+"""Exact pieces of the mutual-information interval, checked by hand (deterministic: no sampling).
+
+They pin what the mutation test of ``qkit/estimators/information.py`` changes one at a time:
+letters sent with prior 0, the Fano bound of a noiseless channel at few shots and unequal
+shots, and the switch between Feldman-Cousins and the normal interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from qkit import measures
+from qkit.estimators import information, mutual_information, noncentral
+
+
+def _h(p: float) -> float:
+    return float(measures.shannon_entropy([p, 1.0 - p]))
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [[700, 300], [250, 750]],  # resolved: normal interval
+        [[505, 495], [498, 502]],  # weak: Feldman-Cousins
+        [[1000, 0], [0, 1000]],  # noiseless: Fano
+    ],
+)
+def test_a_letter_sent_with_prior_zero_changes_nothing(counts):
+    counts = np.array(counts, dtype=float)
+    alone = mutual_information(counts, [0.4, 0.6])
+    for unused in ([0.0, 0.0], [3.0, 9.0]):  # never sent, or sent and ignored
+        padded = np.vstack([counts, [unused]])
+        est = mutual_information(padded, [0.4, 0.6, 0.0])
+        for name in ("value", "ci_low", "ci_high", "at_boundary"):
+            assert getattr(est, name) == pytest.approx(getattr(alone, name), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("shots", [2, 20, 400])
+def test_fano_bound_of_a_noiseless_pair_by_hand(shots):
+    counts = np.array([[shots, 0], [0, shots]], dtype=float)
+    est = mutual_information(counts, [0.5, 0.5])
+    eps = 1.0 - (0.05 / 2) ** (1.0 / shots)  # each row's leakage, Bonferroni over 2 rows
+    p_err = min(eps, 0.5)
+    assert est.value == 1.0 and est.ci_high == 1.0 and est.at_boundary
+    assert est.ci_low == pytest.approx(max(0.0, 1.0 - _h(p_err)), rel=1e-12, abs=1e-15)
+    if shots == 2:
+        assert est.ci_low == 0.0  # two shots a letter prove nothing
+
+
+def test_fano_bound_with_unequal_shots_and_three_outcomes_by_hand():
+    # letter 0 sent 100 times, letter 1 400 times, three outcomes (one never seen)
+    counts = np.array([[100.0, 0.0, 0.0], [0.0, 400.0, 0.0]])
+    prior = np.array([0.3, 0.7])
+    est = mutual_information(counts, prior)
+    eps = 1.0 - (0.05 / 2) ** (1.0 / np.array([100.0, 400.0]))
+    p_err = float(prior @ eps)
+    top = _h(0.3)
+    assert est.value == pytest.approx(top, rel=1e-12)
+    assert est.ci_low == pytest.approx(top - _h(p_err), rel=1e-12)
+    # five letters on their own outcomes: Fano's log2(k - 1) term is there
+    five = mutual_information(np.eye(5) * 50, np.full(5, 0.2))
+    eps5 = 1.0 - (0.05 / 5) ** (1.0 / 50)
+    lost = _h(eps5) + eps5 * np.log2(4)
+    assert five.ci_low == pytest.approx(np.log2(5) - lost, rel=1e-12)
+
+
+def _pair_counts(signal: float, shots: int = 1000) -> np.ndarray:
+    """Two letters, equal prior, rows ``1/2 -/+ g``: the G statistic ``X = 8 N g^2`` (the
+    binary channel's ``I = 2 g^2`` nats over ``c = 1/(4 N ln2)`` bits), so ``sqrt(X - 1)`` is
+    about ``signal``."""
+    gap = np.sqrt((signal**2 + 1.0) / (8.0 * shots))
+    k = int(round(shots * (0.5 + gap)))
+    return np.array([[k, shots - k], [shots - k, k]], dtype=float)
+
+
+@pytest.mark.parametrize("target", [2.5, 3.5, 3.9, 4.5, 6.0])
+def test_feldman_cousins_below_a_signal_of_four_sigma_the_normal_interval_above(target):
+    counts = _pair_counts(target)
+    prior = np.array([0.5, 0.5])
+    fixed, plugin, scale, dof = information._weak_signal(counts, prior)
+    signal = np.sqrt((plugin - fixed) / scale - dof)
+    est = mutual_information(counts, prior)
+    z = norm.ppf(0.975)
+    if signal < 4.0:
+        lo, hi = noncentral.interval(np.array([(plugin - fixed) / scale]), dof, 0.95)
+        assert est.ci_low == pytest.approx(float(fixed + scale * lo[0]), rel=1e-12, abs=1e-15)
+        assert est.ci_high == pytest.approx(float(fixed + scale * hi[0]), rel=1e-12)
+    else:
+        sd = information._prior_mi_spread(counts, prior)
+        assert est.ci_low == pytest.approx(float(est.value - z * sd), rel=1e-12)
+        assert est.ci_high == pytest.approx(float(est.value + z * sd), rel=1e-12)
+    assert abs(signal - target) < 0.1  # the helper above aims where it should
+    if target == 3.9:  # X - d = 15.3 < 16 < X + d: pins the test's "minus d" too
+        assert (plugin - fixed) / scale + dof > 16
