@@ -127,11 +127,11 @@ def _simulated(backend) -> bool:
     return backend.kind in ("aer", "fake") or backend.name == "braket:local"
 
 
-def _sampled_counts(backend, experiment, chunks, shots, seed):
-    """Each chunk's pair counts ``[(n_pairs, 4) per setting]`` sampled on ``backend`` through
-    the execution layer (:func:`qkit.engines.sample_families`): one family per chunk, its
-    class circuits laid out on the chunk's couplers, all in one backend call; and the number
-    of circuits."""
+def _sampled_counts(backend, experiment, chunks, shots, seed) -> tuple[np.ndarray, int]:
+    """Counts (n_couplers in chunk order, n_settings, 4) sampled on ``backend`` through the
+    execution layer (:func:`qkit.engines.sample_families`): one family per chunk, its class
+    circuits laid out on the chunk's couplers, all in one backend call; and the number of
+    circuits."""
     from qkit import engines
     from qkit.sampling import Family
 
@@ -145,32 +145,17 @@ def _sampled_counts(backend, experiment, chunks, shots, seed):
         family = Family(f"survey-{experiment}", logical, settings)
         families.append((family, survey_circuits.layout(chunk)))
     sampled = engines.sample_families(backend, families, shots=shots, seed=seed, what="this survey")
-    per_chunk: dict[int, list[np.ndarray]] = {}
-    for chunk_index, ((_, chunk), (family, physical), (prepared, counts)) in enumerate(
-        zip(chunks, families, sampled, strict=True)
+    blocks = []
+    for (_, chunk), (family, physical), (prepared, counts) in zip(
+        chunks, families, sampled, strict=True
     ):
         for executed in prepared.circuits:  # no pair moved off its coupler
             survey_circuits.check_placement(family.circuits[0], executed, physical)
-        per_chunk[chunk_index] = [
+        per_setting = [
             survey_circuits.pair_counts(c, len(chunk)) for row in counts.counts for c in row
         ]
-    return per_chunk, sum(len(family.circuits) for family, _ in families)
-
-
-def _exact_counts(probabilities: np.ndarray, chunks, shots: int, seed: int):
-    """Each chunk's pair counts drawn multinomially from ``probabilities`` (the exact noisy
-    distributions of the pairs, in chunk order, :func:`qkit.survey.predict.noise_probabilities`),
-    on the counts stream of ``seed`` (:func:`qkit.experiment.stream`)."""
-    p = np.clip(probabilities, 0.0, None)
-    p /= p.sum(axis=-1, keepdims=True)
-    counts = stream(seed, STREAM_COUNTS).multinomial(shots, p)  # (n_couplers, n_settings, 4)
-    per_chunk: dict[int, list[np.ndarray]] = {}
-    position = 0
-    for chunk_index, (_, chunk) in enumerate(chunks):
-        block = counts[position : position + len(chunk)]
-        position += len(chunk)
-        per_chunk[chunk_index] = [block[:, k, :] for k in range(block.shape[1])]
-    return per_chunk
+        blocks.append(np.stack(per_setting, axis=1))
+    return np.concatenate(blocks), sum(len(family.circuits) for family, _ in families)
 
 
 def run_survey(
@@ -241,49 +226,32 @@ def run_survey(
     device = backend.device
     from qkit.backends._base import DEFAULT_TRANSPILER_SEED
 
-    optimization_level = backend.optimization_level
-    transpiler_seed = DEFAULT_TRANSPILER_SEED if backend.seed is None else backend.seed
     classes = pack_couplers(device, couplers)
     chunks = [
         (index, group[k : k + (pairs_per_circuit or len(group))])
         for index, group in enumerate(classes)
         for k in range(0, len(group), pairs_per_circuit or len(group))
     ]
-    exact = None
+    coupler_list = [coupler for _, chunk in chunks for coupler in chunk]
+    group_of = [index for index, chunk in chunks for _ in chunk]
+    probabilities = predict.noise_probabilities(
+        device,
+        coupler_list,
+        experiment,
+        optimization_level=backend.optimization_level,
+        seed=DEFAULT_TRANSPILER_SEED if backend.seed is None else backend.seed,
+        model=noise_model,
+    )  # the exact noisy distribution of each pair's own transpiled gates
     if engine == "exact":
-        exact = predict.noise_probabilities(
-            device,
-            [coupler for _, chunk in chunks for coupler in chunk],
-            experiment,
-            optimization_level=optimization_level,
-            seed=transpiler_seed,
-            model=noise_model,
-        )
-        per_chunk = _exact_counts(exact, chunks, shots, seed)
+        weights = np.clip(probabilities, 0.0, None)
+        weights /= weights.sum(axis=-1, keepdims=True)
+        counts = stream(seed, STREAM_COUNTS).multinomial(shots, weights)
         num_circuits = 0
     else:
-        per_chunk, num_circuits = _sampled_counts(backend, experiment, chunks, shots, seed)
-    coupler_list, group_of, count_rows = [], [], []
-    for chunk_index, (index, chunk) in enumerate(chunks):
-        stacked = np.stack(per_chunk[chunk_index], axis=1)  # (n_couplers, n_settings, 4)
-        for k, coupler in enumerate(chunk):
-            coupler_list.append(coupler)
-            group_of.append(index)
-            count_rows.append(stacked[k])
-    counts = np.asarray(count_rows)
+        counts, num_circuits = _sampled_counts(backend, experiment, chunks, shots, seed)
     values, lows, highs = _estimates(
         experiment, counts, stream(seed, STREAM_ANALYSIS), check_confidence(confidence)
     )
-    probabilities = exact
-    if probabilities is None:
-        probabilities = predict.noise_probabilities(
-            device,
-            coupler_list,
-            experiment,
-            optimization_level=optimization_level,
-            seed=transpiler_seed,
-            model=noise_model,
-        )
     predicted = predict.value_from_probabilities(experiment, probabilities)
     ideal = predict.ideal(experiment)
     rows = [
