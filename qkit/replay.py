@@ -266,7 +266,8 @@ def _replay_sampled(record: Any, document: dict[str, Any], name: str, source: st
 def homogeneity(old: list, new: list) -> tuple[float, int, float]:
     """Chi-square test that two sets of counts (per PUB and binding) share distributions.
 
-    Sums the two-sample statistics of every PUB and binding (outcomes seen in either).
+    Sums the two-sample statistics (``scipy.stats.chi2_contingency``, no continuity
+    correction) of every PUB and binding, over the outcomes seen in either.
     """
     from scipy import stats
 
@@ -275,11 +276,10 @@ def homogeneity(old: list, new: list) -> tuple[float, int, float]:
         keys = sorted(set(a) | set(b))
         table = np.array([[a.get(k, 0) for k in keys], [b.get(k, 0) for k in keys]], float)
         table = table[:, table.sum(axis=0) > 0]
-        if table.shape[1] < 2:
-            continue
-        expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
-        chi2 += float(((table - expected) ** 2 / expected).sum())
-        dof += table.shape[1] - 1
+        if table.shape[1] >= 2 and table.sum(axis=1).all():
+            test = stats.chi2_contingency(table, correction=False)
+            chi2 += float(test.statistic)
+            dof += int(test.dof)
     p = float(stats.chi2.sf(chi2, dof)) if dof else 1.0
     return chi2, dof, p
 
