@@ -16,9 +16,7 @@ saved as a run of kind ``replay`` linked to the original.
 
 from __future__ import annotations
 
-import base64
 import io
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +24,7 @@ import numpy as np
 
 from qkit import provenance as prov
 from qkit.consent import replay_backend
-from qkit.store._document import check_provenance
+from qkit.store._document import check_provenance, qpy_bytes
 
 
 @dataclass
@@ -146,7 +144,7 @@ def load_circuits(document: dict[str, Any], source: str = "auto") -> tuple[list,
         try:
             from qiskit import qpy
 
-            data = zlib.decompress(base64.b64decode(blobs["qpy"]))
+            data = qpy_bytes(blobs["qpy"])  # within the import's size limit
             return list(qpy.load(io.BytesIO(data))), "qpy"
         except Exception as exc:  # noqa: BLE001 - e.g. a QPY from a newer Qiskit
             if source == "qpy":
