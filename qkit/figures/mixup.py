@@ -382,7 +382,8 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
 def _agreement_panel(ax, samples: Sequence[Sample]) -> None:
     """Estimated minus exact E_F with its interval, against the exact E_F."""
     exact, deviation, excludes = _sample_agreement(samples)
-    value, low, high = intervals(samples, "eof").T
+    rows = intervals(samples, "eof")
+    value = rows[:, 0]
     scale = _marker_scale(len(samples))
     shown = np.isfinite(value)
     for group, color in ((shown & ~excludes, "0.3"), (shown & excludes, OKABE_ITO["vermillion"])):
@@ -390,9 +391,7 @@ def _agreement_panel(ax, samples: Sequence[Sample]) -> None:
             ax.errorbar(
                 exact[group],
                 value[group] - exact[group],
-                yerr=np.vstack(
-                    [np.maximum(value - low, 0.0)[group], np.maximum(high - value, 0.0)[group]]
-                ),
+                yerr=yerr(rows[group]),
                 fmt="none",
                 ecolor=color,
                 elinewidth=1.1 * scale,

@@ -30,7 +30,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from qkit.figures._style import OKABE_ITO, SEQUENTIAL_CMAP, marker_entry, new_figure, styled
+from qkit.figures._style import (
+    OKABE_ITO,
+    SEQUENTIAL_CMAP,
+    marker_entry,
+    new_figure,
+    styled,
+    yerr,
+)
 
 __all__ = [
     "QUANTITY_LABELS",
@@ -334,11 +341,10 @@ def _short(quantity: str) -> str:
 
 
 def _errorbars(ax: Axes, x, value, low, high, color, label) -> None:
-    err = np.vstack([np.maximum(value - low, 0.0), np.maximum(high - value, 0.0)])
     ax.errorbar(
         x,
         value,
-        yerr=err,
+        yerr=yerr(np.stack([value, low, high], axis=-1)),
         fmt="o",
         ms=5,
         color=color,
