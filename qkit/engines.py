@@ -45,7 +45,7 @@ from qkit.result import Result, interval_methods, package_versions
 
 if TYPE_CHECKING:
     from qkit.backends import Backend
-    from qkit.sampling import Family, Prepared
+    from qkit.sampling import Family, Prepared, Sampled
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,37 @@ def sample(run: PointRun, device: Backend, placed=None) -> tuple[np.ndarray, dic
         seed=simulator_seed(run.seed),
     )
     return read_sampled(run, device, prepared, results, placed)
+
+
+def sample_families(
+    device: Backend,
+    families: Sequence[tuple[Family, Sequence[int]]],
+    *,
+    shots: int,
+    seed: int,
+    what: str = "this run",
+) -> list[tuple[Prepared, Sampled]]:
+    """Sample circuit families without classical noise, each on its own physical qubits
+    (``(family, layout)``), in one backend call: the road of a driver whose circuits are not
+    one experiment's point (the survey's packed coupler classes). The same transpilation
+    (:func:`qkit.sampling.prepare`), shot splitting, memory check and simulator seed as a point
+    of ``qkit run`` with ``seed``; the prepared PUBs and counts of each family."""
+    from qkit.backends._base import MAX_CALL_SHOTS
+    from qkit.sampling import collect, prepare
+
+    prepared = [
+        prepare(device, family, (), shots=shots, rng=stream(seed, STREAM_ALLOCATION), layout=on)
+        for family, on in families
+    ]
+    pubs = [pub for p in prepared for pub in p.pubs]
+    total = sum(total_shots(p, shots) for p in prepared)
+    options.check_memory(len(pubs), min(total, MAX_CALL_SHOTS), what)
+    results = device.run(pubs, shots=shots, seed=simulator_seed(seed))
+    out, start = [], 0
+    for p in prepared:
+        out.append((p, collect(p, results[start : start + len(p.pubs)])))
+        start += len(p.pubs)
+    return out
 
 
 def exact_point(run: PointRun, device: Backend) -> tuple[np.ndarray, dict[str, Any]]:

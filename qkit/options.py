@@ -28,8 +28,6 @@ from qkit._checks import (  # noqa: F401 - re-exported: the options' one home
 )
 
 ENGINES = ("auto", "exact", "sampler")
-LAYOUTS = ("auto", "best")
-"""``--layout`` keywords; a comma list of physical qubits is the third form."""
 AGREEMENTS = ("ideal", "device")
 REALIZATIONS = ("noise-model", "branch-mixture")
 

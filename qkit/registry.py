@@ -81,11 +81,6 @@ def names() -> list[str]:
     return [*_BUILTIN, *sorted(others)]
 
 
-def is_builtin(name: str) -> bool:
-    """Whether ``name`` is one of qkit's own experiments (every qkit install knows it)."""
-    return name in _BUILTIN
-
-
 def _declared() -> dict[str, EntryPoint]:
     """Entry points of the group ``qkit.experiments``, by name (built-in names excluded)."""
     from importlib.metadata import entry_points

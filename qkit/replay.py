@@ -16,9 +16,7 @@ saved as a run of kind ``replay`` linked to the original.
 
 from __future__ import annotations
 
-import base64
 import io
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +24,7 @@ import numpy as np
 
 from qkit import provenance as prov
 from qkit.consent import replay_backend
-from qkit.store._document import check_provenance
+from qkit.store._document import check_provenance, qpy_bytes
 
 
 @dataclass
@@ -146,7 +144,7 @@ def load_circuits(document: dict[str, Any], source: str = "auto") -> tuple[list,
         try:
             from qiskit import qpy
 
-            data = zlib.decompress(base64.b64decode(blobs["qpy"]))
+            data = qpy_bytes(blobs["qpy"])  # within the import's size limit
             return list(qpy.load(io.BytesIO(data))), "qpy"
         except Exception as exc:  # noqa: BLE001 - e.g. a QPY from a newer Qiskit
             if source == "qpy":
@@ -266,7 +264,8 @@ def _replay_sampled(record: Any, document: dict[str, Any], name: str, source: st
 def homogeneity(old: list, new: list) -> tuple[float, int, float]:
     """Chi-square test that two sets of counts (per PUB and binding) share distributions.
 
-    Sums the two-sample statistics of every PUB and binding (outcomes seen in either).
+    Sums the two-sample statistics (``scipy.stats.chi2_contingency``, no continuity
+    correction) of every PUB and binding, over the outcomes seen in either.
     """
     from scipy import stats
 
@@ -275,11 +274,10 @@ def homogeneity(old: list, new: list) -> tuple[float, int, float]:
         keys = sorted(set(a) | set(b))
         table = np.array([[a.get(k, 0) for k in keys], [b.get(k, 0) for k in keys]], float)
         table = table[:, table.sum(axis=0) > 0]
-        if table.shape[1] < 2:
-            continue
-        expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
-        chi2 += float(((table - expected) ** 2 / expected).sum())
-        dof += table.shape[1] - 1
+        if table.shape[1] >= 2 and table.sum(axis=1).all():
+            test = stats.chi2_contingency(table, correction=False)
+            chi2 += float(test.statistic)
+            dof += int(test.dof)
     p = float(stats.chi2.sf(chi2, dof)) if dof else 1.0
     return chi2, dof, p
 

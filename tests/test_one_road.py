@@ -107,3 +107,33 @@ def test_a_sampled_sweep_row_replays_exactly(tmp_path, capsys):
     assert outcome["match"] is True and outcome["engine"] == "sampler"
     assert main(["replay", run_id, "--row", "7", "--store", str(store)]) == 2
     assert "no provenance of row 7" in capsys.readouterr().err
+
+
+def test_the_survey_samples_through_the_execution_layer(monkeypatch):
+    """The survey's sampler engine goes through :func:`qkit.engines.sample_families` (one
+    call for every class), draws every random number from the recorded seed (a survey without
+    a seed records the one it drew, and that seed gives the same counts again) and meets the
+    execution layer's memory check. Deterministic: no false failures."""
+    from qkit import engines, options
+    from qkit.backends import get_backend
+    from qkit.survey import run_survey
+
+    manila = get_backend("fake:manila", seed=2)
+    calls = []
+    real = engines.sample_families
+
+    def spy(device, families, **kwargs):
+        calls.append(len(families))
+        return real(device, families, **kwargs)
+
+    monkeypatch.setattr(engines, "sample_families", spy)
+    first = run_survey(manila, "chsh", shots=100, engine="sampler")
+    assert isinstance(first.seed, int) and calls == [len(first.classes)]
+    again = run_survey(manila, "chsh", shots=100, seed=first.seed, engine="sampler")
+    assert [r.counts.tolist() for r in again.couplers] == [
+        r.counts.tolist() for r in first.couplers
+    ]
+    assert all(int(r.counts.sum()) == 4 * 100 for r in first.couplers)  # 4 settings x shots
+    monkeypatch.setattr(options, "available_memory", lambda: 1)
+    with pytest.raises(MemoryError, match="this survey needs about"):
+        run_survey(manila, "chsh", shots=100, seed=1, engine="sampler")

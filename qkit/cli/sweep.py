@@ -9,24 +9,13 @@ import sys
 
 from qkit.cli._common import add_consent_flags, positive_int
 from qkit.cli._experiments import add_command
+from qkit.cli.run import RUN_FLAGS
 
 _RANGE_HELP = "start:stop:count (ends included) or a comma list"
 
 
-SWEEP_FLAGS = (
-    "shots",
-    "seed",
-    "backend",
-    "engine",
-    "realization",
-    "mitigate",
-    "intervals",
-    "n_boot",
-    "confidence",
-    "store",
-    "layout",
-)
-"""The :class:`qkit.options.RunOptions` flags of ``qkit sweep``: the same as ``qkit run``'s."""
+SWEEP_FLAGS = RUN_FLAGS
+"""The :class:`qkit.options.RunOptions` flags of ``qkit sweep``: those of ``qkit run``."""
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

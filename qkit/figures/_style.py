@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from qkit._files import save_figure
 
@@ -56,6 +57,11 @@ def styled(func: Callable[..., Figure]) -> Callable[..., Figure]:
             return func(*args, **kwargs)
 
     return wrapper
+
+
+def marker_entry(label: str, marker: str = "o", **style: Any) -> Line2D:
+    """A legend entry showing a marker alone, no line (``style``: ``Line2D`` properties)."""
+    return Line2D([], [], ls="none", marker=marker, label=label, **style)
 
 
 def new_figure(width: float, height: float) -> Figure:

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from qkit._validate import check_eta, check_inputs
 from qkit.channel import theory
-from qkit.figures._style import OKABE_ITO, interval, new_figure, styled
+from qkit.figures._style import OKABE_ITO, interval, marker_entry, new_figure, styled
 
 Sample = Mapping[str, Any]
 
@@ -321,17 +321,7 @@ def channel_conditional_probabilities(
         ),
     ]
     if by_key:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                mfc="white",
-                color="black",
-                label="sampled frequency, with interval",
-            )
-        )
+        handles.append(marker_entry("sampled frequency, with interval", mfc="white", color="black"))
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
     fig.suptitle(
         "Paper B, Fig. 4: singlet/triplet measurement (Eq. 35) on the optimal inputs, "
@@ -446,17 +436,7 @@ def channel_capacity(samples: Sequence[Sample] | None = None, *, train: bool = T
         ax.grid(True, color="0.9", lw=0.6)
         handles, _ = ax.get_legend_handles_labels()
         if placed[id(ax)]:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    ls="none",
-                    marker="o",
-                    mfc="white",
-                    color="black",
-                    label="sampled mutual information",
-                )
-            )
+            handles.append(marker_entry("sampled mutual information", mfc="white", color="black"))
         ax.legend(handles=handles, loc="upper left", fontsize=8.5)
     ax_pair.set_ylim(-0.03, 1.12)
     ax_full.set_ylim(1.97, 2.56 if train else 2.4)

@@ -26,6 +26,7 @@ from qkit.figures._style import (
     OKABE_ITO,
     SEQUENTIAL_CMAP,
     intervals,
+    marker_entry,
     new_figure,
     styled,
     yerr,
@@ -315,29 +316,22 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
             clip_on=not (main and few),  # a few samples at S = 1 sit on the spine
         )
         handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
+            marker_entry(
+                label,
                 marker=marker,
                 markersize=np.sqrt(size / scale**2),
                 markerfacecolor="white",
                 markeredgecolor="black",
-                label=label,
             )
         )
     boundary = np.isfinite(eof) & ~np.isfinite(deviation)
     if boundary.any():
         handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
+            marker_entry(
+                "grey: interval touches $E_F = 0$ or 1 (no nominal coverage, no $\\sigma$)",
                 markersize=np.sqrt(90),
                 markerfacecolor=BOUNDARY_FILL,
                 markeredgecolor="black",
-                label="grey: interval touches $E_F = 0$ or 1 (no nominal coverage, no $\\sigma$)",
             )
         )
     if excludes.any():
@@ -354,16 +348,12 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
             clip_on=not (main and few),
         )
         handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
+            marker_entry(
+                "interval excludes the exact $E_F$",
                 markersize=2.0 * np.sqrt(90),
                 mfc="none",
                 mec=OKABE_ITO["vermillion"],
                 mew=2.0,
-                label="interval excludes the exact $E_F$",
             )
         )
     if main and len(samples) <= _SAMPLE_LABEL_LIMIT:
@@ -379,14 +369,11 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
                     zorder=7,
                 )
         handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
+            marker_entry(
+                "number beside a marker: estimated $E_F$ (ebit)",
                 marker="$0.1$",
                 markersize=14,
                 color="black",
-                label="number beside a marker: estimated $E_F$ (ebit)",
             )
         )
     return handles
@@ -395,7 +382,8 @@ def _phase_samples(ax, samples: Sequence[Sample], sigmas: float, *, main: bool =
 def _agreement_panel(ax, samples: Sequence[Sample]) -> None:
     """Estimated minus exact E_F with its interval, against the exact E_F."""
     exact, deviation, excludes = _sample_agreement(samples)
-    value, low, high = intervals(samples, "eof").T
+    rows = intervals(samples, "eof")
+    value = rows[:, 0]
     scale = _marker_scale(len(samples))
     shown = np.isfinite(value)
     for group, color in ((shown & ~excludes, "0.3"), (shown & excludes, OKABE_ITO["vermillion"])):
@@ -403,9 +391,7 @@ def _agreement_panel(ax, samples: Sequence[Sample]) -> None:
             ax.errorbar(
                 exact[group],
                 value[group] - exact[group],
-                yerr=np.vstack(
-                    [np.maximum(value - low, 0.0)[group], np.maximum(high - value, 0.0)[group]]
-                ),
+                yerr=yerr(rows[group]),
                 fmt="none",
                 ecolor=color,
                 elinewidth=1.1 * scale,
@@ -744,16 +730,7 @@ def mixup_fidelity(
                 clip_on=False,  # samples at a = 0 or 1 sit on the spine
             )
         handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                ms=7,
-                color="0.6",
-                mec="black",
-                label="sampled, with interval (colour: its $S$)",
-            )
+            marker_entry("sampled, with interval (colour: its $S$)", ms=7, color="0.6", mec="black")
         )
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.2, 1.03)

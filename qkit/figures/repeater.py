@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from qkit.figures._style import OKABE_ITO, interval, new_figure, styled
+from qkit.figures._style import OKABE_ITO, interval, marker_entry, new_figure, styled
 from qkit.mixup.theory import BELL_AMPLITUDE
 from qkit.repeater import theory
 
@@ -200,24 +200,15 @@ def _legend(ax: Axes, s_values, k_values, with_samples: bool) -> None:
         )
         for j, k in enumerate(k_values)
     ]
-    marks: dict[str, Any] = dict(ls="none", color="0.6", mec="black")
+    marks: dict[str, Any] = dict(color="0.6", mec="black")
     handles += [
-        Line2D([], [], marker="X", ms=8, label="longest chain still entangled", **marks),
-        Line2D([], [], marker="*", ms=11, label="longest chain violating CHSH", **marks),
+        marker_entry("longest chain still entangled", marker="X", ms=8, **marks),
+        marker_entry("longest chain violating CHSH", marker="*", ms=11, **marks),
     ]
     if with_samples:
         handles += [
-            Line2D([], [], marker="o", ms=6, label="sampled, with 95% interval", **marks),
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                ms=6,
-                mfc="none",
-                mec="black",
-                label="exact prediction at the sampled point",
-            ),
+            marker_entry("sampled, with 95% interval", ms=6, **marks),
+            marker_entry("exact prediction at the sampled point", ms=6, mfc="none", mec="black"),
         ]
     handles.append(
         Line2D(

@@ -30,7 +30,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from qkit.figures._style import OKABE_ITO, SEQUENTIAL_CMAP, new_figure, styled
+from qkit.figures._style import (
+    OKABE_ITO,
+    SEQUENTIAL_CMAP,
+    marker_entry,
+    new_figure,
+    styled,
+    yerr,
+)
 
 __all__ = [
     "QUANTITY_LABELS",
@@ -334,11 +341,10 @@ def _short(quantity: str) -> str:
 
 
 def _errorbars(ax: Axes, x, value, low, high, color, label) -> None:
-    err = np.vstack([np.maximum(value - low, 0.0), np.maximum(high - value, 0.0)])
     ax.errorbar(
         x,
         value,
-        yerr=err,
+        yerr=yerr(np.stack([value, low, high], axis=-1)),
         fmt="o",
         ms=5,
         color=color,
@@ -431,16 +437,8 @@ def _legend(ax: Axes) -> None:
     handles.append(Line2D([], [], color="0.3", lw=1.8, label="exact prediction"))
     if any(c.get_gid() == MARK_GID and np.asarray(c.get_offsets()).size for c in ax.collections):
         handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                ms=11,
-                mfc="none",
-                mec=MARK_COLOR,
-                mew=1.6,
-                label="interval excludes the prediction",
+            marker_entry(
+                "interval excludes the prediction", ms=11, mfc="none", mec=MARK_COLOR, mew=1.6
             )
         )
     ax.legend(handles=handles, fontsize=8, loc="best")

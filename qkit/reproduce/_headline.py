@@ -100,6 +100,36 @@ def _on_physical_boundary(quantity: str, prediction: float) -> bool:
     return bool(_at_unit_limit(prediction))
 
 
+def _row(
+    base: dict[str, Any],
+    quantity: str,
+    prediction: float,
+    est: dict[str, Any],
+    at_boundary: bool,
+    *,
+    stderr: bool = False,
+) -> dict[str, Any]:
+    """One headline row: the estimate ``est`` (``{value, ci_low, ci_high}``, or ``{value,
+    stderr}`` with ``stderr``) beside its ``prediction``, with the :func:`agreement`."""
+    value = est["value"]
+    if stderr:
+        low = high = None
+        agree = agreement(value, prediction, stderr=est["stderr"])
+    else:
+        low, high = est["ci_low"], est["ci_high"]
+        agree = agreement(value, prediction, interval=(low, high))
+    return {
+        **base,
+        "quantity": quantity,
+        "prediction": prediction,
+        "estimate": value,
+        "ci_low": low,
+        "ci_high": high,
+        **agree,
+        "at_boundary": bool(at_boundary),
+    }
+
+
 def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str, Any]]:
     """One row per headline number of every record (and Fig. 4 frequencies at ``fig4_etas``)."""
     rows = []
@@ -110,66 +140,27 @@ def headline_rows(records: list[dict[str, Any]], fig4_etas=()) -> list[dict[str,
             continue
         if r["kind"] == "mixup":
             for est_key, pred_key, name in _MIXUP_QUANTITIES:
-                est = r["estimate"][est_key]
-                pred = r["prediction"][pred_key]
-                if est_key == "chsh" or "ci_low" not in est:  # CHSH: its standard error
-                    agree = agreement(est["value"], pred, stderr=est["stderr"])
-                    low = high = None
-                else:
-                    low, high = est["ci_low"], est["ci_high"]
-                    agree = agreement(est["value"], pred, interval=(low, high))
-                rows.append(
-                    {
-                        **base,
-                        "quantity": name,
-                        "prediction": pred,
-                        "estimate": est["value"],
-                        "ci_low": low,
-                        "ci_high": high,
-                        **agree,
-                        "at_boundary": _on_physical_boundary(est_key, pred),
-                    }
-                )
+                est, pred = r["estimate"][est_key], r["prediction"][pred_key]
+                boundary = _on_physical_boundary(est_key, pred)
+                # CHSH (and an estimate without an interval): its standard error
+                by_stderr = est_key == "chsh" or "ci_low" not in est
+                rows.append(_row(base, name, pred, est, boundary, stderr=by_stderr))
             continue
         p = r["params"]
-        mi = r["estimate"]["mutual_information"]
         name = (
             "I = chi_2 (bit/pair, Eqs. 31-32)"
             if p["alphabet"] == "pair"
             else "I = C (bit/two slots, Eq. 8)"
         )
-        rows.append(
-            {
-                **base,
-                "quantity": name,
-                "prediction": r["prediction"]["holevo"],
-                "estimate": mi["value"],
-                "ci_low": mi["ci_low"],
-                "ci_high": mi["ci_high"],
-                **agreement(
-                    mi["value"], r["prediction"]["holevo"], interval=(mi["ci_low"], mi["ci_high"])
-                ),
-                "at_boundary": _information_at_edge(r),
-            }
-        )
+        holevo = r["prediction"]["holevo"]
+        mi = r["estimate"]["mutual_information"]
+        rows.append(_row(base, name, holevo, mi, _information_at_edge(r)))
         if p["alphabet"] == "pair" and np.isclose(p["eta"], fig4_etas).any():
             predicted = predicted_singlet(p["eta"], p["inputs"])
             for freq in singlet_frequencies(r):
                 pred = predicted[freq["letter"]]
-                rows.append(
-                    {
-                        **base,
-                        "quantity": f"P(singlet | {freq['letter']}) (Eq. 35, Fig. 4)",
-                        "prediction": pred,
-                        "estimate": freq["value"],
-                        "ci_low": freq["ci_low"],
-                        "ci_high": freq["ci_high"],
-                        **agreement(
-                            freq["value"], pred, interval=(freq["ci_low"], freq["ci_high"])
-                        ),
-                        "at_boundary": bool(_at_unit_limit(pred)),
-                    }
-                )
+                quantity = f"P(singlet | {freq['letter']}) (Eq. 35, Fig. 4)"
+                rows.append(_row(base, quantity, pred, freq, _at_unit_limit(pred)))
     return rows
 
 
@@ -209,25 +200,13 @@ def _target_rows(record: dict[str, Any], base: dict[str, Any]) -> list[dict[str,
         est, pred = record["estimate"].get(est_key), record["prediction"].get(pred_key)
         if not isinstance(est, dict) or pred is None or est.get("value") is None:
             continue
-        if "stderr" in est:
-            agree = agreement(est["value"], pred, stderr=est["stderr"])
-            low = high = None
-        else:
-            low, high = est["ci_low"], est["ci_high"]
-            if low is None or not np.isfinite([low, high]).all():
-                continue
-            agree = agreement(est["value"], pred, interval=(low, high))
+        by_stderr = "stderr" in est
+        if not by_stderr and (
+            est["ci_low"] is None or not np.isfinite([est["ci_low"], est["ci_high"]]).all()
+        ):
+            continue
         rows.append(
-            {
-                **base,
-                "quantity": est_key,
-                "prediction": pred,
-                "estimate": est["value"],
-                "ci_low": low,
-                "ci_high": high,
-                **agree,
-                "at_boundary": _on_physical_boundary(est_key, pred),
-            }
+            _row(base, est_key, pred, est, _on_physical_boundary(est_key, pred), stderr=by_stderr)
         )
     return rows
 

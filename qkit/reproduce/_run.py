@@ -107,7 +107,7 @@ def run_points(
         point_opts = opts.replace(shots=n_shots, seed=definitions.point_seed(seed, key))
         result = experiment.run(point_opts, **point)
         entry = record(point_id, result, extra.get("groups"))
-        _write_atomic(path, json.dumps(entry))
+        write_atomic(path, json.dumps(entry), overwrite=True)  # qkit's own output folder
         records.append(entry)
         done()
     return records
@@ -118,7 +118,3 @@ def _load(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    write_atomic(path, text, overwrite=True)  # qkit's own output folder

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qkit.store._records import JOB_COLUMNS, JOB_STATUSES, RUN_COLUMNS, RUN_STATUSES
+
 RUN_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 """A run id: safe as a file name (never ``.``/``..``, no slash), at most 128 characters."""
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$"
@@ -36,25 +38,11 @@ _ESTIMATE = {
 _RUN = {
     "type": "object",
     "additionalProperties": False,
-    "required": [
-        "run_id",
-        "kind",
-        "status",
-        "created_at",
-        "finished_at",
-        "backend",
-        "params",
-        "prediction",
-        "estimate",
-        "counts",
-        "seeds",
-        "versions",
-        "metadata",
-    ],  # fmt: skip
+    "required": list(RUN_COLUMNS),
     "properties": {
         "run_id": {"type": "string", "pattern": RUN_ID},
         "kind": {"type": "string", "pattern": NAME},
-        "status": {"enum": ["submitted", "running", "done", "failed"]},
+        "status": {"enum": list(RUN_STATUSES)},
         "created_at": _DATE,
         "finished_at": {"anyOf": [{"type": "null"}, _DATE]},
         "backend": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": NAME}]},
@@ -75,21 +63,12 @@ _RUN = {
 _JOB = {
     "type": "object",
     "additionalProperties": False,
-    "required": [
-        "job_id",
-        "run_id",
-        "backend",
-        "status",
-        "payload",
-        "result",
-        "created_at",
-        "updated_at",
-    ],  # fmt: skip
+    "required": list(JOB_COLUMNS),
     "properties": {
         "job_id": {"type": "string", "pattern": JOB_ID},
         "run_id": {"type": "string", "pattern": RUN_ID},
         "backend": {"type": "string", "pattern": NAME},
-        "status": {"enum": ["SUBMITTED", "QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED"]},
+        "status": {"enum": list(JOB_STATUSES)},
         "payload": {},
         "result": {},
         "created_at": _DATE,

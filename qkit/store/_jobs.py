@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qkit.store._records import JOB_STATUSES, check_status, encode, now
+from qkit.store._records import JOB_COLUMNS, JOB_STATUSES, check_status, encode, now
 from qkit.store._redaction import redact
 from qkit.store._runs import require
-from qkit.store._schema import JOB_COLUMNS
 
 SELECT_JOBS = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 

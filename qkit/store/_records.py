@@ -10,7 +10,7 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 from qkit.result import jsonable
 from qkit.store import _owner
 from qkit.store._errors import StoreError
-from qkit.store._schema import JOB_COLUMNS, RUN_COLUMNS
 
 RUN_STATUSES = ("submitted", "running", "done", "failed")
 JOB_STATUSES = ("SUBMITTED", "QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED")
@@ -72,6 +71,12 @@ class JobRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+RUN_COLUMNS = tuple(f.name for f in fields(RunRecord))
+"""The columns of the ``runs`` table, in order (:data:`qkit.store._schema.TABLES`)."""
+JOB_COLUMNS = tuple(f.name for f in fields(JobRecord))
+"""The columns of the ``jobs`` table, in order."""
 
 
 def new_run_id(at: datetime | None = None) -> str:

@@ -13,9 +13,16 @@ from typing import Any
 from qkit.result import jsonable, package_versions
 from qkit.store._errors import StoreError
 from qkit.store._export_schema import RUN_ID
-from qkit.store._records import RUN_JSON, RunRecord, encode, new_run_id, now, run_from_row
+from qkit.store._records import (
+    RUN_COLUMNS,
+    RUN_JSON,
+    RunRecord,
+    encode,
+    new_run_id,
+    now,
+    run_from_row,
+)
 from qkit.store._redaction import redact
-from qkit.store._schema import RUN_COLUMNS
 
 SELECT_RUNS = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
 

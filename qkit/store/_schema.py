@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qkit.store._errors import StoreError
 from qkit.store._files import connect, create_private_file
+from qkit.store._records import JOB_COLUMNS, RUN_COLUMNS
 
 SCHEMA_VERSION = 3
 APPLICATION_ID = int.from_bytes(b"qkit", "big")  # 0x716b6974 in the file header
@@ -60,31 +61,6 @@ CREATE TABLE IF NOT EXISTS provenance (
 )"""
 TABLES = TABLES.format(provenance=PROVENANCE_TABLE + ";")
 
-RUN_COLUMNS = (
-    "run_id",
-    "kind",
-    "status",
-    "created_at",
-    "finished_at",
-    "backend",
-    "params",
-    "prediction",
-    "estimate",
-    "counts",
-    "seeds",
-    "versions",
-    "metadata",
-)
-JOB_COLUMNS = (
-    "job_id",
-    "run_id",
-    "backend",
-    "status",
-    "payload",
-    "result",
-    "created_at",
-    "updated_at",
-)
 PROVENANCE_COLUMNS = ("run_id", "encoding", "data")
 _REQUIRED = {
     "runs": set(RUN_COLUMNS),

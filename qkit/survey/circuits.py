@@ -96,12 +96,20 @@ def transpile_on(
         seed_transpiler=seed,
     )
     out = pm.run(circuit)
+    check_placement(circuit, out, physical)
+    return out
+
+
+def check_placement(
+    circuit: QuantumCircuit, transpiled: QuantumCircuit, physical: Sequence[int]
+) -> None:
+    """Raise unless every register of ``transpiled`` is measured on the physical qubits of its
+    pair (logical qubit ``k`` of ``circuit`` on ``physical[k]``)."""
     logical = measured_qubits(circuit)
-    for register, qubits in measured_qubits(out).items():
+    for register, qubits in measured_qubits(transpiled).items():
         expected = tuple(physical[q] for q in logical[register])
         if qubits != expected:
             raise RuntimeError(f"register {register} measured on {qubits}, not {expected}")
-    return out
 
 
 def measured_qubits(circuit: QuantumCircuit) -> dict[str, tuple[int, ...]]:
@@ -117,6 +125,15 @@ def bindings(circuit: QuantumCircuit, experiment: str) -> np.ndarray | None:
         return None
     by_param = mixup_circuits.chsh_bindings(circuit, chsh_settings())
     return np.stack([by_param[p] for p in circuit.parameters], axis=-1)
+
+
+def settings(circuit: QuantumCircuit, experiment: str) -> dict[str, np.ndarray]:
+    """The measurement settings of a survey circuit by parameter name (a
+    :class:`qkit.sampling.Family` entry): the 4 CHSH settings, or none for a channel letter."""
+    values = bindings(circuit, experiment)
+    if values is None:
+        return {}
+    return {p.name: values[:, k] for k, p in enumerate(circuit.parameters)}
 
 
 def pair_counts(counts: Mapping[str, int], num_registers: int) -> np.ndarray:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from qkit.estimators import chsh, mutual_information
-from qkit.options import DEFAULT_BOOTSTRAP, DEFAULT_CONFIDENCE, check_confidence
+from qkit.experiment import STREAM_ANALYSIS, STREAM_COUNTS, stream
+from qkit.options import DEFAULT_BOOTSTRAP, DEFAULT_CONFIDENCE, check_confidence, resolve_seed
 from qkit.survey import circuits as survey_circuits
 from qkit.survey import predict
 from qkit.survey.packing import Coupler, pack_couplers
@@ -59,7 +60,7 @@ class Survey:
     backend: str
     experiment: str
     shots: int
-    seed: int | None
+    seed: int
     classes: list[list[Coupler]]
     num_circuits: int
     couplers: list[CouplerResult]
@@ -126,54 +127,35 @@ def _simulated(backend) -> bool:
     return backend.kind in ("aer", "fake") or backend.name == "braket:local"
 
 
-def _sampled_counts(backend, experiment, chunks, shots, seed, optimization_level):
-    """Each chunk's pair counts ``[(n_pairs, 4) per setting]`` sampled on ``backend``: one
-    circuit per chunk and letter, all in one ``backend.run`` call; and the number of circuits."""
-    device = backend.device
-    transpiler_seed = 0 if seed is None else int(seed)
+def _sampled_counts(backend, experiment, chunks, shots, seed) -> tuple[np.ndarray, int]:
+    """Counts (n_couplers in chunk order, n_settings, 4) sampled on ``backend`` through the
+    execution layer (:func:`qkit.engines.sample_families`): one family per chunk, its class
+    circuits laid out on the chunk's couplers, all in one backend call; and the number of
+    circuits."""
+    from qkit import engines
+    from qkit.sampling import Family
+
     pairs = survey_circuits.pair_circuits(experiment)
-    pubs, owners = [], []
-    for chunk_index, (_, chunk) in enumerate(chunks):
-        physical = survey_circuits.layout(chunk)
-        for pair in pairs.values():
-            logical = survey_circuits.class_circuit(pair, chunk)
-            t = survey_circuits.transpile_on(
-                device,
-                logical,
-                physical,
-                optimization_level=optimization_level,
-                seed=transpiler_seed,
-            )
-            values = survey_circuits.bindings(t, experiment)
-            pubs.append((t,) if values is None else (t, values))
-            owners.append(chunk_index)
-    results = backend.run(pubs, shots=shots, seed=seed)
-    per_chunk: dict[int, list[np.ndarray]] = {}
-    for chunk_index, counts in zip(owners, results, strict=True):
-        size = len(chunks[chunk_index][1])
-        if isinstance(counts, dict):
-            counts = [counts]
-        per_chunk.setdefault(chunk_index, []).extend(
-            survey_circuits.pair_counts(c, size) for c in np.ravel(counts)
-        )
-    return per_chunk, len(pubs)
-
-
-def _exact_counts(probabilities: np.ndarray, chunks, shots: int, seed: int | None):
-    """Each chunk's pair counts drawn multinomially from ``probabilities`` (the exact noisy
-    distributions of the pairs, in chunk order, :func:`qkit.survey.predict.noise_probabilities`),
-    on a stream of ``seed`` of its own."""
-    p = np.clip(probabilities, 0.0, None)
-    p /= p.sum(axis=-1, keepdims=True)
-    rng = np.random.default_rng(None if seed is None else np.random.SeedSequence([seed, 2]))
-    counts = rng.multinomial(shots, p)  # (n_couplers, n_settings, 4)
-    per_chunk: dict[int, list[np.ndarray]] = {}
-    position = 0
-    for chunk_index, (_, chunk) in enumerate(chunks):
-        block = counts[position : position + len(chunk)]
-        position += len(chunk)
-        per_chunk[chunk_index] = [block[:, k, :] for k in range(block.shape[1])]
-    return per_chunk
+    families = []
+    for _, chunk in chunks:
+        logical = [survey_circuits.class_circuit(pair, chunk) for pair in pairs.values()]
+        settings: list[Mapping[str, np.ndarray]] = [
+            survey_circuits.settings(circuit, experiment) for circuit in logical
+        ]
+        family = Family(f"survey-{experiment}", logical, settings)
+        families.append((family, survey_circuits.layout(chunk)))
+    sampled = engines.sample_families(backend, families, shots=shots, seed=seed, what="this survey")
+    blocks = []
+    for (_, chunk), (family, physical), (prepared, counts) in zip(
+        chunks, families, sampled, strict=True
+    ):
+        for executed in prepared.circuits:  # no pair moved off its coupler
+            survey_circuits.check_placement(family.circuits[0], executed, physical)
+        per_setting = [
+            survey_circuits.pair_counts(c, len(chunk)) for row in counts.counts for c in row
+        ]
+        blocks.append(np.stack(per_setting, axis=1))
+    return np.concatenate(blocks), sum(len(family.circuits) for family, _ in families)
 
 
 def run_survey(
@@ -183,7 +165,6 @@ def run_survey(
     shots: int = 1000,
     seed: int | None = None,
     confidence: float = CONFIDENCE,
-    optimization_level: int = 2,
     pairs_per_circuit: int | None = None,
     couplers: Sequence[Coupler] | None = None,
     noise_model=None,
@@ -192,10 +173,14 @@ def run_survey(
     """Measure ``experiment`` on every coupler of ``backend`` (a :class:`qkit.backends.Backend`).
 
     Couplers are packed into classes (:func:`~qkit.survey.packing.pack_couplers`); each class
-    is one circuit (CHSH, 4 settings as bindings) or one per letter (channel), transpiled with
-    the layout fixed to its couplers and sampled with ``shots`` (at least
-    :data:`qkit.survey.layout.MIN_RANK_SHOTS`) per setting or letter in one ``backend.run``
-    call. Each coupler gets the estimate by the estimator ``qkit run`` uses, clipped to the
+    is one circuit (CHSH, 4 settings as bindings) or one per letter (channel), transpiled by
+    the backend (its optimization level and transpiler seed) with the layout fixed to its
+    couplers and sampled with ``shots`` (at least :data:`qkit.survey.layout.MIN_RANK_SHOTS`)
+    per setting or letter in one backend call through the execution layer, as ``qkit run``
+    samples a point (:func:`qkit.engines.sample_families`). Every random draw comes from a
+    stream of ``seed`` (drawn and recorded when not given).
+
+    Each coupler gets the estimate by the estimator ``qkit run`` uses, clipped to the
     physical range with its interval at ``confidence`` (:func:`_estimates`), beside the
     ideal value and the exact noise-model prediction
     (:mod:`qkit.survey.predict`). ``pairs_per_circuit`` splits a class into circuits of at most
@@ -237,50 +222,36 @@ def run_survey(
     ):
         raise ValueError(f"pairs_per_circuit must be a positive integer, got {pairs_per_circuit!r}")
     start = time.perf_counter()
+    seed = resolve_seed(seed)
     device = backend.device
-    transpiler_seed = 0 if seed is None else int(seed)
+    from qkit.backends._base import DEFAULT_TRANSPILER_SEED
+
     classes = pack_couplers(device, couplers)
     chunks = [
         (index, group[k : k + (pairs_per_circuit or len(group))])
         for index, group in enumerate(classes)
         for k in range(0, len(group), pairs_per_circuit or len(group))
     ]
-    exact = None
+    coupler_list = [coupler for _, chunk in chunks for coupler in chunk]
+    group_of = [index for index, chunk in chunks for _ in chunk]
+    probabilities = predict.noise_probabilities(
+        device,
+        coupler_list,
+        experiment,
+        optimization_level=backend.optimization_level,
+        seed=DEFAULT_TRANSPILER_SEED if backend.seed is None else backend.seed,
+        model=noise_model,
+    )  # the exact noisy distribution of each pair's own transpiled gates
     if engine == "exact":
-        exact = predict.noise_probabilities(
-            device,
-            [coupler for _, chunk in chunks for coupler in chunk],
-            experiment,
-            optimization_level=optimization_level,
-            seed=transpiler_seed,
-            model=noise_model,
-        )
-        per_chunk = _exact_counts(exact, chunks, shots, seed)
+        weights = np.clip(probabilities, 0.0, None)
+        weights /= weights.sum(axis=-1, keepdims=True)
+        counts = stream(seed, STREAM_COUNTS).multinomial(shots, weights)
         num_circuits = 0
     else:
-        per_chunk, num_circuits = _sampled_counts(
-            backend, experiment, chunks, shots, seed, optimization_level
-        )
-    coupler_list, group_of, count_rows = [], [], []
-    for chunk_index, (index, chunk) in enumerate(chunks):
-        stacked = np.stack(per_chunk[chunk_index], axis=1)  # (n_couplers, n_settings, 4)
-        for k, coupler in enumerate(chunk):
-            coupler_list.append(coupler)
-            group_of.append(index)
-            count_rows.append(stacked[k])
-    counts = np.asarray(count_rows)
-    rng = np.random.default_rng(np.random.SeedSequence([transpiler_seed, 1]))
-    values, lows, highs = _estimates(experiment, counts, rng, check_confidence(confidence))
-    probabilities = exact
-    if probabilities is None:
-        probabilities = predict.noise_probabilities(
-            device,
-            coupler_list,
-            experiment,
-            optimization_level=optimization_level,
-            seed=transpiler_seed,
-            model=noise_model,
-        )
+        counts, num_circuits = _sampled_counts(backend, experiment, chunks, shots, seed)
+    values, lows, highs = _estimates(
+        experiment, counts, stream(seed, STREAM_ANALYSIS), check_confidence(confidence)
+    )
     predicted = predict.value_from_probabilities(experiment, probabilities)
     ideal = predict.ideal(experiment)
     rows = [

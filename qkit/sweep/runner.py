@@ -23,11 +23,12 @@ from typing import Any
 
 from qkit import progress as qkit_progress
 from qkit import registry
+from qkit._files import write_atomic
 from qkit._validate import shown
 from qkit.result import jsonable
 from qkit.sweep.compute import PROVENANCE, compute_chunk
 from qkit.sweep.grid import SweepSpec
-from qkit.sweep.table import PartsWriter, _atomic_write_bytes, parts_dir
+from qkit.sweep.table import PartsWriter, parts_dir
 
 
 def spec_digest(spec: SweepSpec) -> str:
@@ -182,7 +183,8 @@ def _write_provenance(out: Path, spec: SweepSpec, chunk: int, documents) -> None
     folder = provenance_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
     body = json.dumps(jsonable({"rows": list(spec.chunk_range(chunk)), "provenance": documents}))
-    _atomic_write_bytes(folder / f"chunk-{chunk:07d}.json.gz", gzip.compress(body.encode(), 6))
+    path = folder / f"chunk-{chunk:07d}.json.gz"
+    write_atomic(path, gzip.compress(body.encode(), 6), overwrite=True)  # the sweep's own folder
 
 
 def row_provenance(out: str | Path, row: int) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from qkit._files import write_atomic
+
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 MANIFEST = "manifest.json"
 ROW_GROUP = 65536
@@ -89,7 +91,7 @@ class PartsWriter:
         """Create the directory (fresh, unless resuming our own) and write the manifest."""
         if not self.dir.exists():
             self.dir.mkdir(parents=True)
-        _atomic_write_bytes(self.dir / MANIFEST, json.dumps(self.manifest, indent=1).encode())
+        write_atomic(self.dir / MANIFEST, json.dumps(self.manifest, indent=1), overwrite=True)
 
     def part_path(self, chunk: int) -> Path:
         ext = "csv" if self.format == "csv" else "parquet"
@@ -110,17 +112,13 @@ class PartsWriter:
         """Write one chunk's columns as a part (complete or not at all)."""
         path = self.part_path(chunk)
         if self.format == "csv":
-            _atomic_write_bytes(path, csv_bytes(columns, header=True))
+            write_atomic(path, csv_bytes(columns, header=True), overwrite=True)
         else:
             import pyarrow.parquet as pq
 
-            tmp = _temporary(path)
-            try:
-                pq.write_table(arrow_table(columns), tmp, compression="none")  # read once
-                _fsync(tmp)
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            buffer = io.BytesIO()  # a chunk's part is small: written whole, atomically
+            pq.write_table(arrow_table(columns), buffer, compression="none")  # read once
+            write_atomic(path, buffer.getvalue(), overwrite=True)
 
     def rows(self, chunk: int) -> int:
         """Rows of a part on disk (CSV: lines after the header)."""
@@ -203,12 +201,6 @@ def _temporary(path: Path) -> Path:
 def _fsync(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    from qkit._files import write_atomic  # the one atomic writer
-
-    write_atomic(path, data, overwrite=True)  # the sweep's own parts folder
 
 
 def _cell_strings(values: np.ndarray) -> list[str]:
