@@ -85,6 +85,9 @@ def test_the_cached_device_is_the_device_for_everything_a_run_reads(cache_dir):
     (on_built,) = built.transpile([circuit], layout=[1, 2])
     assert provenance.calibration(cached, [on_built]) == provenance.calibration(built, [on_built])
     assert "properties_sha256" in provenance.calibration(cached, [on_built])
+    from qiskit_aer.noise import NoiseModel
+
+    assert NoiseModel.from_backend(cached.device) == NoiseModel.from_backend(built.device)
     assert cached.device._real is None  # all of that without the real device
     # anything else comes from the real device, built on demand
     assert cached.device.backend_name == built.device.backend_name
