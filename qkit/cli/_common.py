@@ -47,14 +47,21 @@ class QkitArgumentParser(argparse.ArgumentParser):
         sys.exit(fail(f"{self.prog}: {message}"))
 
 
+def print_json(value: Any) -> None:
+    """Print ``value`` as one line of strict JSON (numpy values plain, NaN as null)."""
+    from qkit.result import jsonable
+
+    print(json.dumps(jsonable(value), allow_nan=False))
+
+
 def emit(record: dict[str, Any], as_json: bool, title: str = "") -> None:
     """Print ``record`` as one JSON object, or as a readable two-column table."""
     from qkit.result import jsonable
 
-    record = jsonable(record)
     if as_json:
-        print(json.dumps(record, allow_nan=False))
+        print_json(record)
         return
+    record = jsonable(record)
     if title:
         print(title)
     width = max(len(k) for k in record)
