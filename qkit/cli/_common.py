@@ -24,13 +24,6 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
-def shown(value: object, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters for an error line (stdlib twin of
-    :func:`qkit._validate.shown`, which needs numpy)."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 4]}... ({len(text)} characters)"
-
-
 class QkitArgumentParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line (no usage dump) and exit 2.
 
