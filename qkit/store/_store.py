@@ -226,7 +226,7 @@ class ResultsStore:
         as on every write.
         """
         _document.check(document)  # the whole document, before anything is stored
-        run, jobs, provenance = _runs.imported(document, EXPORT_FORMAT)
+        run, jobs, provenance = _runs.imported(document)
         with self._db.transaction() as conn:
             conn.row_factory = sqlite3.Row
             existing = conn.execute(
