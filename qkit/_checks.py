@@ -21,6 +21,22 @@ MAX_SEED = 2**63 - 1
 MAX_SHOTS = 10**9
 """Shots per setting beyond which counts would not fit the simulators' 32-bit counters."""
 MAX_BOOTSTRAP = 100_000
+SHOWN_CHARS = 60
+"""Offending values are shown up to this many characters in an error message."""
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_CHARS` characters (with "...") for an error line.
+
+    >>> shown("x" * 100)[-24:]
+    'xxxx... (102 characters)'
+    >>> len(shown("x" * 100_000)) < 80
+    True
+    """
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[: SHOWN_CHARS - 4]}... ({len(text)} characters)"
 
 
 def _integer(name: str, value: Any, low: int, high: int) -> int:

@@ -9,24 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from qkit._checks import SHOWN_CHARS, shown  # noqa: F401 - the error lines' one helper
 from qkit._states import ATOL, as_density_matrix
-
-SHOWN_CHARS = 60
-"""Offending values are shown up to this many characters in an error message."""
-
-
-def shown(value: object) -> str:
-    """``repr(value)`` cut to :data:`SHOWN_CHARS` characters (with "...") for an error line.
-
-    >>> shown("x" * 100)[-24:]
-    'xxxx... (102 characters)'
-    >>> len(shown("x" * 100_000)) < 80
-    True
-    """
-    text = repr(value)
-    if len(text) <= SHOWN_CHARS:
-        return text
-    return f"{text[: SHOWN_CHARS - 4]}... ({len(text)} characters)"
 
 
 def exact(x: float) -> str:

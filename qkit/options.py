@@ -25,6 +25,7 @@ from qkit._checks import (  # noqa: F401 - re-exported: the options' one home
     check_choice,
     check_seed,
     check_shots,
+    shown,
 )
 
 ENGINES = ("auto", "exact", "sampler")
@@ -319,11 +320,6 @@ class Flag:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _shown(text: str, limit: int = 60) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else f"{shown[: limit - 4]}... ({len(shown)} characters)"
-
-
 def number(text: str) -> float:
     """argparse ``type`` for a finite float; the range check is the option's own."""
     import argparse
@@ -332,39 +328,32 @@ def number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
+        raise argparse.ArgumentTypeError(f"not a number: {shown(text)}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {_shown(text)}")
+        raise argparse.ArgumentTypeError(f"not a finite number: {shown(text)}")
     return value
 
 
 def positive_int(text: str) -> int:
     """argparse ``type`` for an integer >= 1."""
-    value = _cli_int(text)
-    if value < 1:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+    return _cli_int(text, 1, "a positive integer")
 
 
 def non_negative_int(text: str) -> int:
     """argparse ``type`` for an integer >= 0 (seeds)."""
-    value = _cli_int(text)
-    if value < 0:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
-    return value
+    return _cli_int(text, 0, "a non-negative integer")
 
 
-def _cli_int(text: str) -> int:
+def _cli_int(text: str, minimum: int, what: str) -> int:
     import argparse
 
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {_shown(text)}") from None
+        raise argparse.ArgumentTypeError(f"not an integer: {shown(text)}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
+    return value
 
 
 FLAGS: dict[str, Flag] = {

@@ -24,13 +24,6 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
-def shown(value: object, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters for an error line (stdlib twin of
-    :func:`qkit._validate.shown`, which needs numpy)."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 4]}... ({len(text)} characters)"
-
-
 class QkitArgumentParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line (no usage dump) and exit 2.
 
@@ -47,14 +40,21 @@ class QkitArgumentParser(argparse.ArgumentParser):
         sys.exit(fail(f"{self.prog}: {message}"))
 
 
+def print_json(value: Any) -> None:
+    """Print ``value`` as one line of strict JSON (numpy values plain, NaN as null)."""
+    from qkit.result import jsonable
+
+    print(json.dumps(jsonable(value), allow_nan=False))
+
+
 def emit(record: dict[str, Any], as_json: bool, title: str = "") -> None:
     """Print ``record`` as one JSON object, or as a readable two-column table."""
     from qkit.result import jsonable
 
-    record = jsonable(record)
     if as_json:
-        print(json.dumps(record, allow_nan=False))
+        print_json(record)
         return
+    record = jsonable(record)
     if title:
         print(title)
     width = max(len(k) for k in record)

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from qkit.cli._common import fail
+from qkit.cli._common import fail, print_json
 
 
 def _seconds(text: str) -> float:
@@ -120,7 +120,6 @@ def _status(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     from qkit import runner
     from qkit.cli.run import finish
-    from qkit.result import jsonable
 
     store = _store(args, readonly=False)
     run_id = _run_id(store, args.id)
@@ -131,13 +130,11 @@ def _fetch(args: argparse.Namespace) -> int:
     if result is None or "prediction" not in result.to_dict():
         if not args.json:
             print(f"run {run_id} is still running; try again later")
-        elif result is None:
-            print(json.dumps({"run_id": run_id, "status": "running"}, allow_nan=False))
         else:
-            print(json.dumps(jsonable(result.to_dict()), allow_nan=False))
+            print_json({"run_id": run_id, "status": "running"} if result is None else result)
         return 0
     if args.json:
-        print(json.dumps(jsonable(result.to_dict()), allow_nan=False))
+        print_json(result)
         return 0
     args.no_wait = False
     return finish(args, result)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
+from qkit._files import check_new, save_figure
 from qkit.cli._common import positive_int
 
 FORMATS = (".png", ".pdf", ".svg")
@@ -56,7 +56,12 @@ def _plot(args: argparse.Namespace) -> int:
     from qkit.figures.sweep import plot_sweep
 
     fig = plot_sweep(table, args.quantity)
-    _save_atomic(fig, out, args.dpi)
+    import matplotlib
+
+    from qkit.figures._style import RC
+
+    with matplotlib.rc_context(RC):  # atomic, never half a figure; a new file's usual mode
+        save_figure(fig, out, overwrite=args.overwrite, dpi=args.dpi)
     print(f"wrote {out}")
     return 0
 
@@ -106,34 +111,7 @@ def _out_path(args: argparse.Namespace, table: Path) -> Path:
         raise ValueError(f"--out must end in {', '.join(FORMATS)}, got {str(out)!r}")
     if out.is_dir():
         raise ValueError(f"--out {out} is a directory; name a .png, .pdf or .svg file")
-    if out.exists() and not args.overwrite:
-        raise ValueError(f"{out} exists; choose another --out or pass --overwrite")
+    check_new(out, overwrite=args.overwrite)  # a file or link there: refused before drawing
     if not out.parent.is_dir():
         raise ValueError(f"--out folder {out.parent} does not exist")
     return out
-
-
-def _save_atomic(fig, out: Path, dpi: int) -> None:
-    """Render to a unique temporary file beside ``out``, then rename: never half a figure."""
-    import tempfile
-
-    import matplotlib
-
-    from qkit.figures._style import RC
-
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        with matplotlib.rc_context(RC):
-            fig.savefig(tmp, format=out.suffix.lower().lstrip("."), dpi=dpi)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not figures
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from qkit.cli._common import non_negative_int
+from qkit.cli._common import non_negative_int, print_json
 
 # Exit code of a replay whose counts differ from the stored ones on a deterministic backend
 # (0: they match, or the backend is not seeded; 2: bad input; see qkit.cli).
@@ -47,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from qkit import replay
-    from qkit.result import jsonable
     from qkit.store import ResultsStore, StoreNotFound
 
     try:
@@ -59,7 +58,7 @@ def _replay(args: argparse.Namespace) -> int:
         store, args.run_id, backend=args.backend, source=args.source, row=args.row
     )
     if args.json:
-        print(json.dumps(jsonable(outcome.to_dict(with_counts=not outcome.deterministic))))
+        print_json(outcome.to_dict(with_counts=not outcome.deterministic))
     else:
         _print(outcome)
     return EXIT_MISMATCH if outcome.match is False else 0

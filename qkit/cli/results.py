@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from qkit.cli._common import fail, positive_int
+from qkit.cli._common import fail, positive_int, print_json
 
 _LIST_LIMIT = 20
 _MAX_LIMIT = 1_000_000_000
@@ -75,7 +75,6 @@ def _open(path: str | None):
 
 
 def _list(args: argparse.Namespace) -> int:
-    from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
     try:
@@ -87,12 +86,7 @@ def _list(args: argparse.Namespace) -> int:
     unreadable: list[str] = []
     runs = store.list_runs(args.kind, status=args.status, limit=args.limit, unreadable=unreadable)
     if args.json:
-        records = []
-        for run in runs:
-            record = run.to_dict()
-            del record["counts"]
-            records.append(record)
-        print(json.dumps(jsonable(records), allow_nan=False))
+        print_json([{k: v for k, v in run.to_dict().items() if k != "counts"} for run in runs])
     elif not runs and not unreadable:
         print(f"no runs in {store.path}")
     elif runs:
@@ -161,7 +155,6 @@ def _table(runs: list) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from qkit.result import jsonable
     from qkit.store import StoreNotFound
 
     try:
@@ -173,7 +166,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         record = run.to_dict()
         record["jobs"] = [job.to_dict() for job in jobs]
-        print(json.dumps(jsonable(record), allow_nan=False))
+        print_json(record)
         return 0
     print(f"run {run.run_id}  ({run.kind}, {run.status})")
     _field("created", run.created_at)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from qkit.cli._common import add_consent_flags, number
+from qkit.cli._common import add_consent_flags, number, print_json
 from qkit.cli._experiments import add_command
 
 if TYPE_CHECKING:
@@ -134,9 +133,7 @@ def finish(args: argparse.Namespace, result) -> int:
     if "prediction" in record:
         retest_concurrence(record, result.counts, getattr(args, "concurrence_below", None))
     if args.json:
-        from qkit.result import jsonable
-
-        print(json.dumps(jsonable(record), allow_nan=False))
+        print_json(record)
     elif "prediction" not in record:
         print(
             f"submitted run {record['run_id']} (jobs {', '.join(record['job_ids'])}); "

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from qkit.cli._common import positive_int
+from qkit.cli._common import positive_int, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _survey(args: argparse.Namespace) -> int:
     from qkit._files import check_new, save_figure
     from qkit.backends import get_backend
-    from qkit.result import jsonable
     from qkit.survey import run_survey
     from qkit.survey.packing import coupling_map
 
@@ -92,7 +90,7 @@ def _survey(args: argparse.Namespace) -> int:
         run_id = save(store, survey, backend.device, figure=figure)
     if args.json:
         record = {**survey.to_dict(), "run_id": run_id, "figure": figure}
-        print(json.dumps(jsonable(record), allow_nan=False))
+        print_json(record)
         return 0
     print(
         f"{survey.backend}: {survey.experiment}, {len(survey.couplers)} couplers in "

@@ -7,7 +7,7 @@ import hashlib
 import json
 import sys
 
-from qkit.cli._common import add_consent_flags, positive_int
+from qkit.cli._common import add_consent_flags, positive_int, print_json
 from qkit.cli._experiments import add_command
 from qkit.cli.run import RUN_FLAGS
 
@@ -135,9 +135,7 @@ def _run(args: argparse.Namespace, spec, store) -> int:
         print(f"qkit: interrupted; rerun the same command to resume into {out}", file=sys.stderr)
         return 130
     if args.json:
-        from qkit.result import jsonable
-
-        print(json.dumps(jsonable(summary), allow_nan=False))
+        print_json(summary)
         return 0
     per_point = summary["seconds_per_point"]
     timing = f", {per_point * 1e3:.3g} ms/point" if per_point else ""

@@ -125,13 +125,7 @@ def _register_distill(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rounds", "-K", type=non_negative_int, default=None, help="DEJMPS rounds (default: best)"
     )
-    p.add_argument(
-        "--target-fidelity",
-        type=number,
-        default=0.99,
-        help="fidelity with a Bell state at which a distilled pair counts as a Bell pair, in "
-        "(0.5, 1] (default: 0.99)",
-    )
+    _target_fidelity(p)
     p.add_argument(
         "--filter-strength", type=number, default=0.0, help="local filter strength in [0, 1]"
     )
@@ -148,14 +142,18 @@ def _register_distill(sub: argparse._SubParsersAction) -> None:
         "name (deprecated, removed in the next release).",
     )
     p.add_argument("--success", "-S", type=number, required=True, help="S in (0, 1]")
-    p.add_argument(
+    _target_fidelity(p)
+    p.set_defaults(func=_distill_optimum)
+
+
+def _target_fidelity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--target-fidelity",
         type=number,
         default=0.99,
         help="fidelity with a Bell state at which a distilled pair counts as a Bell pair, in "
         "(0.5, 1] (default: 0.99)",
     )
-    p.set_defaults(func=_distill_optimum)
 
 
 def _distill(args: argparse.Namespace) -> int:

@@ -63,16 +63,13 @@ def update(conn: sqlite3.Connection, job_id: str, status: str, result: Any, path
 
 
 def insert_records(conn: sqlite3.Connection, jobs: Sequence[dict[str, Any]], path: Path) -> None:
-    """Insert complete job records as they are (an imported run's jobs)."""
-    rows = []
-    for job in jobs:
-        if set(job) != set(JOB_COLUMNS):
-            raise ValueError(f"an exported job must have the fields {', '.join(JOB_COLUMNS)}")
-        check_status(str(job["status"]), JOB_STATUSES, "job status")
-        rows.append(
-            tuple(
-                encode(redact(job[key], key, []), key) if key in ("payload", "result") else job[key]
-                for key in JOB_COLUMNS
-            )
+    """Insert complete job records as they are (an imported run's jobs, checked by
+    :func:`qkit.store._document.check`)."""
+    rows = [
+        tuple(
+            encode(redact(job[key], key, []), key) if key in ("payload", "result") else job[key]
+            for key in JOB_COLUMNS
         )
+        for job in jobs
+    ]
     insert(conn, rows, path)

@@ -215,15 +215,8 @@ class ResultsStore:
 
     def export_run(self, run_id: str) -> dict[str, Any]:
         """One self-contained document of a run: its record, its jobs and its provenance."""
-        with self._db.connect() as conn:
-            record = _runs.find(conn, run_id, self.path)
-            found = _provenance.get(conn, record.run_id, self.path)
-        return {
-            "format": EXPORT_FORMAT,
-            "run": record.to_dict(),
-            "jobs": [job.to_dict() for job in self.jobs_for_run(record.run_id)],
-            "provenance": None if found is None else found[0],
-        }
+        with self._db.connect() as conn:  # one read: record, jobs and provenance agree
+            return self._export_in(conn, _runs.find(conn, run_id, self.path))
 
     def import_run(self, document: dict[str, Any]) -> tuple[str, bool]:
         """Add a run exported by :meth:`export_run`; ``(run_id, added)``.
@@ -233,7 +226,7 @@ class ResultsStore:
         as on every write.
         """
         _document.check(document)  # the whole document, before anything is stored
-        run, jobs, provenance = _runs.imported(document, EXPORT_FORMAT)
+        run, jobs, provenance = _runs.imported(document)
         with self._db.transaction() as conn:
             conn.row_factory = sqlite3.Row
             existing = conn.execute(
@@ -255,16 +248,20 @@ class ResultsStore:
         return run["run_id"], True
 
     def _export_in(self, conn: sqlite3.Connection, record: RunRecord) -> dict[str, Any]:
-        rows = conn.execute(
-            f"{_jobs.SELECT_JOBS} WHERE run_id = ? ORDER BY created_at, rowid", (record.run_id,)
-        ).fetchall()
         found = _provenance.get(conn, record.run_id, self.path)
         return {
             "format": EXPORT_FORMAT,
             "run": record.to_dict(),
-            "jobs": [job_from_row(row, self.path).to_dict() for row in rows],
+            "jobs": [job.to_dict() for job in self._jobs_in(conn, record.run_id)],
             "provenance": None if found is None else found[0],
         }
+
+    def _jobs_in(self, conn: sqlite3.Connection, run_id: str) -> list[JobRecord]:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(
+            f"{_jobs.SELECT_JOBS} WHERE run_id = ? ORDER BY created_at, rowid", (run_id,)
+        ).fetchall()
+        return [job_from_row(row, self.path) for row in rows]
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id, or with this unique id prefix; ValueError otherwise."""
@@ -342,11 +339,7 @@ class ResultsStore:
     def jobs_for_run(self, run_id: str) -> list[JobRecord]:
         """The jobs of a run (full id), in the order they were recorded."""
         with self._db.connect() as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute(
-                f"{_jobs.SELECT_JOBS} WHERE run_id = ? ORDER BY created_at, rowid", (run_id,)
-            ).fetchall()
-        return [job_from_row(row, self.path) for row in rows]
+            return self._jobs_in(conn, run_id)
 
     def list_jobs(
         self,
