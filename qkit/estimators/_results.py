@@ -193,7 +193,8 @@ class ConcurrenceInterval(Interval):
     Attributes
     ----------
     stderr : numpy.ndarray
-        Delta-method standard error of the concurrence.
+        Standard error of the statistic the interval is built on (for tomography the linear
+        witness whose positive part is the concurrence of the mix-up states).
     lower_bound : numpy.ndarray
         One-sided lower confidence bound at ``confidence`` (0 when entanglement is not shown).
     entangled_p_value, entangled_sigma : numpy.ndarray
