@@ -17,8 +17,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 SANDBOX_VAR = "QKIT_TEST_SANDBOX"  # set once per session; xdist workers inherit it
+
+# Hypothesis: the same examples on every run (a failure in CI is the failure you get at home)
+# and no example database in the working tree. `QKIT_HYPOTHESIS=explore` draws new examples
+# on every run, to look for bugs by hand; a failure it finds becomes an @example.
+settings.register_profile("qkit", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+settings.load_profile(os.environ.get("QKIT_HYPOTHESIS", "qkit"))
 
 
 def sandbox_environment(base: Path) -> dict[str, str]:

@@ -98,6 +98,9 @@ CASES = [
     ("exact", ["provenance", "engine"], "shell", ["provenance.engine"]),
     ("exact", ["provenance", "seed"], "1; rm -rf /", ["provenance.seed"]),
     ("exact", ["format"], "qkit-run/999", ["format"]),
+    # found by the generated documents below: `results show` formatted the bound as a number
+    ("sampler", ["run", "estimate", "concurrence", "upper_bound"], [], ["upper_bound"]),
+    ("sampler", ["run", "estimate", "concurrence", "threshold"], "x", ["threshold"]),
 ]
 
 

@@ -27,10 +27,14 @@ _ESTIMATE = {
         "then": {
             "properties": {
                 key: _NUMBER_OR_NULL
-                for key in ("ci_low", "ci_high", "stderr", "lower_bound", "significance")
+                for key in ("ci_low", "ci_high", "stderr", "significance", "threshold")
             }
             | {"at_boundary": {"type": ["boolean", "null"]}},
-            "patternProperties": {"_p_value$": _NUMBER_OR_NULL, "_sigma$": _NUMBER_OR_NULL},
+            "patternProperties": {
+                "_bound$": _NUMBER_OR_NULL,  # lower_bound, upper_bound
+                "_p_value$": _NUMBER_OR_NULL,
+                "_sigma$": _NUMBER_OR_NULL,
+            },
         },
     },
 }
