@@ -94,3 +94,27 @@ def test_feldman_cousins_below_a_signal_of_four_sigma_the_normal_interval_above(
     assert abs(signal - target) < 0.1  # the helper above aims where it should
     if target == 3.9:  # X - d = 15.3 < 16 < X + d: pins the test's "minus d" too
         assert (plugin - fixed) / scale + dof > 16
+
+
+def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
+    # two letters, three outcomes, unequal shots: rows and outcomes must not be swapped in a
+    # batch (each point alone is a 2-D array, the batch a 3-D one)
+    batch = np.array(
+        [
+            [[100.0, 0.0, 0.0], [0.0, 400.0, 0.0]],  # noiseless: Fano
+            [[60.0, 30.0, 10.0], [100.0, 250.0, 50.0]],  # resolved
+            [[34.0, 33.0, 33.0], [130.0, 140.0, 130.0]],  # weak
+        ]
+    )
+    prior = np.array([0.3, 0.7])
+    est = mutual_information(batch, prior)
+    for i, counts in enumerate(batch):
+        one = mutual_information(counts, prior)
+        for name in ("value", "ci_low", "ci_high"):
+            assert getattr(est, name)[i] == pytest.approx(float(getattr(one, name)), rel=1e-12)
+    fixed, plugin, scale, dof = information._weak_signal(batch, np.broadcast_to(prior, (3, 2)))
+    for i, counts in enumerate(batch):
+        alone = information._weak_signal(counts, prior)
+        assert [fixed[i], plugin[i], scale[i], dof[i]] == pytest.approx(
+            [float(x) for x in alone], rel=1e-12, abs=0
+        )
