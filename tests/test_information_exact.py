@@ -118,3 +118,12 @@ def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
         assert [fixed[i], plugin[i], scale[i], dof[i]] == pytest.approx(
             [float(x) for x in alone], rel=1e-12, abs=0
         )
+
+
+@pytest.mark.parametrize("counts", [[[505, 495], [498, 502]], [[700, 300], [250, 750]]])
+def test_an_outcome_never_seen_changes_nothing(counts):
+    counts = np.array(counts, dtype=float)
+    alone = mutual_information(counts, [0.5, 0.5])
+    padded = mutual_information(np.hstack([counts, np.zeros((2, 1))]), [0.5, 0.5])
+    for name in ("value", "ci_low", "ci_high"):
+        assert getattr(padded, name) == pytest.approx(getattr(alone, name), rel=1e-12, abs=1e-15)
