@@ -220,8 +220,9 @@ def _delta_interval(
     noisy = scale > 0
     statistic = np.divide(plugin - fixed, scale, out=np.zeros_like(scale), where=noisy)
     weak = noisy & (statistic - dof < _WEAK_SIGNAL**2)
-    if np.any(weak):  # the belt is built on first use (a fraction of a second)
-        lam_lo, lam_hi = noncentral.interval(statistic, dof, confidence)
+    if np.any(weak):  # a belt per rounded d, built on first use (a fraction of a second)
+        lam_lo, lam_hi = np.zeros(np.shape(weak)), np.zeros(np.shape(weak))
+        lam_lo[weak], lam_hi[weak] = noncentral.interval(statistic[weak], dof[weak], confidence)
         low = np.where(weak, fixed + scale * lam_lo, low)
         high = np.where(weak, fixed + scale * lam_hi, high)
     if np.any(~noisy):
