@@ -152,6 +152,20 @@ def test_pubs_of_one_call_on_a_fake_device_are_independent_samples():
     assert len({json.dumps(c, sort_keys=True) for c in counts}) >= 5
 
 
+def test_the_first_shots_of_a_stacked_pub_are_those_slice_shots_gives():
+    from qiskit.primitives.containers import BitArray
+
+    from qkit.backends._runtime import _first_shots
+
+    rng = np.random.default_rng(1)
+    for shape, shots, bits in [((13,), 4000, 2), ((3, 2), 100, 9), ((), 50, 17)]:
+        array = rng.integers(0, 256, (*shape, shots, (bits + 7) // 8), dtype=np.uint8)
+        every = BitArray(array, bits)
+        for first in (1, 37, shots - 1, shots):
+            ours, theirs = _first_shots(every, first), every.slice_shots(range(first))
+            assert ours == theirs and ours.array.shape == theirs.array.shape
+
+
 @needs_runtime
 def test_fake_devices_sample_the_same_bits_as_the_runtimes_local_testing_mode():
     """qkit samples fake devices with Aer's sampler directly (no runtime import); the bits a

@@ -17,7 +17,7 @@ import functools
 import re
 
 import numpy as np
-from qiskit.primitives.containers import DataBin, SamplerPubResult
+from qiskit.primitives.containers import BitArray, DataBin, SamplerPubResult
 from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
@@ -283,11 +283,19 @@ class _PerCircuitJobs:
                 continue
             for position, (index, pub_shots) in enumerate(zip(indices, shots, strict=True)):
                 data = {
-                    name: result.data[name][position].slice_shots(range(pub_shots))
+                    name: _first_shots(result.data[name][position], pub_shots)
                     for name in result.data
                 }
                 out[index] = SamplerPubResult(DataBin(**data, shape=()), metadata=result.metadata)
         return out
+
+
+def _first_shots(bits: BitArray, shots: int) -> BitArray:
+    """The first ``shots`` shots of ``bits`` (``bits.slice_shots(range(shots))``, which checks
+    every index in Python: 8 ms for 4000 shots, and a stacked PUB has many bindings)."""
+    if shots >= bits.num_shots:
+        return bits
+    return BitArray(bits.array[..., :shots, :], bits.num_bits)
 
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:

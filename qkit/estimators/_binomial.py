@@ -59,30 +59,40 @@ def one_sided_tests(
     """For each ``(k, n)``: ``binomtest(k, n, p, "greater")``'s p-value and exact lower bound,
     then ``binomtest(k, n, p, "less")``'s p-value and exact upper bound at ``confidence``.
 
-    ``k`` and ``n`` are integer arrays of one shape with ``0 <= k <= n`` and ``n >= 1``.
+    ``k`` and ``n`` are integer arrays of one shape with ``0 <= k <= n`` and ``n >= 1``. The
+    bounds are kept per process (:func:`_bounds`): a sweep meets the same win counts in every
+    chunk.
     """
-    from scipy.optimize import brentq
-
     k = np.asarray(k, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
     if np.any(n < 1) or np.any(k < 0) or np.any(k > n):
         raise ValueError("binomial tests need 0 <= successes <= trials and trials >= 1")
     p_up = np.minimum(1.0, sf(k - 1, n, p))
     p_down = np.minimum(1.0, cdf(k, n, p))
-    alpha = 1 - confidence  # as binomtest's proportion_ci computes it
-    sf_inside, cdf_inside = _tails()
     low = np.zeros(k.shape)
     high = np.ones(k.shape)
     for index in np.ndindex(k.shape):
-        kk, nn = float(k[index]), float(n[index])
-        if kk > 0:  # P(X >= k; q) = alpha; k - 1 < n always
-            low[index] = brentq(
-                lambda q, kk=kk, nn=nn: _clip(sf_inside(kk - 1, nn, q)) - alpha, 0, 1
-            )
-        if kk < nn:  # P(X <= k; q) = alpha; 0 <= k < n
-            high[index] = brentq(lambda q, kk=kk, nn=nn: _clip(cdf_inside(kk, nn, q)) - alpha, 0, 1)
+        low[index], high[index] = _bounds(int(k[index]), int(n[index]), float(p), confidence)
     return p_up, low, p_down, high
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _bounds(k: int, n: int, p: float, confidence: float) -> tuple[float, float]:
+    """``binomtest(k, n, p, "greater").proportion_ci(confidence).low`` and the ``"less"``
+    test's ``.high``: Brent's method on the tail minus ``alpha``, as SciPy solves it."""
+    from scipy.optimize import brentq
+
+    alpha = 1 - confidence  # as binomtest's proportion_ci computes it
+    sf_inside, cdf_inside = _tails()
+    kk, nn = float(k), float(n)
+    low, high = 0.0, 1.0
+    if k > 0:  # P(X >= k; q) = alpha; k - 1 < n always
+        low = brentq(lambda q: _clip(sf_inside(kk - 1, nn, q)) - alpha, 0, 1)
+    if k < n:  # P(X <= k; q) = alpha; 0 <= k < n
+        high = brentq(lambda q: _clip(cdf_inside(kk, nn, q)) - alpha, 0, 1)
+    return float(low), float(high)
+
+
 def _clip(value) -> float:
-    return float(np.clip(value, 0, 1))
+    """``np.clip(value, 0, 1)`` of one float (as ``scipy.stats.binom`` clips its tails)."""
+    return min(max(float(value), 0.0), 1.0)
