@@ -61,7 +61,7 @@ class Estimate(_Batched):
 
     def normal_interval(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """The normal-approximation interval ``value -/+ z stderr``."""
-        from scipy.stats import norm
+        from qkit.estimators._normal import norm
 
         z = norm.ppf(0.5 + confidence / 2.0)
         return self.value - z * self.stderr, self.value + z * self.stderr

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import norm
+
+from qkit.estimators._normal import norm
 
 INTERVAL_METHODS = ("percentile", "basic", "bc")
 

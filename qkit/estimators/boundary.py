@@ -18,7 +18,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.stats import norm
+
+from qkit.estimators._normal import norm
 
 _NU_MAX = 10.0  # beyond this the region is nu -/+ z to machine precision
 _GRID = 2001

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtri_exp
-from scipy.stats import norm
 
+from qkit.estimators._normal import norm
 from qkit.estimators._results import (
     ChshEstimate,
     Estimate,

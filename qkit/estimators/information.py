@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import norm
 
 from qkit.estimators import noncentral
+from qkit.estimators._normal import norm
 from qkit.estimators._results import (
     Interval,
     RngLike,

@@ -21,7 +21,6 @@ import functools
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
-from scipy.stats import ncx2
 
 _STEP = 0.01
 MU_MAX = 10.0
@@ -38,6 +37,8 @@ def _belt(df: float, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndar
     if df == 1.0:  # X = (mu + Z)^2: P(sqrt X <= t) = Phi(t - mu) - Phi(-t - mu), faster
         cdf = ndtr(edges[None, :] - mu[:, None]) - ndtr(-edges[None, :] - mu[:, None])
     else:
+        from scipy.stats import ncx2  # ~0.35 s to import: only for a belt of several dof
+
         cdf = ncx2.cdf(edges[None, :] ** 2, df, mu[:, None] ** 2)
     mass = np.diff(cdf, axis=1)  # probability of each t cell, per mu
     ratio = mass / np.maximum(np.max(mass, axis=0, keepdims=True), 1e-300)

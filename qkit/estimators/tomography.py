@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import norm
 
 from qkit import measures
 from qkit.estimators import boundary
+from qkit.estimators._normal import norm
 from qkit.estimators._results import (
     ConcurrenceInterval,
     Interval,
