@@ -7,6 +7,7 @@ and an end line, and a short one writes none.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import io
@@ -195,3 +196,41 @@ def test_estimates_are_of_the_right_order(argv, at_least, at_most):
     what, seconds = progress.estimate(build_parser().parse_args(argv.split()))
     assert seconds is not None and seconds >= at_least and (at_most is None or seconds <= at_most)
     assert what.startswith(argv.split()[0])
+
+
+def test_quiet_silences_the_lines_of_a_long_run():
+    n = "60000"  # the run of the test above, which writes two lines without --quiet
+    done = subprocess.run(
+        _qkit(*"run mixup --success 0.9 --amplitude 0.7 --seed 1 --no-store -q --shots".split(), n),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and done.stdout.startswith("success=0.9")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "mixup"],
+        ["run", "channel"],
+        ["sweep", "mixup"],
+        ["survey"],
+        ["replay", "RUN"],
+        ["reproduce"],
+    ],
+)
+def test_every_command_that_may_take_long_takes_quiet(argv):
+    """The same flag on every door that shows progress (reproduce had it alone)."""
+    from qkit.cli import build_parser
+
+    parser = build_parser()
+    for name in argv:
+        if name == "RUN":
+            break
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        parser = actions[0].choices[name]
+    for flag in ("--quiet", "-q"):
+        assert flag in parser._option_string_actions, (argv, flag)

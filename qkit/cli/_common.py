@@ -68,25 +68,38 @@ def emit(record: dict[str, Any], as_json: bool, title: str = "") -> None:
         print(f"  {key:<{width}}  {text}")
 
 
-def add_consent_flags(parser: argparse.ArgumentParser) -> None:
-    """``--yes`` and ``--max-shots`` on every command that may submit to a cloud backend."""
+def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser``, or its subcommands' parsers (e.g. each experiment's under ``qkit run``)."""
     nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if nested:  # e.g. qkit run mixup: the flags go on each experiment's parser
-        for child in {id(p): p for a in nested for p in a.choices.values()}.values():
-            add_consent_flags(child)
-        return
-    known = parser._option_string_actions
-    if "--yes" not in known:
-        parser.add_argument(
-            "--yes",
-            action="store_true",
-            help="submit to a paid (cloud) backend without asking (the cost is still shown)",
-        )
-    if "--max-shots" not in known:
-        parser.add_argument(
-            "--max-shots",
-            type=positive_int,
-            metavar="N",
-            help="refuse a cloud submission of more than N shots"
-            " (default: $QKIT_MAX_SHOTS, or max_shots in the qkit config file)",
-        )
+    if not nested:
+        return [parser]
+    children = {id(p): p for a in nested for p in a.choices.values()}.values()
+    return [leaf for child in children for leaf in _leaf_parsers(child)]
+
+
+def add_consent_flags(parser: argparse.ArgumentParser) -> None:
+    """``--yes``, ``--max-shots`` and ``--quiet`` on every command that may submit to a cloud
+    backend (the commands that may also take long)."""
+    for leaf in _leaf_parsers(parser):
+        known = leaf._option_string_actions
+        if "--yes" not in known:
+            leaf.add_argument(
+                "--yes",
+                action="store_true",
+                help="submit to a paid (cloud) backend without asking (the cost is still shown)",
+            )
+        if "--max-shots" not in known:
+            leaf.add_argument(
+                "--max-shots",
+                type=positive_int,
+                metavar="N",
+                help="refuse a cloud submission of more than N shots"
+                " (default: $QKIT_MAX_SHOTS, or max_shots in the qkit config file)",
+            )
+        if "--quiet" not in known:
+            leaf.add_argument(
+                "--quiet",
+                "-q",
+                action="store_true",
+                help="no progress on stderr (no live line, no start and end lines)",
+            )
