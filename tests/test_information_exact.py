@@ -41,8 +41,8 @@ def test_a_letter_sent_with_prior_zero_changes_nothing(counts):
 def test_fano_bound_of_a_noiseless_pair_by_hand(shots):
     counts = np.array([[shots, 0], [0, shots]], dtype=float)
     est = mutual_information(counts, [0.5, 0.5])
-    eps = 1.0 - (0.05 / 2) ** (1.0 / shots)  # each row's leakage, Bonferroni over 2 rows
-    p_err = min(eps, 0.5)
+    # no rare outcome: the decoding error is below ln(2/alpha) max_x(pi_x / N_x) (Garwood)
+    p_err = min(np.log(2 / 0.05) * 0.5 / shots, 0.5)
     assert est.value == 1.0 and est.ci_high == 1.0 and est.at_boundary
     assert est.ci_low == pytest.approx(max(0.0, 1.0 - _h(p_err)), rel=1e-12, abs=1e-15)
     if shots == 2:
@@ -54,14 +54,13 @@ def test_fano_bound_with_unequal_shots_and_three_outcomes_by_hand():
     counts = np.array([[100.0, 0.0, 0.0], [0.0, 400.0, 0.0]])
     prior = np.array([0.3, 0.7])
     est = mutual_information(counts, prior)
-    eps = 1.0 - (0.05 / 2) ** (1.0 / np.array([100.0, 400.0]))
-    p_err = float(prior @ eps)
+    p_err = np.log(2 / 0.05) * max(0.3 / 100, 0.7 / 400)
     top = _h(0.3)
     assert est.value == pytest.approx(top, rel=1e-12)
     assert est.ci_low == pytest.approx(top - _h(p_err), rel=1e-12)
     # five letters on their own outcomes: Fano's log2(k - 1) term is there
     five = mutual_information(np.eye(5) * 50, np.full(5, 0.2))
-    eps5 = 1.0 - (0.05 / 5) ** (1.0 / 50)
+    eps5 = np.log(2 / 0.05) * 0.2 / 50
     lost = _h(eps5) + eps5 * np.log2(4)
     assert five.ci_low == pytest.approx(np.log2(5) - lost, rel=1e-12)
 
