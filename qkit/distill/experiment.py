@@ -214,6 +214,9 @@ def _yield_interval(counts, rng, n_boot: int, confidence: float):
     basic interval over-corrects, so the interval is the union of the two: measured coverage of
     the nominal 95% at ``a = 1/sqrt2``, 1000 shots per setting, 400 data sets: 0.93 (S = 0.95),
     0.93 (0.9), 0.98 (0.75), 0.96 (0.7); either interval alone went down to 0.86 and 0.88.
+    Where the estimate is 0 the replicates mostly are too and the union was [0, 0] (or ends at
+    ~1e-6); the upper end is then at least :func:`_yield_upper_bound`'s (measured: it covers
+    that bound's true value in 97-98% of 400 data sets at S = 0.5 and 0.6, a = 1/sqrt2).
     """
     from qkit.estimators import Interval, bootstrap
 
