@@ -260,3 +260,27 @@ def test_fanos_growth_of_a_batch_of_non_square_designs_is_each_points_own():
     y, v = w @ [5.0, 1.0], w**2 @ [5.0, 1.0]
     p_up = gamma.ppf(0.975, (y + w[1]) ** 2 / (v + w[1] ** 2), scale=(v + w[1] ** 2) / (y + w[1]))
     assert growth[0] == pytest.approx(_h(p_up) - _h(y), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("rows", "per_cell", "fano"),
+    [
+        # 40 rare outcomes in 4 cells of 10: the delta lower end
+        ([[980, 10, 10], [10, 990, 0], [0, 10, 990]], 10.0, False),
+        # 40 in 5 cells of 8: spread thin, Fano's
+        ([[984, 8, 8], [8, 992, 0], [0, 8, 992]], 8.0, True),
+        # 24 in 2 cells of 12: few, Fano's whatever the cells
+        ([[976, 12, 12], [0, 1000, 0], [0, 0, 1000]], 12.0, True),
+    ],
+)
+def test_rare_outcomes_few_or_spread_thin_get_fanos_lower_end(rows, per_cell, fano):
+    counts = np.array(rows, dtype=float)
+    prior = np.full(3, 1 / 3)
+    est = mutual_information(counts, prior)
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    delta = est.value - norm.ppf(0.975) * information._prior_mi_spread(counts, prior)
+    assert est.value - growth < delta  # the two lower ends differ: the test can tell
+    assert information._rare_per_cell(counts, prior) == pytest.approx(per_cell, rel=1e-12)
+    assert (effective < 30) == (per_cell > 10)  # the third case is the few-outcomes one
+    expected = est.value - growth if fano else delta
+    assert est.ci_low == pytest.approx(expected, rel=1e-12)
