@@ -271,6 +271,8 @@ def test_fanos_growth_of_a_batch_of_non_square_designs_is_each_points_own():
         ([[984, 8, 8], [8, 992, 0], [0, 8, 992]], 8.0, True),
         # 24 in 2 cells of 12: few, Fano's whatever the cells
         ([[976, 12, 12], [0, 1000, 0], [0, 0, 1000]], 12.0, True),
+        # 44 in 6 cells, four of them single outcomes: 7.3 a cell, Fano's
+        ([[960, 30, 10], [1, 998, 1], [1, 1, 998]], 44 / 6, True),
     ],
 )
 def test_rare_outcomes_few_or_spread_thin_get_fanos_lower_end(rows, per_cell, fano):
@@ -281,6 +283,19 @@ def test_rare_outcomes_few_or_spread_thin_get_fanos_lower_end(rows, per_cell, fa
     delta = est.value - norm.ppf(0.975) * information._prior_mi_spread(counts, prior)
     assert est.value - growth < delta  # the two lower ends differ: the test can tell
     assert information._rare_per_cell(counts, prior) == pytest.approx(per_cell, rel=1e-12)
-    assert (effective < 30) == (per_cell > 10)  # the third case is the few-outcomes one
+    assert (effective < 30) == (per_cell == 12.0)  # the third case is the few-outcomes one
     expected = est.value - growth if fano else delta
     assert est.ci_low == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_letter_sent_with_prior_zero_does_not_count_as_thin_leakage():
+    # 30 rare outcomes in 2 cells of 15: the delta lower end; an ignored letter's three single
+    # counts would make it 33 in 5 cells (6.6 a cell) if they were counted
+    counts = np.array([[985.0, 15.0, 0, 0, 0, 0], [15.0, 985.0, 0, 0, 0, 0]])
+    alone = mutual_information(counts, [0.5, 0.5])
+    padded = np.vstack([counts, [[0, 0, 1.0, 1.0, 1.0, 10.0]]])
+    est = mutual_information(padded, [0.5, 0.5, 0.0])
+    assert information._rare_per_cell(padded, np.array([0.5, 0.5, 0.0])) == 15.0
+    growth, _ = information._fano_growth(counts, np.array([0.5, 0.5]), 0.95)
+    assert alone.ci_low > alone.value - growth  # Fano's would be lower: the test can tell
+    assert est.ci_low == pytest.approx(float(alone.ci_low), rel=1e-12)
