@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import DensityMatrix, concurrence, partial_trace, state_fidelity
 
-from qkit import engines
+from qkit import engines, measures
 from qkit.backends import get_backend
 from qkit.cli import main
 from qkit.distill import circuits, theory
@@ -275,3 +275,34 @@ def test_few_shots_whose_resamples_keep_no_pair_in_a_setting_give_a_finite_inter
     assert 0.0 <= low <= value <= high <= 0.5
     # the resamples that kept no pair in YY claim no yield, so the interval reaches down to 0
     assert low == 0.0
+
+
+@pytest.mark.slow
+def test_a_yield_that_hashes_nothing_gets_a_positive_upper_end_not_zero_width():
+    # S = 0.6 at a = 1/sqrt2 (reproduce --quick's D03): the true yield is 0 and most data sets
+    # hash nothing in every replicate; the interval used to be [0, 0]. Its upper end is now the
+    # replicates' bound p/2 (1 - h(max(F, 1/2))) >= the yield, with F the largest Bell weight.
+    backend = get_backend("aer", seed=1)
+    reps, shots = 60, 1000
+    points = DISTILL.batch([DISTILL.point(success=0.6, amplitude=BELL)] * reps)
+    dist = probabilities(backend, {k: v[:1] for k, v in points.items()})[0]
+    rng = np.random.default_rng(5)
+    counts = [rng.multinomial(shots, dist) for _ in range(reps)]
+    rngs = [np.random.default_rng([5, k]) for k in range(reps)]
+    est = DISTILL.analyse(counts, points, rngs, Analysis(n_boot=200))["yield"]
+    truth = DISTILL.predict(points)["yield"][0]
+    assert truth == 0.0
+    zero = est.value == 0.0
+    assert np.sum(zero) >= reps // 2  # the case is exercised
+    assert np.all(est.ci_high > est.ci_low)  # no zero width
+    assert np.all(est.ci_low[zero] == 0.0) and np.all(est.at_boundary[zero])
+    # the upper end estimates the bound at the true state, p/2 (1 - h(F_out)) = 0.0565 (F_out
+    # the largest Bell weight): it covers it in at least 88% of 60 data sets (nominal 97.5%
+    # one-sided; a 95% bound falls below 0.88 with probability 0.01) and is far below the
+    # 0.34 a perfect pair would hash at this success probability
+    pred = DISTILL.predict(points)
+    fid, success = pred["fidelity_out"][0], pred["success_probability"][0]
+    bound = 0.5 * success * (1.0 - float(measures.shannon_entropy([fid, 1.0 - fid])))
+    assert bound == pytest.approx(0.0565, abs=1e-4)
+    assert np.mean(est.ci_high[zero] >= bound) >= 0.88
+    assert np.all(est.ci_high < 0.2)

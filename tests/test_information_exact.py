@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import norm
+from scipy.stats import chi2, gamma, norm
 
 from qkit import measures
 from qkit.estimators import information, mutual_information, noncentral
@@ -41,8 +41,8 @@ def test_a_letter_sent_with_prior_zero_changes_nothing(counts):
 def test_fano_bound_of_a_noiseless_pair_by_hand(shots):
     counts = np.array([[shots, 0], [0, shots]], dtype=float)
     est = mutual_information(counts, [0.5, 0.5])
-    eps = 1.0 - (0.05 / 2) ** (1.0 / shots)  # each row's leakage, Bonferroni over 2 rows
-    p_err = min(eps, 0.5)
+    # no rare outcome: the decoding error is below ln(2/alpha) max_x(pi_x / N_x) (Garwood)
+    p_err = min(np.log(2 / 0.05) * 0.5 / shots, 0.5)
     assert est.value == 1.0 and est.ci_high == 1.0 and est.at_boundary
     assert est.ci_low == pytest.approx(max(0.0, 1.0 - _h(p_err)), rel=1e-12, abs=1e-15)
     if shots == 2:
@@ -54,14 +54,13 @@ def test_fano_bound_with_unequal_shots_and_three_outcomes_by_hand():
     counts = np.array([[100.0, 0.0, 0.0], [0.0, 400.0, 0.0]])
     prior = np.array([0.3, 0.7])
     est = mutual_information(counts, prior)
-    eps = 1.0 - (0.05 / 2) ** (1.0 / np.array([100.0, 400.0]))
-    p_err = float(prior @ eps)
+    p_err = np.log(2 / 0.05) * max(0.3 / 100, 0.7 / 400)
     top = _h(0.3)
     assert est.value == pytest.approx(top, rel=1e-12)
     assert est.ci_low == pytest.approx(top - _h(p_err), rel=1e-12)
     # five letters on their own outcomes: Fano's log2(k - 1) term is there
     five = mutual_information(np.eye(5) * 50, np.full(5, 0.2))
-    eps5 = 1.0 - (0.05 / 5) ** (1.0 / 50)
+    eps5 = np.log(2 / 0.05) * 0.2 / 50
     lost = _h(eps5) + eps5 * np.log2(4)
     assert five.ci_low == pytest.approx(np.log2(5) - lost, rel=1e-12)
 
@@ -173,3 +172,130 @@ def test_the_belt_contains_the_exact_feldman_cousins_interval_within_a_few_grid_
         low, high = _folded_normal_fc(float(t0))
         assert low - 0.04 <= np.sqrt(lo[i]) <= low + 1e-3, (t0, np.sqrt(lo[i]), low)
         assert high - 1e-3 <= np.sqrt(hi[i]) <= high + 0.03, (t0, np.sqrt(hi[i]), high)
+
+
+def _fano(p: float, k: int) -> float:
+    return _h(p) + p * np.log2(k - 1)
+
+
+def test_few_rare_outcomes_lower_end_is_fanos_growth_by_hand():
+    # seven rare outcomes in 2 x 1000 shots: the pooled decoding error has weights 0.5/1000,
+    # P_hat = 7 w and Garwood's 97.5% bound is w times the gamma(8) quantile (Fay-Feuer with
+    # equal weights); the lower end is the estimate less h(P_up) - h(P_hat)
+    counts = np.array([[995.0, 5.0], [2.0, 998.0]])
+    est = mutual_information(counts, [0.5, 0.5])
+    w = 0.5 / 1000
+    p_up = gamma.ppf(0.975, 8.0, scale=w)
+    assert p_up == pytest.approx(w * chi2.ppf(0.975, 16) / 2, rel=1e-12)  # Garwood
+    assert est.ci_low == pytest.approx(est.value - (_h(p_up) - _h(7 * w)), rel=1e-12)
+    sd = information._prior_mi_spread(counts, np.array([0.5, 0.5]))
+    assert est.ci_low < est.value - norm.ppf(0.975) * sd  # below the delta one
+    assert est.ci_high == pytest.approx(est.value + norm.ppf(0.975) * sd, rel=1e-12)
+
+
+def test_unequal_weights_use_fay_and_feuers_gamma_bound_by_hand():
+    # three letters on their own outcomes, unequal priors and shots, rare counts 2, 0, 3:
+    # y = sum w r, v = sum w^2 r, w_M = max w; mean y + w_M, variance v + w_M^2
+    counts = np.array([[198.0, 2.0, 0.0], [0.0, 400.0, 0.0], [1.0, 2.0, 297.0]])
+    prior = np.array([0.5, 0.2, 0.3])
+    w = prior / np.array([200.0, 400.0, 300.0])
+    rare = np.array([2.0, 0.0, 3.0])
+    y, v, top = w @ rare, w**2 @ rare, w.max()
+    p_up = gamma.ppf(0.975, (y + top) ** 2 / (v + top**2), scale=(v + top**2) / (y + top))
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    assert growth == pytest.approx(_fano(p_up, 3) - _fano(y, 3), rel=1e-12)
+    assert effective == pytest.approx(y**2 / v, rel=1e-12)
+    est = mutual_information(counts, prior)
+    assert est.ci_low == pytest.approx(est.value - growth, rel=1e-12)
+
+
+@pytest.mark.parametrize(("rare", "fano"), [(29, True), (30, False), (31, False)])
+def test_fanos_lower_end_below_thirty_rare_outcomes_the_delta_one_from_thirty(rare, fano):
+    # equal weights: the effective count y^2 / v is the number of rare outcomes itself
+    counts = np.array([[1000.0 - rare, rare], [0.0, 1000.0]])
+    est = mutual_information(counts, [0.5, 0.5])
+    growth, effective = information._fano_growth(counts, np.array([0.5, 0.5]), 0.95)
+    assert effective == pytest.approx(rare, rel=1e-12)
+    sd = information._prior_mi_spread(counts, np.array([0.5, 0.5]))
+    delta = est.value - norm.ppf(0.975) * sd
+    assert est.value - growth < delta  # Fano's is the lower of the two here
+    expected = est.value - growth if fano else delta
+    assert est.ci_low == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_letter_sharing_its_mode_counts_one_block():
+    # letters 0 and 1 both land on outcome 0 (one block), letter 2 on outcome 1: k = 2 blocks,
+    # so Fano's log2(k - 1) term vanishes; one rare outcome in row 2
+    counts = np.array([[100.0, 0.0], [100.0, 0.0], [1.0, 99.0]])
+    prior = np.array([0.25, 0.25, 0.5])
+    growth, _ = information._fano_growth(counts, prior, 0.95)
+    w = 0.5 / 100
+    p_up = gamma.ppf(0.975, 4.0 * w**2 / (2 * w**2), scale=2 * w**2 / (2 * w))
+    assert growth == pytest.approx(_h(p_up) - _h(w), rel=1e-12)
+
+
+def test_one_block_loses_nothing_to_decoding_and_unused_letters_name_no_block():
+    # every letter's mode is outcome 0: one block, nothing to decode, no growth from Fano
+    growth, _ = information._fano_growth(
+        np.array([[99.0, 1.0], [98.0, 2.0]]), np.array([0.5, 0.5]), 0.95
+    )
+    assert growth == 0.0
+    # a letter sent with prior 0 whose mode is an outcome of its own adds no block (k = 2)
+    counts = np.array([[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 5.0]])
+    with_unused, _ = information._fano_growth(counts, np.array([0.5, 0.5, 0.0]), 0.95)
+    alone, _ = information._fano_growth(counts[:2], np.array([0.5, 0.5]), 0.95)
+    assert with_unused == pytest.approx(alone, rel=1e-12)
+    assert alone == pytest.approx(_h(np.log(40) * 0.005), rel=1e-12)
+
+
+def test_fanos_growth_of_a_batch_of_non_square_designs_is_each_points_own():
+    # two letters, three outcomes: rows and outcomes must not be swapped in a batch
+    batch = np.array([[[95.0, 5.0, 0.0], [0.0, 1.0, 99.0]], [[0.0, 100.0, 0.0], [2.0, 0.0, 98.0]]])
+    prior = np.array([0.4, 0.6])
+    growth, effective = information._fano_growth(batch, np.broadcast_to(prior, (2, 2)), 0.95)
+    for i, counts in enumerate(batch):
+        one = information._fano_growth(counts, prior, 0.95)
+        assert [growth[i], effective[i]] == pytest.approx([float(x) for x in one], rel=1e-12)
+    w = prior / 100.0  # point 0: modes 0 and 2 (two blocks), rare counts 5 and 1
+    y, v = w @ [5.0, 1.0], w**2 @ [5.0, 1.0]
+    p_up = gamma.ppf(0.975, (y + w[1]) ** 2 / (v + w[1] ** 2), scale=(v + w[1] ** 2) / (y + w[1]))
+    assert growth[0] == pytest.approx(_h(p_up) - _h(y), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("rows", "per_cell", "fano"),
+    [
+        # 40 rare outcomes in 4 cells of 10: the delta lower end
+        ([[980, 10, 10], [10, 990, 0], [0, 10, 990]], 10.0, False),
+        # 40 in 5 cells of 8: spread thin, Fano's
+        ([[984, 8, 8], [8, 992, 0], [0, 8, 992]], 8.0, True),
+        # 24 in 2 cells of 12: few, Fano's whatever the cells
+        ([[976, 12, 12], [0, 1000, 0], [0, 0, 1000]], 12.0, True),
+        # 44 in 6 cells, four of them single outcomes: 7.3 a cell, Fano's
+        ([[960, 30, 10], [1, 998, 1], [1, 1, 998]], 44 / 6, True),
+    ],
+)
+def test_rare_outcomes_few_or_spread_thin_get_fanos_lower_end(rows, per_cell, fano):
+    counts = np.array(rows, dtype=float)
+    prior = np.full(3, 1 / 3)
+    est = mutual_information(counts, prior)
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    delta = est.value - norm.ppf(0.975) * information._prior_mi_spread(counts, prior)
+    assert est.value - growth < delta  # the two lower ends differ: the test can tell
+    assert information._rare_per_cell(counts, prior) == pytest.approx(per_cell, rel=1e-12)
+    assert (effective < 30) == (per_cell == 12.0)  # the third case is the few-outcomes one
+    expected = est.value - growth if fano else delta
+    assert est.ci_low == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_letter_sent_with_prior_zero_does_not_count_as_thin_leakage():
+    # 30 rare outcomes in 2 cells of 15: the delta lower end; an ignored letter's three single
+    # counts would make it 33 in 5 cells (6.6 a cell) if they were counted
+    counts = np.array([[985.0, 15.0, 0, 0, 0, 0], [15.0, 985.0, 0, 0, 0, 0]])
+    alone = mutual_information(counts, [0.5, 0.5])
+    padded = np.vstack([counts, [[0, 0, 1.0, 1.0, 1.0, 10.0]]])
+    est = mutual_information(padded, [0.5, 0.5, 0.0])
+    assert information._rare_per_cell(padded, np.array([0.5, 0.5, 0.0])) == 15.0
+    growth, _ = information._fano_growth(counts, np.array([0.5, 0.5]), 0.95)
+    assert alone.ci_low > alone.value - growth  # Fano's would be lower: the test can tell
+    assert est.ci_low == pytest.approx(float(alone.ci_low), rel=1e-12)

@@ -222,6 +222,9 @@ def _yield_interval(counts, rng, n_boot: int, confidence: float):
     basic interval over-corrects, so the interval is the union of the two: measured coverage of
     the nominal 95% at ``a = 1/sqrt2``, 1000 shots per setting, 400 data sets: 0.93 (S = 0.95),
     0.93 (0.9), 0.98 (0.75), 0.96 (0.7); either interval alone went down to 0.86 and 0.88.
+    Where the estimate is 0 the replicates mostly are too and the union was [0, 0] (or ends at
+    ~1e-6); the upper end is then at least :func:`_yield_upper_bound`'s (measured: it covers
+    that bound's true value in 97-98% of 400 data sets at S = 0.5 and 0.6, a = 1/sqrt2).
     """
     from qkit.estimators import Interval, bootstrap
 
@@ -240,7 +243,31 @@ def _yield_interval(counts, rng, n_boot: int, confidence: float):
             value, reps, confidence, method, lower=0.0, upper=0.5
         )
         low, high, edge = np.minimum(low, lo), np.maximum(high, hi), edge | at
+    if value <= 0.0:  # the data hash nothing: the replicates' upper end may be 0 or ~1e-6
+        high = max(float(high), _yield_upper_bound(counts, draws, confidence))
+        edge = np.asarray(True)
     return Interval(value, low, high, confidence, edge, "bootstrap-percentile-basic-union")
+
+
+def _yield_upper_bound(counts: np.ndarray, draws: np.ndarray, confidence: float) -> float:
+    """Upper end of the yield where the hashing estimate is 0 (most replicates are too).
+
+    ``H(w) >= h(w_max)`` for any distribution (grouping all but the largest weight), so the
+    yield ``p/2 max(0, 1 - H(w))`` is at most ``p/2 (1 - h(max(w_max, 1/2)))``: a bound that
+    moves with the largest Bell weight (the fidelity to the nearest Bell state) instead of
+    sticking at 0. Its ``1 - alpha/2`` percentile over the replicates is the upper end: positive
+    unless the fidelity is below 1/2 in nearly every replicate (the yield is then 0 for sure at
+    that confidence, and the interval says so by touching its bound).
+    """
+    from qkit import measures
+
+    kept, shots = draws[..., :DISCARDED], counts.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        largest = np.nan_to_num(np.max(bell_weights_from_counts(kept), axis=-1), nan=1.0)
+    fid = np.clip(largest, 0.5, 1.0)
+    bound = 1.0 - measures.shannon_entropy(np.stack([fid, 1.0 - fid], axis=-1))
+    reps = 0.5 * kept.sum(axis=(-1, -2)) / shots * bound
+    return float(np.quantile(reps, 0.5 + confidence / 2.0))
 
 
 def _point_only(interval):
