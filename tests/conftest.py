@@ -48,6 +48,8 @@ def sandbox_environment(base: Path) -> dict[str, str]:
         "QKIT_STORE": str(base / "session-store.sqlite"),
         "QKIT_JOBS_DIR": str(base / "session-jobs"),
         "QKIT_CACHE_DIR": str(base / "session-device-cache"),
+        # Hypothesis keeps its Unicode tables under ./.hypothesis unless told otherwise
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(base / "hypothesis"),
     }
 
 
