@@ -48,8 +48,8 @@ DISCARDED = 4
 """Outcome index of a shot whose target outcomes disagree (the round failed)."""
 PAIR_ANGLE = "pair_angle"
 """The Parameter of the source pair's ``RY`` angle ``2 arccos(a)``."""
-PHI_PLUS = np.array([1.0, 0.0, 0.0, 1.0], dtype=complex) * 2**-0.5
-"""The Bell state DEJMPS distils towards (qkit order)."""
+PHI_PLUS = theory.BELL_BASIS[0]
+"""``|Phi+>``, the Bell state DEJMPS distils towards (qkit order)."""
 
 
 def predict(points: Points) -> dict[str, np.ndarray]:
@@ -133,20 +133,12 @@ def analyse(
     analysis: Analysis,
 ) -> dict[str, Any]:
     """Estimates from counts of shape (9, 5) per point: success, kept-pair tomography, yield."""
-    from qkit.estimators import Interval, clopper_pearson
+    from qkit.estimators import proportion
 
     stacked = np.asarray(counts, dtype=float)
     trials = stacked.sum(axis=(1, 2))
     agreeing = stacked[:, :, :DISCARDED].sum(axis=(1, 2))
-    low, high = clopper_pearson(agreeing, trials, analysis.confidence)
-    success = Interval(
-        value=agreeing / trials,
-        ci_low=low,
-        ci_high=high,
-        confidence=analysis.confidence,
-        at_boundary=(agreeing == 0) | (agreeing == trials),
-        method="clopper-pearson",
-    )
+    success = proportion(agreeing, trials, analysis.confidence)
     fits = [_kept_pair(stacked[i], rngs[i], analysis) for i in range(len(stacked))]
     return {
         "success_probability": success,

@@ -24,7 +24,7 @@ Every interval's coverage is tested in ``tests/test_estimator_coverage.py``.
 """
 
 from qkit.estimators._results import ChshEstimate, ConcurrenceInterval, Estimate, Interval
-from qkit.estimators.correlators import chsh, clopper_pearson, correlator
+from qkit.estimators.correlators import chsh, clopper_pearson, correlator, proportion
 from qkit.estimators.information import mutual_information
 from qkit.estimators.tomography import (
     PAULI_SETTINGS,
@@ -51,5 +51,6 @@ __all__ = [
     "mutual_information",
     "pauli_probabilities",
     "project_to_physical",
+    "proportion",
     "state_tomography",
 ]

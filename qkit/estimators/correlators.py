@@ -14,6 +14,7 @@ from qkit.estimators._normal import norm
 from qkit.estimators._results import (
     ChshEstimate,
     Estimate,
+    Interval,
     as_counts,
     check_confidence,
     row_shots,
@@ -235,3 +236,23 @@ def clopper_pearson(successes: ArrayLike, trials: ArrayLike, confidence: float =
         low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
         high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
     return np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)
+
+
+def proportion(successes: ArrayLike, trials: ArrayLike, confidence: float = 0.95) -> Interval:
+    """``successes / trials`` with its :func:`clopper_pearson` interval, flagged at 0 and 1
+    (e.g. the post-selection probability of distillation and of a repeater chain).
+
+    >>> p = proportion(50, 100)
+    >>> float(p.value), [round(float(x), 4) for x in (p.ci_low, p.ci_high)]
+    (0.5, [0.3983, 0.6017])
+    """
+    k, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    low, high = clopper_pearson(k, n, confidence)
+    return Interval(
+        value=k / n,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        at_boundary=(k == 0) | (k == n),
+        method="clopper-pearson",
+    )

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qkit._validate import check_amplitude, check_range, check_success
+from qkit.distill.theory import BELL_BASIS
 from qkit.experiment import Analysis, Experiment, Param, Point, Points, stack
 from qkit.repeater import theory
 
@@ -51,7 +52,8 @@ NUM_SETTINGS = 13
 """4 CHSH settings (optimal for the predicted end-to-end pair), then the 9 Pauli settings."""
 DISCARDED = 4
 """Outcome index of a shot in which some DEJMPS round failed."""
-PHI_PLUS = np.array([1.0, 0.0, 0.0, 1.0], dtype=complex) * 2**-0.5
+PHI_PLUS = BELL_BASIS[0]
+"""``|Phi+>``, the end pair's target (as distillation's)."""
 EXACT_QUBITS = 12
 """Widest deferred chain the exact engine simulates (a 12-qubit density matrix: 256 MB)."""
 
@@ -210,20 +212,12 @@ def analyse(
     analysis: Analysis,
 ) -> dict[str, Any]:
     """Estimates from counts (13, 5) per point: success, CHSH and tomography of the kept pair."""
-    from qkit.estimators import Interval, clopper_pearson
+    from qkit.estimators import proportion
 
     stacked = np.asarray(counts, dtype=float)
     trials = stacked.sum(axis=(1, 2))
     kept = stacked[:, :, :DISCARDED].sum(axis=(1, 2))
-    low, high = clopper_pearson(kept, trials, analysis.confidence)
-    success = Interval(
-        value=kept / trials,
-        ci_low=low,
-        ci_high=high,
-        confidence=analysis.confidence,
-        at_boundary=(kept == 0) | (kept == trials),
-        method="clopper-pearson",
-    )
+    success = proportion(kept, trials, analysis.confidence)
     fits = [_kept_pair(stacked[i], analysis) for i in range(len(stacked))]
     return {
         "success_probability": success,
