@@ -1,10 +1,11 @@
 """The one way qkit writes a file: atomically, never over a file it was not asked to replace.
 
 Every file qkit writes (exports, figures, sweep tables and parts, reproduce outputs, job
-folders) goes through :func:`write_atomic`: the bytes go to a fresh temporary file beside the
-target, are flushed to disk, and the temporary file is then linked (a new file) or renamed
-(``overwrite=True``) into place. A crash or a full disk leaves the old file or the new one,
-never half of one and never a 0-byte file; the temporary file is removed on every failure.
+folders) goes through :func:`write_atomic` (:func:`atomic_file` for a file streamed in
+parts): the bytes go to a fresh temporary file beside the target, are flushed to disk, and the
+temporary file is then linked (a new file) or renamed (``overwrite=True``) into place. A crash
+or a full disk leaves the old file or the new one, never half of one and never a 0-byte file;
+the temporary file is removed on every failure.
 
 Without ``overwrite`` an existing path, or a symbolic link (even a dangling one), is refused
 with :class:`OutputExists` before anything is written; with it, a symbolic link is replaced
@@ -16,10 +17,13 @@ exit 3).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 class OutputExists(ValueError):
@@ -67,20 +71,32 @@ def write_atomic(
     umask's usual permissions. Raises :class:`OutputExists` (see :func:`check_new`),
     :class:`DiskFull`, or the ``OSError`` of the file system.
     """
-    path = check_new(path, overwrite=overwrite)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    with atomic_file(path, overwrite=overwrite, mode=mode) as handle:  # unbuffered here
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(handle.fileno(), view) :]
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_file(
+    path: str | os.PathLike[str], *, overwrite: bool = False, mode: int | None = None
+) -> Iterator[BinaryIO]:
+    """A binary file to stream into (a table too large to hold in memory): on
+    leaving the block it becomes ``path`` as :func:`write_atomic` makes it (flushed to disk,
+    linked or renamed into place); on an error it is removed. Raises what
+    :func:`write_atomic` raises."""
+    path = check_new(path, overwrite=overwrite)
     tmp = path.with_name(f".{path.name[:200]}.qkit-tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
-        try:
+        with os.fdopen(fd, "wb") as handle:
             if mode is not None:
                 os.fchmod(fd, mode)  # O_CREAT's mode is masked by the umask
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view) :]
+            yield handle
+            handle.flush()
             os.fsync(fd)
-        finally:
-            os.close(fd)
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -96,7 +112,6 @@ def write_atomic(
         _remove(tmp)
         raise
     _remove(tmp)
-    return path
 
 
 def _link_new(tmp: Path, path: Path) -> None:

@@ -23,13 +23,12 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from qkit._files import write_atomic
+from qkit._files import atomic_file, write_atomic
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 MANIFEST = "manifest.json"
@@ -146,26 +145,18 @@ class PartsWriter:
                     f"part {self.part_path(chunk)} holds {found} rows, not {expected}; delete it "
                     "and rerun the same command to compute it again"
                 )
-        tmp = _temporary(self.out)
-        try:
-            self._merge_into(tmp, num_chunks)
-            _fsync(tmp)
-            os.replace(tmp, self.out)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_file(self.out, overwrite=True) as target:  # --overwrite was checked
+            self._merge_into(target, num_chunks)
         shutil.rmtree(self.dir)
 
-    def _merge_into(self, tmp: Path, num_chunks: int) -> None:
-        if self.format == "csv" and num_chunks == 1:  # the one part is the table
-            shutil.copyfile(self.part_path(0), tmp)
-        elif self.format == "csv":
-            with open(tmp, "wb") as target:
-                for chunk in range(num_chunks):
-                    with open(self.part_path(chunk), "rb") as source:
-                        header = source.readline()
-                        if chunk == 0:
-                            target.write(header)
-                        shutil.copyfileobj(source, target)
+    def _merge_into(self, target: BinaryIO, num_chunks: int) -> None:
+        if self.format == "csv":
+            for chunk in range(num_chunks):
+                with open(self.part_path(chunk), "rb") as source:
+                    header = source.readline()
+                    if chunk == 0:
+                        target.write(header)
+                    shutil.copyfileobj(source, target)
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -176,7 +167,7 @@ class PartsWriter:
                     if chunk < num_chunks:
                         part = pq.ParquetFile(self.part_path(chunk)).read()
                         if writer is None:
-                            writer = pq.ParquetWriter(tmp, part.schema)
+                            writer = pq.ParquetWriter(target, part.schema)
                         pending.append(part)
                         held += part.num_rows
                     # row groups of ROW_GROUP rows (the rest at the end), whatever the chunks
@@ -189,18 +180,6 @@ class PartsWriter:
             finally:
                 if writer is not None:
                     writer.close()
-
-
-def _temporary(path: Path) -> Path:
-    """A fresh, unique temporary name beside ``path`` (created empty, never a user's file)."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    return Path(name)
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
 
 
 def _cell_strings(values: np.ndarray) -> list[str]:
