@@ -34,6 +34,7 @@ __all__ = [
     "DELAY",
     "LINE_PREFIX",
     "THRESHOLD",
+    "bar",
     "command",
     "configure",
     "each",
@@ -168,6 +169,26 @@ def _start_ticker() -> None:
 
     _ticker = threading.Thread(target=tick, name="qkit-progress", daemon=True)
     _ticker.start()
+
+
+def bar(total: int, *, show: bool | None, unit: str, desc: str | None = None, initial: int = 0):
+    """A command's own progress bar on stderr (``qkit sweep``, ``qkit reproduce``), shown when
+    ``show`` (``None``: when stderr is a terminal); writes the command's start line first."""
+    starting()
+    enabled = _is_terminal(sys.stderr) if show is None else bool(show)
+    if enabled:
+        from tqdm.auto import tqdm
+    else:  # tqdm.auto costs about 0.3 s to import
+        from tqdm.std import tqdm
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit=unit,
+        desc=desc,
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+    )
 
 
 def _duration(seconds: float) -> str:

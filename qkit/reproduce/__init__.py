@@ -15,7 +15,6 @@ optimal ensembles over ``eta``, Figs. 4-5) on one backend, then writes into ``ou
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,7 +234,7 @@ def reproduce(
     points = plan_points(quick, backend)
     specs_count = len(_figures.figure_specs([], config))  # builders are lazy: cheap
     total = sum(len(entries) for entries in points.values()) + specs_count + 1
-    bar = _progress_bar(total, progress)
+    bar = qkit_progress.bar(total, show=progress, unit="step")  # and the start line
     try:
         records = _run.run_points(
             points,
@@ -307,19 +306,3 @@ def _meta(config, device, seed, shots, analysis, store, command, started, sample
         "wall_time_s": round(time.perf_counter() - started, 2),
         "versions": package_versions(("matplotlib", "tqdm")),
     }
-
-
-def _progress_bar(total: int, progress: bool | None):
-    qkit_progress.starting()  # the start line of a piped `qkit reproduce`: sampling begins
-    from tqdm import tqdm
-
-    if progress is None:
-        progress = sys.stderr.isatty()
-    return tqdm(
-        total=total,
-        file=sys.stderr,
-        unit="step",
-        dynamic_ncols=True,
-        leave=True,
-        disable=not progress,
-    )

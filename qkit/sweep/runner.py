@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import sys
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -114,7 +113,10 @@ def run_sweep(
 
     started = time.perf_counter()
     done_points = sum(len(spec.chunk_range(c)) for c in done)
-    bar = _progress_bar(spec, done_points, progress)
+    # the start line of a piped `qkit sweep` comes with the bar: the sweep begins
+    bar = qkit_progress.bar(
+        spec.num_points, show=progress, unit="pt", desc=f"sweep {spec.kind}", initial=done_points
+    )
     computed = 0
     # Parts are written (encoded, flushed to disk) on a thread while the next chunk computes:
     # pyarrow and fsync release the GIL. At most one part is in flight.
@@ -223,24 +225,6 @@ def _record_start(store, spec: SweepSpec, out: Path, manifest: dict, resumed: in
             "resumed_chunks": resumed,
             "spec": summary,
         },
-    )
-
-
-def _progress_bar(spec: SweepSpec, initial: int, progress: bool | None):
-    qkit_progress.starting()  # the start line of a piped `qkit sweep`: the sweep begins
-    enabled = sys.stderr.isatty() if progress is None else bool(progress)
-    if enabled:
-        from tqdm.auto import tqdm
-    else:  # tqdm.auto costs about 0.3 s to import
-        from tqdm.std import tqdm
-    return tqdm(
-        total=spec.num_points,
-        initial=initial,
-        unit="pt",
-        desc=f"sweep {spec.kind}",
-        file=sys.stderr,
-        disable=not enabled,
-        dynamic_ncols=True,
     )
 
 
