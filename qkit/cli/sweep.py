@@ -11,17 +11,11 @@ from qkit.cli._common import add_consent_flags, positive_int, print_json
 from qkit.cli._experiments import add_command
 from qkit.cli.run import RUN_FLAGS
 
-_RANGE_HELP = "start:stop:count (ends included) or a comma list"
-
-
-SWEEP_FLAGS = RUN_FLAGS
-"""The :class:`qkit.options.RunOptions` flags of ``qkit sweep``: those of ``qkit run``."""
-
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     from qkit import options
 
-    options.add_flags(parser, SWEEP_FLAGS)
+    options.add_flags(parser, RUN_FLAGS)  # the flags of `qkit run`
     parser.add_argument(
         "--out",
         default=None,
@@ -80,7 +74,7 @@ def _sweep(args: argparse.Namespace) -> int:
     axes = {p.name: getattr(args, p.name) for p in exp.params}
     from qkit import options
 
-    opts = options.from_args(args, SWEEP_FLAGS, seed=_resume_seed(args, exp.name, axes))
+    opts = options.from_args(args, RUN_FLAGS, seed=_resume_seed(args, exp.name, axes))
     if opts.layout == "best":
         from qkit.engines import choose_best, resolve_backend
 
