@@ -182,16 +182,10 @@ def calibration(device: Any, circuits: Sequence[Any]) -> dict[str, Any]:
         return {"ideal": True, "note": "Aer statevector sampler; the only noise is 'noise'"}
     if device.name == "braket:local":
         return {"ideal": True, "note": "Braket local simulator (unseeded)"}
+    from qkit.backends._restrict import active_qubits
+
     target = device.device.target
-    used = sorted(
-        {
-            c.find_bit(q).index
-            for c in circuits
-            for inst in c.data
-            if inst.operation.name != "barrier"
-            for q in inst.qubits
-        }
-    )
+    used = sorted(active_qubits(circuits))
     qubits = {}
     for q in used:
         props = target.qubit_properties[q] if target.qubit_properties else None
