@@ -78,7 +78,8 @@ def test_in_process_scoring_kills_what_the_tests_notice(tmp_path, monkeypatch):
 
 EQUIVALENT = """def h(x, y):
     top = x + y + 10.0  # equivalent[Add -> Sub #2; 10.0 -> 11.0]: any bracket above x + 2
-    return top if x < y else y  # equivalent[Lt -> LtE]: the two ends meet at x == y
+    # equivalent[Lt -> LtE]: the two ends meet at x == y (declared on the line above)
+    return top if x < y else y
 """
 
 
@@ -91,7 +92,7 @@ def test_declared_equivalent_mutants_are_marked_one_by_one():
         (2, "10.0 -> 11.0", True),
         (2, "Add -> Sub", False),
         (2, "Add -> Sub", True),
-        (3, "Lt -> LtE", True),
+        (4, "Lt -> LtE", True),
     ]
     texts = {(m.description, m.equivalent): text for m, text in mutate.mutants(EQUIVALENT)}
     assert "top = x + y - 10.0" in texts["Add -> Sub", False]

@@ -12,10 +12,10 @@ An *equivalent* mutant (one that computes the same numbers, e.g. ``<`` -> ``<=``
 sides are never equal, or a bisection bracket made wider) is declared on its line with
 ``# equivalent[DESCRIPTION; DESCRIPTION #K]`` (the description as printed, ``#K`` the K-th
 mutant of that description on the line, in the order they are made, when there are several),
-with the reason next to it. Declared mutants are not run and not counted (the usual score:
-killed / non-equivalent mutants); the score line says how many there were and the score
-counting them. ``--check-equivalent`` runs them too and names any that the tests kill (a wrong
-declaration).
+with the reason next to it, or on a comment line of its own just above the line it declares.
+Declared mutants are not run and not counted (the usual score: killed / non-equivalent
+mutants); the score line says how many there were and the score counting them.
+``--check-equivalent`` runs them too and names any that the tests kill (a wrong declaration).
 
 Usage (from the repository root)::
 
@@ -134,9 +134,11 @@ def _mutations(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
         value = node.value
         if isinstance(value, int):
             changed: float = value + 1
+            shown = repr(changed)
         else:
             changed = 0.1 if value == 0.0 else value * 1.1
-        yield f"{value!r} -> {changed!r}", ast.Constant(changed)
+            shown = repr(float(f"{changed:.12g}"))  # 1.1e-12, not 1.1000000000000002e-12
+        yield f"{value!r} -> {shown}", ast.Constant(changed)
 
 
 def _candidates(tree: ast.Module, functions: list[str] | None) -> list[tuple[int, ast.AST]]:
@@ -162,12 +164,18 @@ class _Replace(ast.NodeTransformer):
         return super().generic_visit(node)
 
 
-def _declared(line: str) -> set[str]:
-    """The mutants a line declares equivalent: ``{"Lt -> LtE", "Add -> Sub #2", ...}``."""
-    found = _EQUIVALENT.search(line)
-    if not found:
-        return set()
-    return {" ".join(item.split()) for item in found.group(1).split(";") if item.strip()}
+def _declared(lines: list[str], line: int) -> set[str]:
+    """The mutants declared equivalent on line ``line`` (1-based) or on a comment line just
+    above it: ``{"Lt -> LtE", "Add -> Sub #2", ...}``."""
+    texts = [lines[line - 1]]
+    if line >= 2 and lines[line - 2].lstrip().startswith("#"):
+        texts.append(lines[line - 2])
+    out = set()
+    for text in texts:
+        found = _EQUIVALENT.search(text)
+        if found:
+            out |= {" ".join(item.split()) for item in found.group(1).split(";") if item.strip()}
+    return out
 
 
 def mutants(source: str, functions: list[str] | None = None) -> Iterator[tuple[Mutant, str]]:
@@ -179,7 +187,7 @@ def mutants(source: str, functions: list[str] | None = None) -> Iterator[tuple[M
         line = getattr(node, "lineno", 0)
         if line and "# no mutate" in lines[line - 1]:
             continue
-        declared = _declared(lines[line - 1]) if line else set()
+        declared = _declared(lines, line) if line else set()
         for description, replacement in _mutations(node):
             k = seen[line, description] = seen.get((line, description), 0) + 1
             equivalent = description in declared or f"{description} #{k}" in declared
