@@ -789,7 +789,7 @@ def test_near_pure_and_few_shot_concurrence_intervals_and_the_threshold_range():
     from qkit.estimators import boundary
 
     fc_low, fc_high = boundary.interval(small.value / small.stderr, 0.95)
-    assert small.ci_high == pytest.approx(float(fc_high) * small.stderr, rel=1e-12)
+    assert small.ci_high == pytest.approx(float(fc_high) * small.stderr, rel=1e-12, abs=0)
     assert fc_low == 0.0 and small.value / small.stderr < 1.64
     # The threshold of C < c is a concurrence: both ends allowed, nothing beyond.
     for c_ok in (0.0, 1.0):
