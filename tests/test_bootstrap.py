@@ -21,7 +21,8 @@ def _replicates() -> tuple[np.ndarray, np.ndarray]:
         [rng.normal(0.3, 0.1, 401), rng.gamma(2.0, 0.5, 401), 0.1 * np.arange(401)]
     )
     reps[:5, 2] = 100.0  # ties above the point of the third column
-    return np.array([0.31, 0.8, 100.0]), reps
+    ties = np.round(rng.normal(0.0, 1.0, 401), 1)  # ~16 replicates on the point 0.0
+    return np.array([0.31, 0.8, 100.0, 0.0]), np.column_stack([reps, ties])
 
 
 @pytest.mark.parametrize("confidence", [0.95, 0.8])
@@ -54,8 +55,10 @@ def test_the_bias_corrected_interval_is_efrons(confidence):
         z0 = norm.ppf(min(max(frac, 0.5 / n), 1 - 0.5 / n))
         want = np.quantile(reps[:, i], [norm.cdf(2 * z0 - z), norm.cdf(2 * z0 + z)])
         np.testing.assert_allclose([low[i], high[i]], want, rtol=0, atol=1e-12)
-    # the third column's point ties with 5 replicates and exceeds the 396 others: 398.5 / 401
+    # the third column's point ties with 5 replicates and exceeds the 396 others: 398.5 / 401;
+    # the fourth ties with a dozen in the bulk, where half of them moves both ends
     assert np.mean(reps[:, 2] < point[2]) + 0.5 * np.mean(reps[:, 2] == point[2]) == 398.5 / n
+    assert np.sum(reps[:, 3] == 0.0) >= 10
 
 
 def _flag(point, reps, method="percentile", confidence=0.75, **limits):
@@ -82,6 +85,11 @@ def test_each_reason_to_flag_a_limit_flags_it_alone():
     _, high, flagged = _flag(0.75, inside, "basic", upper=1.0)
     assert flagged and high == 1.0
     assert not _flag(0.55, inside, "basic", upper=1.0)[2]
+    # an end exactly on the limit: 2 theta - q = 0 and = 1 (to rounding) flag it
+    q_low, q_high = np.quantile(inside, [0.125, 0.875])
+    assert _flag(q_high / 2, inside, "basic", lower=0.0) == (0.0, 2 * q_high / 2 - q_low, True)
+    low, high, flagged = _flag((1.0 + q_low) / 2, inside, "basic", upper=1.0)
+    assert flagged and abs(high - 1.0) < 1e-15 and low < 1.0
     # no limit given: nothing flagged, nothing clipped
     assert _flag(0.25, inside, "basic")[:2] == pytest.approx(
         tuple(2 * 0.25 - np.quantile(inside, [0.875, 0.125])), abs=1e-12
@@ -123,6 +131,17 @@ def test_resampling_draws_each_rows_shots_from_its_normalized_probabilities(monk
         assert total.shape == (4, 3) and np.all(total == shots.sum(-1))
         assert np.all(first == 0.0)
         assert np.all(index == np.arange(3))
+
+
+def test_a_batch_of_any_shape_gets_replicates_of_that_shape():
+    # shots (2, 3, rows): replicates (n_boot, 2, 3), each point's own shots in its entry
+    shots = np.arange(1, 13).reshape(2, 3, 2) * 10
+    probs = np.full((2, 3, 2, 2), 0.5)
+    (total,) = bootstrap.resampled_statistics(
+        lambda d, p: (d.sum(axis=(-2, -1)),), shots, probs, 4, np.random.default_rng(2)
+    )
+    assert total.shape == (4, 2, 3)
+    np.testing.assert_array_equal(total, np.broadcast_to(shots.sum(-1), (4, 2, 3)))
 
 
 def test_a_point_with_its_own_generator_resamples_the_same_alone_or_in_a_batch(monkeypatch):
