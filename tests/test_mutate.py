@@ -123,3 +123,20 @@ def test_declared_equivalent_mutants_are_not_counted_unless_checked(tmp_path, mo
     assert "killed, yet declared equivalent  toy2/mod.py:2  10.0 -> 11.0" in out
     assert "killed, yet declared equivalent  toy2/mod.py:2  Add -> Sub" in out
     assert "Lt -> LtE" not in out
+
+
+def test_no_tight_relative_approx_without_an_absolute_tolerance():
+    # pytest.approx(x, rel=r) also accepts anything within its default abs=1e-12, so
+    # approx(p, rel=1e-9) passes any p below 1e-12: a tight relative check says abs= too.
+    import ast
+
+    loose = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "approx":
+                given = {k.arg: k.value for k in node.keywords}
+                rel = given.get("rel")
+                tight = isinstance(rel, ast.Constant) and rel.value <= 1e-6
+                if tight and "abs" not in given:
+                    loose.append(f"{path.name}:{node.lineno}")
+    assert not loose, loose
