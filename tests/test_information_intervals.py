@@ -109,3 +109,17 @@ def test_fanos_lower_end_below_ten_rare_outcomes_per_cell(per_cell, fano):
     assert est.value - growth < delta - 1e-4  # the two readings differ
     want = est.value - growth if fano else delta
     assert est.ci_low == pytest.approx(want, rel=1e-6, abs=0)
+
+
+def test_thirty_rare_outcomes_exactly_are_enough_for_the_delta_lower_end():
+    # 15 + 15 rare outcomes of equal weight 2^-11 (1024 shots a letter, so the arithmetic is
+    # exact): the effective count is 30 to the last bit, 15 a cell: neither threshold ("fewer
+    # than 30", "fewer than 10 a cell") calls for Fano's end
+    counts = np.array([[1009.0, 15.0], [15.0, 1009.0]])
+    prior = np.array([0.5, 0.5])
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    assert effective == 30.0 and information._rare_per_cell(counts, prior) == 15.0
+    est = mutual_information(counts, prior)
+    delta = est.value - Z * _delta_sd(counts, prior)
+    assert est.value - growth < delta - 1e-4  # Fano's would be lower
+    assert est.ci_low == pytest.approx(delta, rel=1e-6, abs=0)
