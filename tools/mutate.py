@@ -26,6 +26,9 @@ Usage (from the repository root)::
 Prints one line per surviving mutant and the score ``killed / total``; exit status 1 when the
 score is below ``--min-score`` (default 0).
 
+Scores: ``tools/MUTATION.md`` lists each module's score, the command that measured it and why
+its survivors stay.
+
 ``--in-process`` runs every mutant in this one Python process (100x faster on a busy
 machine): the mutated module is compiled and its functions' code objects and its constants
 are swapped into the imported module, so every reference to them sees the mutant, then
