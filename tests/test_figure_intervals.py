@@ -77,7 +77,7 @@ def test_eof_figure_shades_what_the_shots_cannot_resolve():
     expected = ax.transData.transform(
         (1, float(eof_from_concurrence(concurrence_resolution(1000))))
     )[1]
-    assert y_top == pytest.approx(expected, rel=1e-6)
+    assert y_top == pytest.approx(expected, rel=1e-6, abs=0)
     # The resolution is the concurrence's 95% half-width at C = 0 for Bell pairs. Statistical:
     # the spread of 4000 draws is known to 1.1% (1 sd), so 5% is 4.4 sd, a false failure
     # below 1e-5 (and the seed is fixed).

@@ -93,9 +93,9 @@ def test_within_sigma_fractions_are_compared_with_what_is_expected():
     assert _headline.within_comment(0, 0, 3) is None
     # Within 2 sigma is inside the interval, also for an asymmetric one.
     inside = _headline.agreement(0.5, 0.59, interval=(0.49, 0.6))
-    assert inside["deviation"] == pytest.approx(-0.09 / 0.1 * 1.959964, rel=1e-6)
+    assert inside["deviation"] == pytest.approx(-0.09 / 0.1 * 1.959964, rel=1e-6, abs=0)
     below = _headline.agreement(0.5, 0.485, interval=(0.49, 0.6))
-    assert below["deviation"] == pytest.approx(0.015 / 0.01 * 1.959964, rel=1e-6)
+    assert below["deviation"] == pytest.approx(0.015 / 0.01 * 1.959964, rel=1e-6, abs=0)
 
 
 def test_summary_names_exactly_the_rows_set_in_bold():
@@ -173,7 +173,7 @@ def test_rounding_is_not_a_deviation_and_boundary_rows_show_none():
     # a fidelity of 1 - 1e-16 against 1 with the interval [0.9992, 1]: not -1.96 sigma
     agree = _headline.agreement(1.0 - 1e-16, 1.0, interval=(0.9992, 1.0))
     assert agree["deviation"] == 0.0
-    assert agree["sigma"] == pytest.approx(0.0004 / 1.959964, rel=1e-6)
+    assert agree["sigma"] == pytest.approx(0.0004 / 1.959964, rel=1e-6, abs=0)
     rows = _headline.headline_rows(_records())
     for r in rows:
         shown = _report._deviation(r)

@@ -255,13 +255,13 @@ def test_the_weak_signal_scale_is_millers_chi_square_at_no_information():
     n = 1000
     counts = np.array([[250.0, 750.0], [250.0, 750.0]])
     fixed, plugin, scale, dof = information._weak_signal(counts, np.array([0.5, 0.5]))
-    assert scale == pytest.approx(1 / (4 * n * np.log(2)), rel=1e-12)
-    assert dof == pytest.approx(1.0, rel=1e-12)
+    assert scale == pytest.approx(1 / (4 * n * np.log(2)), rel=1e-12, abs=0)
+    assert dof == pytest.approx(1.0, rel=1e-12, abs=0)
     assert fixed == pytest.approx(0.0, abs=1e-15) and plugin == pytest.approx(0.0, abs=1e-15)
     # unequal prior: still one weight, pi0 pi1 / (N ln 2)
     _, _, scale, dof = information._weak_signal(counts, np.array([0.2, 0.8]))
-    assert scale == pytest.approx(0.2 * 0.8 / (n * np.log(2)), rel=1e-12)
-    assert dof == pytest.approx(1.0, rel=1e-12)
+    assert scale == pytest.approx(0.2 * 0.8 / (n * np.log(2)), rel=1e-12, abs=0)
+    assert dof == pytest.approx(1.0, rel=1e-12, abs=0)
 
 
 def test_the_weak_signal_weights_sum_to_the_miller_madow_bias():
@@ -285,11 +285,11 @@ def test_letters_told_apart_perfectly_are_exactly_known_information():
     assert fixed == pytest.approx(2.0, abs=1e-12)
     assert plugin == pytest.approx(2.0, abs=1e-12)
     # one weight, from the pair block (prior 1/4 in all, 1/2 each within): 1/4 x 1/(4 N ln 2)
-    assert scale == pytest.approx(0.25 / (4 * 1000 * np.log(2)), rel=1e-9)
-    assert dof == pytest.approx(1.0, rel=1e-9)
+    assert scale == pytest.approx(0.25 / (4 * 1000 * np.log(2)), rel=1e-9, abs=0)
+    assert dof == pytest.approx(1.0, rel=1e-9, abs=0)
     est = mutual_information(counts, prior)
     # Miller-Madow puts the estimate a little below 2 here; the interval starts at it
-    assert est.value == pytest.approx(2.0 - scale, rel=1e-9) and est.ci_low == est.value
+    assert est.value == pytest.approx(2.0 - scale, rel=1e-9, abs=0) and est.ci_low == est.value
     assert est.ci_high == pytest.approx(2.0 + scale * 1.67**2, rel=0.02)
     assert not est.at_boundary
 

@@ -56,13 +56,13 @@ def test_fano_bound_with_unequal_shots_and_three_outcomes_by_hand():
     est = mutual_information(counts, prior)
     p_err = np.log(2 / 0.05) * max(0.3 / 100, 0.7 / 400)
     top = _h(0.3)
-    assert est.value == pytest.approx(top, rel=1e-12)
-    assert est.ci_low == pytest.approx(top - _h(p_err), rel=1e-12)
+    assert est.value == pytest.approx(top, rel=1e-12, abs=0)
+    assert est.ci_low == pytest.approx(top - _h(p_err), rel=1e-12, abs=0)
     # five letters on their own outcomes: Fano's log2(k - 1) term is there
     five = mutual_information(np.eye(5) * 50, np.full(5, 0.2))
     eps5 = np.log(2 / 0.05) * 0.2 / 50
     lost = _h(eps5) + eps5 * np.log2(4)
-    assert five.ci_low == pytest.approx(np.log2(5) - lost, rel=1e-12)
+    assert five.ci_low == pytest.approx(np.log2(5) - lost, rel=1e-12, abs=0)
 
 
 def _pair_counts(signal: float, shots: int = 1000) -> np.ndarray:
@@ -85,11 +85,11 @@ def test_feldman_cousins_below_a_signal_of_four_sigma_the_normal_interval_above(
     if signal < 4.0:
         lo, hi = noncentral.interval(np.array([(plugin - fixed) / scale]), dof, 0.95)
         assert est.ci_low == pytest.approx(float(fixed + scale * lo[0]), rel=1e-12, abs=1e-15)
-        assert est.ci_high == pytest.approx(float(fixed + scale * hi[0]), rel=1e-12)
+        assert est.ci_high == pytest.approx(float(fixed + scale * hi[0]), rel=1e-12, abs=0)
     else:
         sd = information._prior_mi_spread(counts, prior)
-        assert est.ci_low == pytest.approx(float(est.value - z * sd), rel=1e-12)
-        assert est.ci_high == pytest.approx(float(est.value + z * sd), rel=1e-12)
+        assert est.ci_low == pytest.approx(float(est.value - z * sd), rel=1e-12, abs=0)
+        assert est.ci_high == pytest.approx(float(est.value + z * sd), rel=1e-12, abs=0)
     assert abs(signal - target) < 0.1  # the helper above aims where it should
     if target == 3.9:  # X - d = 15.3 < 16 < X + d: pins the test's "minus d" too
         assert (plugin - fixed) / scale + dof > 16
@@ -110,7 +110,9 @@ def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
     for i, counts in enumerate(batch):
         one = mutual_information(counts, prior)
         for name in ("value", "ci_low", "ci_high"):
-            assert getattr(est, name)[i] == pytest.approx(float(getattr(one, name)), rel=1e-12)
+            assert getattr(est, name)[i] == pytest.approx(
+                float(getattr(one, name)), rel=1e-12, abs=0
+            )
     fixed, plugin, scale, dof = information._weak_signal(batch, np.broadcast_to(prior, (3, 2)))
     for i, counts in enumerate(batch):
         alone = information._weak_signal(counts, prior)
@@ -186,11 +188,11 @@ def test_few_rare_outcomes_lower_end_is_fanos_growth_by_hand():
     est = mutual_information(counts, [0.5, 0.5])
     w = 0.5 / 1000
     p_up = gamma.ppf(0.975, 8.0, scale=w)
-    assert p_up == pytest.approx(w * chi2.ppf(0.975, 16) / 2, rel=1e-12)  # Garwood
-    assert est.ci_low == pytest.approx(est.value - (_h(p_up) - _h(7 * w)), rel=1e-12)
+    assert p_up == pytest.approx(w * chi2.ppf(0.975, 16) / 2, rel=1e-12, abs=0)  # Garwood
+    assert est.ci_low == pytest.approx(est.value - (_h(p_up) - _h(7 * w)), rel=1e-12, abs=0)
     sd = information._prior_mi_spread(counts, np.array([0.5, 0.5]))
     assert est.ci_low < est.value - norm.ppf(0.975) * sd  # below the delta one
-    assert est.ci_high == pytest.approx(est.value + norm.ppf(0.975) * sd, rel=1e-12)
+    assert est.ci_high == pytest.approx(est.value + norm.ppf(0.975) * sd, rel=1e-12, abs=0)
 
 
 def test_unequal_weights_use_fay_and_feuers_gamma_bound_by_hand():
@@ -203,10 +205,10 @@ def test_unequal_weights_use_fay_and_feuers_gamma_bound_by_hand():
     y, v, top = w @ rare, w**2 @ rare, w.max()
     p_up = gamma.ppf(0.975, (y + top) ** 2 / (v + top**2), scale=(v + top**2) / (y + top))
     growth, effective = information._fano_growth(counts, prior, 0.95)
-    assert growth == pytest.approx(_fano(p_up, 3) - _fano(y, 3), rel=1e-12)
-    assert effective == pytest.approx(y**2 / v, rel=1e-12)
+    assert growth == pytest.approx(_fano(p_up, 3) - _fano(y, 3), rel=1e-12, abs=0)
+    assert effective == pytest.approx(y**2 / v, rel=1e-12, abs=0)
     est = mutual_information(counts, prior)
-    assert est.ci_low == pytest.approx(est.value - growth, rel=1e-12)
+    assert est.ci_low == pytest.approx(est.value - growth, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize(("rare", "fano"), [(29, True), (30, False), (31, False)])
@@ -215,12 +217,12 @@ def test_fanos_lower_end_below_thirty_rare_outcomes_the_delta_one_from_thirty(ra
     counts = np.array([[1000.0 - rare, rare], [0.0, 1000.0]])
     est = mutual_information(counts, [0.5, 0.5])
     growth, effective = information._fano_growth(counts, np.array([0.5, 0.5]), 0.95)
-    assert effective == pytest.approx(rare, rel=1e-12)
+    assert effective == pytest.approx(rare, rel=1e-12, abs=0)
     sd = information._prior_mi_spread(counts, np.array([0.5, 0.5]))
     delta = est.value - norm.ppf(0.975) * sd
     assert est.value - growth < delta  # Fano's is the lower of the two here
     expected = est.value - growth if fano else delta
-    assert est.ci_low == pytest.approx(expected, rel=1e-12)
+    assert est.ci_low == pytest.approx(expected, rel=1e-12, abs=0)
 
 
 def test_a_letter_sharing_its_mode_counts_one_block():
@@ -231,7 +233,7 @@ def test_a_letter_sharing_its_mode_counts_one_block():
     growth, _ = information._fano_growth(counts, prior, 0.95)
     w = 0.5 / 100
     p_up = gamma.ppf(0.975, 4.0 * w**2 / (2 * w**2), scale=2 * w**2 / (2 * w))
-    assert growth == pytest.approx(_h(p_up) - _h(w), rel=1e-12)
+    assert growth == pytest.approx(_h(p_up) - _h(w), rel=1e-12, abs=0)
 
 
 def test_one_block_loses_nothing_to_decoding_and_unused_letters_name_no_block():
@@ -244,8 +246,8 @@ def test_one_block_loses_nothing_to_decoding_and_unused_letters_name_no_block():
     counts = np.array([[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 5.0]])
     with_unused, _ = information._fano_growth(counts, np.array([0.5, 0.5, 0.0]), 0.95)
     alone, _ = information._fano_growth(counts[:2], np.array([0.5, 0.5]), 0.95)
-    assert with_unused == pytest.approx(alone, rel=1e-12)
-    assert alone == pytest.approx(_h(np.log(40) * 0.005), rel=1e-12)
+    assert with_unused == pytest.approx(alone, rel=1e-12, abs=0)
+    assert alone == pytest.approx(_h(np.log(40) * 0.005), rel=1e-12, abs=0)
 
 
 def test_fanos_growth_of_a_batch_of_non_square_designs_is_each_points_own():
@@ -255,11 +257,11 @@ def test_fanos_growth_of_a_batch_of_non_square_designs_is_each_points_own():
     growth, effective = information._fano_growth(batch, np.broadcast_to(prior, (2, 2)), 0.95)
     for i, counts in enumerate(batch):
         one = information._fano_growth(counts, prior, 0.95)
-        assert [growth[i], effective[i]] == pytest.approx([float(x) for x in one], rel=1e-12)
+        assert [growth[i], effective[i]] == pytest.approx([float(x) for x in one], rel=1e-12, abs=0)
     w = prior / 100.0  # point 0: modes 0 and 2 (two blocks), rare counts 5 and 1
     y, v = w @ [5.0, 1.0], w**2 @ [5.0, 1.0]
     p_up = gamma.ppf(0.975, (y + w[1]) ** 2 / (v + w[1] ** 2), scale=(v + w[1] ** 2) / (y + w[1]))
-    assert growth[0] == pytest.approx(_h(p_up) - _h(y), rel=1e-12)
+    assert growth[0] == pytest.approx(_h(p_up) - _h(y), rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize(
@@ -282,10 +284,10 @@ def test_rare_outcomes_few_or_spread_thin_get_fanos_lower_end(rows, per_cell, fa
     growth, effective = information._fano_growth(counts, prior, 0.95)
     delta = est.value - norm.ppf(0.975) * information._prior_mi_spread(counts, prior)
     assert est.value - growth < delta  # the two lower ends differ: the test can tell
-    assert information._rare_per_cell(counts, prior) == pytest.approx(per_cell, rel=1e-12)
+    assert information._rare_per_cell(counts, prior) == pytest.approx(per_cell, rel=1e-12, abs=0)
     assert (effective < 30) == (per_cell == 12.0)  # the third case is the few-outcomes one
     expected = est.value - growth if fano else delta
-    assert est.ci_low == pytest.approx(expected, rel=1e-12)
+    assert est.ci_low == pytest.approx(expected, rel=1e-12, abs=0)
 
 
 def test_a_letter_sent_with_prior_zero_does_not_count_as_thin_leakage():
@@ -298,4 +300,4 @@ def test_a_letter_sent_with_prior_zero_does_not_count_as_thin_leakage():
     assert information._rare_per_cell(padded, np.array([0.5, 0.5, 0.0])) == 15.0
     growth, _ = information._fano_growth(counts, np.array([0.5, 0.5]), 0.95)
     assert alone.ci_low > alone.value - growth  # Fano's would be lower: the test can tell
-    assert est.ci_low == pytest.approx(float(alone.ci_low), rel=1e-12)
+    assert est.ci_low == pytest.approx(float(alone.ci_low), rel=1e-12, abs=0)

@@ -8,6 +8,15 @@ into a temporary copy of the ``qkit`` package and runs the given tests against t
 mutant is *killed* when the tests fail (or time out), *survives* when they pass. Docstrings,
 string constants and lines marked ``# no mutate`` are left alone.
 
+An *equivalent* mutant (one that computes the same numbers, e.g. ``<`` -> ``<=`` where the two
+sides are never equal, or a bisection bracket made wider) is declared on its line with
+``# equivalent[DESCRIPTION; DESCRIPTION #K]`` (the description as printed, ``#K`` the K-th
+mutant of that description on the line, in the order they are made, when there are several),
+with the reason next to it, or on a comment line of its own just above the line it declares.
+Declared mutants are not run and not counted (the usual score: killed / non-equivalent
+mutants); the score line says how many there were and the score counting them.
+``--check-equivalent`` runs them too and names any that the tests kill (a wrong declaration).
+
 Usage (from the repository root)::
 
     python tools/mutate.py qkit/estimators/correlators.py -- tests/test_estimators.py -k chsh
@@ -16,6 +25,9 @@ Usage (from the repository root)::
 
 Prints one line per surviving mutant and the score ``killed / total``; exit status 1 when the
 score is below ``--min-score`` (default 0).
+
+Scores: ``tools/MUTATION.md`` lists each module's score, the command that measured it and why
+its survivors stay.
 
 ``--in-process`` runs every mutant in this one Python process (100x faster on a busy
 machine): the mutated module is compiled and its functions' code objects and its constants
@@ -30,6 +42,7 @@ import argparse
 import ast
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +50,8 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+_EQUIVALENT = re.compile(r"#\s*equivalent\[([^\]]*)\]")
 
 _SWAP_CMP: dict[type, type] = {
     ast.Lt: ast.LtE,
@@ -60,6 +75,7 @@ class Mutant:
     index: int  # position of the node in the module's walk order
     line: int
     description: str
+    equivalent: bool = False  # declared with ``# equivalent[...]`` on its line
 
 
 def _docstring_ids(tree: ast.AST) -> set[int]:
@@ -121,9 +137,11 @@ def _mutations(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
         value = node.value
         if isinstance(value, int):
             changed: float = value + 1
+            shown = repr(changed)
         else:
             changed = 0.1 if value == 0.0 else value * 1.1
-        yield f"{value!r} -> {changed!r}", ast.Constant(changed)
+            shown = repr(float(f"{changed:.12g}"))  # 1.1e-12, not 1.1000000000000002e-12
+        yield f"{value!r} -> {shown}", ast.Constant(changed)
 
 
 def _candidates(tree: ast.Module, functions: list[str] | None) -> list[tuple[int, ast.AST]]:
@@ -149,30 +167,92 @@ class _Replace(ast.NodeTransformer):
         return super().generic_visit(node)
 
 
+def _declared(lines: list[str], line: int) -> set[str]:
+    """The mutants declared equivalent on line ``line`` (1-based) or on a comment line just
+    above it: ``{"Lt -> LtE", "Add -> Sub #2", ...}``."""
+    texts = [lines[line - 1]]
+    if line >= 2 and lines[line - 2].lstrip().startswith("#"):
+        texts.append(lines[line - 2])
+    out = set()
+    for text in texts:
+        found = _EQUIVALENT.search(text)
+        if found:
+            out |= {" ".join(item.split()) for item in found.group(1).split(";") if item.strip()}
+    return out
+
+
 def mutants(source: str, functions: list[str] | None = None) -> Iterator[tuple[Mutant, str]]:
     """Every single-point mutant of ``source`` as ``(Mutant, mutated source)``."""
     lines = source.splitlines()
     tree = ast.parse(source)
+    seen: dict[tuple[int, str], int] = {}  # mutants of one description on one line so far
     for index, node in _candidates(tree, functions):
         line = getattr(node, "lineno", 0)
         if line and "# no mutate" in lines[line - 1]:
             continue
+        declared = _declared(lines, line) if line else set()
         for description, replacement in _mutations(node):
+            k = seen[line, description] = seen.get((line, description), 0) + 1
+            equivalent = description in declared or f"{description} #{k}" in declared
             fresh = ast.parse(source)
             order = {id(n): i for i, n in enumerate(ast.walk(fresh))}
             mutated = _Replace(index, replacement, order).visit(fresh)
             ast.fix_missing_locations(mutated)
-            yield Mutant(index, line, description), ast.unparse(mutated)
+            yield Mutant(index, line, description, equivalent), ast.unparse(mutated)
 
 
-def run(module: Path, tests: list[str], functions: list[str] | None, timeout: float) -> int:
+class _Tally:
+    """Killed / total over the non-equivalent mutants; the declared ones counted apart."""
+
+    def __init__(self, module: Path, check_equivalent: bool):
+        self.module, self.check = module, check_equivalent
+        self.killed = self.total = self.equivalent = 0
+
+    def skip(self, mutant: Mutant) -> bool:
+        """Whether to skip running ``mutant`` (declared equivalent and not being checked)."""
+        if mutant.equivalent:
+            self.equivalent += 1
+        return mutant.equivalent and not self.check
+
+    def record(self, mutant: Mutant, survived: bool) -> None:
+        where = f"{self.module}:{mutant.line}  {mutant.description}"
+        if mutant.equivalent:
+            if not survived:
+                print(f"killed, yet declared equivalent  {where}", flush=True)
+            return
+        self.total += 1
+        if survived:
+            print(f"survived  {where}", flush=True)
+        else:
+            self.killed += 1
+
+    def report(self) -> int:
+        """Print the score line; the score in permille."""
+        score = self.killed / self.total if self.total else 1.0
+        text = f"{self.module}: killed {self.killed} of {self.total} mutants, score {score:.0%}"
+        if self.equivalent:
+            raw = self.killed / (self.total + self.equivalent)
+            text += (
+                f" ({self.equivalent} more declared equivalent, not counted;"
+                f" {raw:.0%} counting them as survivors)"
+            )
+        print(text, flush=True)
+        return int(round(1000 * score))
+
+
+def run(
+    module: Path,
+    tests: list[str],
+    functions: list[str] | None,
+    timeout: float,
+    check_equivalent: bool = False,
+) -> int:
     root = Path.cwd()
     source = module.read_text()
     baseline = _pytest(root, root, tests, timeout)
     if baseline != "passed":
         raise SystemExit(f"mutate: the tests do not pass on the unmutated code ({baseline})")
-    killed = total = 0
-    survivors = []
+    tally = _Tally(module, check_equivalent)
     with tempfile.TemporaryDirectory() as tmp:
         # The tests run in the copy: ``python -m pytest`` puts its working directory first on
         # sys.path, so running them in the repository would import the unmutated package.
@@ -182,21 +262,17 @@ def run(module: Path, tests: list[str], functions: list[str] | None, timeout: fl
         shutil.copy(root / "pyproject.toml", Path(tmp) / "pyproject.toml")
         target = Path(tmp) / module
         for mutant, text in mutants(source, functions):
+            if tally.skip(mutant):
+                continue
             target.write_text(text)
-            outcome = _pytest(Path(tmp), Path(tmp), tests, timeout)
-            total += 1
-            if outcome == "passed":
-                survivors.append(mutant)
-                print(f"survived  {module}:{mutant.line}  {mutant.description}", flush=True)
-            else:
-                killed += 1
+            tally.record(mutant, _pytest(Path(tmp), Path(tmp), tests, timeout) == "passed")
         target.write_text(source)
-    score = killed / total if total else 1.0
-    print(f"{module}: killed {killed} of {total} mutants, score {score:.0%}")
-    return int(round(1000 * score))
+    return tally.report()
 
 
-def run_in_process(module: Path, tests: list[str], functions: list[str] | None) -> int:
+def run_in_process(
+    module: Path, tests: list[str], functions: list[str] | None, check_equivalent: bool = False
+) -> int:
     """As :func:`run`, swapping each mutant into the imported module (see the docstring)."""
     import importlib
     import types
@@ -226,14 +302,15 @@ def run_in_process(module: Path, tests: list[str], functions: list[str] | None) 
 
     if not passes():
         raise SystemExit("mutate: the tests do not pass on the unmutated code")
-    killed = total = 0
+    tally = _Tally(module, check_equivalent)
     for mutant, text in mutants(source, functions):
+        if tally.skip(mutant):
+            continue
         scope: dict = {"__name__": name, "__file__": str(module)}
         try:
             exec(compile(text, str(module), "exec"), scope)
         except Exception:
-            killed += 1  # the mutant does not even import
-            total += 1
+            tally.record(mutant, survived=False)  # the mutant does not even import
             continue
         for key, value in scope.items():
             value = getattr(value, "__wrapped__", value)
@@ -257,14 +334,8 @@ def run_in_process(module: Path, tests: list[str], functions: list[str] | None) 
                 wrapper.cache_clear()
             for key, value in original.items():
                 setattr(target, key, value)
-        total += 1
-        if survived:
-            print(f"survived  {module}:{mutant.line}  {mutant.description}", flush=True)
-        else:
-            killed += 1
-    score = killed / total if total else 1.0
-    print(f"{module}: killed {killed} of {total} mutants, score {score:.0%}")
-    return int(round(1000 * score))
+        tally.record(mutant, survived)
+    return tally.report()
 
 
 def _pytest(package_root: Path, root: Path, tests: list[str], timeout: float) -> str:
@@ -289,14 +360,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-process", action="store_true", help="swap mutants into one process (fast)"
     )
+    parser.add_argument(
+        "--check-equivalent",
+        action="store_true",
+        help="run the mutants declared equivalent too and name any the tests kill",
+    )
     parser.add_argument("tests", nargs="+", help="pytest arguments after --")
     args = parser.parse_args(argv)
     if not args.module.is_file() or args.module.is_absolute():
         parser.error(f"module must be a file path relative to the repository root: {args.module}")
     if args.in_process:
-        score = run_in_process(args.module, args.tests, args.functions) / 1000
+        score = run_in_process(args.module, args.tests, args.functions, args.check_equivalent)
     else:
-        score = run(args.module, args.tests, args.functions, args.timeout) / 1000
+        score = run(args.module, args.tests, args.functions, args.timeout, args.check_equivalent)
+    score /= 1000
     return 0 if score >= args.min_score else 1
 
 

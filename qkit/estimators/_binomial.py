@@ -36,9 +36,10 @@ def _tails() -> tuple[Callable, Callable]:
 def sf(k: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
     """``scipy.stats.binom.sf(k, n, p)`` for integer ``k`` and ``n >= 1``: ``P(X > k)``."""
     k, n = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
-    inside = (k >= 0) & (k < n)
-    out = np.where(k < 0, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)  # equivalent[Lt -> LtE]: Boost's sf at k = n is 0 exactly
+    out = np.where(k < 0, 1.0, 0.0)  # equivalent[Lt -> LtE; 0 -> 1]: k = 0 is inside
     if np.any(inside):
+        # equivalent[1 -> 2]: a tail is never above 1
         out[inside] = np.clip(_tails()[0](k[inside], n[inside], p), 0, 1)
     return out
 
@@ -46,9 +47,10 @@ def sf(k: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
 def cdf(k: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
     """``scipy.stats.binom.cdf(k, n, p)`` for integer ``k`` and ``n >= 1``: ``P(X <= k)``."""
     k, n = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
-    inside = (k >= 0) & (k < n)
+    inside = (k >= 0) & (k < n)  # equivalent[Lt -> LtE]: Boost's cdf at k = n is 1 exactly
     out = np.where(k >= n, 1.0, 0.0)
     if np.any(inside):
+        # equivalent[1 -> 2 #1]: a tail is never above 1
         out[inside] = np.clip(_tails()[1](k[inside], n[inside], p), 0, 1)
     return out
 
@@ -67,8 +69,8 @@ def one_sided_tests(
     n = np.asarray(n, dtype=np.int64)
     if np.any(n < 1) or np.any(k < 0) or np.any(k > n):
         raise ValueError("binomial tests need 0 <= successes <= trials and trials >= 1")
-    p_up = np.minimum(1.0, sf(k - 1, n, p))
-    p_down = np.minimum(1.0, cdf(k, n, p))
+    p_up = np.minimum(1.0, sf(k - 1, n, p))  # equivalent[1.0 -> 1.1]: sf is in [0, 1]
+    p_down = np.minimum(1.0, cdf(k, n, p))  # equivalent[1.0 -> 1.1]: cdf is in [0, 1]
     low = np.zeros(k.shape)
     high = np.ones(k.shape)
     for index in np.ndindex(k.shape):
@@ -76,7 +78,7 @@ def one_sided_tests(
     return p_up, low, p_down, high
 
 
-@functools.lru_cache(maxsize=1 << 17)
+@functools.lru_cache(maxsize=1 << 17)  # equivalent[1 -> 2; 17 -> 18]: a cache's size
 def _bounds(k: int, n: int, p: float, confidence: float) -> tuple[float, float]:
     """``binomtest(k, n, p, "greater").proportion_ci(confidence).low`` and the ``"less"``
     test's ``.high``: Brent's method on the tail minus ``alpha``, as SciPy solves it."""
@@ -95,4 +97,4 @@ def _bounds(k: int, n: int, p: float, confidence: float) -> tuple[float, float]:
 
 def _clip(value) -> float:
     """``np.clip(value, 0, 1)`` of one float (as ``scipy.stats.binom`` clips its tails)."""
-    return min(max(float(value), 0.0), 1.0)
+    return min(max(float(value), 0.0), 1.0)  # equivalent[1.0 -> 1.1]: tails are <= 1

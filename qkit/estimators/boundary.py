@@ -11,6 +11,13 @@ With ``x >= 0`` the ratio is ``exp(-(x - nu)^2 / 2)``, with ``x < 0`` it is
 ``exp(x nu - nu^2 / 2)``, so for ``nu < z`` the region ``[x1, x2]`` has ``x1 < 0`` on the level
 of ``x2``: ``x1 = (nu^2 - (x2 - nu)^2) / (2 nu)``, with ``Phi(x2 - nu) - Phi(x1 - nu) =
 confidence`` fixing ``x2``; for ``nu >= z`` it is ``nu -/+ z``.
+
+Accuracy: the regions are solved to 1e-13 on a grid of ``nu`` (step 0.005) and inverted by
+linear interpolation, so at confidence 0.9-0.99 the interval's ends are within 5e-5 (in units
+of the standard deviation) of the exact ones for ``x >= -5``, the upper end within 1e-3 for any
+``x >= -100`` (an end of a few hundredths there). ``_NU_MAX`` and ``_GRID`` set that step:
+changed by 10% the ends stay within these (tolerances, not equivalent mutants); 60 bisections
+reach the last bit (61 give the same doubles).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from qkit.estimators._normal import norm
 
 _NU_MAX = 10.0  # beyond this the region is nu -/+ z to machine precision
 _GRID = 2001
-_BISECTIONS = 60
+_BISECTIONS = 60  # equivalent[60 -> 61]: converged to the last bit from 55 on
 
 
 @functools.cache
@@ -35,13 +42,16 @@ def _regions(confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     z = float(norm.ppf(0.5 + confidence / 2.0))
     nus = np.linspace(0.0, _NU_MAX, _GRID)
-    inner = (nus > 0.0) & (nus < z)
+    # at nu = z the two forms agree, x1 = 0 and x2 = 2 z; nu = 0 (a division by 0) is set below
+    inner = (nus > 0.0) & (nus < z)  # equivalent[Lt -> LtE]
     nu = nus[inner]
-    below, above = nu.copy(), nu + z + 10.0
+    # any bracket above x2 (< nu + z) gives the same root: nu - z + 10 or nu + z + 11 as well
+    below, above = nu.copy(), nu + z + 10.0  # equivalent[Add -> Sub #2; 10.0 -> 11.0]
     for _ in range(_BISECTIONS):
         top = (below + above) / 2.0
         low = (nu * nu - (top - nu) ** 2) / (2.0 * nu)
-        short = norm.cdf(top - nu) - norm.cdf(low - nu) < confidence
+        # (<= instead of <: the same root to below 1e-13, the bisection's own resolution)
+        short = norm.cdf(top - nu) - norm.cdf(low - nu) < confidence  # equivalent[Lt -> LtE]
         below, above = np.where(short, top, below), np.where(short, above, top)
     top = (below + above) / 2.0
     x1, x2 = nus - z, nus + z
@@ -65,8 +75,9 @@ def interval(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     # nus[0] = 0); x1 increases from -inf: nu_hi solves x1(nu) = x. Beyond the grid: x -/+ z.
     lo = np.interp(x, x2, nus)
     hi = np.interp(x, x1[1:], nus[1:])
-    lo = np.where(x > x2[-1], x - z, lo)
-    hi = np.where(x > x1[-1], x + z, hi)
+    # (the switch to x -/+ z at or before the grid's last node: both are x -/+ z there)
+    lo = np.where(x > x2[-1], x - z, lo)  # equivalent[Gt -> GtE; 1 -> 2]
+    hi = np.where(x > x1[-1], x + z, hi)  # equivalent[Gt -> GtE; 1 -> 2]
     return lo, hi
 
 
@@ -79,8 +90,8 @@ def bounded_interval(
     part is the concurrence): the interval for ``max(0, min(theta, 1))`` is :func:`interval` at
     the nearer bound, ``sd x`` the interval of ``estimate / sd`` near 0 and ``1 - sd x`` that of
     ``(1 - estimate) / sd`` near 1 (``sd`` is far below 1/2 wherever the interval means
-    anything; ``sd > 0``). It covers ``confidence`` at every ``theta`` in ``[0, 1]``, more
-    outside.
+    anything; ``sd > 0``; an estimate of exactly 1/2 takes the reading near 0). It covers
+    ``confidence`` at every ``theta`` in ``[0, 1]``, more outside.
 
     >>> lo, hi = bounded_interval(np.array([-0.01, 0.5, 1.0]), np.array([0.01, 0.01, 0.01]), 0.95)
     >>> np.round(lo, 4).tolist(), np.round(hi, 4).tolist()

@@ -52,6 +52,7 @@ def correlator(counts: ArrayLike) -> Estimate:
     """
     n = as_counts(counts, (4,))
     shots = row_shots(n)
+    # equivalent[Mult -> Div]: n / _PARITY is n * _PARITY, the parities being +-1
     value = np.sum(n * _PARITY, axis=-1) / shots
     stderr = np.sqrt(np.clip(1.0 - value * value, 0.0, None) / shots)
     return Estimate(value=value, stderr=stderr)
@@ -122,13 +123,15 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
     confidence = check_confidence(confidence)
     each = correlator(n)
     shots = np.sum(n, axis=-1)
-    raw = np.sum(each.value * CHSH_SIGNS, axis=-1)
+    raw = np.sum(each.value * CHSH_SIGNS, axis=-1)  # equivalent[Mult -> Div]: signs +-1
     stderr = np.sqrt(np.sum(each.stderr**2, axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         significance = np.where(
             stderr > 0,
+            # equivalent[Gt -> GtE; 1.0 -> 1.1]: keeps 0 out of the division, dropped anyway
             (raw - 2.0) / np.where(stderr > 0, stderr, 1.0),
             # Every shot agreed: the excess is exactly known (0 when the value is exactly 2).
+            # equivalent[2.0 -> 2.2 #1]: every E is then +-1, raw an even integer
             np.where(raw > 2.0, np.inf, np.where(raw < 2.0, -np.inf, 0.0)),
         )
     # Interval: exact binomial variance per setting, from add-one smoothed frequencies.
@@ -139,6 +142,8 @@ def chsh(counts: ArrayLike, *, confidence: float = 0.95) -> ChshEstimate:
     value = np.clip(raw, -TSIRELSON, TSIRELSON)
     ci_low = np.clip(raw - z * sd, -TSIRELSON, value)
     ci_high = np.clip(raw + z * sd, value, TSIRELSON)
+    # ci_high is clipped to TSIRELSON itself, and unclipped it is never within 1e-12 of it:
+    # equivalent[GtE -> Gt; 1e-12 -> 1.1e-12]
     at_boundary = ci_high >= TSIRELSON - 1e-12
 
     p_value, lower, p_local, upper = _violation_test(n, shots, raw, 1.0 - confidence)
@@ -166,7 +171,8 @@ def _violation_test(
 
     Returns ``(violation_p, lower_bound, no_violation_p, upper_bound)``; see :func:`chsh`.
     """
-    win_parity = np.einsum("k,o->ko", CHSH_SIGNS, _PARITY) > 0  # (4 settings, 4 outcomes)
+    # equivalent[Gt -> GtE]: sign x parity is +-1, never 0 (4 settings, 4 outcomes)
+    win_parity = np.einsum("k,o->ko", CHSH_SIGNS, _PARITY) > 0
     wins = np.rint(np.sum((n * win_parity).reshape(*n.shape[:-2], 16), axis=-1))
     total = np.sum(shots, axis=-1)
     equal = np.all(shots == shots[..., :1], axis=-1)
@@ -174,7 +180,9 @@ def _violation_test(
     # Hoeffding's inequality for unequal shots: each setting's mean lies in [-1, 1].
     spread = np.sum(4.0 / shots, axis=-1)
     excess = raw - LOCAL_BOUND
+    # equivalent[Gt -> GtE]: at excess 0 the bound is exp(0) = 1 either way
     p_hoeff_up = np.where(excess > 0, np.exp(-2.0 * excess**2 / spread), 1.0)
+    # equivalent[Lt -> LtE]: the same
     p_hoeff_down = np.where(excess < 0, np.exp(-2.0 * excess**2 / spread), 1.0)
     margin = np.sqrt(spread * np.log(1.0 / alpha) / 2.0)
 
@@ -201,11 +209,12 @@ def _binomial_tests(
     """
     from qkit.estimators._binomial import one_sided_tests
 
+    # equivalent[1 -> 2 #1]: numpy reads any negative size as "the rest", -2 as -1
     pairs = np.stack(np.broadcast_arrays(wins, total), axis=-1).reshape(-1, 2)
     distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
     distinct = distinct.astype(np.int64)
     tests = one_sided_tests(distinct[:, 0], distinct[:, 1], _LOCAL_WIN_RATE, 1.0 - alpha)
-    out = np.stack(tests, axis=-1)
+    out = np.stack(tests, axis=-1)  # equivalent[-x -> x]: 1-D tests, axis 1 is axis -1
     shape = np.shape(wins)
     return tuple(out[np.ravel(inverse), j].reshape(shape) for j in range(4))
 
@@ -217,7 +226,9 @@ def sigma_of(p_value: ArrayLike, log_p: ArrayLike | None = None) -> np.ndarray:
     else from ``p`` clipped at ``1e-300``.
     """
     if log_p is None:
+        # equivalent[1.0 -> 1.1]: p-values are at most 1 (and log p > 0 is cut below anyway)
         log_p = np.log(np.clip(np.asarray(p_value, dtype=float), 1e-300, 1.0))
+    # equivalent[0.5 -> 0.55]: above p = 1/2 the quantile is negative, the maximum gives 0 too
     return np.maximum(-ndtri_exp(np.minimum(np.asarray(log_p, dtype=float), np.log(0.5))), 0.0)
 
 
@@ -233,8 +244,11 @@ def clopper_pearson(successes: ArrayLike, trials: ArrayLike, confidence: float =
     k, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
     alpha = 1.0 - confidence
     with np.errstate(invalid="ignore", divide="ignore"):
+        # equivalent[Gt -> GtE]: at k = 0 the quantile is nan, made 0 below
         low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        # equivalent[Lt -> LtE]: at k = n the quantile is nan, made 1 below
         high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    # equivalent[0.0 -> 0.1; 1.0 -> 1.1]: a nan here comes only from a nan count or k > n
     return np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)
 
 

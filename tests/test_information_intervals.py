@@ -1,0 +1,125 @@
+"""The known-prior mutual information's interval pieces against independent computations.
+
+The delta-method spread against a finite-difference gradient of the definition ``I = sum_x
+pi_x sum_y p(y|x) log2(p(y|x) / q_y)`` and the multinomial covariance of each row; the blocks
+of letters linked by a shared outcome, and the switches between the normal, Feldman-Cousins
+and Fano readings at their stated thresholds, by hand. No sampling: no false failures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qkit.estimators import information, mutual_information, noncentral
+from qkit.estimators._normal import norm
+
+Z = float(norm.ppf(0.975))
+
+
+def _mi(rows: np.ndarray, prior: np.ndarray) -> float:
+    q = prior @ rows
+    terms = np.where(rows > 0, rows * np.log2(np.where(rows > 0, rows, 1.0) / q), 0.0)
+    return float(prior @ terms.sum(axis=1))
+
+
+def _delta_sd(counts: np.ndarray, prior: np.ndarray) -> float:
+    """sqrt(sum_x g_x^T (diag p_x - p_x p_x^T) g_x / N_x), g_x = dI/dp(.|x) by central
+    differences (step 1e-6) over the outcomes row x saw."""
+    shots = counts.sum(axis=1)
+    rows = counts / shots[:, None]
+    var = 0.0
+    for x in range(rows.shape[0]):
+        g = np.zeros(rows.shape[1])
+        for y in np.flatnonzero(rows[x] > 0):
+            up, down = rows.copy(), rows.copy()
+            up[x, y] += 1e-6
+            down[x, y] -= 1e-6
+            g[y] = (_mi(up, prior) - _mi(down, prior)) / 2e-6
+        p = rows[x]
+        var += g @ (np.diag(p) - np.outer(p, p)) @ g / shots[x]
+    return float(np.sqrt(var))
+
+
+CHANNELS = [
+    (np.array([[700.0, 300.0], [250.0, 750.0]]), np.array([0.5, 0.5])),
+    (np.array([[600.0, 300.0, 100.0], [0.0, 500.0, 1500.0]]), np.array([0.3, 0.7])),
+    (
+        np.array([[80.0, 20.0, 0.0], [10.0, 60.0, 30.0], [0.0, 5.0, 395.0]]),
+        np.array([0.2, 0.3, 0.5]),
+    ),
+]
+
+
+@pytest.mark.parametrize(("counts", "prior"), CHANNELS)
+def test_the_delta_spread_is_the_gradients_multinomial_variance(counts, prior):
+    sd = information._prior_mi_spread(counts, prior)
+    assert sd == pytest.approx(_delta_sd(counts, prior), rel=1e-6, abs=0)
+
+
+@pytest.mark.parametrize(("counts", "prior"), CHANNELS)
+def test_a_resolved_signal_gets_the_normal_interval_of_that_spread(counts, prior):
+    # all three are far above 4 sigma and have hundreds of rare outcomes in every cell
+    est = mutual_information(counts, prior)
+    sd = _delta_sd(counts, prior)
+    assert est.ci_low == pytest.approx(est.value - Z * sd, rel=1e-6, abs=0)
+    assert est.ci_high == pytest.approx(est.value + Z * sd, rel=1e-6, abs=0)
+
+
+def test_a_single_count_links_two_letters_into_one_block():
+    # letter 0 saw outcome 1 once, letter 1 only outcome 1: one block, nothing known for free;
+    # without that count the outcome names the letter: 1 bit known for free
+    prior = np.array([0.5, 0.5])
+    linked = information._weak_signal(np.array([[999.0, 1.0], [0.0, 1000.0]]), prior)[0]
+    apart = information._weak_signal(np.array([[1000.0, 0.0], [0.0, 1000.0]]), prior)[0]
+    assert linked == pytest.approx(0.0, abs=1e-15) and apart == pytest.approx(1.0, abs=1e-15)
+
+
+def test_a_weak_signal_inside_blocks_is_measured_from_what_the_blocks_give_for_free():
+    # two blocks of two letters (outcomes {0, 1} and {2, 3}): the outcome names the block, so
+    # H(block prior) = 1 bit is known for free and only the information inside each block is
+    # the weak noncentral chi-square: the interval is 1 + c [lambda_lo, lambda_hi].
+    counts = np.array(
+        [[530.0, 470.0, 0, 0], [470.0, 530.0, 0, 0], [0, 0, 525.0, 475.0], [0, 0, 475.0, 525.0]]
+    )
+    prior = np.full(4, 0.25)
+    fixed, plugin, scale, dof = information._weak_signal(counts, prior)
+    assert fixed == pytest.approx(1.0, rel=1e-12, abs=0)
+    statistic = (plugin - 1.0) / scale
+    assert statistic - dof < 16.0  # weak: Feldman-Cousins
+    lo, hi = noncentral.interval(np.array([statistic]), dof, 0.95)
+    est = mutual_information(counts, prior)
+    assert est.ci_low == pytest.approx(1.0 + scale * lo[0], rel=1e-12, abs=0)
+    assert est.ci_high == pytest.approx(1.0 + scale * hi[0], rel=1e-12, abs=0)
+    assert 1.0 < est.ci_low < est.value < est.ci_high  # X - d = 10.2: resolved from 0
+
+
+@pytest.mark.parametrize(("per_cell", "fano"), [(9, True), (10, False)])
+def test_fanos_lower_end_below_ten_rare_outcomes_per_cell(per_cell, fano):
+    # letter 0 spreads 3 x per_cell rare outcomes over three cells (30 or 27 in all, equal
+    # weights); at 30 rare outcomes and 10 a cell neither threshold calls for Fano's end
+    rare = 3 * per_cell
+    counts = np.array([[1000.0 - rare, per_cell, per_cell, per_cell], [0, 0, 0, 1000.0]])
+    prior = np.array([0.5, 0.5])
+    assert information._rare_per_cell(counts, prior) == per_cell
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    assert effective == pytest.approx(rare, rel=1e-12, abs=0)
+    est = mutual_information(counts, prior)
+    delta = est.value - Z * _delta_sd(counts, prior)
+    assert est.value - growth < delta - 1e-4  # the two readings differ
+    want = est.value - growth if fano else delta
+    assert est.ci_low == pytest.approx(want, rel=1e-6, abs=0)
+
+
+def test_thirty_rare_outcomes_exactly_are_enough_for_the_delta_lower_end():
+    # 15 + 15 rare outcomes of equal weight 2^-11 (1024 shots a letter, so the arithmetic is
+    # exact): the effective count is 30 to the last bit, 15 a cell: neither threshold ("fewer
+    # than 30", "fewer than 10 a cell") calls for Fano's end
+    counts = np.array([[1009.0, 15.0], [15.0, 1009.0]])
+    prior = np.array([0.5, 0.5])
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    assert effective == 30.0 and information._rare_per_cell(counts, prior) == 15.0
+    est = mutual_information(counts, prior)
+    delta = est.value - Z * _delta_sd(counts, prior)
+    assert est.value - growth < delta - 1e-4  # Fano's would be lower
+    assert est.ci_low == pytest.approx(delta, rel=1e-6, abs=0)
