@@ -74,9 +74,9 @@ def _files(key: str) -> list[str] | None:
     try:
         index = json.loads(_index_path(folder).read_bytes())
         names = index[key]
-    except OSError:
+    except (OSError, KeyError):
         return _fake_files.snapshot_files(folder, key) if _fake_files.verified_runtime() else None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, TypeError):
         return None
     if not (isinstance(names, list) and len(names) == 3 and all(isinstance(n, str) for n in names)):
         return None
