@@ -54,6 +54,10 @@ __all__ = [
 #: M3's default Hamming-distance cut-off of the reduced matrix is ``min(n, DISTANCE)``.
 DISTANCE = 3
 
+#: Observed bitstrings up to which M3 solves directly (its ``iter_threshold``); beyond, M3
+#: iterates (GMRES), which qkit does not: its experiments read a few qubits.
+MAX_BITSTRINGS = 4096
+
 
 def measured_qubits(circuit: QuantumCircuit) -> list[int]:
     """Physical qubit read into each classical bit of a transpiled circuit (index = clbit).
@@ -149,7 +153,10 @@ def _reduced_assignment_matrix(bits: np.ndarray, cals: np.ndarray, distance: int
     for k in range(n):
         matrix *= cals[k][2 * bits[:, k, None] + bits[None, :, k]]
     if distance < n:
-        matrix[(bits[:, None, :] != bits[None, :, :]).sum(axis=2) > distance] = 0
+        apart = np.zeros((m, m), dtype=np.uint8)  # Hamming distances, one bit at a time
+        for k in range(n):
+            apart += bits[:, k, None] != bits[None, :, k]
+        matrix[apart > distance] = 0
     norms = np.zeros(m, dtype=np.float32)
     for row in matrix:
         norms += row
@@ -245,6 +252,11 @@ class ReadoutCalibration:
             )
         if set("".join(counts)) - {"0", "1"}:
             raise ValueError("bitstrings must hold only the characters 0 and 1")
+        if len(counts) > MAX_BITSTRINGS:
+            raise ValueError(
+                f"counts hold {len(counts)} distinct bitstrings; readout mitigation solves "
+                f"directly for at most {MAX_BITSTRINGS} (measure fewer qubits)"
+            )
         shots = sum(counts.values())
         probabilities = nearest_probabilities(self.quasi_probabilities(dict(counts), qubits))
         return {str(k): float(v) * shots for k, v in probabilities.items()}

@@ -110,6 +110,9 @@ def test_batched_counts_keep_their_shape_and_bad_input_is_rejected():
         calibration.mitigate({"000": 1}, qubits=[0, 1])
     with pytest.raises(ValueError, match="only the characters 0 and 1"):
         calibration.mitigate({"0x": 1}, qubits=[0, 1])
+    wide = ReadoutCalibration("test", {q: np.eye(2) for q in range(13)}, shots=0)
+    with pytest.raises(ValueError, match="at most 4096"):
+        wide.mitigate({format(i, "013b"): 1 for i in range(4097)}, qubits=list(range(13)))
     unmeasured = QuantumCircuit(2, 2)
     unmeasured.measure(0, 0)
     with pytest.raises(ValueError, match=r"classical bits \[1\] are never measured"):
