@@ -208,7 +208,8 @@ class ReadoutCalibration:
         bits = np.frombuffer("".join(keys).encode("ascii"), dtype=np.uint8).reshape(
             len(keys), len(cals)
         ) - np.uint8(48)
-        values = np.array([counts[k] for k in keys], dtype=np.float32)
+        values = np.array([counts[k] for k in keys], dtype=np.float32).astype(float)
+        # M3: counts held as float32, divided by their sum in double, stored as float32
         frequencies = (values / sum(values.tolist())).astype(np.float32)
         matrix = _reduced_assignment_matrix(bits, cals, min(len(cals), DISTANCE))
         # scipy's LAPACK (sgetrf/sgetrs), as M3's direct_solver: the same float32 solution
@@ -279,8 +280,9 @@ def calibrate_readout(
         )
     if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
         raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    # prepared[i][k]: the state circuit i prepares on qubits[k] (read into clbit k)
     prepared = [bits[::-1].astype(int) for bits in balanced_calibration_bits(len(qubits))]
-    n_circuits = len(prepared)  # index = clbit
+    n_circuits = len(prepared)
     per_circuit = math.ceil(2 * shots / n_circuits)
     # a stream of its own, so an experiment run with the same seed is independent of it
     cal_seed = (

@@ -163,7 +163,8 @@ def test_mitigated_counts_are_mthrees(n, observed):
         keys = [format(i, f"0{n}b") for i in rng.permutation(2**n)]  # in no particular order
         if observed == "some":
             keys = keys[: max(1, int(rng.integers(1, 2**n)))]
-        counts = {k: int(rng.integers(1, 4000)) for k in keys}
+        scale = int(rng.choice([1, 1, 100, 10_000]))  # up to 4e7 shots: float32 counts round
+        counts = {k: int(rng.integers(1, 4000)) * scale + int(rng.integers(0, 7)) for k in keys}
         quasi, expected = m3_mitigated(matrices, counts, qubits)
         ours = calibration.quasi_probabilities(counts, qubits)
         assert {k: float(v) for k, v in ours.items()} == {k: float(v) for k, v in quasi.items()}
