@@ -10,12 +10,18 @@ circuits and readout calibration come from the cache). Every timing is a fresh p
 imports count as they do for a user. Run:
 
     PYTHONPATH=. python benchmarks/device.py [--device fez] [--repeat 2] [--survey]
-        [--tree OLD_CHECKOUT --tree .]
+        [--tree OLD_CHECKOUT --tree .] [--readout]
 
 Prints each time and its ratio to the plain way measured in the same run, the load at the
 start and the end, and whether every run printed the same result (but for its wall time).
 ``--tree DIR`` (repeatable) times the qkit source tree ``DIR`` (first on ``PYTHONPATH``, its
-own empty cache), the trees' processes alternating: before and after in one run.
+own empty cache), the trees' processes alternating: before and after in one run. Every
+process starts in a temporary folder (``python -m`` puts the working folder first on
+``sys.path``: started in a checkout, every tree would run that checkout's qkit).
+
+``--readout`` instead compares qkit's readout correction (:mod:`qkit.mitigation`) with M3's
+(``mthree``, if installed): the import in a new process, and the time per corrected count
+dictionary, the same numbers from both.
 """
 
 from __future__ import annotations
@@ -66,10 +72,61 @@ assert len(counts) == 13
 """
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+def timed(command: list[str], env: dict[str, str], cwd: str) -> tuple[float, str]:
     start = time.perf_counter()
-    out = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
+    out = subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.PIPE, text=True)
     return time.perf_counter() - start, out.stdout
+
+
+IMPORT = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+
+READOUT = r"""
+import time, numpy as np
+from qkit.mitigation import ReadoutCalibration
+from mthree import M3Mitigation
+rng = np.random.default_rng(1)
+for n, observed in ((2, 4), (4, 12), (6, 40)):
+    qubits = list(range(n))
+    matrices = {}
+    for q in qubits:
+        e0, e1 = rng.uniform(0.005, 0.05, 2)
+        matrices[q] = np.array([[1 - e0, e1], [e0, 1 - e1]])
+    keys = [format(int(i), f"0{n}b") for i in rng.permutation(2**n)[:observed]]
+    counts = {k: int(rng.integers(1, 2000)) for k in keys}
+    ours = ReadoutCalibration("b", matrices, 0)
+    m3 = M3Mitigation()
+    m3.cals_from_matrices([np.asarray(matrices[q], dtype=np.float32) for q in qubits])
+    def theirs():
+        probs = m3.apply_correction(counts, qubits).nearest_probability_distribution()
+        return {k: float(v) * sum(counts.values()) for k, v in probs.items()}
+    same = ours.mitigate(counts, qubits) == theirs()
+    times = {}
+    for name, call in (("qkit", lambda: ours.mitigate(counts, qubits)), ("M3", theirs)):
+        start, k = time.perf_counter(), 0
+        while time.perf_counter() - start < 0.5:
+            call(); k += 1
+        times[name] = (time.perf_counter() - start) / k
+    print(
+        f"{n} qubits, {observed} bitstrings: qkit {times['qkit'] * 1e3:.3f} ms, "
+        f"M3 {times['M3'] * 1e3:.3f} ms per call (M3 / qkit {times['M3'] / times['qkit']:.0f}x), "
+        f"same numbers: {same}"
+    )
+"""
+
+
+def readout(env: dict[str, str], cwd: str) -> None:
+    """qkit's readout correction against M3's: import time, time per call, same numbers."""
+    imports = {}
+    for name, module in (("qkit", "qkit.mitigation"), ("M3", "mthree")):
+        # after numpy and Qiskit, which a run imports anyway
+        code = "import numpy, qiskit, qiskit_aer; " + IMPORT.format(module)
+        imports[name] = float(timed([sys.executable, "-c", code], env, cwd)[1])
+    print(
+        f"import (after numpy, qiskit, qiskit_aer): qkit.mitigation {imports['qkit']:.2f} s, "
+        f"mthree {imports['M3']:.2f} s | load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    print(timed([sys.executable, "-c", READOUT], env, cwd)[1], end="", flush=True)
 
 
 def _same(outputs: list[str]) -> bool:
@@ -90,8 +147,13 @@ def main() -> None:
     parser.add_argument(
         "--tree", action="append", default=None, help="qkit source tree (repeatable)"
     )
+    parser.add_argument("--readout", action="store_true", help="qkit's readout correction vs M3")
     args = parser.parse_args()
     trees = [str(Path(t).resolve()) for t in args.tree or [Path(__file__).resolve().parents[1]]]
+    if args.readout:
+        with tempfile.TemporaryDirectory() as work:
+            readout({**os.environ, "PYTHONPATH": trees[-1]}, work)
+        return
     survey = [
         sys.executable, "-m", "qkit.cli", "survey", "--backend", f"fake:{args.device}",
         "--seed", "1", "--no-store", "--json",
@@ -107,11 +169,11 @@ def main() -> None:
                 tree: {**os.environ, "QKIT_CACHE_DIR": f"{work}/{k}", "PYTHONPATH": tree}
                 for k, tree in enumerate(trees)
             }
-            plain, _ = timed([sys.executable, "-c", PLAIN], envs[trees[0]])
+            plain, _ = timed([sys.executable, "-c", PLAIN], envs[trees[0]], work)
             load = os.getloadavg()[0]
-            first = {tree: timed(qkit, envs[tree]) for tree in trees}
-            second = {tree: timed(qkit, envs[tree]) for tree in trees}
-            whole = {tree: timed(survey, envs[tree]) for tree in trees} if args.survey else {}
+            first = {tree: timed(qkit, envs[tree], work) for tree in trees}
+            second = {tree: timed(qkit, envs[tree], work) for tree in trees}
+            whole = {tree: timed(survey, envs[tree], work) for tree in trees} if args.survey else {}
         outputs = [out for runs in (first, second) for _, out in runs.values()]
         for tree in trees:
             line = (

@@ -490,3 +490,25 @@ def test_device_backends_refuse_aer_noise_sites_with_a_pointer_to_mixtures():
     circuit.measure([0, 1], [0, 1])
     with pytest.raises(ValueError, match="circuit-mixture"):
         get_backend("fake:manila").transpile([circuit])
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 2)])
+def test_bit_counts_are_qiskits_counts_in_qiskits_order(shape):
+    """The vectorized counts of a BitArray: the same bitstrings, counts and dict order as
+    ``BitArray.get_counts`` (first occurrence), for 1-69 bits (padding bits ignored; beyond
+    64 bits Qiskit's own loop), few and many distinct outcomes, every position and the union."""
+    from qiskit.primitives.containers import BitArray
+
+    from qkit.backends._jobs import bit_counts
+
+    rng = np.random.default_rng(len(shape))
+    for trial in range(200):
+        num_bits, shots = int(rng.integers(1, 70)), int(rng.integers(0, 300))
+        array = rng.integers(0, 256, (*shape, shots, (num_bits + 7) // 8), dtype=np.uint8)
+        if trial % 2:
+            array &= np.uint8(1 + 2 * (trial % 4 == 3))  # few distinct outcomes
+        bits = BitArray(array, num_bits)
+        for loc in [None, *np.ndindex(shape)] if shape else [None]:
+            expected = {str(k): int(v) for k, v in bits.get_counts(loc).items()}
+            counts = bit_counts(bits, loc)
+            assert counts == expected and list(counts) == list(expected)

@@ -26,6 +26,13 @@ def cache_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def runtime_builds(monkeypatch):
+    """The first run builds the device with the runtime (not from its snapshot files,
+    :mod:`qkit.backends._fake_files`, tested in test_fake_files.py)."""
+    monkeypatch.setattr(_snapshot, "device_from_files", lambda key, load: None)
+
+
 @pytest.mark.parametrize("device", ["lima", "fez", "sherbrooke"])
 def test_target_data_rebuild_the_same_target_and_a_changed_one_differs(device):
     from qkit.backends._runtime import fake_device_classes
@@ -61,7 +68,7 @@ def test_only_standard_gates_and_control_flow_are_built_from_data():
         _snapshot._operation("os.system")
 
 
-def test_the_cached_device_is_the_device_for_everything_a_run_reads(cache_dir):
+def test_the_cached_device_is_the_device_for_everything_a_run_reads(cache_dir, runtime_builds):
     from qiskit import QuantumCircuit
 
     from qkit import provenance
@@ -94,8 +101,8 @@ def test_the_cached_device_is_the_device_for_everything_a_run_reads(cache_dir):
     assert cached.device._real is not None
 
 
-def test_a_changed_snapshot_or_a_corrupt_entry_is_a_miss(cache_dir):
-    from qkit.backends import get_backend
+def test_a_changed_snapshot_or_a_corrupt_entry_is_a_miss(cache_dir, runtime_builds, monkeypatch):
+    from qkit.backends import _fake_files, get_backend
 
     get_backend("fake:lima")
     assert isinstance(get_backend("fake:lima").device, _snapshot.CachedDevice)
@@ -109,6 +116,10 @@ def test_a_changed_snapshot_or_a_corrupt_entry_is_a_miss(cache_dir):
     index.write_text(json.dumps(files))
     assert _snapshot.cached_device("lima", lambda: None) is None
     index.unlink()
+    # without the index, a verified runtime's files are where its classes say (test_fake_files)
+    found = _snapshot.cached_device("lima", lambda: None)
+    assert (found is not None) == _fake_files.verified_runtime()
+    monkeypatch.setattr(_fake_files, "VERIFIED_RUNTIME", ())
     assert _snapshot.cached_device("lima", lambda: None) is None
     assert _snapshot.cached_device("no-such-device", lambda: None) is None
 

@@ -49,11 +49,32 @@ def pub_counts(pub_result, shots: int | None = None) -> dict[str, int] | np.ndar
         arrays = [array.slice_shots(range(shots)) for array in arrays]
     bits = BitArray.concatenate_bits(arrays) if len(arrays) > 1 else arrays[0]
     if bits.shape == ():
-        return {str(k): int(v) for k, v in bits.get_counts().items()}
+        return bit_counts(bits)
     out = np.empty(bits.shape, dtype=object)
     for index in np.ndindex(bits.shape):
-        out[index] = {str(k): int(v) for k, v in bits.get_counts(index).items()}
+        out[index] = bit_counts(bits, index)
     return out
+
+
+def bit_counts(bits: BitArray, loc: tuple[int, ...] | None = None) -> dict[str, int]:
+    """``bits.get_counts(loc)`` with ``str`` keys and ``int`` values, counted with numpy: the
+    same bitstrings in the same order (of first occurrence), without a Python loop over the
+    shots (Qiskit converts every shot's bytes to a string)."""
+    rows = bits.array.reshape(-1, bits.array.shape[-1]) if loc is None else bits.array[loc]
+    if rows.shape[-1] > 8 or rows.shape[0] == 0:  # more than 64 bits: Qiskit's own loop
+        return {str(k): int(v) for k, v in bits.get_counts(loc).items()}
+    keys = np.zeros(rows.shape[0], dtype=np.uint64)
+    for column in range(rows.shape[-1]):  # the bytes are big-endian, as int.from_bytes reads
+        keys = (keys << np.uint64(8)) | rows[:, column].astype(np.uint64)
+    if bits.num_bits < 64:
+        keys &= np.uint64(2**bits.num_bits - 1)
+    values, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    order = np.argsort(first)
+    width = bits.num_bits
+    return {
+        bin(int(v))[2:].zfill(width): int(n)
+        for v, n in zip(values[order].tolist(), counts[order].tolist(), strict=True)
+    }
 
 
 def counts_from_result(primitive_result) -> list[dict[str, int] | np.ndarray]:

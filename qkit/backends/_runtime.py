@@ -300,11 +300,18 @@ def _first_shots(bits: BitArray, shots: int) -> BitArray:
 
 def fake_backend(device: str, *, seed: int | None, optimization_level: int) -> RuntimeBackend:
     """``fake:<device>``: from the device cache when an earlier run kept its target
-    (:mod:`qkit.backends._snapshot`, no runtime import), else built by qiskit-ibm-runtime."""
+    (:mod:`qkit.backends._snapshot`), else from the runtime's snapshot files
+    (:mod:`qkit.backends._fake_files`), neither importing qiskit-ibm-runtime; else built by
+    qiskit-ibm-runtime."""
     from qkit.backends import _snapshot
 
     key = device.lower().removeprefix("fake_")
-    cached = _snapshot.cached_device(key, lambda: fake_device_classes()[key]())
+
+    def load():
+        return fake_device_classes()[key]()
+
+    # the device cache, else the runtime's snapshot files read directly (the first run)
+    cached = _snapshot.cached_device(key, load) or _snapshot.device_from_files(key, load)
     if cached is not None:
         return RuntimeBackend(
             f"fake:{key}", "fake", cached, seed=seed, optimization_level=optimization_level

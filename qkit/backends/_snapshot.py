@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qkit.backends import _cache
+from qkit.backends import _cache, _fake_files
 
 TARGET_KIND, TARGET_KEY = "device", "target-v1"
 INDEX_NAME = "fake-devices-{}.json"
@@ -66,14 +66,17 @@ def remember_files(classes: dict[str, type]) -> None:
 
 
 def _files(key: str) -> list[str] | None:
-    """``[folder, conf file, props file]`` of fake device ``key``, from the index."""
+    """``[folder, conf file, props file]`` of fake device ``key``, from the index (or, before
+    the index exists, where a verified runtime keeps them: :mod:`qkit.backends._fake_files`)."""
     folder = runtime_folder()
     if folder is None:
         return None
     try:
         index = json.loads(_index_path(folder).read_bytes())
         names = index[key]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, KeyError):
+        return _fake_files.snapshot_files(folder, key) if _fake_files.verified_runtime() else None
+    except (ValueError, TypeError):
         return None
     if not (isinstance(names, list) and len(names) == 3 and all(isinstance(n, str) for n in names)):
         return None
@@ -214,6 +217,29 @@ def remember_device(key: str, device) -> None:
         cache.put_json(TARGET_KIND, TARGET_KEY, value)
     except Exception:  # noqa: BLE001 - an operation outside the allow-list, a value JSON
         return  # cannot hold: no snapshot, the device is built every time
+
+
+def device_from_files(key: str, load: Callable[[], Any]) -> CachedDevice | None:
+    """Fake device ``key`` built from its snapshot files without importing the runtime
+    (:mod:`qkit.backends._fake_files`) and kept in the cache as :func:`remember_device` would;
+    ``None`` if that module cannot build it or the data would not rebuild it exactly."""
+    folder = runtime_folder()
+    data = _fake_files.device_data(folder, key) if folder is not None else None
+    if data is None:
+        return None
+    files, name, target, properties = data
+    device = CachedDevice(name, files, target, properties, load)
+    try:
+        value: dict[str, Any] = {"name": name, "files": files, "target": target_data(target)}
+        if not same_target(build_target(value["target"]), target):
+            return None
+        value["properties"] = properties
+        _cache.DeviceCache(_cache.fingerprint(f"fake:{key}", device)).put_json(
+            TARGET_KIND, TARGET_KEY, value
+        )
+    except Exception:  # noqa: BLE001 - as remember_device: then the runtime builds it
+        return None
+    return device
 
 
 def cached_device(key: str, load: Callable[[], Any]) -> CachedDevice | None:
