@@ -1,5 +1,3 @@
-import sys
+from qkit.cli import console
 
-from qkit.cli import main
-
-sys.exit(main())
+console()
