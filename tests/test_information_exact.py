@@ -74,25 +74,26 @@ def _pair_counts(signal: float, shots: int = 1000) -> np.ndarray:
     return np.array([[k, shots - k], [shots - k, k]], dtype=float)
 
 
-@pytest.mark.parametrize("target", [2.5, 3.5, 3.9, 4.5, 6.0])
-def test_feldman_cousins_below_a_signal_of_four_sigma_the_normal_interval_above(target):
+@pytest.mark.parametrize("target", [2.5, 3.5, 5.0, 5.9, 6.5, 8.0])
+def test_the_neyman_belt_below_a_signal_of_six_sigma_the_normal_interval_above(target):
     counts = _pair_counts(target)
     prior = np.array([0.5, 0.5])
     fixed, plugin, scale, dof = information._weak_signal(counts, prior)
     signal = np.sqrt((plugin - fixed) / scale - dof)
     est = mutual_information(counts, prior)
     z = norm.ppf(0.975)
-    if signal < 4.0:
-        lo, hi = noncentral.interval(np.array([(plugin - fixed) / scale]), dof, 0.95)
+    if signal < 6.0:
+        x = np.array([(plugin - fixed) / scale])
+        lo, hi = noncentral.upper_limit_interval(x, dof, 0.95, signal=6.0)
         assert est.ci_low == pytest.approx(float(fixed + scale * lo[0]), rel=1e-12, abs=1e-15)
         assert est.ci_high == pytest.approx(float(fixed + scale * hi[0]), rel=1e-12)
     else:
         sd = information._prior_mi_spread(counts, prior)
         assert est.ci_low == pytest.approx(float(est.value - z * sd), rel=1e-12)
         assert est.ci_high == pytest.approx(float(est.value + z * sd), rel=1e-12)
-    assert abs(signal - target) < 0.1  # the helper above aims where it should
-    if target == 3.9:  # X - d = 15.3 < 16 < X + d: pins the test's "minus d" too
-        assert (plugin - fixed) / scale + dof > 16
+    assert abs(signal - target) < 0.15  # the helper above aims where it should (rounded)
+    if target == 5.9:  # X - d = 34.8 < 36 < X + d: pins the test's "minus d" too
+        assert (plugin - fixed) / scale + dof > 36
 
 
 def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
@@ -172,6 +173,54 @@ def test_the_belt_contains_the_exact_feldman_cousins_interval_within_a_few_grid_
         low, high = _folded_normal_fc(float(t0))
         assert low - 0.04 <= np.sqrt(lo[i]) <= low + 1e-3, (t0, np.sqrt(lo[i]), low)
         assert high - 1e-3 <= np.sqrt(hi[i]) <= high + 0.03, (t0, np.sqrt(hi[i]), high)
+
+
+def _upper_limit_belt_by_hand(t0: float, signal: float = 6.0) -> tuple[float, float]:
+    """The belt of ``noncentral.upper_limit_interval`` for ``t = |mu + Z|`` (one degree of
+    freedom), with root finding instead of a grid: ``mu <= 1``: ``[0, q_0.95(mu)]``; above,
+    ``t_hi = max(t_s, q_0.975(mu))``, ``t_lo`` holding the rest of the 5% below."""
+    from scipy.optimize import brentq
+    from scipy.special import ndtr
+
+    def cdf(t, mu):
+        return ndtr(t - mu) - ndtr(-t - mu)
+
+    def quantile(p, mu):
+        return brentq(lambda t: cdf(t, mu) - p, 0.0, mu + 10.0)
+
+    t_s = np.sqrt(1.0 + signal**2)
+
+    def t_hi(mu):
+        return quantile(0.95, mu) if mu <= 1.0 else max(t_s, quantile(0.975, mu))
+
+    def t_lo(mu):
+        below = 0.05 - (1.0 - cdf(t_hi(mu), mu))
+        return 0.0 if mu <= 1.0 or below <= 0 else quantile(below, mu)
+
+    if t0 <= t_hi(0.0):
+        low = 0.0
+    elif t0 <= t_hi(1.0):
+        low = brentq(lambda m: t_hi(m) - t0, 0.0, 1.0)
+    elif t0 <= t_s:
+        low = 1.0
+    else:
+        low = brentq(lambda m: quantile(0.975, m) - t0, 1.0, t0)
+    high = 1.0 if t_lo(1.0 + 1e-9) > t0 else brentq(lambda m: t_lo(m) - t0, 1.0 + 1e-9, t0 + 6)
+    return low, high
+
+
+def test_the_upper_limit_belt_is_the_construction_by_hand_within_a_few_grid_steps():
+    # The grid rounds outwards: never inside the interval by more than rounding, at most a
+    # few steps of 0.01 (cells of the region, then one step of mu) outside it.
+    t = np.array([0.0, 0.05, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0, 6.0, 6.5, 7.5])
+    lo, hi = noncentral.upper_limit_interval(t**2, 1.0, 0.95, signal=6.0)
+    for i, t0 in enumerate(t):
+        low, high = _upper_limit_belt_by_hand(float(t0))
+        assert low - 0.04 <= np.sqrt(lo[i]) <= low + 1e-3, (t0, np.sqrt(lo[i]), low)
+        assert high - 1e-3 <= np.sqrt(hi[i]) <= high + 0.03, (t0, np.sqrt(hi[i]), high)
+    # below the switch an upper limit (or from mu_floor = 1), central above it
+    assert np.all(lo[t <= 1.96] == 0.0) and np.all(np.sqrt(lo[(t > 2.7) & (t < 6)]) == 1.0)
+    assert np.sqrt(lo[-1]) == pytest.approx(7.5 - 1.96, abs=0.02)
 
 
 def _fano(p: float, k: int) -> float:

@@ -67,20 +67,23 @@ def mutual_information(
     0``), the first order vanishes and the plug-in is a scaled noncentral chi-square, ``I_hat =
     I_fixed + c X`` with ``X ~ chi2_d(lambda)`` and ``I = I_fixed + c lambda`` (Miller, 1955;
     ``c`` and ``d`` by Satterthwaite from the second-order term, see :func:`_weak_signal`);
-    there the interval is Feldman-Cousins's for ``lambda`` (:mod:`qkit.estimators.noncentral`;
-    Feldman and Cousins, PRD 57, 3873 (1998)), which covers at the bound too and turns into
-    the normal one as the signal grows (the switch is at ``sqrt(X - d) = 4``). Near a
-    noiseless channel (fewer than 30 rare outcomes: those off each letter's most frequent
-    outcome; or fewer than 10 a cell that saw any) the plug-in spread is too small and the
-    distribution skewed; the lower end is then at most the estimate less
+    there the interval is a Neyman belt for ``lambda``
+    (:func:`qkit.estimators.noncentral.upper_limit_interval`): an upper limit while the signal
+    is small, which by Pratt's identity is what minimizes the mean width at ``I = I_fixed``,
+    turning central before the switch to the normal interval at ``sqrt(X - d) = 6``. It covers
+    at the bound too (Feldman-Cousins, PRD 57, 3873 (1998), the previous choice, is 20% wider
+    at no information). Near a noiseless channel (fewer than 30 rare outcomes: those off each
+    letter's most frequent outcome; or fewer than 10 a cell that saw any) the plug-in spread is
+    too small and the distribution skewed; the lower end is then at most the estimate less
     ``F(P_up) - F(P_hat)``, Fano's growth of the loss from the estimated decoding error to its
     Fay-Feuer gamma upper bound (:func:`_fano_growth`); where every row saw one outcome only
     (a noiseless channel, every data set alike) that is Fano's bound ``[H(pi_B) - F(P_up),
     I_hat]``, never zero width. Measured coverage of the nominal 95% 0.944-0.973 from ``eta =
     0`` to ``0.95`` for both alphabets and inputs at 1000 and 4000 shots, mean half-width
-    0.95-1.06 x 1.96 the spread of the estimates where the signal is resolved, 1.4-1.7 at no
-    information (where no interval covering every ``I >= 0`` can do better than 1.06-1.29; see
-    ``tests/test_information_coverage.py``). Near a noiseless channel (``eta = 0.99, 0.997``,
+    0.93-1.18 x 1.96 the spread of the estimates from ``eta = 0.01`` up; at no information 1.19
+    for the two-slot alphabet and 1.33 for the pair alphabet, whose estimate is clipped at 0
+    (no interval covering every ``I >= 0`` can do better than 1.29 there:
+    ``benchmarks/mi_floor.py``). Near a noiseless channel (``eta = 0.99, 0.997``,
     entangled inputs) 0.967-0.991 (the delta interval alone: 0.84-0.95), half-width 1.0-1.2x
     for two letters, 1.0-1.45x for the five-letter two-slot alphabet (Fano's worst case
     spreads the error over all letters); other channels, e.g. five letters leaking evenly,
@@ -90,7 +93,7 @@ def mutual_information(
     The value is clipped to ``[0, I_max]`` (``I_max = min(H(pi), log2 n_out)``, or
     ``min(log2 n_in, log2 n_out)`` for random inputs). ``at_boundary`` flags intervals
     touching 0 or ``I_max``, the ends of the physical range (the bootstrap intervals there do
-    not have nominal coverage; the ``"delta"`` interval does, by Feldman-Cousins).
+    not have nominal coverage; the ``"delta"`` interval does, by its Neyman belt).
 
     Parameters
     ----------
@@ -209,8 +212,12 @@ def mutual_information(
 
 
 # Below this signal (in standard deviations of the weak-signal statistic, ``sqrt(X - d)``) the
-# interval is Feldman-Cousins on the noncentral chi-square; above, the normal delta interval.
-_WEAK_SIGNAL = 4.0
+# interval is the Neyman belt of :func:`noncentral.upper_limit_interval` on the noncentral
+# chi-square; above, the normal delta interval. (Feldman-Cousins switching at 4 gave a mean
+# half-width of 1.40-1.65 x 1.96 sd at no information; this belt, which needs room below the
+# switch to turn from an upper limit into a central interval, 1.16 / 1.30: see
+# benchmarks/mi_floor.py.)
+_WEAK_SIGNAL = 6.0
 # Below this many rare outcomes (effective count ``y^2 / v``, see :func:`_fano_growth`) the
 # lower end is Fano's where that is lower than the delta one (measured: at 30 the delta
 # interval covers 0.94-0.95 on its own; at 100 Fano's widens resolved intervals by 25-50%).
@@ -236,7 +243,9 @@ def _delta_interval(
     weak = noisy & (statistic - dof < _WEAK_SIGNAL**2)
     if np.any(weak):  # a belt per rounded d, built on first use (a fraction of a second)
         lam_lo, lam_hi = np.zeros(np.shape(weak)), np.zeros(np.shape(weak))
-        lam_lo[weak], lam_hi[weak] = noncentral.interval(statistic[weak], dof[weak], confidence)
+        lam_lo[weak], lam_hi[weak] = noncentral.upper_limit_interval(
+            statistic[weak], dof[weak], confidence, signal=_WEAK_SIGNAL
+        )
         low = np.where(weak, fixed + scale * lam_lo, low)
         high = np.where(weak, fixed + scale * lam_hi, high)
     # Where few rare outcomes were seen the plug-in spread is too small and the delta lower
