@@ -74,7 +74,7 @@ def _pair_counts(signal: float, shots: int = 1000) -> np.ndarray:
     return np.array([[k, shots - k], [shots - k, k]], dtype=float)
 
 
-@pytest.mark.parametrize("target", [2.5, 3.5, 5.0, 5.9, 6.5, 8.0])
+@pytest.mark.parametrize("target", [2.5, 3.5, 5.0, 5.9, 6.5, 8.0, 20.0, 40.0])
 def test_the_neyman_belt_below_a_signal_of_six_sigma_the_normal_interval_above(target):
     counts = _pair_counts(target)
     prior = np.array([0.5, 0.5])
@@ -87,11 +87,23 @@ def test_the_neyman_belt_below_a_signal_of_six_sigma_the_normal_interval_above(t
         lo, hi = noncentral.upper_limit_interval(x, dof, 0.95, signal=6.0)
         assert est.ci_low == pytest.approx(float(fixed + scale * lo[0]), rel=1e-12, abs=1e-15)
         assert est.ci_high == pytest.approx(float(fixed + scale * hi[0]), rel=1e-12)
-    else:
+    else:  # the normal interval shifted up by c (d + z^2), fading from a signal of 16 to 32
         sd = information._prior_mi_spread(counts, prior)
-        assert est.ci_low == pytest.approx(float(est.value - z * sd), rel=1e-12)
-        assert est.ci_high == pytest.approx(float(est.value + z * sd), rel=1e-12)
-    assert abs(signal - target) < 0.15  # the helper above aims where it should (rounded)
+        shift = min(1.0, max(0.0, (32.0 - signal) / 16.0)) * scale * (dof + z * z)
+        assert est.ci_low == pytest.approx(float(est.value + shift - z * sd), rel=1e-12)
+        assert est.ci_high == pytest.approx(float(est.value + shift + z * sd), rel=1e-12)
+        if target == 8.0:  # exactly the central interval [(t - z)^2, (t + z)^2] of lambda
+            t = np.sqrt((plugin - fixed) / scale)
+            c_sd = scale * 2.0 * t  # the delta sd is 2 c t in the chi-square model, to 1%
+            assert sd == pytest.approx(c_sd, rel=0.01)
+            assert est.ci_high - fixed == pytest.approx(scale * (t + z) ** 2, rel=0.01)
+            assert est.ci_low - fixed == pytest.approx(scale * (t - z) ** 2, rel=0.02)
+        if target == 40.0:
+            assert shift == 0.0
+        if target == 20.0:
+            assert 0.0 < shift < scale * (dof + z * z)
+    # the helper above aims where it should (rounded counts; the quadratic aim is off above 10)
+    assert abs(signal - target) < (0.15 if target < 10 else 0.2 * target)
     if target == 5.9:  # X - d = 34.8 < 36 < X + d: pins the test's "minus d" too
         assert (plugin - fixed) / scale + dof > 36
 
