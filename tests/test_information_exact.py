@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import chi2, gamma, norm
+from scipy.optimize import brentq
+from scipy.stats import chi2, gamma, norm, poisson
 
 from qkit import measures
 from qkit.estimators import information, mutual_information, noncentral
@@ -251,7 +252,18 @@ def test_few_rare_outcomes_lower_end_is_fanos_growth_by_hand():
     assert est.ci_low == pytest.approx(est.value - (_h(p_up) - _h(7 * w)), rel=1e-12)
     sd = information._prior_mi_spread(counts, np.array([0.5, 0.5]))
     assert est.ci_low < est.value - norm.ppf(0.975) * sd  # below the delta one
-    assert est.ci_high == pytest.approx(est.value + norm.ppf(0.975) * sd, rel=1e-12)
+    # the upper end: the rare counts scaled down to the mid-P lower bound of their rate (gamma
+    # with shape 7.5 for equal weights: Poisson's mid-P bound to 3%; the exact one is shape 7),
+    # the estimate recomputed
+    p_lo = gamma.ppf(0.025, 7.5, scale=w)
+    mid_p = brentq(lambda m: poisson.sf(7, m) + 0.5 * poisson.pmf(7, m) - 0.025, 0.1, 20.0)
+    assert p_lo / w == pytest.approx(mid_p, rel=0.03)
+    assert p_lo > gamma.ppf(0.025, 7.0, scale=w)  # less conservative than Garwood's
+    s = p_lo / (7 * w)
+    scaled = np.array([[1000 - 5 * s, 5 * s], [2 * s, 1000 - 2 * s]])
+    up = mutual_information(scaled, [0.5, 0.5], n_boot=0).value
+    assert est.ci_high == pytest.approx(float(up), rel=1e-12)
+    assert est.ci_high < est.value + norm.ppf(0.975) * sd  # below the delta one
 
 
 def test_unequal_weights_use_fay_and_feuers_gamma_bound_by_hand():

@@ -268,6 +268,12 @@ def _delta_interval(
     extra, rare = _fano_growth(counts, prior, confidence)
     use = (rare < _FEW_RARE) | (_rare_per_cell(counts, prior) < _FEW_PER_CELL)
     low = np.where(use, np.minimum(low, point - extra), low)
+    # ... and the upper end at most the estimate with its rare counts scaled down to their
+    # rate's lower bound (a mid-P one: the delta upper end missed only 0.4-1.5%, the
+    # coverage 0.97-0.998 just short of a noiseless channel).
+    high = np.where(
+        use, np.minimum(high, np.maximum(_fewer_rare(counts, prior, confidence), point)), high
+    )
     high = np.where(noisy, high, point)
     return low, high
 
@@ -315,6 +321,38 @@ def _fano_growth(
     return fano_loss(p_up) - fano_loss(y), effective
 
 
+def _fewer_rare(counts: np.ndarray, prior: np.ndarray, confidence: float) -> np.ndarray:
+    """The estimate with every rare count scaled down to the rare rate's lower bound.
+
+    The rare counts ``r_x`` (off each letter's most frequent outcome) are scaled by ``P_lo /
+    y``, keeping their pattern, and the estimate recomputed: the information of a channel that
+    leaks as observed at the lowest rate the data allow. ``y = sum_x w_x r_x`` (``w_x = pi_x /
+    N_x``) as in :func:`_fano_growth`; ``P_lo`` is the ``alpha/2`` quantile of a gamma with mean
+    ``y + w_M/2`` and variance ``v + w_M^2/2``: for equal weights ``w`` within 3% of Poisson's
+    mid-P lower bound (Lancaster, JASA 56, 223 (1961)), nearer the nominal level on average
+    than the exact one (Fay and Feuer's, ``w_M`` dropped), which over-covers at a few counts.
+    No rare outcome: ``P_lo = 0``, the estimate of a noiseless channel.
+    """
+    shots = np.sum(counts, axis=-1)
+    used = prior > 0
+    safe = np.where(shots > 0, shots, 1.0)
+    mode = np.argmax(counts, axis=-1)
+    is_mode = mode[..., None] == np.arange(counts.shape[-1])
+    rare = shots - np.take_along_axis(counts, mode[..., None], axis=-1)[..., 0]
+    weight = np.where(used, prior / safe, 0.0)
+    y = np.sum(weight * rare, axis=-1)
+    v = np.sum(weight**2 * rare, axis=-1)
+    w_half = np.max(weight, axis=-1) / 2.0
+    seen = y > 0
+    mean = np.where(seen, y + w_half, 1.0)
+    var = np.where(seen, v + w_half * w_half * 2.0, 1.0)
+    p_lo = np.where(seen, var / mean * gammaincinv(mean * mean / var, 0.5 - confidence / 2.0), 0.0)
+    ratio = np.clip(np.divide(p_lo, y, out=np.zeros_like(y), where=seen), 0.0, 1.0)
+    scaled = np.where(is_mode, 0.0, counts * ratio[..., None, None])
+    scaled = np.where(is_mode, shots[..., None] - np.sum(scaled, axis=-1, keepdims=True), scaled)
+    return _prior_mi(scaled, prior, correct=True)
+
+
 def _rare_per_cell(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Rare outcomes (off each used letter's most frequent one) per cell that saw any."""
     used = prior > 0
@@ -351,7 +389,7 @@ def _weak_signal(
     for _ in range(n_in):
         link = link @ link
     used = prior > 0
-    block_prior = np.einsum("...xz,...z->...x", link.astype(float), prior)
+    block_prior = np.sum(link * prior[..., None, :], axis=-1)
     fixed = -np.sum(np.where(used, prior * np.log2(np.where(used, block_prior, 1.0)), 0.0), -1)
     plugin = _prior_mi(counts, prior, correct=False)
     # tr(H Sigma) and tr((H Sigma)^2) in closed form (O(n_in n_out^2), no (n_in n_out)^2
@@ -363,15 +401,20 @@ def _weak_signal(
     inv_q = np.divide(1.0, q, out=np.zeros_like(q), where=q > 0)
     rate = prior / safe
     extra = np.maximum(np.sum(seen, axis=-1) - 1, 0)
-    spread = np.einsum("...x,...xy,yw->...yw", prior * rate, cond, np.eye(n_out)) - np.einsum(
-        "...x,...xy,...xw->...yw", prior * rate, cond, cond
-    )
+    # explicit sums, not einsum: einsum's order of summation depends on the batch's shape,
+    # and a point must get the same doubles alone as in any batch
+    weighted = (prior * rate)[..., :, None] * cond
+    spread = -np.sum(weighted[..., :, :, None] * cond[..., :, None, :], axis=-3)
+    diagonal = np.sum(weighted, axis=-2) + np.diagonal(spread, axis1=-2, axis2=-1)
     own = np.sum(cond * (1.0 - cond) * inv_q[..., None, :], axis=-1)
-    trace = np.sum(rate * extra, axis=-1) - np.einsum("...yy,...y->...", spread, inv_q)
+    trace = np.sum(rate * extra, axis=-1) - np.sum(diagonal * inv_q, axis=-1)
+    off = spread * (1.0 - np.eye(n_out))
+    cross = np.sum(off**2 * inv_q[..., :, None] * inv_q[..., None, :], axis=(-2, -1))
     trace2 = (
         np.sum(rate**2 * extra, axis=-1)
         - 2.0 * np.sum(rate**2 * prior * own, axis=-1)
-        + np.einsum("...yw,...y,...w->...", spread**2, inv_q, inv_q)
+        + cross
+        + np.sum(diagonal**2 * inv_q**2, axis=-1)
     )
     w1 = trace / (2.0 * np.log(2.0))
     w2 = trace2 / (2.0 * np.log(2.0)) ** 2
