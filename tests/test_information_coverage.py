@@ -3,15 +3,16 @@
 Every replicate is a data set drawn multinomially from the EXACT ``P(outcome | letter)`` of the
 channel (``qkit.channel.theory``) for each alphabet and inputs ``qkit run channel`` offers,
 ``REPLICATES`` data sets per point, estimated in one batched call with the default interval
-(``"delta"``: normal where the shots resolve the information, Feldman-Cousins on the noncentral
-chi-square where they do not, Fano's bound for a noiseless channel).
+(``"delta"``: normal where the shots resolve the information, a Neyman belt on the noncentral
+chi-square where they do not, Fano's bound near and at a noiseless channel).
 
 False-failure rate: with ``REPLICATES = 4000`` an interval whose true coverage is 0.95 falls
 outside ``[LOW, HIGH] = [0.93, 0.975]`` with probability < 1e-7 per check (exact binomial; the
-FC construction covers 0.950-0.952 by design); about 40 checks, so a correct estimator fails
-this file with probability below 1e-5. The width ratio (mean half-width over ``1.96 x`` the
-spread of the estimates) is known to 1.1% with 4000 replicates and measured 0.98-1.02 where the
-signal is resolved; the limit 1.25 is 20 standard errors away. An interval 10% narrower
+belt covers 0.95 by construction); about 80 checks, so a correct estimator fails this file
+with probability below 1e-5. The width ratio (mean half-width over ``1.96 x`` the spread of the
+estimates) is known to 1.1% with 4000 replicates and measured 0.92-1.18 away from ``I = 0``
+(widest just below the switch at 6 sigma, where the belt gives upper limits): the limit 1.25
+is at least 5 standard errors away (< 1e-6 per check). An interval 10% narrower
 (coverage about 0.92) fails ``LOW`` with probability 0.97 and one 25% wider (about 0.986)
 fails ``HIGH`` with probability > 0.999 (``test_a_mutual_information_interval_ten_percent...``).
 
@@ -21,11 +22,16 @@ sigma, central above; Feldman-Cousins switching at 4 gave 1.40-1.75 there): 1.19
 two-slot alphabet, 1.33 for the pair alphabet, whose estimate is clipped at 0. No interval that
 covers 95% at every ``I >= 0`` can reach 1.25 for the clipped estimate: by Pratt's identity its
 mean width at ``I = 0`` is at least ``c int P_0(t >= t_lo(lambda)) dlambda`` with the one-sided
-``t_lo``, 1.29 x 1.96 the spread of the clipped estimate (``benchmarks/mi_floor.py`` computes it;
+``t_lo``, 1.28 x 1.96 the spread of the clipped estimate (``benchmarks/mi_floor.py`` computes it;
 ``test_no_interval_reaches_the_width_limit_for_the_clipped_estimate_at_no_information``). The
 ratio's sampling error at ``I = 0`` is 3% with 4000 data sets (the estimates are heavy-tailed), so
-the ``eta = 0`` points use ``REPLICATES_AT_ZERO = 20,000`` (sd of the ratio 0.010-0.016: 1.19
-reads above 1.25 with probability < 1e-4, 1.33 above ``PAIR_AT_ZERO = 1.4`` < 1e-9).
+points whose signal is below one standard deviation (``eta = 0``; 0.01-0.02 with separable
+inputs) use ``REPLICATES_AT_ZERO = 20,000`` (sd of the ratio 0.010-0.016: 1.19 reads above 1.25
+with probability < 1e-4, 1.33 above ``PAIR_AT_ZERO = 1.4`` < 1e-9).
+
+Just short of a noiseless channel a data set is fixed by two rare counts, so
+``test_exact_coverage_just_short_of_a_noiseless_channel`` sums the coverage exactly (no sampling,
+no false failures) and holds it to what discreteness allows (``benchmarks/mi_noiseless.py``).
 """
 
 from __future__ import annotations
