@@ -24,8 +24,9 @@ def _h(p: float) -> float:
     "counts",
     [
         [[700, 300], [250, 750]],  # resolved: normal interval
-        [[505, 495], [498, 502]],  # weak: Feldman-Cousins
+        [[505, 495], [498, 502]],  # weak: the Neyman belt
         [[1000, 0], [0, 1000]],  # noiseless: Fano
+        [[995, 5], [2, 998]],  # nearly noiseless: Fano below, fewer rare counts above
     ],
 )
 def test_a_letter_sent_with_prior_zero_changes_nothing(counts):
@@ -75,7 +76,7 @@ def _pair_counts(signal: float, shots: int = 1000) -> np.ndarray:
     return np.array([[k, shots - k], [shots - k, k]], dtype=float)
 
 
-@pytest.mark.parametrize("target", [2.5, 3.5, 5.0, 5.9, 6.5, 8.0, 20.0, 40.0])
+@pytest.mark.parametrize("target", [2.2, 2.5, 3.5, 5.0, 5.9, 6.5, 8.0, 20.0, 40.0])
 def test_the_neyman_belt_below_a_signal_of_six_sigma_the_normal_interval_above(target):
     counts = _pair_counts(target)
     prior = np.array([0.5, 0.5])
@@ -88,6 +89,8 @@ def test_the_neyman_belt_below_a_signal_of_six_sigma_the_normal_interval_above(t
         lo, hi = noncentral.upper_limit_interval(x, dof, 0.95, signal=6.0)
         assert est.ci_low == pytest.approx(float(fixed + scale * lo[0]), rel=1e-12, abs=1e-15)
         assert est.ci_high == pytest.approx(float(fixed + scale * hi[0]), rel=1e-12)
+        if target == 2.2:  # below mu_floor = 1: a lower end strictly inside (0, 1)
+            assert 0.0 < lo[0] < 1.0
     else:  # the normal interval shifted up by c (d + z^2), fading from a signal of 16 to 32
         sd = information._prior_mi_spread(counts, prior)
         shift = min(1.0, max(0.0, (32.0 - signal) / 16.0)) * scale * (dof + z * z)
@@ -117,6 +120,7 @@ def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
             [[100.0, 0.0, 0.0], [0.0, 400.0, 0.0]],  # noiseless: Fano
             [[60.0, 30.0, 10.0], [100.0, 250.0, 50.0]],  # resolved
             [[34.0, 33.0, 33.0], [130.0, 140.0, 130.0]],  # weak
+            [[97.0, 3.0, 0.0], [2.0, 397.0, 1.0]],  # nearly noiseless: few rare counts
         ]
     )
     prior = np.array([0.3, 0.7])
@@ -125,7 +129,7 @@ def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
         one = mutual_information(counts, prior)
         for name in ("value", "ci_low", "ci_high"):
             assert getattr(est, name)[i] == pytest.approx(float(getattr(one, name)), rel=1e-12)
-    fixed, plugin, scale, dof = information._weak_signal(batch, np.broadcast_to(prior, (3, 2)))
+    fixed, plugin, scale, dof = information._weak_signal(batch, np.broadcast_to(prior, (4, 2)))
     for i, counts in enumerate(batch):
         alone = information._weak_signal(counts, prior)
         assert [fixed[i], plugin[i], scale[i], dof[i]] == pytest.approx(
@@ -264,6 +268,25 @@ def test_few_rare_outcomes_lower_end_is_fanos_growth_by_hand():
     up = mutual_information(scaled, [0.5, 0.5], n_boot=0).value
     assert est.ci_high == pytest.approx(float(up), rel=1e-12)
     assert est.ci_high < est.value + norm.ppf(0.975) * sd  # below the delta one
+
+
+def test_the_upper_end_near_a_noiseless_channel_with_unequal_weights_by_hand():
+    # letter 0 sent 200 times (prior 0.3), letter 1 800 times (0.7): weights w = pi / N differ,
+    # y = sum w r, v = sum w^2 r; the rate's lower bound is the 2.5% point of a gamma with
+    # mean y + w_max / 2 and variance v + w_max^2 / 2; every rare count is scaled by it / y
+    counts = np.array([[196.0, 4.0], [3.0, 797.0]])
+    prior = np.array([0.3, 0.7])
+    est = mutual_information(counts, prior)
+    w = prior / counts.sum(axis=1)
+    rare = np.array([4.0, 3.0])
+    y, v, w_half = float(w @ rare), float(w**2 @ rare), float(w.max()) / 2
+    mean, var = y + w_half, v + 2 * w_half**2
+    p_lo = gamma.ppf(0.025, mean**2 / var, scale=var / mean)
+    s = p_lo / y
+    scaled = np.array([[200 - 4 * s, 4 * s], [3 * s, 800 - 3 * s]])
+    up = mutual_information(scaled, prior, n_boot=0).value
+    assert est.ci_high == pytest.approx(float(up), rel=1e-12)
+    assert est.ci_low < est.value < est.ci_high
 
 
 def test_unequal_weights_use_fay_and_feuers_gamma_bound_by_hand():
