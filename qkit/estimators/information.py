@@ -222,7 +222,7 @@ def mutual_information(
 # interval is the Neyman belt of :func:`noncentral.upper_limit_interval` on the noncentral
 # chi-square; above, the normal delta interval. (Feldman-Cousins switching at 4 gave a mean
 # half-width of 1.40-1.65 x 1.96 sd at no information; this belt, which needs room below the
-# switch to turn from an upper limit into a central interval, 1.16 / 1.30: see
+# switch to turn from an upper limit into a central interval, 1.19 / 1.33: see
 # benchmarks/mi_floor.py.)
 _WEAK_SIGNAL = 6.0
 # The delta interval is shifted by c (d + z^2) up to this signal, by less up to the next, by
