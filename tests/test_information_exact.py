@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import chi2, gamma, norm
+from scipy.optimize import brentq
+from scipy.stats import chi2, gamma, norm, poisson
 
 from qkit import measures
 from qkit.estimators import information, mutual_information, noncentral
@@ -23,8 +24,9 @@ def _h(p: float) -> float:
     "counts",
     [
         [[700, 300], [250, 750]],  # resolved: normal interval
-        [[505, 495], [498, 502]],  # weak: Feldman-Cousins
+        [[505, 495], [498, 502]],  # weak: the Neyman belt
         [[1000, 0], [0, 1000]],  # noiseless: Fano
+        [[995, 5], [2, 998]],  # nearly noiseless: Fano below, fewer rare counts above
     ],
 )
 def test_a_letter_sent_with_prior_zero_changes_nothing(counts):
@@ -74,25 +76,40 @@ def _pair_counts(signal: float, shots: int = 1000) -> np.ndarray:
     return np.array([[k, shots - k], [shots - k, k]], dtype=float)
 
 
-@pytest.mark.parametrize("target", [2.5, 3.5, 3.9, 4.5, 6.0])
-def test_feldman_cousins_below_a_signal_of_four_sigma_the_normal_interval_above(target):
+@pytest.mark.parametrize("target", [2.2, 2.5, 3.5, 5.0, 5.9, 6.5, 8.0, 20.0, 40.0])
+def test_the_neyman_belt_below_a_signal_of_six_sigma_the_normal_interval_above(target):
     counts = _pair_counts(target)
     prior = np.array([0.5, 0.5])
     fixed, plugin, scale, dof = information._weak_signal(counts, prior)
     signal = np.sqrt((plugin - fixed) / scale - dof)
     est = mutual_information(counts, prior)
     z = norm.ppf(0.975)
-    if signal < 4.0:
-        lo, hi = noncentral.interval(np.array([(plugin - fixed) / scale]), dof, 0.95)
+    if signal < 6.0:
+        x = np.array([(plugin - fixed) / scale])
+        lo, hi = noncentral.upper_limit_interval(x, dof, 0.95, signal=6.0)
         assert est.ci_low == pytest.approx(float(fixed + scale * lo[0]), rel=1e-12, abs=1e-15)
         assert est.ci_high == pytest.approx(float(fixed + scale * hi[0]), rel=1e-12, abs=0)
-    else:
+        if target == 2.2:  # below mu_floor = 1: a lower end strictly inside (0, 1)
+            assert 0.0 < lo[0] < 1.0
+    else:  # the normal interval shifted up by c (d + z^2), fading from a signal of 16 to 32
         sd = information._prior_mi_spread(counts, prior)
-        assert est.ci_low == pytest.approx(float(est.value - z * sd), rel=1e-12, abs=0)
-        assert est.ci_high == pytest.approx(float(est.value + z * sd), rel=1e-12, abs=0)
-    assert abs(signal - target) < 0.1  # the helper above aims where it should
-    if target == 3.9:  # X - d = 15.3 < 16 < X + d: pins the test's "minus d" too
-        assert (plugin - fixed) / scale + dof > 16
+        shift = min(1.0, max(0.0, (32.0 - signal) / 16.0)) * scale * (dof + z * z)
+        assert est.ci_low == pytest.approx(float(est.value + shift - z * sd), rel=1e-12, abs=0)
+        assert est.ci_high == pytest.approx(float(est.value + shift + z * sd), rel=1e-12, abs=0)
+        if target == 8.0:  # exactly the central interval [(t - z)^2, (t + z)^2] of lambda
+            t = np.sqrt((plugin - fixed) / scale)
+            c_sd = scale * 2.0 * t  # the delta sd is 2 c t in the chi-square model, to 1%
+            assert sd == pytest.approx(c_sd, rel=0.01)
+            assert est.ci_high - fixed == pytest.approx(scale * (t + z) ** 2, rel=0.01)
+            assert est.ci_low - fixed == pytest.approx(scale * (t - z) ** 2, rel=0.02)
+        if target == 40.0:
+            assert shift == 0.0
+        if target == 20.0:
+            assert 0.0 < shift < scale * (dof + z * z)
+    # the helper above aims where it should (rounded counts; the quadratic aim is off above 10)
+    assert abs(signal - target) < (0.15 if target < 10 else 0.2 * target)
+    if target == 5.9:  # X - d = 34.8 < 36 < X + d: pins the test's "minus d" too
+        assert (plugin - fixed) / scale + dof > 36
 
 
 def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
@@ -103,6 +120,7 @@ def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
             [[100.0, 0.0, 0.0], [0.0, 400.0, 0.0]],  # noiseless: Fano
             [[60.0, 30.0, 10.0], [100.0, 250.0, 50.0]],  # resolved
             [[34.0, 33.0, 33.0], [130.0, 140.0, 130.0]],  # weak
+            [[97.0, 3.0, 0.0], [2.0, 397.0, 1.0]],  # nearly noiseless: few rare counts
         ]
     )
     prior = np.array([0.3, 0.7])
@@ -113,7 +131,7 @@ def test_a_batch_of_unequal_designs_gives_each_points_own_interval():
             assert getattr(est, name)[i] == pytest.approx(
                 float(getattr(one, name)), rel=1e-12, abs=0
             )
-    fixed, plugin, scale, dof = information._weak_signal(batch, np.broadcast_to(prior, (3, 2)))
+    fixed, plugin, scale, dof = information._weak_signal(batch, np.broadcast_to(prior, (4, 2)))
     for i, counts in enumerate(batch):
         alone = information._weak_signal(counts, prior)
         assert [fixed[i], plugin[i], scale[i], dof[i]] == pytest.approx(
@@ -176,6 +194,54 @@ def test_the_belt_contains_the_exact_feldman_cousins_interval_within_a_few_grid_
         assert high - 1e-3 <= np.sqrt(hi[i]) <= high + 0.03, (t0, np.sqrt(hi[i]), high)
 
 
+def _upper_limit_belt_by_hand(t0: float, signal: float = 6.0) -> tuple[float, float]:
+    """The belt of ``noncentral.upper_limit_interval`` for ``t = |mu + Z|`` (one degree of
+    freedom), with root finding instead of a grid: ``mu <= 1``: ``[0, q_0.95(mu)]``; above,
+    ``t_hi = max(t_s, q_0.975(mu))``, ``t_lo`` holding the rest of the 5% below."""
+    from scipy.optimize import brentq
+    from scipy.special import ndtr
+
+    def cdf(t, mu):
+        return ndtr(t - mu) - ndtr(-t - mu)
+
+    def quantile(p, mu):
+        return brentq(lambda t: cdf(t, mu) - p, 0.0, mu + 10.0)
+
+    t_s = np.sqrt(1.0 + signal**2)
+
+    def t_hi(mu):
+        return quantile(0.95, mu) if mu <= 1.0 else max(t_s, quantile(0.975, mu))
+
+    def t_lo(mu):
+        below = 0.05 - (1.0 - cdf(t_hi(mu), mu))
+        return 0.0 if mu <= 1.0 or below <= 0 else quantile(below, mu)
+
+    if t0 <= t_hi(0.0):
+        low = 0.0
+    elif t0 <= t_hi(1.0):
+        low = brentq(lambda m: t_hi(m) - t0, 0.0, 1.0)
+    elif t0 <= t_s:
+        low = 1.0
+    else:
+        low = brentq(lambda m: quantile(0.975, m) - t0, 1.0, t0)
+    high = 1.0 if t_lo(1.0 + 1e-9) > t0 else brentq(lambda m: t_lo(m) - t0, 1.0 + 1e-9, t0 + 6)
+    return low, high
+
+
+def test_the_upper_limit_belt_is_the_construction_by_hand_within_a_few_grid_steps():
+    # The grid rounds outwards: never inside the interval by more than rounding, at most a
+    # few steps of 0.01 (cells of the region, then one step of mu) outside it.
+    t = np.array([0.0, 0.05, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0, 6.0, 6.5, 7.5])
+    lo, hi = noncentral.upper_limit_interval(t**2, 1.0, 0.95, signal=6.0)
+    for i, t0 in enumerate(t):
+        low, high = _upper_limit_belt_by_hand(float(t0))
+        assert low - 0.04 <= np.sqrt(lo[i]) <= low + 1e-3, (t0, np.sqrt(lo[i]), low)
+        assert high - 1e-3 <= np.sqrt(hi[i]) <= high + 0.03, (t0, np.sqrt(hi[i]), high)
+    # below the switch an upper limit (or from mu_floor = 1), central above it
+    assert np.all(lo[t <= 1.96] == 0.0) and np.all(np.sqrt(lo[(t > 2.7) & (t < 6)]) == 1.0)
+    assert np.sqrt(lo[-1]) == pytest.approx(7.5 - 1.96, abs=0.02)
+
+
 def _fano(p: float, k: int) -> float:
     return _h(p) + p * np.log2(k - 1)
 
@@ -192,7 +258,37 @@ def test_few_rare_outcomes_lower_end_is_fanos_growth_by_hand():
     assert est.ci_low == pytest.approx(est.value - (_h(p_up) - _h(7 * w)), rel=1e-12, abs=0)
     sd = information._prior_mi_spread(counts, np.array([0.5, 0.5]))
     assert est.ci_low < est.value - norm.ppf(0.975) * sd  # below the delta one
-    assert est.ci_high == pytest.approx(est.value + norm.ppf(0.975) * sd, rel=1e-12, abs=0)
+    # the upper end: the rare counts scaled down to the mid-P lower bound of their rate (gamma
+    # with shape 7.5 for equal weights: Poisson's mid-P bound to 3%; the exact one is shape 7),
+    # the estimate recomputed
+    p_lo = gamma.ppf(0.025, 7.5, scale=w)
+    mid_p = brentq(lambda m: poisson.sf(7, m) + 0.5 * poisson.pmf(7, m) - 0.025, 0.1, 20.0)
+    assert p_lo / w == pytest.approx(mid_p, rel=0.03)
+    assert p_lo > gamma.ppf(0.025, 7.0, scale=w)  # less conservative than Garwood's
+    s = p_lo / (7 * w)
+    scaled = np.array([[1000 - 5 * s, 5 * s], [2 * s, 1000 - 2 * s]])
+    up = mutual_information(scaled, [0.5, 0.5], n_boot=0).value
+    assert est.ci_high == pytest.approx(float(up), rel=1e-12, abs=0)
+    assert est.ci_high < est.value + norm.ppf(0.975) * sd  # below the delta one
+
+
+def test_the_upper_end_near_a_noiseless_channel_with_unequal_weights_by_hand():
+    # letter 0 sent 200 times (prior 0.3), letter 1 800 times (0.7): weights w = pi / N differ,
+    # y = sum w r, v = sum w^2 r; the rate's lower bound is the 2.5% point of a gamma with
+    # mean y + w_max / 2 and variance v + w_max^2 / 2; every rare count is scaled by it / y
+    counts = np.array([[196.0, 4.0], [3.0, 797.0]])
+    prior = np.array([0.3, 0.7])
+    est = mutual_information(counts, prior)
+    w = prior / counts.sum(axis=1)
+    rare = np.array([4.0, 3.0])
+    y, v, w_half = float(w @ rare), float(w**2 @ rare), float(w.max()) / 2
+    mean, var = y + w_half, v + 2 * w_half**2
+    p_lo = gamma.ppf(0.025, mean**2 / var, scale=var / mean)
+    s = p_lo / y
+    scaled = np.array([[200 - 4 * s, 4 * s], [3 * s, 800 - 3 * s]])
+    up = mutual_information(scaled, prior, n_boot=0).value
+    assert est.ci_high == pytest.approx(float(up), rel=1e-12, abs=0)
+    assert est.ci_low < est.value < est.ci_high
 
 
 def test_unequal_weights_use_fay_and_feuers_gamma_bound_by_hand():

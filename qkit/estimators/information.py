@@ -67,30 +67,40 @@ def mutual_information(
     0``), the first order vanishes and the plug-in is a scaled noncentral chi-square, ``I_hat =
     I_fixed + c X`` with ``X ~ chi2_d(lambda)`` and ``I = I_fixed + c lambda`` (Miller, 1955;
     ``c`` and ``d`` by Satterthwaite from the second-order term, see :func:`_weak_signal`);
-    there the interval is Feldman-Cousins's for ``lambda`` (:mod:`qkit.estimators.noncentral`;
-    Feldman and Cousins, PRD 57, 3873 (1998)), which covers at the bound too and turns into
-    the normal one as the signal grows (the switch is at ``sqrt(X - d) = 4``). Near a
-    noiseless channel (fewer than 30 rare outcomes: those off each letter's most frequent
-    outcome; or fewer than 10 a cell that saw any) the plug-in spread is too small and the
-    distribution skewed; the lower end is then at most the estimate less
+    there the interval is a Neyman belt for ``lambda``
+    (:func:`qkit.estimators.noncentral.upper_limit_interval`): an upper limit while the signal
+    is small, which by Pratt's identity is what minimizes the mean width at ``I = I_fixed``,
+    turning central before the switch to the normal interval at ``sqrt(X - d) = 6``. It covers
+    at the bound too (Feldman-Cousins, PRD 57, 3873 (1998), the previous choice, is 25-30% wider
+    at no information). Near a noiseless channel (fewer than 30 rare outcomes: those off each
+    letter's most frequent outcome; or fewer than 10 a cell that saw any) the plug-in spread is
+    too small and the distribution skewed; the lower end is then at most the estimate less
     ``F(P_up) - F(P_hat)``, Fano's growth of the loss from the estimated decoding error to its
-    Fay-Feuer gamma upper bound (:func:`_fano_growth`); where every row saw one outcome only
-    (a noiseless channel, every data set alike) that is Fano's bound ``[H(pi_B) - F(P_up),
-    I_hat]``, never zero width. Measured coverage of the nominal 95% 0.944-0.973 from ``eta =
-    0`` to ``0.95`` for both alphabets and inputs at 1000 and 4000 shots, mean half-width
-    0.95-1.06 x 1.96 the spread of the estimates where the signal is resolved, 1.4-1.7 at no
-    information (where no interval covering every ``I >= 0`` can do better than 1.06-1.29; see
-    ``tests/test_information_coverage.py``). Near a noiseless channel (``eta = 0.99, 0.997``,
-    entangled inputs) 0.967-0.991 (the delta interval alone: 0.84-0.95), half-width 1.0-1.2x
-    for two letters, 1.0-1.45x for the five-letter two-slot alphabet (Fano's worst case
-    spreads the error over all letters); other channels, e.g. five letters leaking evenly,
-    a Z-channel, an unequal prior, 0.943-0.997 (leakage 0.001-0.01). No resampling: it replaces
-    a bootstrap that cost 30x the rest of a sweep.
+    Fay-Feuer gamma upper bound (:func:`_fano_growth`), and the upper end at most the
+    estimate with its rare counts scaled down to their rate's mid-P lower bound
+    (:func:`_fewer_rare`); where every row saw one outcome only (a noiseless channel, every
+    data set alike) that is Fano's bound ``[H(pi_B) - F(P_up), I_hat]``, never zero width.
+    Where the normal interval is used in the chi-square regime it is shifted up by ``c (d +
+    z^2)``, continuing the belt's central interval (fading out from ``sqrt(X - d) = 16`` to
+    32). Measured coverage of the nominal 95% (``benchmarks/intervals.py --mi``, 4000 data sets
+    a point) 0.942-0.966 from ``eta = 0`` to ``0.9`` for both alphabets and inputs at 1000 and
+    4000 shots, mean half-width 0.92-1.18 x 1.96 the spread of the estimates from ``eta =
+    0.01`` up; at no information 1.17-1.20 for the two-slot alphabet and 1.29-1.35 for the pair
+    alphabet, whose estimate is clipped at 0 (no interval covering every ``I >= 0`` can do
+    better than 1.28 there: ``benchmarks/mi_floor.py``). Near a noiseless channel (entangled
+    inputs, ``eta = 0.985-0.9985``; exact sums over the rare counts, ``benchmarks/
+    mi_noiseless.py``) 0.946-0.973 for the pair alphabet, 0.946-0.982 for the five-letter
+    two-slot one (Fano's worst case spreads the error over all letters), where any interval
+    that covers 95% at every ``eta`` covers 0.950-0.981 at some (the rare count is about
+    Poisson); half-width 1.0-1.06x (pair), up to 1.34x (two-slot at 1000 shots). Other
+    channels, e.g. five letters leaking evenly, a Z-channel, an unequal prior, 0.948-0.983
+    (leakage 0.001-0.01). No resampling: it replaces a bootstrap that cost 30x the rest of a
+    sweep.
 
     The value is clipped to ``[0, I_max]`` (``I_max = min(H(pi), log2 n_out)``, or
     ``min(log2 n_in, log2 n_out)`` for random inputs). ``at_boundary`` flags intervals
     touching 0 or ``I_max``, the ends of the physical range (the bootstrap intervals there do
-    not have nominal coverage; the ``"delta"`` interval does, by Feldman-Cousins).
+    not have nominal coverage; the ``"delta"`` interval does, by its Neyman belt).
 
     Parameters
     ----------
@@ -209,8 +219,16 @@ def mutual_information(
 
 
 # Below this signal (in standard deviations of the weak-signal statistic, ``sqrt(X - d)``) the
-# interval is Feldman-Cousins on the noncentral chi-square; above, the normal delta interval.
-_WEAK_SIGNAL = 4.0
+# interval is the Neyman belt of :func:`noncentral.upper_limit_interval` on the noncentral
+# chi-square; above, the normal delta interval. (Feldman-Cousins switching at 4 gave a mean
+# half-width of 1.40-1.65 x 1.96 sd at no information; this belt, which needs room below the
+# switch to turn from an upper limit into a central interval, 1.19 / 1.33: see
+# benchmarks/mi_floor.py.)
+_WEAK_SIGNAL = 6.0
+# The delta interval is shifted by c (d + z^2) up to this signal, by less up to the next, by
+# nothing above (measured, eta 0.1-0.95: full shift to 16 and gone at 32 balances the two
+# ends' misses at 0.018-0.034 each; to 24: the same within the sampling error).
+_SHIFT_FULL, _SHIFT_GONE = 16.0, 32.0
 # Below this many rare outcomes (effective count ``y^2 / v``, see :func:`_fano_growth`) the
 # lower end is Fano's where that is lower than the delta one (measured: at 30 the delta
 # interval covers 0.94-0.95 on its own; at 100 Fano's widens resolved intervals by 25-50%).
@@ -224,19 +242,30 @@ _FEW_PER_CELL = 10.0
 def _delta_interval(
     counts: np.ndarray, prior: np.ndarray, point: np.ndarray, confidence: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The known-prior interval: normal (delta method) for a resolved signal, Feldman-Cousins
-    on the G statistic's noncentral chi-square for a weak one, Fano's bound when every row is
+    """The known-prior interval: normal (delta method) for a resolved signal, a Neyman belt on
+    the G statistic's noncentral chi-square for a weak one, Fano's bound when every row is
     deterministic (see :func:`mutual_information`)."""
     z = norm.ppf(0.5 + confidence / 2.0)
     first = _prior_mi_spread(counts, prior)
-    low, high = point - z * first, point + z * first
     fixed, plugin, scale, dof = _weak_signal(counts, prior)
     noisy = scale > 0
     statistic = np.divide(plugin - fixed, scale, out=np.zeros_like(scale), where=noisy)
-    weak = noisy & (statistic - dof < _WEAK_SIGNAL**2)
+    # The normal interval continues the belt's central one, [(t - z)^2, (t + z)^2] in lambda
+    # (t = sqrt(X)): that is I_hat + c (d + z^2) -/+ z sd, the delta interval shifted up by
+    # c (d + z^2), Miller-Madow's c d and the square root's c z^2. Without it the interval
+    # sits low in the chi-square regime (measured: upper end missing 4.9% at sqrt(X - d) = 10,
+    # coverage 0.933-0.937). The shift fades out as the signal grows and the plug-in stops
+    # being a scaled noncentral chi-square (by then it is below 0.08 sd).
+    signal = np.sqrt(np.clip(statistic - dof, 0.0, None))
+    fade = np.clip((_SHIFT_GONE - signal) / (_SHIFT_GONE - _SHIFT_FULL), 0.0, 1.0)
+    shift = fade * scale * (dof + z * z)
+    low, high = point + shift - z * first, point + shift + z * first
+    weak = noisy & (signal < _WEAK_SIGNAL)
     if np.any(weak):  # a belt per rounded d, built on first use (a fraction of a second)
         lam_lo, lam_hi = np.zeros(np.shape(weak)), np.zeros(np.shape(weak))
-        lam_lo[weak], lam_hi[weak] = noncentral.interval(statistic[weak], dof[weak], confidence)
+        lam_lo[weak], lam_hi[weak] = noncentral.upper_limit_interval(
+            statistic[weak], dof[weak], confidence, signal=_WEAK_SIGNAL
+        )
         low = np.where(weak, fixed + scale * lam_lo, low)
         high = np.where(weak, fixed + scale * lam_hi, high)
     # Where few rare outcomes were seen the plug-in spread is too small and the delta lower
@@ -246,6 +275,12 @@ def _delta_interval(
     extra, rare = _fano_growth(counts, prior, confidence)
     use = (rare < _FEW_RARE) | (_rare_per_cell(counts, prior) < _FEW_PER_CELL)
     low = np.where(use, np.minimum(low, point - extra), low)
+    # ... and the upper end at most the estimate with its rare counts scaled down to their
+    # rate's lower bound (a mid-P one: the delta upper end missed only 0.4-1.5%, the
+    # coverage 0.97-0.998 just short of a noiseless channel).
+    high = np.where(
+        use, np.minimum(high, np.maximum(_fewer_rare(counts, prior, confidence), point)), high
+    )
     high = np.where(noisy, high, point)
     return low, high
 
@@ -293,6 +328,38 @@ def _fano_growth(
     return fano_loss(p_up) - fano_loss(y), effective
 
 
+def _fewer_rare(counts: np.ndarray, prior: np.ndarray, confidence: float) -> np.ndarray:
+    """The estimate with every rare count scaled down to the rare rate's lower bound.
+
+    The rare counts ``r_x`` (off each letter's most frequent outcome) are scaled by ``P_lo /
+    y``, keeping their pattern, and the estimate recomputed: the information of a channel that
+    leaks as observed at the lowest rate the data allow. ``y = sum_x w_x r_x`` (``w_x = pi_x /
+    N_x``) as in :func:`_fano_growth`; ``P_lo`` is the ``alpha/2`` quantile of a gamma with mean
+    ``y + w_M/2`` and variance ``v + w_M^2/2``: for equal weights ``w`` within 3% of Poisson's
+    mid-P lower bound (Lancaster, JASA 56, 223 (1961)), nearer the nominal level on average
+    than the exact one (Fay and Feuer's, ``w_M`` dropped), which over-covers at a few counts.
+    No rare outcome: ``P_lo = 0``, the estimate of a noiseless channel.
+    """
+    shots = np.sum(counts, axis=-1)
+    used = prior > 0
+    safe = np.where(shots > 0, shots, 1.0)
+    mode = np.argmax(counts, axis=-1)
+    is_mode = mode[..., None] == np.arange(counts.shape[-1])
+    rare = shots - np.take_along_axis(counts, mode[..., None], axis=-1)[..., 0]
+    weight = np.where(used, prior / safe, 0.0)
+    y = np.sum(weight * rare, axis=-1)
+    v = np.sum(weight**2 * rare, axis=-1)
+    w_half = np.max(weight, axis=-1) / 2.0
+    seen = y > 0
+    mean = np.where(seen, y + w_half, 1.0)
+    var = np.where(seen, v + w_half * w_half * 2.0, 1.0)
+    p_lo = np.where(seen, var / mean * gammaincinv(mean * mean / var, 0.5 - confidence / 2.0), 0.0)
+    ratio = np.clip(np.divide(p_lo, y, out=np.zeros_like(y), where=seen), 0.0, 1.0)
+    scaled = np.where(is_mode, 0.0, counts * ratio[..., None, None])
+    scaled = np.where(is_mode, shots[..., None] - np.sum(scaled, axis=-1, keepdims=True), scaled)
+    return _prior_mi(scaled, prior, correct=True)
+
+
 def _rare_per_cell(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Rare outcomes (off each used letter's most frequent one) per cell that saw any."""
     used = prior > 0
@@ -329,7 +396,7 @@ def _weak_signal(
     for _ in range(n_in):
         link = link @ link
     used = prior > 0
-    block_prior = np.einsum("...xz,...z->...x", link.astype(float), prior)
+    block_prior = np.sum(link * prior[..., None, :], axis=-1)
     fixed = -np.sum(np.where(used, prior * np.log2(np.where(used, block_prior, 1.0)), 0.0), -1)
     plugin = _prior_mi(counts, prior, correct=False)
     # tr(H Sigma) and tr((H Sigma)^2) in closed form (O(n_in n_out^2), no (n_in n_out)^2
@@ -341,15 +408,20 @@ def _weak_signal(
     inv_q = np.divide(1.0, q, out=np.zeros_like(q), where=q > 0)
     rate = prior / safe
     extra = np.maximum(np.sum(seen, axis=-1) - 1, 0)
-    spread = np.einsum("...x,...xy,yw->...yw", prior * rate, cond, np.eye(n_out)) - np.einsum(
-        "...x,...xy,...xw->...yw", prior * rate, cond, cond
-    )
+    # explicit sums, not einsum: einsum's order of summation depends on the batch's shape,
+    # and a point must get the same doubles alone as in any batch
+    weighted = (prior * rate)[..., :, None] * cond
+    spread = -np.sum(weighted[..., :, :, None] * cond[..., :, None, :], axis=-3)
+    diagonal = np.sum(weighted, axis=-2) + np.diagonal(spread, axis1=-2, axis2=-1)
     own = np.sum(cond * (1.0 - cond) * inv_q[..., None, :], axis=-1)
-    trace = np.sum(rate * extra, axis=-1) - np.einsum("...yy,...y->...", spread, inv_q)
+    trace = np.sum(rate * extra, axis=-1) - np.sum(diagonal * inv_q, axis=-1)
+    off = spread * (1.0 - np.eye(n_out))
+    cross = np.sum(off**2 * inv_q[..., :, None] * inv_q[..., None, :], axis=(-2, -1))
     trace2 = (
         np.sum(rate**2 * extra, axis=-1)
         - 2.0 * np.sum(rate**2 * prior * own, axis=-1)
-        + np.einsum("...yw,...y,...w->...", spread**2, inv_q, inv_q)
+        + cross
+        + np.sum(diagonal**2 * inv_q**2, axis=-1)
     )
     w1 = trace / (2.0 * np.log(2.0))
     w2 = trace2 / (2.0 * np.log(2.0)) ** 2
