@@ -148,52 +148,6 @@ def test_an_outcome_never_seen_changes_nothing(counts):
         assert getattr(padded, name) == pytest.approx(getattr(alone, name), rel=1e-12, abs=1e-15)
 
 
-def _folded_normal_fc(t0: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Feldman-Cousins interval for ``mu`` from ``t0 = |mu + Z|``, by root finding (no grid).
-
-    ``f(t | mu) = phi(t - mu) + phi(t + mu)``; the best ``mu`` of a ``t`` is 0 for ``t <= 1``
-    and else solves ``mu = t tanh(t mu)``; each ``mu``'s region ``{t : R(t) >= r}`` holds
-    ``confidence``; the interval is every ``mu`` whose region holds ``t0``.
-    """
-    from scipy.optimize import brentq
-
-    def best(t):
-        return 0.0 if t <= 1.0 else brentq(lambda m: m - t * np.tanh(t * m), 1e-9, t + 1.0)
-
-    def ratio(t, mu):
-        return (norm.pdf(t - mu) + norm.pdf(t + mu)) / (
-            norm.pdf(t - best(t)) + norm.pdf(t + best(t))
-        )
-
-    def region(mu):
-        top = 0.0 if mu == 0 else brentq(lambda t: best(t) - mu, 1.0, mu + 10.0)
-
-        def ends(r):
-            left = 0.0 if ratio(0.0, mu) >= r else brentq(lambda t: ratio(t, mu) - r, 0.0, top)
-            return left, brentq(lambda t: ratio(t, mu) - r, top, top + 20.0)
-
-        def mass(r):
-            a, b = ends(r)
-            cdf = lambda t: norm.cdf(t - mu) - norm.cdf(-t - mu)  # noqa: E731
-            return cdf(b) - cdf(a) - confidence
-
-        return ends(brentq(mass, 1e-12, 1 - 1e-12, xtol=1e-14))
-
-    low = 0.0 if t0 <= region(0.0)[1] else brentq(lambda m: region(m)[1] - t0, 0.0, t0 + 1.0)
-    return low, brentq(lambda m: region(m)[0] - t0, 1e-6, t0 + 6.0)
-
-
-def test_the_belt_contains_the_exact_feldman_cousins_interval_within_a_few_grid_steps():
-    # The grid rounds outwards: never inside the exact interval by more than rounding, and
-    # at most a few steps of 0.01 (cells of the region, then one step of mu) outside it.
-    t = np.array([0.5, 1.0, 2.0, 3.0, 5.0])
-    lo, hi = noncentral.interval(t**2, 1.0, 0.95)
-    for i, t0 in enumerate(t):
-        low, high = _folded_normal_fc(float(t0))
-        assert low - 0.04 <= np.sqrt(lo[i]) <= low + 1e-3, (t0, np.sqrt(lo[i]), low)
-        assert high - 1e-3 <= np.sqrt(hi[i]) <= high + 0.03, (t0, np.sqrt(hi[i]), high)
-
-
 def _upper_limit_belt_by_hand(t0: float, signal: float = 6.0) -> tuple[float, float]:
     """The belt of ``noncentral.upper_limit_interval`` for ``t = |mu + Z|`` (one degree of
     freedom), with root finding instead of a grid: ``mu <= 1``: ``[0, q_0.95(mu)]``; above,

@@ -1,11 +1,10 @@
 """qkit.estimators.noncentral's belt against exact references (no sampling, no false failures).
 
-With one degree of freedom ``t = sqrt(X) = |mu + Z|``; where every ``mu`` that matters has its
-region far from 0 the fold ``phi(t + mu)`` is below ``e^-40`` of ``phi(t - mu)`` and Feldman and
-Cousins' interval is ``t -/+ z``: the upper end for ``t >= 5`` (regions of ``mu >= 6.9`` start
-above 4.9), the lower end for ``t >= 7.5``. Nearer the bound ``tests/test_information_exact.py``
-solves the folded normal's ordering by root finding. Every region of the belt is checked to
-hold ``confidence`` under ``scipy.stats.ncx2`` itself.
+With one degree of freedom ``t = sqrt(X) = |mu + Z|``; above the caller's switch the regions are
+central, and where the fold ``phi(t + mu)`` is negligible the interval is ``t -/+ z`` rounded
+outwards to the grid. Every region of the belt is checked to hold ``confidence`` under
+``scipy.stats.ncx2`` itself, for few and for many degrees of freedom (a 21 x 21 table's G
+statistic has d = 400, whose X lies far above a grid that would stop at t = 21).
 """
 
 from __future__ import annotations
@@ -18,34 +17,34 @@ from scipy.stats import ncx2, norm
 
 from qkit.estimators import noncentral
 
+SIGNAL = 6.0  # the mutual information's switch to a normal interval
 
-def test_the_belt_rounds_outwards_up_to_the_top_of_its_range():
-    # Documented: each end at most 1e-3 inside the exact one and at most 0.04 outside it, up to
-    # an upper end just below MU_MAX = 10 (t = 8.035: the exact upper end is 9.995).
+
+def test_far_above_the_switch_the_interval_is_t_minus_plus_z_rounded_outwards():
+    # one degree of freedom, t = 7.5 .. 8.4: regions of mu >= 5.5 are central and their fold
+    # phi(t + mu) is below e^-60; each end at most 0.02 outside t -/+ z, never inside by more
+    # than the ordering's 1e-3
     z = norm.ppf(0.975)
-    t = np.array([5.0, 6.37, 7.5, 8.0, 8.035])
-    lo, hi = noncentral.interval(t**2, 1.0, 0.95)
+    t = np.array([7.5, 7.77, 8.0, 8.4])
+    lo, hi = noncentral.upper_limit_interval(t**2, 1.0, 0.95, signal=SIGNAL)
     mu_lo, mu_hi = np.sqrt(lo), np.sqrt(hi)
-    far = t >= 7.5
-    assert np.all(mu_lo[far] <= t[far] - z + 1e-3), mu_lo - (t - z)
-    assert np.all(mu_lo[far] >= t[far] - z - 0.04), mu_lo - (t - z)
-    assert np.all(mu_hi >= t + z - 1e-3) and np.all(mu_hi <= t + z + 0.04), mu_hi - (t + z)
-    assert 9.99 < t[-1] + z < 10.0  # the exact end is within the belt's last step
+    assert np.all(mu_lo <= t - z + 1e-3) and np.all(mu_lo >= t - z - 0.02), mu_lo - (t - z)
+    assert np.all(mu_hi >= t + z - 1e-3) and np.all(mu_hi <= t + z + 0.02), mu_hi - (t + z)
 
 
-@pytest.mark.parametrize("df", [2.0, 3.5])
+@pytest.mark.parametrize("df", [1.0, 2.0, 3.5, 400.0])
 def test_every_region_of_the_belt_holds_the_confidence_under_ncx2(df):
-    # P(t_lo^2 <= X <= t_hi^2) >= 0.95 exactly (the regions are sums of whole cells), and no
-    # region is wider than it needs by more than two cells at each end.
-    mu, t_lo, t_hi = noncentral._belt(df, 0.95)
+    # P(t_lo^2 <= X <= t_hi^2) >= 0.95 exactly (regions are whole cells, rounded outwards) and
+    # no region is wider than it needs by more than two cells at each end
+    mu, t_lo, t_hi = noncentral._upper_limit_belt(df, 0.95, SIGNAL, 1.0)
+    assert mu[-1] == pytest.approx(noncentral.mu_max(df, SIGNAL), abs=0.01)
     rows = np.arange(0, mu.size, 37)
-    inside = ncx2.cdf(t_hi[rows] ** 2, df, mu[rows] ** 2) - ncx2.cdf(
-        t_lo[rows] ** 2, df, mu[rows] ** 2
-    )
+    lam = mu[rows] ** 2
+    inside = ncx2.cdf(t_hi[rows] ** 2, df, lam) - ncx2.cdf(t_lo[rows] ** 2, df, lam)
     assert np.all(inside >= 0.95 - 1e-9), inside.min()
     step = 0.02
-    trimmed = ncx2.cdf((t_hi[rows] - step) ** 2, df, mu[rows] ** 2) - ncx2.cdf(
-        np.minimum(t_lo[rows] + step, t_hi[rows] - step) ** 2 * (t_lo[rows] > 0), df, mu[rows] ** 2
+    trimmed = ncx2.cdf((t_hi[rows] - step) ** 2, df, lam) - ncx2.cdf(
+        np.minimum(t_lo[rows] + step, t_hi[rows] - step) ** 2 * (t_lo[rows] > 0), df, lam
     )
     assert np.all(trimmed < 0.95), trimmed.max()
 
@@ -55,22 +54,30 @@ def test_one_degree_of_freedom_builds_its_belt_without_scipy_stats(monkeypatch):
     # scipy.stats (tests/test_estimators.py checks a run imports none): with the import made
     # impossible, d = 1 still builds, and d = 2 (which needs ncx2) does not.
     monkeypatch.setitem(sys.modules, "scipy.stats", None)
-    mu, t_lo, t_hi = noncentral._belt.__wrapped__(1.0, 0.95)
+    mu, t_lo, t_hi = noncentral._upper_limit_belt.__wrapped__(1.0, 0.95, SIGNAL, 1.0)
     assert mu[0] == 0.0 and np.all(np.diff(mu) > 0) and np.all(t_lo <= t_hi)
     with pytest.raises(ImportError):
-        noncentral._belt.__wrapped__(2.0, 0.95)
+        noncentral._upper_limit_belt.__wrapped__(2.0, 0.95, SIGNAL, 1.0)
 
 
 @pytest.mark.slow  # two belts of many degrees of freedom: ~10 s
-@pytest.mark.xfail(
-    strict=True,
-    reason="the belt's t grid ends at T_MAX = 21 (X = 441) and its mu grid at 10 whatever d: "
-    "for d >= ~400 (a 21 x 21 table's G statistic) a weak signal's X lies beyond it and the "
-    "interval comes back as [100, 100]; found by the mutation work, left to the owner of the MI",
-)
 def test_many_degrees_of_freedom_get_an_interval_that_holds_the_noncentrality():
-    # lambda = 4 seen at its 10%, 50% and 90% points (exact ncx2 quantiles, no sampling)
+    # The grids grow with d (they stopped at t = 21, X = 441, whatever d: d = 400 got
+    # [100, 100]). lambda = 4 and 30 seen at their 10%, 50% and 90% points (exact ncx2
+    # quantiles, no sampling): each interval holds lambda and has positive width.
     for df in (400.0, 1000.0):
-        x = ncx2.ppf([0.1, 0.5, 0.9], df, 4.0)
-        lo, hi = noncentral.interval(x, df, 0.95)
-        assert np.all(lo <= 4.0) and np.all(4.0 <= hi), (df, lo, hi)
+        for lam in (4.0, 30.0):
+            x = ncx2.ppf([0.1, 0.5, 0.9], df, lam)
+            lo, hi = noncentral.upper_limit_interval(x, df, 0.95, signal=SIGNAL)
+            assert np.all(lo <= lam) and np.all(lam <= hi) and np.all(lo < hi), (df, lo, hi)
+            assert np.all(hi < noncentral.mu_max(df, SIGNAL) ** 2), (df, hi)
+
+
+def test_the_top_of_the_belt_grows_with_the_degrees_of_freedom():
+    # MU_MAX = 10 for few degrees of freedom; the spread sqrt(2 (d + 2 lambda)) of X past the
+    # switch sets it for many
+    assert noncentral.mu_max(1.0, SIGNAL) == pytest.approx(
+        np.sqrt(36.0 + 6.0 * np.sqrt(2.0 * 73.0)), rel=1e-12, abs=0
+    )
+    assert noncentral.mu_max(1.0, 2.0) == noncentral.MU_MAX
+    assert noncentral.mu_max(1000.0, SIGNAL) > 17.0

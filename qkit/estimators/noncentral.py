@@ -1,27 +1,25 @@
-"""Feldman-Cousins intervals for the noncentrality of a chi-square variable.
+"""Neyman intervals for the noncentrality of a chi-square variable, for weak signals.
 
 A weak signal measured through a quadratic statistic: ``X ~ chi2_d(lambda)`` (``d`` degrees of
 freedom, noncentrality ``lambda >= 0``), e.g. ``X`` the G statistic of a mutual information
-that the shots barely resolve (Miller, 1955: ``2 N ln2 I`` is chi-square distributed). Feldman
-and Cousins, PRD 57, 3873 (1998), Sec. IV: the acceptance region of each ``lambda`` holds the
-``X`` of highest likelihood ratio ``f(X; lambda) / f(X; lambda_best(X))`` up to probability
-``confidence``; the interval of an observed ``X`` is every ``lambda`` whose region holds it. It
-covers ``confidence`` at every ``lambda >= 0``, the bound ``lambda = 0`` included, and becomes
-the usual ``sqrt(X) -/+ z`` (in ``mu = sqrt(lambda)``) by itself as the signal grows.
+that the shots barely resolve (Miller, 1955: ``2 N ln2 I`` is chi-square distributed). The
+interval of an observed ``X`` is every ``lambda`` whose acceptance region holds it (Neyman's
+construction; Feldman and Cousins, PRD 57, 3873 (1998), Sec. II), so it covers ``confidence``
+at every ``lambda >= 0``, the bound ``lambda = 0`` included. The regions are chosen for the
+caller that switches to a normal interval once the signal is resolved
+(:func:`upper_limit_interval`).
 
-The belt is built once per ``(d, confidence)`` on a grid of ``mu`` (step ``_STEP``) and
-``t = sqrt(X)`` (step ``_STEP``); the interval ends are rounded outwards to the grid, so the
-coverage is at least ``confidence`` up to the grid's resolution: in ``mu`` each end is outside
-the exact Feldman-Cousins end by at most 0.04 and inside it by at most 1e-3 (where the exact
-ordering and the grid's cells disagree). ``_STEP`` sets that resolution: 10% coarser it stays
-within it (a tolerance, which its mutants survive). ``_MARGIN`` and ``_T_MAX`` only need to be
-large enough (the belts are the same doubles with more); so do the half steps that make
-``np.arange`` include its end.
+The belt is built once per ``(d, confidence, switch)`` on a grid of ``mu = sqrt(lambda)`` and
+``t = sqrt(X)`` (step ``_STEP``), each region rounded outwards to whole cells, so the coverage is
+at least ``confidence`` up to the grid's resolution. The grids reach as far as ``d`` needs: ``t``
+from ``sqrt(d) - 12`` (below it ``X`` has probability < 1e-30 whatever ``lambda``) to ``8`` past
+the largest region, ``mu`` to :func:`mu_max` plus a margin.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -29,73 +27,15 @@ from scipy.special import ndtr
 
 _STEP = 0.01
 MU_MAX = 10.0
-"""Largest ``mu = sqrt(lambda)`` in the belt; callers switch to a normal interval before."""
-# the belt is built beyond MU_MAX, so the best-fitting mu of every t is in it
-_MARGIN = 3.0  # equivalent[3.0 -> 3.3]: a wider margin gives the same belt
-_T_MAX = MU_MAX + _MARGIN + 8.0  # equivalent[Add -> Sub #2; 8.0 -> 8.8]: t up to 15 or 21.8
+"""Smallest top of the ``mu = sqrt(lambda)`` grid (:func:`mu_max` grows it with ``d``)."""
+_MARGIN = 3.0  # the grid goes on past mu_max, so every region near the top is built whole
 
 
-@functools.cache
-def _belt(df: float, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``mu`` grid and the acceptance regions ``[t_lo(mu), t_hi(mu)]`` in ``t = sqrt(X)``."""
-    # equivalent[Add -> Sub #1; Div -> Mult; 2 -> 3]: one node more or less of the margin
-    mu = np.arange(0.0, MU_MAX + _MARGIN + _STEP / 2, _STEP)
-    # equivalent[Add -> Sub; Div -> Mult; 2 -> 3]: one cell more or less beyond any region
-    edges = np.arange(0.0, _T_MAX + _STEP / 2, _STEP)
-    if df == 1.0:  # X = (mu + Z)^2: P(sqrt X <= t) = Phi(t - mu) - Phi(-t - mu), faster
-        cdf = ndtr(edges[None, :] - mu[:, None]) - ndtr(-edges[None, :] - mu[:, None])
-    else:
-        from scipy.stats import ncx2  # ~0.35 s to import: only for a belt of several dof
-
-        cdf = ncx2.cdf(edges[None, :] ** 2, df, mu[:, None] ** 2)
-    mass = np.diff(cdf, axis=1)  # probability of each t cell, per mu
-    # equivalent[1e-300 -> 1.1e-300]: only keeps an empty cell from dividing 0 by 0
-    ratio = mass / np.maximum(np.max(mass, axis=0, keepdims=True), 1e-300)
-    order = np.argsort(-ratio, axis=1, kind="stable")
-    ranked = np.take_along_axis(mass, order, axis=1)
-    before = np.cumsum(ranked, axis=1) - ranked  # mass of the better-ranked cells
-    accepted = np.zeros_like(mass, dtype=bool)
-    # equivalent[Lt -> LtE]: a running sum of cell masses is never exactly the confidence
-    np.put_along_axis(accepted, order, before < confidence, axis=1)
-    cells = np.arange(mass.shape[1])
-    t_lo = edges[np.min(np.where(accepted, cells, cells.size), axis=1)]
-    # equivalent[-x -> x; 1 -> 2 #3]: every row accepts a cell, the -1 is never the maximum
-    t_hi = edges[np.max(np.where(accepted, cells, -1), axis=1) + 1]
-    # monotone in mu (they are, up to the grid's ties); made so for the inversion
-    keep = mu <= MU_MAX + _STEP / 2  # equivalent[LtE -> Lt; 2 -> 3]: mu is on the grid
-    return mu[keep], np.maximum.accumulate(t_lo[keep]), np.maximum.accumulate(t_hi[keep])
-
-
-def interval(x: np.ndarray, df: ArrayLike, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Feldman-Cousins interval ``[lambda_lo, lambda_hi]`` of ``X ~ chi2_df(lambda)``.
-
-    ``df`` (broadcast with ``x``; at least 1) is rounded to a multiple of 0.5 (one belt per
-    value, about a second to build); ``x`` below 0 counts as 0. Valid while
-    ``sqrt(lambda_hi) < MU_MAX``: callers use it for weak signals only.
-
-    >>> lo, hi = interval(np.array([0.0, 16.0]), 1.0, 0.95)
-    >>> float(lo[0]), round(float(np.sqrt(hi[0])), 1)  # nothing seen: an upper limit
-    (0.0, 1.7)
-    >>> np.round(np.sqrt([lo[1], hi[1]]), 1).tolist()  # |mu + Z| = 4: about 4 -/+ 1.96
-    [2.0, 6.0]
-    """
-    t = np.sqrt(np.clip(np.asarray(x, dtype=float), 0.0, None))
-    dfs = np.maximum(1.0, np.round(np.asarray(df, dtype=float) * 2.0) / 2.0)
-    t, dfs = np.broadcast_arrays(t, dfs)
-    lam_lo, lam_hi = np.zeros(t.shape), np.zeros(t.shape)
-    for value in np.unique(dfs):
-        mu, t_lo, t_hi = _belt(float(value), float(confidence))
-        here = dfs == value
-        # lambda_lo: the smallest mu whose region reaches up to t; lambda_hi: the largest mu
-        # whose region starts below t; one grid step outwards each, so the grid never
-        # narrows them.
-        lo = np.searchsorted(t_hi, t[here], side="left") - 1
-        hi = np.searchsorted(t_lo, t[here], side="right")
-        # equivalent[Sub -> Add]: lo <= mu.size - 1 already
-        lam_lo[here] = mu[np.clip(lo, 0, mu.size - 1)] ** 2
-        # equivalent[0 -> 1]: t_lo[0] = 0 <= t, so hi >= 1 already
-        lam_hi[here] = mu[np.clip(hi, 0, mu.size - 1)] ** 2
-    return lam_lo, lam_hi
+def mu_max(df: float, signal: float) -> float:
+    """Top of the belt in ``mu``: past any interval end of an ``X`` below the caller's switch
+    ``sqrt(X - df) = signal`` (that ``lambda``'s own ``X`` spreads by ``sqrt(2 (df + 2
+    lambda))``: six of those above the switch), and at least :data:`MU_MAX`."""
+    return max(MU_MAX, math.sqrt(signal**2 + 6.0 * math.sqrt(2.0 * (df + 2.0 * signal**2))))
 
 
 def _cdf(edges: np.ndarray, mu: np.ndarray, df: float) -> np.ndarray:
@@ -112,9 +52,15 @@ def _upper_limit_belt(
     df: float, confidence: float, signal: float, mu_floor: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Belt of :func:`upper_limit_interval`: ``mu`` grid and regions ``[t_lo, t_hi]``."""
-    mu = np.arange(0.0, MU_MAX + _MARGIN + _STEP / 2, _STEP)
-    edges = np.arange(0.0, _T_MAX + _STEP / 2, _STEP)
+    top = mu_max(df, signal)
+    mu = np.arange(0.0, top + _MARGIN + _STEP / 2, _STEP)
+    # t = sqrt(X) from sqrt(df) - 12 (whole cells: the same nodes as a grid from 0) to 8 past
+    # the largest mu's bulk; what lies below the first edge (less than 1e-30) is left out
+    first = _STEP * math.floor(max(0.0, math.sqrt(df) - 12.0) / _STEP)
+    last = math.sqrt(df + (top + _MARGIN) ** 2) + 8.0
+    edges = first + _STEP * np.arange(round((last - first) / _STEP) + 1)
     cdf = _cdf(edges, mu, df)
+    cdf[:, 0] = 0.0
     alpha = 1.0 - confidence
     cells = np.arange(edges.size)
     # the first edge reaching a probability (rounded up: the region only grows)
@@ -126,7 +72,7 @@ def _upper_limit_belt(
     floor = mu <= mu_floor + _STEP / 2
     t_lo[floor] = 0.0
     t_hi[floor] = edges[np.argmax(cdf[floor] >= confidence, axis=1)]
-    keep = mu <= MU_MAX + _STEP / 2
+    keep = mu <= top + _STEP / 2
     t_lo = np.minimum.accumulate(t_lo[keep][::-1])[::-1]  # monotone, by growing the regions
     return mu[keep], t_lo, np.maximum.accumulate(t_hi[keep])
 
@@ -148,7 +94,9 @@ def upper_limit_interval(
     one-sided upper limit: that minimizes the mean width at ``lambda = 0`` (Pratt, JASA 56,
     549 (1961): the mean length is the integral over false values of the probability of
     covering each), at the cost of lower ends at 0 or ``mu_floor^2`` below the switch.
-    Feldman-Cousins (:func:`interval`) gives lower ends earlier and is wider at 0.
+    Feldman-Cousins' likelihood-ratio ordering gives lower ends earlier and is 25-30% wider
+    at 0 (``benchmarks/mi_floor.py``). ``df`` (broadcast with ``x``; at least 1) is rounded to
+    a multiple of 0.5 (one belt per value, about a second to build); ``x`` below 0 counts as 0.
 
     >>> lo, hi = upper_limit_interval(np.array([0.0, 9.0, 50.0]), 1.0, 0.95, signal=6.0)
     >>> np.round(np.sqrt(lo), 2).tolist(), np.round(np.sqrt(hi), 2).tolist()
