@@ -124,6 +124,30 @@ def test_cache_command_info_and_clear(tmp_path):
     assert (tmp_path / "mine.txt").read_text() == "not qkit's"  # only qkit's folder goes
 
 
+def test_info_and_clear_while_another_process_writes(tmp_path):
+    # A run writing entries while `qkit cache info` / `clear` runs elsewhere (the test suite's
+    # two workers share one cache): neither may fail on a file that moves or vanishes under
+    # it (`info` stat-ed a temporary file just renamed; `rmtree` met a file created after it
+    # listed the folder: exit 3). Clears and infos race a writer in another process until it
+    # has written 2000 entries.
+    script = (
+        "import sys; from pathlib import Path; from qkit.backends import _cache\n"
+        "root = Path(sys.argv[1])\n"
+        "for i in range(2000):\n"
+        "    _cache.DeviceCache(f'dev{i % 3}', root=root).put_json('layout', str(i), [i] * 500)\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
+    try:
+        while writer.poll() is None:
+            _cache.info(tmp_path)
+            _cache.clear(tmp_path)
+    finally:
+        assert writer.wait(timeout=120) == 0
+    _cache.clear(tmp_path)
+    assert _cache.info(tmp_path)["files"] == 0
+    assert not list(tmp_path.glob(".devices-cleared-*"))  # nothing set aside is left behind
+
+
 @pytest.mark.slow
 def test_second_run_and_concurrent_runs_equal_a_run_without_cache(tmp_path):
     """fake:lima with --layout best and readout mitigation: a cold run, two concurrent warm

@@ -189,22 +189,52 @@ class DeviceCache:
 
 
 def info(root: Path | None = None) -> dict[str, Any]:
-    """``{"path", "devices", "files", "bytes"}`` of the cache folder."""
+    """``{"path", "devices", "files", "bytes"}`` of the cache folder (a file another process
+    moves or deletes meanwhile is not counted)."""
     folder = (root or cache_dir()) / "devices"
-    files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
-    devices = [p for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
-    return {
-        "path": str(folder),
-        "devices": len(devices),
-        "files": len(files),
-        "bytes": sum(p.stat().st_size for p in files),
-    }
+    files, size = 0, 0
+    devices = 0
+    try:
+        for device in folder.iterdir():
+            devices += device.is_dir()
+            for path in device.rglob("*") if device.is_dir() else ():
+                try:
+                    size += path.stat().st_size if path.is_file() else 0
+                    files += path.is_file()
+                except FileNotFoundError:
+                    pass
+    except FileNotFoundError:
+        pass
+    return {"path": str(folder), "devices": devices, "files": files, "bytes": size}
+
+
+def _vanished_is_fine(function, path, exc_info) -> None:
+    if not issubclass(exc_info[0], FileNotFoundError):
+        raise exc_info[1]
 
 
 def clear(root: Path | None = None) -> dict[str, Any]:
-    """Delete every cached device folder (only what qkit wrote: ``<cache>/devices``)."""
+    """Delete every cached device folder (only what qkit wrote: ``<cache>/devices``).
+
+    Safe while other processes run on devices: the folder is first renamed aside in one step
+    (a run writing meanwhile starts a new one, or loses an entry it would only have reused),
+    then deleted; folders set aside by a clear that was interrupted go too.
+    """
     before = info(root)
     folder = Path(before["path"])
-    if folder.is_dir():
-        shutil.rmtree(folder)
+    trash = folder.with_name(f".{folder.name}-cleared-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        folder.rename(trash)
+    except FileNotFoundError:
+        pass
+    for leftover in sorted(folder.parent.glob(f".{folder.name}-cleared-*")):
+        for attempt in range(3):  # a writer may still finish a file in it: then once more
+            try:
+                shutil.rmtree(leftover, onerror=_vanished_is_fine)
+            except OSError:
+                if attempt == 2:
+                    raise
+                continue
+            if not leftover.exists():
+                break
     return before
