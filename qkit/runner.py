@@ -182,6 +182,7 @@ def _sample(
             store.add_jobs(run_id, device.name, [job.job_id()], {"pubs": len(prepared.pubs)})
         if not wait:
             return Pending(run_id, [job.job_id()], device.name)
+        engines.import_analysis(run)  # while a local simulator samples in its own thread
         results = job.result()
     except KeyboardInterrupt:
         if durable and job is not None:
