@@ -179,14 +179,15 @@ def _provenance(run: PointRun, device: Backend, prepared=None, results=None) -> 
 
 
 def read_sampled(
-    run: PointRun, device: Backend, prepared: Prepared, results, placed=None
+    run: PointRun, device: Backend, prepared: Prepared, results, placed=None, *, provenance=True
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Per-PUB results -> the point's counts (readout-mitigated if asked) and its metadata:
-    provenance (raw counts), readout errors and raw estimate, transpile statistics, the
-    layout and, on a device, ``prediction_device``. Every door reads sampled counts here."""
+    provenance (raw counts; ``provenance=False`` leaves it out, for a run nothing will store),
+    readout errors and raw estimate, transpile statistics, the layout and, on a device,
+    ``prediction_device``. Every door reads sampled counts here."""
     from qkit.sampling import collect
 
-    metadata: dict[str, Any] = _provenance(run, device, prepared, results)
+    metadata: dict[str, Any] = _provenance(run, device, prepared, results) if provenance else {}
     if run.mitigate == "readout":
         from qkit import mitigation
 
@@ -217,10 +218,18 @@ def import_analysis(run: PointRun) -> None:
 
 
 def analyse_sampled(
-    run: PointRun, device: Backend, prepared: Prepared, results, started, placed=None
+    run: PointRun,
+    device: Backend,
+    prepared: Prepared,
+    results,
+    started,
+    placed=None,
+    *,
+    provenance: bool = True,
 ) -> Result:
-    """Per-PUB results -> counts -> estimates: the :class:`~qkit.result.Result` of one point."""
-    counts, metadata = read_sampled(run, device, prepared, results, placed)
+    """Per-PUB results -> counts -> estimates: the :class:`~qkit.result.Result` of one point
+    (``provenance``: see :func:`read_sampled`)."""
+    counts, metadata = read_sampled(run, device, prepared, results, placed, provenance=provenance)
     realization = metadata.pop("realization")
     prediction_device = metadata.pop("prediction_device", None)
     result = result_of(run, device, counts, started, metadata, realization=realization)

@@ -195,7 +195,10 @@ def _sample(
         raise
     try:
         with progress.phase("analysing"):
-            result = analyse_sampled(run, device, prepared, results, started, placed)
+            # the provenance (QPY, OpenQASM 3, calibration) is kept beside a stored run only
+            result = analyse_sampled(
+                run, device, prepared, results, started, placed, provenance=store is not None
+            )
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -327,7 +330,10 @@ def fetch(
     try:
         placed = (meta.get("layout") or {}) if run.layout != "auto" else None
         with progress.phase("analysing"):
-            result = analyse_sampled(run, device, prepared, results, started, placed)
+            # the provenance (QPY, OpenQASM 3, calibration) is kept beside a stored run only
+            result = analyse_sampled(
+                run, device, prepared, results, started, placed, provenance=store is not None
+            )
     except BaseException as exc:
         _fail(store, record.run_id, exc)
         raise
