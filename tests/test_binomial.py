@@ -102,6 +102,28 @@ def test_bounds_are_the_exact_beta_quantiles_to_16_ulps(confidence):
                 assert hi == 1.0
 
 
+def test_bounds_kept_per_process_are_the_bounds_computed_afresh(monkeypatch):
+    """The per-process tables give the same doubles as the quantiles computed directly, for
+    repeated, new and mixed trial counts, when the tables are cleared, and beyond them."""
+    rng = np.random.default_rng(9)
+    monkeypatch.setattr(_binomial, "_MEMO", {})
+    monkeypatch.setattr(_binomial, "MEMO_ENTRIES", 2)
+    for n_values in ([4000], [4000, 16000], [13, 40, 400], [2_000_000]):
+        n = rng.choice(n_values, 50)
+        k = rng.binomial(n, 0.8)
+        k[:2] = [0, n[1]]  # the edges
+        for _ in range(2):  # the second call reads the tables
+            kept = _binomial.clopper_pearson_bounds(k, n, 0.05)
+            fresh = [
+                _binomial._quantiles(k[i : i + 1].astype(float), float(n[i]), 0.05)
+                for i in range(k.size)
+            ]
+            assert np.array_equal(kept[0], [lo[0] for lo, _ in fresh])
+            assert np.array_equal(kept[1], [hi[0] for _, hi in fresh])
+        assert len(_binomial._MEMO) <= 2  # cleared when full
+    assert (2_000_000.0, 0.05) not in _binomial._MEMO  # beyond MEMO_TRIALS: not kept
+
+
 def test_the_chsh_tests_are_binomtests_per_point_in_any_shape():
     rng = np.random.default_rng(4)
     total = np.full((3, 5), 16000)

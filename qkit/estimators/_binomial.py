@@ -81,14 +81,49 @@ def clopper_pearson_bounds(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-sided exact bounds at level ``1 - alpha``: the lower bound solves
     ``P(X >= k; q) = alpha`` (0 at ``k = 0``), the upper ``P(X <= k; q) = alpha`` (1 at
-    ``k = n``), as beta quantiles (module docstring)."""
-    from scipy.special import betainccinv, betaincinv
+    ``k = n``), as beta quantiles (module docstring).
 
+    Each bound is computed once per process for up to :data:`MEMO_TRIALS` trials (a sweep
+    meets the same win counts in every chunk; a quantile costs ~10 us)."""
     kf, nf = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
     low = np.zeros(kf.shape)
     high = np.ones(kf.shape)
-    above = kf > 0  # equivalent[Gt -> GtE]: at k = 0 the quantile I^-1(alpha; 0, .) is 0
-    below = kf < nf  # equivalent[Lt -> LtE]: at k = n the quantile is 1
-    low[above] = betaincinv(kf[above], nf[above] - kf[above] + 1.0, alpha)
-    high[below] = betainccinv(kf[below] + 1.0, nf[below] - kf[below], alpha)
+    for trials in np.unique(nf):
+        chosen = nf == trials
+        if trials > MEMO_TRIALS:
+            low[chosen], high[chosen] = _quantiles(kf[chosen], float(trials), alpha)
+            continue
+        if len(_MEMO) >= MEMO_ENTRIES and (float(trials), alpha) not in _MEMO:
+            _MEMO.clear()  # many distinct trial counts: start again rather than grow
+        known = _MEMO.setdefault((float(trials), alpha), np.full((2, int(trials) + 1), np.nan))
+        wins = kf[chosen].astype(np.int64)
+        missing = np.unique(wins[np.isnan(known[0, wins])])
+        if missing.size:
+            known[0, missing], known[1, missing] = _quantiles(
+                missing.astype(float), float(trials), alpha
+            )
+        low[chosen], high[chosen] = known[0, wins], known[1, wins]
+    return low, high
+
+
+MEMO_TRIALS = 1 << 20
+"""Trial counts up to which :func:`clopper_pearson_bounds` keeps its bounds (two doubles per
+possible win count)."""
+
+MEMO_ENTRIES = 64
+"""``(trials, alpha)`` tables kept at most (cleared when full)."""
+
+_MEMO: dict[tuple[float, float], np.ndarray] = {}
+
+
+def _quantiles(k: np.ndarray, n: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds of :func:`clopper_pearson_bounds` for win counts ``k`` of ``n`` trials."""
+    from scipy.special import betainccinv, betaincinv
+
+    low = np.zeros(k.shape)
+    high = np.ones(k.shape)
+    above = k > 0  # equivalent[Gt -> GtE]: at k = 0 the quantile I^-1(alpha; 0, .) is 0
+    below = k < n  # equivalent[Lt -> LtE]: at k = n the quantile is 1
+    low[above] = betaincinv(k[above], n - k[above] + 1.0, alpha)
+    high[below] = betainccinv(k[below] + 1.0, n - k[below], alpha)
     return low, high
