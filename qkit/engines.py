@@ -179,7 +179,13 @@ def _provenance(run: PointRun, device: Backend, prepared=None, results=None) -> 
 
 
 def read_sampled(
-    run: PointRun, device: Backend, prepared: Prepared, results, placed=None, *, provenance=True
+    run: PointRun,
+    device: Backend,
+    prepared: Prepared,
+    results,
+    placed=None,
+    *,
+    provenance: bool = True,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Per-PUB results -> the point's counts (readout-mitigated if asked) and its metadata:
     provenance (raw counts; ``provenance=False`` leaves it out, for a run nothing will store),
