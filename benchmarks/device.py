@@ -177,9 +177,9 @@ def main() -> None:
         outputs = [out for runs in (first, second) for _, out in runs.values()]
         for tree in trees:
             line = (
-                f"plain {plain:6.1f} s | qkit first {first[tree][0]:6.1f} s "
-                f"({first[tree][0] / plain:.2f}x) | qkit second {second[tree][0]:6.1f} s "
-                f"({second[tree][0] / plain:.2f}x)"
+                f"plain {plain:6.2f} s | qkit first {first[tree][0]:5.2f} s "
+                f"({first[tree][0] / plain:.3f}x) | qkit second {second[tree][0]:5.2f} s "
+                f"({second[tree][0] / plain:.3f}x)"
             )
             if tree in whole:
                 line += f" | survey {whole[tree][0]:6.1f} s ({whole[tree][0] / plain:.2f}x)"

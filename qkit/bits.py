@@ -5,7 +5,8 @@ is classical bit ``j`` (clbit 0 least significant, written rightmost). Two helpe
 every experiment and backend instead of hand-written tables and circuit scans:
 
 - :func:`outcome_table`: the 0/1 matrix from Qiskit's integers to an experiment's outcomes;
-- :func:`measurements`: a circuit split into its gates and the qubit read into each bit.
+- :func:`measurements`: a circuit split into its gates and the qubit read into each bit
+  (:func:`read_qubits`: only the qubits).
 """
 
 from __future__ import annotations
@@ -38,6 +39,28 @@ def outcome_table(num_clbits: int, outcome: Callable[..., int], num_outcomes: in
             raise ValueError(f"outcome {column!r} of bit string {k} is not in [0, {num_outcomes})")
         table[k, column] = 1.0
     return table
+
+
+def read_qubits(circuit: QuantumCircuit) -> list[int]:
+    """The qubit read into each classical bit (``qubits[k]`` for clbit ``k``; the last
+    measurement into a bit wins): ``measurements(circuit, final=False)[1]`` without copying
+    the circuit (a transpiled circuit has every qubit of its device).
+
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(5, 2); _ = qc.measure(3, 0); _ = qc.measure(1, 1)
+    >>> read_qubits(qc)
+    [3, 1]
+    """
+    measured: dict[int, int] = {}
+    for inst in circuit.data:
+        if inst.operation.name == "measure":
+            measured[circuit.find_bit(inst.clbits[0]).index] = circuit.find_bit(
+                inst.qubits[0]
+            ).index
+    missing = [c for c in range(circuit.num_clbits) if c not in measured]
+    if missing:
+        raise ValueError(f"classical bits {missing} are never measured")
+    return [measured[c] for c in range(circuit.num_clbits)]
 
 
 def measurements(

@@ -275,28 +275,34 @@ def run_probabilities(device, prepared, *, readout: bool = True):
                 )
                 jobs.append(bound)
                 owners.append((index, k, float(weight)))
-    from qkit.backends._restrict import active_qubits
-
-    try:
-        model = cached_noise_model(device.device, active_qubits(jobs))
-    except Exception:  # noqa: BLE001 - a device without calibration has no noise model
-        return None
     widths = {c.num_clbits for c in jobs}
-    try:
-        probabilities = np.concatenate(
-            [
-                circuit_probabilities(
+    order = [i for w in sorted(widths) for i, c in enumerate(jobs) if c.num_clbits == w]
+    cache, key = _probabilities_cache(device, [jobs[i] for i in order], readout)
+    stored = cache.get_json(PROBABILITIES_KIND, key) if cache is not None else None
+    if stored is not None and len(stored) == len(jobs):
+        probabilities = [np.asarray(row, dtype=float) for row in stored]
+    else:
+        from qkit.backends._restrict import active_qubits
+
+        try:
+            model = cached_noise_model(device.device, active_qubits(jobs))
+        except Exception:  # noqa: BLE001 - a device without calibration has no noise model
+            return None
+        try:
+            probabilities = [
+                row
+                for w in sorted(widths)
+                for row in circuit_probabilities(
                     device.device,
                     [c for c in jobs if c.num_clbits == w],
                     model,
                     readout=readout,
                 )
-                for w in sorted(widths)
             ]
-        )
-    except NotPredictable:
-        return None
-    order = [i for w in sorted(widths) for i, c in enumerate(jobs) if c.num_clbits == w]
+        except NotPredictable:
+            return None
+        if cache is not None:
+            cache.put_json(PROBABILITIES_KIND, key, [row.tolist() for row in probabilities])
     counts: list[list[dict[str, Any]]] = [  # float pseudo-counts (the analysis rounds)
         [{} for _ in range(family.num_settings(i))] for i in range(len(family.circuits))
     ]
@@ -308,6 +314,26 @@ def run_probabilities(device, prepared, *, readout: bool = True):
             key = format(outcome, f"0{width}b")
             target[key] = target.get(key, 0.0) + weight * p * EXACT_TOTAL
     return Sampled(counts, prepared.realization, prepared.stats)
+
+
+PROBABILITIES_KIND = "probabilities"
+"""Device-cache entries (:mod:`qkit.backends._cache`) of :func:`run_probabilities`."""
+
+
+def _probabilities_cache(device, circuits: Sequence[QuantumCircuit], readout: bool):
+    """``(DeviceCache | None, key)`` of the exact distributions of bound, transpiled
+    ``circuits`` under the device noise model: a function of the device's calibration (the
+    cache folder) and of the circuits alone (:func:`~qkit.backends._transpile.structural_key`
+    hashes every operation, bound value, qubit and bit), so a second run of a point reads them
+    instead of simulating them again (JSON doubles read back exactly)."""
+    device_cache = getattr(device, "device_cache", None)
+    cache = device_cache() if callable(device_cache) else None
+    if cache is None:
+        return None, ""
+    from qkit.backends._transpile import structural_key
+
+    keys = ",".join(structural_key(c) for c in circuits)
+    return cache, f"{PROBABILITIES_KIND}|readout={readout}|{keys}"
 
 
 # -- choosing a coupler from calibration alone ------------------------------------------------

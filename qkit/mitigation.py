@@ -39,7 +39,7 @@ from qiskit import QuantumCircuit
 
 from qkit import progress
 from qkit.backends import Backend
-from qkit.bits import measurements
+from qkit.bits import read_qubits
 
 __all__ = [
     "ReadoutCalibration",
@@ -70,7 +70,7 @@ def measured_qubits(circuit: QuantumCircuit) -> list[int]:
     [3, 1]
     """
     try:
-        return measurements(circuit, final=False)[1]
+        return read_qubits(circuit)
     except ValueError as exc:
         raise ValueError(f"{exc}; cannot mitigate readout") from None
 

@@ -182,6 +182,7 @@ def _sample(
             store.add_jobs(run_id, device.name, [job.job_id()], {"pubs": len(prepared.pubs)})
         if not wait:
             return Pending(run_id, [job.job_id()], device.name)
+        engines.import_analysis(run)  # while a local simulator samples in its own thread
         results = job.result()
     except KeyboardInterrupt:
         if durable and job is not None:
@@ -194,7 +195,10 @@ def _sample(
         raise
     try:
         with progress.phase("analysing"):
-            result = analyse_sampled(run, device, prepared, results, started, placed)
+            # the provenance (QPY, OpenQASM 3, calibration) is kept beside a stored run only
+            result = analyse_sampled(
+                run, device, prepared, results, started, placed, provenance=store is not None
+            )
     except BaseException as exc:
         _fail(store, run_id, exc)
         raise
@@ -326,7 +330,10 @@ def fetch(
     try:
         placed = (meta.get("layout") or {}) if run.layout != "auto" else None
         with progress.phase("analysing"):
-            result = analyse_sampled(run, device, prepared, results, started, placed)
+            # the provenance (QPY, OpenQASM 3, calibration) is kept beside a stored run only
+            result = analyse_sampled(
+                run, device, prepared, results, started, placed, provenance=store is not None
+            )
     except BaseException as exc:
         _fail(store, record.run_id, exc)
         raise

@@ -10,7 +10,7 @@ import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
 from qkit import pairs
-from qkit.bits import measurements, outcome_table
+from qkit.bits import measurements, outcome_table, read_qubits
 
 
 def aer_key(circuit: QuantumCircuit) -> int:
@@ -87,6 +87,27 @@ def test_measurements_not_final_read_the_last_qubit_of_each_bit():
     qc.measure(2, 0)
     qc.measure(1, 1)
     assert measurements(qc, final=False)[1] == [2, 1]
+    assert read_qubits(qc) == [2, 1]
+
+
+def test_read_qubits_are_the_not_final_measurements_of_a_transpiled_circuit():
+    """On a device's layout (registers renamed, ancillas, idle qubits) and with a bit missing."""
+    from qiskit import transpile
+    from qiskit.transpiler import CouplingMap
+
+    qc = QuantumCircuit(QuantumRegister(2), ClassicalRegister(1, "a"), ClassicalRegister(1, "b"))
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure(1, 0)
+    qc.measure(0, 1)
+    compiled = transpile(
+        qc, coupling_map=CouplingMap.from_line(6), initial_layout=[4, 3], seed_transpiler=1
+    )
+    assert read_qubits(compiled) == measurements(compiled, final=False)[1] == [3, 4]
+    missing = QuantumCircuit(2, 2)
+    missing.measure(0, 0)
+    with pytest.raises(ValueError, match=r"classical bits \[1\] are never measured"):
+        read_qubits(missing)
 
 
 def test_setting_angles_bind_the_directions_they_came_from():

@@ -165,13 +165,15 @@ def test_second_run_and_concurrent_runs_equal_a_run_without_cache(tmp_path):
 
     def estimate(text):
         record = json.loads(text)
-        return record["estimate"], record["metadata"]["layout"]
+        metadata = record["metadata"]
+        return record["estimate"], metadata["layout"], metadata["prediction_device"]
 
     cold = run(tmp_path / "a")
     files = sorted(p.name for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert any(n.startswith("layout-") for n in files)
     assert any(n.startswith("transpiled-") for n in files)
     assert any(n.startswith("readout-") for n in files)
+    assert any(n.startswith("probabilities-") for n in files)
     racing = [run(tmp_path / "a", wait=False) for _ in range(2)]
     warm = [p.communicate()[0] for p in racing]
     assert sorted(p.name for p in (tmp_path / "a").rglob("*") if p.is_file()) == files
@@ -198,3 +200,40 @@ def test_models_asked_in_any_order_build_each_error_once_and_stay_exact(lima):
         if q is not None
     }
     assert built.done == every
+
+
+def test_a_point_reads_its_device_prediction_back_exactly(tmp_path, monkeypatch):
+    """The device-noise prediction of a point is kept by calibration and circuits: a second
+    run reads the same doubles without simulating, and readout=False is another entry."""
+    from qkit import device_model, runner
+    from qkit import experiment as definitions
+    from qkit.backends import get_backend
+
+    monkeypatch.setenv(_cache.ENV, str(tmp_path))
+    mixup = definitions.get("mixup")
+    point = mixup.point(success=0.9, amplitude=0.7)
+
+    def run(mitigate=None):
+        backend = get_backend("fake:manila", seed=0)
+        options = {"shots": 200, "seed": 5, "layout": "3,4", "mitigate": mitigate}
+        return runner.run_point(mixup, point, backend=backend, **options)
+
+    first, first_mitigated = run(), run("readout")
+    entries = list(tmp_path.rglob(f"{device_model.PROBABILITIES_KIND}-*.json"))
+    assert len(entries) == 2  # with and without readout errors
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("the prediction was simulated again")
+
+    monkeypatch.setattr(device_model, "circuit_probabilities", simulate)
+    again, again_mitigated = run(), run("readout")
+    assert again.metadata["prediction_device"] == first.metadata["prediction_device"]
+    assert (
+        again_mitigated.metadata["prediction_device"]
+        == (first_mitigated.metadata["prediction_device"])
+    )
+    assert first.metadata["prediction_device"] != first_mitigated.metadata["prediction_device"]
+    for entry in entries:  # a foreign or corrupt entry is a miss: simulated again
+        entry.write_text('{"key": "other", "value": [[1.0]]}')
+    with pytest.raises(AssertionError, match="simulated again"):
+        run()

@@ -125,7 +125,7 @@ def test_a_changed_snapshot_or_a_corrupt_entry_is_a_miss(cache_dir, runtime_buil
 
 
 @pytest.mark.slow  # three fresh processes with Qiskit and Aer: ~10 s
-def test_a_second_run_imports_no_runtime_and_gives_the_same_result(tmp_path):
+def test_a_second_run_imports_no_runtime_nor_survey_and_gives_the_same_result(tmp_path):
     argv = [
         "run", "mixup", "-S", "0.9", "-a", "0.6", "--backend", "fake:lima", "--layout",
         "best", "--shots", "300", "--seed", "3", "--no-store", "--json",
@@ -135,6 +135,7 @@ def test_a_second_run_imports_no_runtime_and_gives_the_same_result(tmp_path):
         "from qkit.cli import main\n"
         f"code = main({argv!r})\n"
         "print('RUNTIME' if 'qiskit_ibm_runtime' in sys.modules else 'NO RUNTIME', "
+        "*sorted(m for m in ('scipy.optimize', 'qkit.survey.survey') if m in sys.modules), "
         "file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
@@ -151,5 +152,8 @@ def test_a_second_run_imports_no_runtime_and_gives_the_same_result(tmp_path):
     cold, cold_modules = run(tmp_path / "a")
     warm, warm_modules = run(tmp_path / "a")
     fresh, _ = run(tmp_path / "b")
-    assert (cold_modules, warm_modules) == ("RUNTIME", "NO RUNTIME")
+    # qkit needs no scipy.optimize (the runtime's transpiler plugins may import it on a first
+    # run); a warm --layout best reads its ranking without the survey's sampler
+    assert cold_modules.split()[0] == "RUNTIME"
+    assert warm_modules == "NO RUNTIME"
     assert cold == warm == fresh

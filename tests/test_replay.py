@@ -134,6 +134,24 @@ def test_provenance_records_what_a_run_needs(made):
     assert "provenance" not in store.get_run(ids["mixup-aer-noise-model"]).metadata
 
 
+def test_a_run_nothing_stores_computes_no_provenance(monkeypatch, tmp_path):
+    """The provenance (QPY, OpenQASM 3, calibration) is kept beside a stored run only: a run
+    without a store skips it and gives the same result as a stored one."""
+    mixup = definitions.get("mixup")
+    spec = {"success": 0.7, "amplitude": 0.6, "shots": SHOTS, "seed": 4, "n_boot": 0}
+    stored = mixup.run(store=ResultsStore(tmp_path / "s.sqlite"), **spec)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("provenance computed for a run nothing stores")
+
+    monkeypatch.setattr(provenance, "sampled", refuse)
+    alone = mixup.run(**spec)
+    same = [json.dumps([r.estimate, r.counts], sort_keys=True) for r in (alone, stored)]
+    assert same[0] == same[1]  # NaN intervals (n_boot=0) compare as text
+    with pytest.raises(AssertionError, match="nothing stores"):
+        mixup.run(store=ResultsStore(tmp_path / "t.sqlite"), **spec)
+
+
 def test_cli_replay_prints_the_match(made, capsys):
     path, ids = made
     assert main(["replay", ids["mixup-fake-readout"][:24], "--store", str(path)]) == 0

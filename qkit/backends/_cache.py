@@ -2,7 +2,8 @@
 
 A run on a device spends most of its time on things that depend only on the device's
 calibration and on qkit, not on the point: the noise-aware layout ranking, the transpiled
-circuit families, the readout calibration and, for a fake device, its target
+circuit families, the readout calibration, a point's exact device-noise prediction
+(:func:`qkit.device_model.run_probabilities`) and, for a fake device, its target
 (:mod:`qkit.backends._snapshot`, so that a later run need not import qiskit-ibm-runtime). They
 are kept in
 ``$QKIT_CACHE_DIR`` (default: the user cache folder, ``platformdirs.user_cache_dir("qkit")``)

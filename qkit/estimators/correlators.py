@@ -204,8 +204,9 @@ def _binomial_tests(
     """Exact binomial tails at 3/4 and one-sided Clopper-Pearson bounds, per point.
 
     ``(P(Bin >= W), lower bound, P(Bin <= W), upper bound)`` on the win rate, each bound at
-    level ``1 - alpha``: :func:`scipy.stats.binomtest`'s numbers, bit for bit, computed once per
-    distinct ``(W, n)`` by :func:`qkit.estimators._binomial.one_sided_tests`.
+    level ``1 - alpha``: :func:`scipy.stats.binomtest`'s p-values bit for bit and its bounds as
+    exact beta quantiles, computed once per distinct ``(W, n)`` by
+    :func:`qkit.estimators._binomial.one_sided_tests`.
     """
     from qkit.estimators._binomial import one_sided_tests
 

@@ -5,19 +5,23 @@ information, measured class by class and set beside ideal and noise-model predic
 - :mod:`qkit.survey.circuits` -- one device circuit per class (and letter);
 - :mod:`qkit.survey.predict` -- ideal and exact noise-model predictions per coupler;
 - :func:`run_survey` -- sample on a :class:`qkit.backends.Backend` and estimate.
+
+Loaded when used (:mod:`qkit._lazy`): ``--layout best`` imports :mod:`qkit.survey.layout`,
+which needs neither the survey's sampler nor its estimators when the ranking is cached.
 """
 
-from qkit.survey.circuits import EXPERIMENTS
-from qkit.survey.packing import check_packing, conflicts, couplers, pack_couplers
-from qkit.survey.survey import CouplerResult, Survey, run_survey
+from qkit._lazy import exporter
 
-__all__ = [
-    "EXPERIMENTS",
-    "CouplerResult",
-    "Survey",
-    "check_packing",
-    "conflicts",
-    "couplers",
-    "pack_couplers",
-    "run_survey",
-]
+_EXPORTS = {
+    "EXPERIMENTS": "qkit.survey.circuits:EXPERIMENTS",
+    "CouplerResult": "qkit.survey.survey:CouplerResult",
+    "Survey": "qkit.survey.survey:Survey",
+    "check_packing": "qkit.survey.packing:check_packing",
+    "conflicts": "qkit.survey.packing:conflicts",
+    "couplers": "qkit.survey.packing:couplers",
+    "pack_couplers": "qkit.survey.packing:pack_couplers",
+    "run_survey": "qkit.survey.survey:run_survey",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__ = exporter(__name__, _EXPORTS)
