@@ -245,20 +245,20 @@ def _announce() -> None:
             _line(f"{description}: estimated {_duration(seconds)}")
 
 
-# ---- estimates (an idle 2-core machine, qkit 0.x; rough by design: they set expectations) ----
+# ---- estimates (a 2-core machine, measured 2026-12-07 at load ~1; rough by design: they set
+# expectations, and a run on a device whose cache is warm takes about half of the cold
+# estimate: `qkit run mixup --backend fake:fez --layout best --mitigate readout` 2.4-2.7 s
+# cold, 0.8-1.0 s warm; channel 4.7 / 2.0 s; distill with --layout best 4.3 / 1.7 s) ----
 _START = 1.0  # qkit, Qiskit and Aer imports once the command line is parsed
-_FAKE_START = 3.0  # qiskit-ibm-runtime's fake provider
-_MODEL_PER_QUBIT = 0.05  # AerSimulator.from_backend: 7.4 s for the 156 qubits of fake:fez
-_BEST_PER_QUBIT = 0.07  # layout best: the noise model again and eight exact predictions
-_CALL = 0.15  # one simulator call on a fake device (one per circuit)
+_FAKE_START = 1.2  # a fake device from its snapshot files, the first transpilation's plugins
+_BEST = 0.8  # layout best: the shortlist's noise model and exact predictions (cold)
+_MITIGATE = 0.4  # the readout calibration (cold)
+_FAKE_POINT = 0.3  # a point's transpilation, noise model and sampling on a fake device
+_EXACT_POINT = 4e-5  # a point of an exact-engine sweep (1e6 points in 40 s, 9e4 in 4 s)
+_SAMPLED_POINT = 0.005  # a point of a sampled sweep, besides its shots (64 points in 3.9 s)
+_SWEEP_SHOT = 0.8e-6  # seconds per shot of a sampled sweep (batched PUBs)
 _SHOT = {"mixup": 3e-6, "channel": 7e-6, "distill": 5e-6}  # seconds per shot, Aer sampler
 _SETTINGS = {"mixup": 13, "channel": 2, "distill": 9}  # measurement settings of one point
-_QUBITS = {"fez": 156, "marrakesh": 156, "kingston": 156, "torino": 133, "sherbrooke": 127}
-
-
-def _device_qubits(backend: str) -> int:
-    name = backend.split(":", 1)[1] if ":" in backend else backend
-    return _QUBITS.get(name, 27)
 
 
 def _axis_length(value: Any) -> int:
@@ -288,13 +288,12 @@ def estimate(args: Any) -> tuple[str, float | None]:
         if experiment == "channel" and getattr(args, "alphabet", "pair") != "pair":
             settings = 5
         seconds = _START + shots * settings * _SHOT.get(experiment, 5e-6)
-        if backend.startswith("fake:"):
-            qubits = _device_qubits(backend)
-            seconds += _FAKE_START + _MODEL_PER_QUBIT * qubits + _CALL * 4 * settings
+        if backend.startswith("fake:"):  # noise costs about as much again as the shots
+            seconds += _FAKE_START + shots * settings * _SHOT.get(experiment, 5e-6)
             if getattr(args, "layout", "auto") == "best":
-                seconds += 1.0 + _BEST_PER_QUBIT * qubits
+                seconds += _BEST
             if getattr(args, "mitigate", None):
-                seconds += 2.0 + _CALL * 8
+                seconds += _MITIGATE
         return f"run {experiment} on {backend}", seconds
     if name == "sweep":
         experiment = getattr(args, "experiment_name", "mixup")
@@ -303,7 +302,8 @@ def estimate(args: Any) -> tuple[str, float | None]:
             points *= _axis_length(getattr(args, param, None))
         shots = int(getattr(args, "shots", None) or 4000)
         exact = backend == "aer" and getattr(args, "engine", "auto") in ("auto", "exact")
-        per_point = 0.0013 if exact else 0.05 + shots * _SETTINGS.get(experiment, 13) * 3e-6
+        sampled = _SAMPLED_POINT + shots * _SETTINGS.get(experiment, 13) * _SWEEP_SHOT
+        per_point = _EXACT_POINT if exact else sampled
         return f"sweep {experiment} ({points} points) on {backend}", _START + points * per_point
     if name == "reproduce":
         quick = bool(getattr(args, "quick", False))
@@ -313,7 +313,6 @@ def estimate(args: Any) -> tuple[str, float | None]:
         cost = {k: 0.25 + shots * _SETTINGS[k] * _SHOT[k] for k in planned}
         seconds = _START + 4.0 + sum(n * cost[k] for k, n in planned.items())
         if backend.startswith("fake:"):
-            seconds += _FAKE_START + 3 * _MODEL_PER_QUBIT * _device_qubits(backend)
-            seconds += sum(planned.values()) * _CALL * 4
+            seconds += _FAKE_START + sum(planned.values()) * _FAKE_POINT
         return f"reproduce{' --quick' if quick else ''} on {backend}", seconds
     return name, None

@@ -184,7 +184,11 @@ def test_phases_off_a_terminal_show_nothing_and_count_nothing(monkeypatch):
     [
         ("run mixup --success 0.9 --amplitude 0.7", 1.0, 5.0),
         ("run mixup --success 0.9 --amplitude 0.7 --shots 1000000000", 3600.0, None),
-        ("run channel --eta 1 --backend fake:fez --layout best --mitigate readout", 20.0, 60.0),
+        # measured 4.7 s with a cold device cache, 2.0 s warm (2026-12-07, load ~1)
+        ("run channel --eta 1 --backend fake:fez --layout best --mitigate readout", 2.0, 10.0),
+        ("run mixup -S 0.6 -a 0.5 --backend fake:fez", 1.5, 6.0),  # 2.4 s cold, 0.9 s warm
+        # a million points in 40 s (benchmarks/sweep.py --cli 1000): the estimate said 22 min
+        ("sweep mixup -S 0.001:1:1000 -a 0:1:1000", 20.0, 120.0),
         ("reproduce --quick", 8.0, 60.0),
         ("sweep mixup --success 0.05:1:20 --amplitude 0.02:0.98:20 --out x.csv", 1.0, 5.0),
         ("sweep mixup -S 0.1:1:300 -a 0.02:0.98:300 --engine sampler --out x.csv", 600.0, None),
