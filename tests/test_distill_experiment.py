@@ -225,7 +225,7 @@ def test_sweep_row_is_the_run_of_the_same_point_and_seed(tmp_path: Path):
 def test_success_probability_interval_covers_at_its_level():
     """Clopper-Pearson is exact-conservative: coverage at least 95% up to sampling noise."""
     backend = get_backend("aer", seed=1)
-    shots, reps = 60, 400
+    shots, reps = 60, 2000
     for s in (0.9, 0.6):
         points = DISTILL.batch([DISTILL.point(success=s, amplitude=BELL)] * reps)
         dist = probabilities(backend, {k: v[:1] for k, v in points.items()})[0]
@@ -238,8 +238,8 @@ def test_success_probability_interval_covers_at_its_level():
         truth = float(DISTILL.predict(batch)["success_probability"][0])
         coverage = float(np.mean(est.covers(truth)))
         # Exact Clopper-Pearson coverage at n = 540 is 0.9606 (s = 0.9) and 0.9528 (s = 0.6):
-        # the band's binomial tails over 400 data sets give a false failure of 1.4e-3 and
-        # 1.6e-2, 1.7e-2 per run (worse than 1e-3: the band is narrow for 400 repetitions).
+        # the band's binomial tails over 2000 data sets give a false failure of 7e-11 and
+        # 2.6e-6, 2.6e-6 per run (400 data sets gave 1.4e-3 and 1.6e-2).
         assert 0.93 <= coverage <= 0.995, (s, coverage)
 
 
