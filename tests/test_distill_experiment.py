@@ -136,9 +136,9 @@ def test_fake_device_round_runs_with_device_noise_and_physical_numbers():
     est, pred = result.estimate, result.prediction
     for key in KEYS:
         assert 0.0 <= est[key]["ci_low"] <= est[key]["value"] <= est[key]["ci_high"] <= 1.0
-    # 4500 trials: sd of the success probability ~0.005, so 0.2 is the device's bias, not noise
-    # (a noiseless false failure < 1e-30); the fidelity's sd is ~0.01 with ~4000 kept pairs, so
-    # its upper end is >= 3 sd above the noiseless prediction (one-sided 1.3e-3 without noise;
+    # 4500 trials: sd of the success probability 0.005 (40 noiseless redraws), so 0.2 is the
+    # device's bias, not noise (a noiseless false failure < 1e-30); the fidelity's sd is 0.007,
+    # so its upper end is 4.3 sd above the noiseless prediction (one-sided 1e-5 without noise;
     # the device's noise lowers F and the rate with it), its lower end 0.5 far below (< 1e-30).
     assert abs(est["success_probability"]["value"] - pred["success_probability"]) < 0.2
     assert 0.5 < est["fidelity_out"]["value"] < pred["fidelity_out"] + 0.03

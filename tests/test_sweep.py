@@ -253,9 +253,10 @@ def test_fake_device_sweep_runs_on_branch_mixtures(tmp_path):
     run_sweep(spec, tmp_path / "fake.csv")
     table = read_table(tmp_path / "fake.csv")
     # device noise lowers the values a little; the mixture still shows strong entanglement.
-    # 300 shots a setting: sd ~0.04 (C) and ~0.08 (CHSH), so the upper margins are 3.7 sd
-    # above the noiseless prediction (one-sided 1e-4, less with the device's noise lowering the
-    # values) and the lower ends are the device's bias, not sampling noise (seeded).
+    # 300 shots a setting: sd 0.021 (C) and 0.086 (CHSH) over 40 noiseless redraws, so the
+    # upper margins are 7 sd and 3.5 sd above the noiseless prediction (one-sided 2.3e-4, less
+    # with the device's noise lowering the values); the lower ends are 16 sd and 8 sd below it,
+    # room for the device's bias (seeded).
     assert 0.5 < table["concurrence"][0] <= table["predicted_concurrence"][0] + 0.15
     assert 1.8 < table["chsh"][0] < table["predicted_chsh_max"][0] + 0.3
 
