@@ -79,6 +79,7 @@ def test_sub_pubs_add_up_to_every_shot_of_every_setting(monkeypatch, realization
     counts = result.counts["counts"]
     totals = [sum(row) for row in counts]
     assert totals == [shots] * len(totals)
+    # 1500 shots a setting: sd of C ~0.02, so 0.2 is a ~10 sd draw (false failure ~1e-23)
     assert abs(result.estimate["concurrence"]["value"] - result.prediction["concurrence"]) < 0.2
 
 

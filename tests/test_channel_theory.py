@@ -183,7 +183,10 @@ def test_random_input_ensembles_never_beat_chi2(inputs):
         assert chi <= theory.chi2(eta, inputs) + 1e-9
         if eta > 0.05:
             closest = max(closest, chi / theory.chi2(eta, inputs))
-    assert closest > 0.9  # the search came close to the bound, so it could have crossed it
+    # the search came close to the bound, so it could have crossed it. Seeded: with seeds
+    # 100-199 the closest ratio was <= 0.9 in 6% (entangled) and 11% (separable) of searches,
+    # a false failure of ~0.16 per run were the seeds redrawn (worse than 1e-3)
+    assert closest > 0.9
 
 
 def test_numerical_optimization_over_werner_parameter_ensembles_finds_chi2():

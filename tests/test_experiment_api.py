@@ -168,8 +168,10 @@ def test_a_user_experiment_runs_through_every_door(tmp_path):
     sampled = user.run(eta=0.9, shots=3000, seed=5, store=store)
     exact = user.run(eta=0.9, shots=3000, seed=5, engine="exact")
     for result in (sampled, exact):
+        # 4 standard errors two-sided: false failure 6.3e-5 per run, 1.3e-4 for both (seeded;
+        # the 95% interval's "contains the prediction" failed one redraw in 20 per run)
         chsh = result.estimate["chsh"]
-        assert chsh["ci_low"] <= result.prediction["chsh_max"] <= chsh["ci_high"]
+        assert abs(chsh["value"] - result.prediction["chsh_max"]) <= 4 * chsh["stderr"]
     spec = make_spec("test-werner", {"eta": [0.8, 0.9]}, shots=3000, seed=1)
     run_sweep(spec, Path(tmp_path) / "w.csv", store=store)
     table = read_table(Path(tmp_path) / "w.csv")

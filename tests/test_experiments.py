@@ -15,6 +15,8 @@ from qkit.mixup import theory as mixup_theory
 
 
 def within(estimate: dict, truth: float, sigmas: float = 4.0) -> bool:
+    """Within 4 stderr (false failure 6.3e-5), or within the interval widened by twice its
+    half-width on each side, 3 x 1.96 = 5.9 sd of a normal interval (false failure 4e-9)."""
     if "stderr" in estimate:
         return abs(estimate["value"] - truth) <= sigmas * estimate["stderr"]
     half = (estimate["ci_high"] - estimate["ci_low"]) / 2
@@ -30,6 +32,7 @@ def test_mixup_estimates_cover_the_prediction(realization):
     est, pred = result.estimate, result.prediction
     assert result.metadata["options"]["realization"] == realization
     assert pred["concurrence"] == pytest.approx(float(mixup_theory.concurrence(s, a)))
+    # 4 checks: false failure < 7e-5 per realization (seeded)
     assert within(est["chsh"], pred["chsh_max"])
     for key in ("concurrence", "eof", "fidelity"):
         assert within(est[key], pred[key]), (key, est[key], pred[key])
@@ -40,6 +43,7 @@ def test_mixup_estimates_cover_the_prediction(realization):
 
 def test_bell_pairs_violate_chsh_significantly_at_high_success():
     result = mixup_experiment.run(0.95, 2**-0.5, shots=4000, seed=5, n_boot=100)
+    # CHSH 2.69 -/+ 0.023: its significance is ~29, so > 10 fails only at a ~19 sd draw
     assert result.estimate["chsh"]["significance"] > 10
 
 
@@ -57,7 +61,7 @@ def test_channel_mutual_information_matches_holevo(inputs, alphabet):
     result = channel_experiment.run(eta, inputs, alphabet, shots=4000, seed=7, n_boot=500)
     expected = (channel_theory.chi2 if alphabet == "pair" else channel_theory.capacity)(eta, inputs)
     assert result.prediction["holevo"] == pytest.approx(float(expected))
-    assert within(result.estimate["mutual_information"], float(expected))
+    assert within(result.estimate["mutual_information"], float(expected))  # 5.9 sd: 4e-9
 
 
 def test_channel_conditional_frequencies_match_fig_4():
@@ -67,6 +71,7 @@ def test_channel_conditional_frequencies_match_fig_4():
     exact = channel_theory.conditional_probabilities(ens["werner_parameters"], eta)
     freq = np.array(result.estimate["conditional_probabilities"])
     sigma = np.sqrt(exact * (1 - exact) / 4000)
+    # 4 sd (binomial normal approximation) on each entry: 6.3e-5 per entry (seeded)
     assert np.all(np.abs(freq - exact) <= 4 * sigma + 1e-12)
 
 

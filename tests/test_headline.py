@@ -117,6 +117,8 @@ def test_summary_names_exactly_the_rows_set_in_bold():
 def test_sentence_says_none_only_when_no_row_is_bold():
     rows = _headline.headline_rows(_records()[:3])
     summ = _headline.summary(rows)
+    # Seeded data: 6 regular (non-boundary) rows, today all within 0.7 sigma; redrawn, one of
+    # them lands beyond 3 sigma with probability <= 6 x 0.0027 = 0.016 (worse than 1e-3).
     assert not any(_report._deviation(r).startswith("**") for r in rows)
     assert "No regular number lies beyond 3 sigma." in _report._beyond_sentence(summ)
 
@@ -126,6 +128,10 @@ def test_test_table_shows_lower_bounds_and_significance():
     table = _report._tests_table(rows)
     text = _report.to_markdown([table])
     assert "C lower bound" in text and "p(CHSH <= 2)" in text
+    # Seeded data, 1000 shots a setting, sd(K_hat) ~0.02-0.03: the entangled row's p < 1e-6
+    # needs K_hat > 0.14 (C = 0.68: a ~25 sd draw to fail) and its bound > 0.5 fails at ~5.6 sd
+    # (1e-8); the separable row (K = -0.05) reaches p <= 0.05 only at K_hat > 0.067, 4.5 sd
+    # (3e-6).
     entangled = rows[1]  # S = 0.8, a = 0.6: C = 0.68, clearly entangled
     assert entangled["entangled_p_value"] < 1e-6 and entangled["concurrence_lower_bound"] > 0.5
     separable = rows[2]  # S = 0.3, Bell pairs: separable

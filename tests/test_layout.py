@@ -153,7 +153,9 @@ def test_device_prediction_within_the_interval(manila, name, params):
     for key, value in result.estimate.items():
         name_ = targets.get(key, key)
         if isinstance(value, dict) and name_ in device and value.get("ci_low") is not None:
-            # a 95% interval misses 1 in 20 by design: 3.5 standard errors is the test's bound
+            # a 95% interval misses 1 in 20 by design: 3.5 standard errors is the test's bound,
+            # 4.7e-4 per check two-sided; channel: 1 check, mixup: 4 (C and E_F move together),
+            # ~1.4e-3 per run (worse than 1e-3; seeded, and the device prediction is a model)
             sigma = value.get("stderr") or (value["ci_high"] - value["ci_low"]) / (2 * 1.96)
             z = (value["value"] - device[name_]) / sigma
             assert abs(z) < 3.5, (key, value, device)

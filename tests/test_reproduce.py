@@ -180,6 +180,8 @@ def test_report_table_has_a_row_per_headline_number_with_recomputed_deviation(qu
 def test_estimates_agree_with_predictions_within_three_sigma(quick_run):
     # Fixed seed: deterministic. 95% intervals from 50 bootstrap resamples are rough, so
     # allow a few of ~70 numbers beyond 3 sigma; a broken estimator or circuit gives dozens.
+    # More than 7% beyond 3 sigma (> 4 of 70, > 3 of 51): 1.5e-6 to 1.2e-5 were each number
+    # normal (0.27% beyond 3 sigma), 7e-4 to 1.7e-3 should 1% be, as rough intervals may allow.
     summary = quick_run["results"]["summary"]
     assert summary["compared"] > 50
     assert summary["within_3_sigma"] >= 0.93 * summary["compared"]
