@@ -256,10 +256,12 @@ def state_tomography(
       linear in the frequencies, so ``f_hat = <target|rho_LI|target>`` is unbiased and its
       variance is exactly ``sum_s Var_s / N_s`` (add-half smoothed frequencies keep settings
       whose shots all agree from getting zero variance). The interval is Feldman and
-      Cousins' for a normal mean below the physical bound 1 (:mod:`qkit.estimators.boundary`,
-      PRD 57, 3873 (1998)): ``f_hat -/+ z sd`` far from 1, turning into an upper end at 1
-      near it without over-covering (95% also at ``f = 1``, where the plain interval clipped
-      at 1 covered 97.8%); the value is clipped into ``[0, 1]``. Fidelity of the *projected*
+      Cousins' for a normal mean in ``[0, 1]`` at the nearer bound
+      (:func:`qkit.estimators.boundary.bounded_interval`, PRD 57, 3873 (1998)): ``f_hat -/+ z
+      sd`` far from the bounds, turning into an upper end at 1 near it without over-covering
+      (95% also at ``f = 1``, where the plain interval clipped at 1 covered 97.8%) and into a
+      small upper limit near 0 (a target the state is orthogonal to; never ``[0, 0]``); the
+      value is clipped into ``[0, 1]``. Fidelity of the *projected*
       state is biased inward at pure states (Bell pair, 1000 shots: 0.988 against 1, interval
       excluding the truth); the linear estimate is not (Flammia and Liu, PRL 106, 230501
       (2011), direct fidelity estimation). ``at_boundary`` flags an interval reaching 0.
@@ -517,8 +519,9 @@ def _fidelity_interval(psi, freqs, n, shots, confidence) -> Interval:
     smooth = (n + 0.5) / (shots[..., None] + 2.0)
     sd = np.sqrt(_linear_variance(coeff, smooth, shots))
     value = np.clip(raw, 0.0, 1.0)
-    # Feldman-Cousins at the bound f <= 1: (1 - f_hat) / sd ~ N((1 - f) / sd, 1).
-    near, far = boundary.interval((1.0 - raw) / sd, confidence)
-    low = np.clip(1.0 - sd * far, 0.0, value)
-    high = np.maximum(1.0 - sd * near, value)  # near >= 0: at most 1
+    # Feldman-Cousins in [0, 1] at the nearer bound: f <= 1 for the states qkit aims at, and
+    # f >= 0 for a target the state is (nearly) orthogonal to, where the bound f <= 1 alone
+    # gave [0, 0] to 2% of data sets (a raw estimate below -z sd)
+    low, high = boundary.bounded_interval(raw, sd, confidence)
+    low, high = np.minimum(low, value), np.maximum(high, value)
     return Interval(value, low, high, confidence, low <= 0.0, "linear-feldman-cousins")
