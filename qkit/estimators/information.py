@@ -260,6 +260,7 @@ def _delta_interval(
     # sits low in the chi-square regime (measured: upper end missing 4.9% at sqrt(X - d) = 10,
     # coverage 0.933-0.937). The shift fades out as the signal grows and the plug-in stops
     # being a scaled noncentral chi-square (by then it is below 0.08 sd).
+    # equivalent[0.0 -> 0.1]: the signal enters only as signal < 6 and a fade that is 1 below 16
     signal = np.sqrt(np.clip(statistic - dof, 0.0, None))
     fade = np.clip((_SHIFT_GONE - signal) / (_SHIFT_GONE - _SHIFT_FULL), 0.0, 1.0)
     shift = fade * scale * (dof + z * z)
@@ -345,7 +346,10 @@ def _fewer_rare(counts: np.ndarray, prior: np.ndarray, confidence: float) -> np.
     No rare outcome: ``P_lo = 0``, the estimate of a noiseless channel.
     """
     shots = np.sum(counts, axis=-1)
-    used = prior > 0
+    used = prior > 0  # equivalent[Gt -> GtE]: a letter of prior 0 has weight 0 either way
+    # only letters of prior 0 may have no shots (weight 0 whatever they are divided by), and a
+    # row of one shot divides by 1 either way:
+    # equivalent[Gt -> GtE; 0 -> 1; 1.0 -> 1.1]
     safe = np.where(shots > 0, shots, 1.0)
     mode = np.argmax(counts, axis=-1)
     is_mode = mode[..., None] == np.arange(counts.shape[-1])
@@ -354,9 +358,13 @@ def _fewer_rare(counts: np.ndarray, prior: np.ndarray, confidence: float) -> np.
     y = np.sum(weight * rare, axis=-1)
     v = np.sum(weight**2 * rare, axis=-1)
     w_half = np.max(weight, axis=-1) / 2.0
+    # where y = 0 no used letter saw a rare outcome: any ratio scales only counts of weight 0
+    # equivalent[Gt -> GtE]
     seen = y > 0
+    # equivalent[1.0 -> 1.1]: the fallbacks where nothing rare was seen are masked (where=seen)
     mean = np.where(seen, y + w_half, 1.0)
-    var = np.where(seen, v + w_half * w_half * 2.0, 1.0)
+    var = np.where(seen, v + w_half * w_half * 2.0, 1.0)  # equivalent[1.0 -> 1.1]: as above
+    # equivalent[0.0 -> 0.1]: p_lo where nothing rare was seen is masked by the ratio's where=seen
     p_lo = np.where(seen, var / mean * gammaincinv(mean * mean / var, 0.5 - confidence / 2.0), 0.0)
     ratio = np.clip(np.divide(p_lo, y, out=np.zeros_like(y), where=seen), 0.0, 1.0)
     scaled = np.where(is_mode, 0.0, counts * ratio[..., None, None])
