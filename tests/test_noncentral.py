@@ -83,12 +83,19 @@ def test_the_top_of_the_belt_grows_with_the_degrees_of_freedom():
     assert noncentral.mu_max(1000.0, SIGNAL) > 17.0
 
 
-def test_a_belt_of_low_confidence_still_holds_it_in_every_region():
-    # The regions' ends are found from the grid's cumulative probabilities, whose first cell
-    # (t = 0) holds nothing: at a confidence of 0.08 the region of mu = 0 is [0, t] with
-    # P(|Z| <= t) >= 0.08 (t = 0.11, the first edge past Phi^-1(0.54) = 0.1004), never [0, 0].
-    mu, t_lo, t_hi = noncentral._upper_limit_belt(1.0, 0.08, SIGNAL, 1.0)
-    assert t_hi[0] == pytest.approx(0.11, abs=1e-9)
+@pytest.mark.parametrize(
+    ("df", "confidence", "signal"),
+    [(1.0, 0.08, SIGNAL), (1.0, 0.95, SIGNAL), (2.0, 0.95, SIGNAL), (1.0, 0.995, 0.0)],
+)
+def test_every_row_of_a_belt_of_few_degrees_of_freedom_holds_the_confidence(df, confidence, signal):
+    # Every mu of the grid (not a sample of rows). With no switch (signal 0: central regions
+    # from mu_floor = 1 on) at 0.995 the rows just above mu = 1 start at t = 0 and leave below
+    # less than the first cell's probability (P(t <= 0.01) = 0.0048 > 0.0025), which a region
+    # starting one cell higher would lose. At a confidence of 0.08 the region of mu = 0 is
+    # [0, t] with P(|Z| <= t) >= 0.08 (t = 0.11, the first edge past Phi^-1(0.54) = 0.1004).
+    mu, t_lo, t_hi = noncentral._upper_limit_belt(df, confidence, signal, 1.0)
     lam = mu**2
-    inside = ncx2.cdf(t_hi**2, 1.0, lam) - ncx2.cdf(t_lo**2, 1.0, lam)
-    assert np.all(inside >= 0.08 - 1e-9), inside.min()
+    inside = ncx2.cdf(t_hi**2, df, lam) - ncx2.cdf(t_lo**2, df, lam)
+    assert np.all(inside >= confidence - 1e-9), (mu[np.argmin(inside)], inside.min())
+    if confidence == 0.08:
+        assert t_hi[0] == pytest.approx(0.11, abs=1e-9)
