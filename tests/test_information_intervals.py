@@ -212,3 +212,16 @@ def test_the_switch_at_six_sigma_and_the_shifts_fade_by_hand(monkeypatch, signal
         want = (point + shift - Z * sd, point + shift + Z * sd)
     assert low == pytest.approx(want[0], rel=1e-6, abs=0)
     assert high == pytest.approx(want[1], rel=1e-6, abs=0)
+
+
+def test_a_noiseless_channel_has_no_rare_outcomes_to_count():
+    # every used letter on its own outcome: no rare outcome, so the effective count y^2 / v
+    # and the rare outcomes per cell that saw one are 0 (not 0/0), and Fano's growth is the
+    # whole of F(P_up) with P_up = ln(2/alpha) w_M (Fay-Feuer's gamma of shape 1, scale w_M)
+    counts = np.array([[1000.0, 0.0], [0.0, 500.0]])
+    prior = np.array([0.5, 0.5])
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    assert effective == 0.0 and information._rare_per_cell(counts, prior) == 0.0
+    p_up = np.log(2.0 / 0.05) * 0.5 / 500.0
+    h = -(p_up * np.log2(p_up) + (1 - p_up) * np.log2(1 - p_up))
+    assert growth == pytest.approx(h, rel=1e-12, abs=0)
