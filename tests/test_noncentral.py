@@ -85,7 +85,13 @@ def test_the_top_of_the_belt_grows_with_the_degrees_of_freedom():
 
 @pytest.mark.parametrize(
     ("df", "confidence", "signal"),
-    [(1.0, 0.08, SIGNAL), (1.0, 0.95, SIGNAL), (2.0, 0.95, SIGNAL), (1.0, 0.995, 0.0)],
+    [
+        (1.0, 0.08, SIGNAL),
+        (1.0, 0.95, SIGNAL),
+        (2.0, 0.95, SIGNAL),
+        (1.0, 0.995, 0.0),
+        (1.0, 0.95, 30.0),
+    ],
 )
 def test_every_row_of_a_belt_of_few_degrees_of_freedom_holds_the_confidence(df, confidence, signal):
     # Every mu of the grid (not a sample of rows). With no switch (signal 0: central regions
@@ -93,6 +99,7 @@ def test_every_row_of_a_belt_of_few_degrees_of_freedom_holds_the_confidence(df, 
     # less than the first cell's probability (P(t <= 0.01) = 0.0048 > 0.0025), which a region
     # starting one cell higher would lose. At a confidence of 0.08 the region of mu = 0 is
     # [0, t] with P(|Z| <= t) >= 0.08 (t = 0.11, the first edge past Phi^-1(0.54) = 0.1004).
+    # A switch at 30 sigma takes the grid to mu = 35.5, whose regions reach t = 37.5.
     mu, t_lo, t_hi = noncentral._upper_limit_belt(df, confidence, signal, 1.0)
     lam = mu**2
     inside = ncx2.cdf(t_hi**2, df, lam) - ncx2.cdf(t_lo**2, df, lam)
