@@ -310,6 +310,7 @@ def _fano_growth(
     """
     shots = np.sum(counts, axis=-1)
     used = prior > 0
+    # equivalent[Gt -> GtE; 0 -> 1; 1.0 -> 1.1]: as in _fewer_rare (prior 0, weight 0)
     safe = np.where(shots > 0, shots, 1.0)
     mode = np.argmax(counts, axis=-1)
     rare = shots - np.take_along_axis(counts, mode[..., None], axis=-1)[..., 0]
@@ -399,6 +400,7 @@ def _weak_signal(
     has two outcomes (the data are the same whatever the draw).
     """
     shots = np.sum(counts, axis=-1)
+    # equivalent[0 -> 1; 1.0 -> 1.1]: a row of no shots has prior 0, of one shot divides by 1
     safe = np.where(shots > 0, shots, 1.0)
     cond = counts / safe[..., None]
     n_in, n_out = cond.shape[-2:]
@@ -409,6 +411,7 @@ def _weak_signal(
         link = link @ link
     used = prior > 0
     block_prior = np.sum(link * prior[..., None, :], axis=-1)
+    # equivalent[1.0 -> 1.1]: the fallback of an unused letter is masked by where(used)
     fixed = -np.sum(np.where(used, prior * np.log2(np.where(used, block_prior, 1.0)), 0.0), -1)
     plugin = _prior_mi(counts, prior, correct=False)
     # tr(H Sigma) and tr((H Sigma)^2) in closed form (O(n_in n_out^2), no (n_in n_out)^2
@@ -437,6 +440,9 @@ def _weak_signal(
     )
     w1 = trace / (2.0 * np.log(2.0))
     w2 = trace2 / (2.0 * np.log(2.0)) ** 2
+    # w2 (the squared weights' sum) is 0 only with w1, to rounding; 1e-15 is a rounding guard
+    # (w1 is the Miller-Madow bias, of order 1/N: [1e-15, 1.1e-15] needs some 10^14 shots):
+    # equivalent[Gt -> GtE; 1e-15 -> 1.1e-15]
     noisy = (w1 > 1e-15) & (w2 > 0)  # 0 up to rounding where every row saw one outcome
     scale = np.divide(w2, w1, out=np.zeros_like(w1), where=noisy)
     dof = np.divide(w1**2, w2, out=np.ones_like(w2), where=noisy)
@@ -446,11 +452,13 @@ def _weak_signal(
 def _prior_mi_spread(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """First-order (delta-method) standard deviation of the known-prior MI, bits (see above)."""
     shots = np.sum(counts, axis=-1)
+    # equivalent[0 -> 1; 1.0 -> 1.1]: a row of no shots has prior 0, of one shot divides by 1
     safe = np.where(shots > 0, shots, 1.0)
     cond = counts / safe[..., None]
     q = np.sum(prior[..., None] * cond, axis=-2)
     seen = cond > 0
     with np.errstate(divide="ignore", invalid="ignore"):
+        # equivalent[1.0 -> 1.1]: both fallbacks are where a row did not see y (weight cond = 0)
         ratio = np.where(seen, cond / np.where(q[..., None, :] > 0, q[..., None, :], 1.0), 1.0)
     g = np.log2(ratio)
     mean = np.sum(cond * g, axis=-1)

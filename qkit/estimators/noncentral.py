@@ -62,8 +62,10 @@ def _upper_limit_belt(
     # the largest mu's bulk; what lies below the first edge (less than 1e-30) is left out.
     # equivalent[Div -> Mult]: from 0 up to d = 10^4 (more cells below, each < 1e-30)
     first = _STEP * math.floor(max(0.0, math.sqrt(df) - 12.0) / _STEP)
-    last = math.sqrt(df + (top + _MARGIN) ** 2) + 8.0  # equivalent[8.0 -> 8.8]: cdf 1 there
-    # equivalent[Add -> Sub #2]: one edge fewer, 8 past the top row's bulk (cdf 1 to rounding)
+    # the last edge 8 (or 5) past the top row's bulk: every cdf 1 to 3e-7, past every region
+    # equivalent[8.0 -> 8.8; Add -> Sub #3; 2 -> 3]
+    last = math.sqrt(df + (top + _MARGIN) ** 2) + 8.0
+    # equivalent[Add -> Sub #2; Sub -> Add]: two edges fewer or `first` more, still past them
     edges = first + _STEP * np.arange(round((last - first) / _STEP) + 1)
     cdf = _cdf(edges, mu, df)
     cdf[:, 0] = 0.0
