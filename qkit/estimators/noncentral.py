@@ -60,7 +60,7 @@ def _upper_limit_belt(
     mu = np.arange(0.0, top + _MARGIN + _STEP / 2, _STEP)
     # t = sqrt(X) from sqrt(df) - 12 (whole cells: the same nodes as a grid from 0) to 8 past
     # the largest mu's bulk; what lies below the first edge (less than 1e-30) is left out.
-    # equivalent[Div -> Mult]: from 0 up to d = 10^4 (more cells below, each < 1e-30)
+    # equivalent[Div -> Mult; 12.0 -> 13.2]: from lower down (more cells below, each < 1e-30)
     first = _STEP * math.floor(max(0.0, math.sqrt(df) - 12.0) / _STEP)
     # the last edge 8 (or 5) past the top row's bulk: every cdf 1 to 3e-7, past every region
     # equivalent[8.0 -> 8.8; Add -> Sub #3; 2 -> 3]
@@ -125,6 +125,8 @@ def upper_limit_interval(
         here = dfs == value
         lo = np.searchsorted(t_hi, t[here], side="left") - 1
         hi = np.searchsorted(t_lo, t[here], side="right")
+        # equivalent[Sub -> Add]: lo <= mu.size - 1 already (a searchsorted less one)
         lam_lo[here] = mu[np.clip(lo, 0, mu.size - 1)] ** 2
+        # equivalent[0 -> 1]: hi >= 1 already (the floor rows' regions start at t = 0)
         lam_hi[here] = mu[np.clip(hi, 0, mu.size - 1)] ** 2
     return lam_lo, lam_hi
