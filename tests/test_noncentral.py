@@ -108,3 +108,13 @@ def test_every_row_of_a_belt_of_few_degrees_of_freedom_holds_the_confidence(df, 
     assert np.all(inside >= confidence - 1e-9), (mu[np.argmin(inside)], inside.min())
     if confidence == 0.08:
         assert t_hi[0] == pytest.approx(0.11, abs=1e-9)
+
+
+def test_an_x_beyond_the_top_of_the_belt_gets_the_top_not_past_it():
+    # the caller switches to a normal interval long before; an X beyond every region (t = 100,
+    # one degree of freedom) gets both ends at the belt's last mu, squared, and one just inside
+    # the top region's upper end a lower end below it
+    mu, t_lo, t_hi = noncentral._upper_limit_belt(1.0, 0.95, SIGNAL, 1.0)
+    lo, hi = noncentral.upper_limit_interval(np.array([1e4, t_hi[-1] ** 2]), 1.0, 0.95, SIGNAL)
+    assert lo[0] == mu[-1] ** 2 and hi[0] == mu[-1] ** 2
+    assert hi[1] == mu[-1] ** 2 and lo[1] < mu[-1] ** 2
