@@ -74,7 +74,10 @@ def _upper_limit_belt(
     # the first edge reaching a probability (rounded up: the region only grows)
     # equivalent[GtE -> Gt]: a cdf equal to 1 - alpha/2 to the last bit does not occur
     central = edges[np.argmax(cdf >= 1.0 - alpha / 2.0, axis=1)]
+    # equivalent[1e-12 -> 1.1e-12]: a tolerance (edges 0.01 apart; t_s or t_hi on an edge, or
+    # 1e-12 off it, is the same edge either way)
     t_hi = np.maximum(edges[np.searchsorted(edges, np.sqrt(df + signal**2) - 1e-12)], central)
+    # equivalent[1e-12 -> 1.1e-12]: as above
     below = alpha - (1.0 - cdf[np.arange(mu.size), np.searchsorted(edges, t_hi - 1e-12)])
     # the last edge below the lower miss (rounded down: the region only grows)
     # equivalent[LtE -> Lt]: a cdf equal to the lower miss to the last bit does not occur
