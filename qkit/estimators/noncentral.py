@@ -65,7 +65,7 @@ def _upper_limit_belt(
     # the last edge 8 (or 5) past the top row's bulk: every cdf 1 to 3e-7, past every region
     # equivalent[8.0 -> 8.8; Add -> Sub #3; 2 -> 3]
     last = math.sqrt(df + (top + _MARGIN) ** 2) + 8.0
-    # equivalent[Add -> Sub #2; Sub -> Add]: two edges fewer or `first` more, still past them
+    # equivalent[Add -> Sub #2; Sub -> Add; 1 -> 2]: an edge or two fewer, or more, past them
     edges = first + _STEP * np.arange(round((last - first) / _STEP) + 1)
     cdf = _cdf(edges, mu, df)
     cdf[:, 0] = 0.0
@@ -74,8 +74,9 @@ def _upper_limit_belt(
     # the first edge reaching a probability (rounded up: the region only grows)
     # equivalent[GtE -> Gt]: a cdf equal to 1 - alpha/2 to the last bit does not occur
     central = edges[np.argmax(cdf >= 1.0 - alpha / 2.0, axis=1)]
-    # equivalent[1e-12 -> 1.1e-12]: a tolerance (edges 0.01 apart; t_s or t_hi on an edge, or
-    # 1e-12 off it, is the same edge either way)
+    # a tolerance: t_s or t_hi within 1e-12 of an edge (0.01 apart) is that edge; the switch
+    # t_s = sqrt(d + signal^2) on an edge to the last bit does not occur (signal = 6: 6.0828)
+    # equivalent[1e-12 -> 1.1e-12; Sub -> Add]
     t_hi = np.maximum(edges[np.searchsorted(edges, np.sqrt(df + signal**2) - 1e-12)], central)
     # equivalent[1e-12 -> 1.1e-12]: as above
     below = alpha - (1.0 - cdf[np.arange(mu.size), np.searchsorted(edges, t_hi - 1e-12)])
