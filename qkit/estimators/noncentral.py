@@ -75,7 +75,8 @@ def _upper_limit_belt(
     # equivalent[GtE -> Gt]: a cdf equal to 1 - alpha/2 to the last bit does not occur
     central = edges[np.argmax(cdf >= 1.0 - alpha / 2.0, axis=1)]
     # a tolerance: t_s or t_hi within 1e-12 of an edge (0.01 apart) is that edge; the switch
-    # t_s = sqrt(d + signal^2) on an edge to the last bit does not occur (signal = 6: 6.0828)
+    # t_s = sqrt(d + signal^2) falls on an edge only for special signals (not 6: 6.0828; 0 with
+    # d = 1: 1.0, where the central end of every row past mu_floor lies above it anyway)
     # equivalent[1e-12 -> 1.1e-12; Sub -> Add]
     t_hi = np.maximum(edges[np.searchsorted(edges, np.sqrt(df + signal**2) - 1e-12)], central)
     # equivalent[1e-12 -> 1.1e-12]: as above
