@@ -2,8 +2,10 @@
 
 The delta-method spread against a finite-difference gradient of the definition ``I = sum_x
 pi_x sum_y p(y|x) log2(p(y|x) / q_y)`` and the multinomial covariance of each row; the blocks
-of letters linked by a shared outcome, and the switches between the normal, weak-signal belt
-and Fano readings at their stated thresholds, by hand. No sampling: no false failures.
+of letters linked by a shared outcome, the switches between the normal, weak-signal belt and
+Fano readings at their stated thresholds (6 sigma itself included), the normal interval's shift
+and its fade, and the upper end's rare counts scaled down (clipped to [0, 1]), by hand. No
+sampling: no false failures.
 """
 
 from __future__ import annotations
