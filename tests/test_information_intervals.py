@@ -2,8 +2,10 @@
 
 The delta-method spread against a finite-difference gradient of the definition ``I = sum_x
 pi_x sum_y p(y|x) log2(p(y|x) / q_y)`` and the multinomial covariance of each row; the blocks
-of letters linked by a shared outcome, and the switches between the normal, weak-signal belt
-and Fano readings at their stated thresholds, by hand. No sampling: no false failures.
+of letters linked by a shared outcome, the switches between the normal, weak-signal belt and
+Fano readings at their stated thresholds (6 sigma itself included), the normal interval's shift
+and its fade, and the upper end's rare counts scaled down (clipped to [0, 1]), by hand. No
+sampling: no false failures.
 """
 
 from __future__ import annotations
@@ -128,3 +130,100 @@ def test_thirty_rare_outcomes_exactly_are_enough_for_the_delta_lower_end():
     delta = est.value - Z * _delta_sd(counts, prior)
     assert est.value - growth < delta - 1e-4  # Fano's would be lower
     assert est.ci_low == pytest.approx(delta, rel=1e-6, abs=0)
+
+
+def _fewer_rare_by_hand(counts: np.ndarray, prior: np.ndarray) -> tuple[float, float]:
+    """(ratio, estimate): the rare counts scaled by ratio = P_lo / y, clipped to [0, 1], with
+    P_lo the 2.5% point of a gamma of mean y + w_M/2 and variance v + w_M^2/2 (scipy.stats),
+    and the Miller-Madow estimate of the scaled counts."""
+    from scipy.stats import gamma
+
+    w = prior / counts.sum(axis=1)
+    mode = counts.argmax(axis=1)
+    rare = counts.sum(axis=1) - counts[np.arange(len(counts)), mode]
+    y, v, half = float(w @ rare), float(w**2 @ rare), float(w.max()) / 2
+    mean, var = y + half, v + 2 * half**2
+    ratio = gamma.ppf(0.025, mean**2 / var, scale=var / mean) / y
+    s = min(1.0, max(0.0, ratio))
+    scaled = counts * s
+    for x, m in enumerate(mode):
+        scaled[x, m] = counts[x].sum() - (scaled[x].sum() - scaled[x, m])
+    return ratio, float(information._prior_mi(scaled, prior, correct=True))
+
+
+@pytest.mark.parametrize(
+    ("counts", "prior", "ratio_range"),
+    [
+        # one rare count on the rarely weighted letter while the other letter's weight is 90x
+        # larger: the gamma's shape is near 1/2 and the lower bound a twentieth of y
+        (np.array([[100.0, 0.0], [1.0, 999.0]]), np.array([0.9, 0.1]), (0.01, 0.1)),
+        # ... and 10^4 x larger: the lower bound (from w_M) exceeds y: kept at 1, the estimate
+        (np.array([[10.0, 0.0], [1.0, 99999.0]]), np.array([0.5, 0.5]), (1.0, np.inf)),
+    ],
+)
+def test_the_rare_counts_scale_is_clipped_to_between_nothing_and_all(counts, prior, ratio_range):
+    ratio, want = _fewer_rare_by_hand(counts, prior)
+    assert ratio_range[0] < ratio < ratio_range[1]
+    got = information._fewer_rare(counts, prior, 0.95)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+    if ratio > 1:
+        assert got == pytest.approx(
+            float(information._prior_mi(counts, prior, correct=True)), rel=1e-12, abs=1e-15
+        )
+
+
+def _patched_weak_signal(signal2: float, dof: float = 2.0, scale: float = 2.0**-12):
+    """A _weak_signal whose statistic is d + signal2 exactly (powers of two: no rounding)."""
+    fixed, plugin = np.array(0.0), np.array((dof + signal2) * scale)
+
+    def weak(counts: np.ndarray, prior: np.ndarray):
+        return fixed, plugin, np.array(scale), np.array(dof)
+
+    return weak
+
+
+@pytest.mark.parametrize(
+    ("signal", "fade"),
+    [
+        (5.0, None),
+        (6.0, 1.0),
+        (10.0, 1.0),
+        (16.0, 1.0),
+        (20.0, 0.75),
+        (24.0, 0.5),
+        (32.0, 0.0),
+        (40.0, 0.0),
+    ],
+)
+def test_the_switch_at_six_sigma_and_the_shifts_fade_by_hand(monkeypatch, signal, fade):
+    # A resolved channel (550 rare outcomes, 275 a cell: no Fano) whose weak-signal statistic
+    # is set to X = d + signal^2: below 6 the belt, fixed + c [lambda_lo, lambda_hi]; from 6 on
+    # (6 itself included) the normal interval shifted by fade c (d + z^2), fade = 1 up to 16,
+    # (32 - signal) / 16 up to 32, 0 beyond.
+    counts, prior = CHANNELS[0]
+    point = information._prior_mi(counts, prior, correct=True)
+    sd = _delta_sd(counts, prior)
+    scale, dof = 2.0**-12, 2.0
+    monkeypatch.setattr(information, "_weak_signal", _patched_weak_signal(signal**2))
+    low, high = information._delta_interval(counts, prior, point, 0.95)
+    if fade is None:
+        lo, hi = noncentral.upper_limit_interval(np.array([dof + signal**2]), dof, 0.95, 6.0)
+        want = (scale * lo[0], scale * hi[0])
+    else:
+        shift = fade * scale * (dof + Z * Z)
+        want = (point + shift - Z * sd, point + shift + Z * sd)
+    assert low == pytest.approx(want[0], rel=1e-6, abs=0)
+    assert high == pytest.approx(want[1], rel=1e-6, abs=0)
+
+
+def test_a_noiseless_channel_has_no_rare_outcomes_to_count():
+    # every used letter on its own outcome: no rare outcome, so the effective count y^2 / v
+    # and the rare outcomes per cell that saw one are 0 (not 0/0), and Fano's growth is the
+    # whole of F(P_up) with P_up = ln(2/alpha) w_M (Fay-Feuer's gamma of shape 1, scale w_M)
+    counts = np.array([[1000.0, 0.0], [0.0, 500.0]])
+    prior = np.array([0.5, 0.5])
+    growth, effective = information._fano_growth(counts, prior, 0.95)
+    assert effective == 0.0 and information._rare_per_cell(counts, prior) == 0.0
+    p_up = np.log(2.0 / 0.05) * 0.5 / 500.0
+    h = -(p_up * np.log2(p_up) + (1 - p_up) * np.log2(1 - p_up))
+    assert growth == pytest.approx(h, rel=1e-12, abs=0)

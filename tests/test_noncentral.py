@@ -37,7 +37,9 @@ def test_every_region_of_the_belt_holds_the_confidence_under_ncx2(df):
     # P(t_lo^2 <= X <= t_hi^2) >= 0.95 exactly (regions are whole cells, rounded outwards) and
     # no region is wider than it needs by more than two cells at each end
     mu, t_lo, t_hi = noncentral._upper_limit_belt(df, 0.95, SIGNAL, 1.0)
-    assert mu[-1] == pytest.approx(noncentral.mu_max(df, SIGNAL), abs=0.01)
+    # the top is mu_max rounded to the nearest node (d = 1: 10.4163 -> 10.42, d = 3.5: 10.4752
+    # -> 10.48; a node within 0.005 above is kept)
+    assert abs(mu[-1] - noncentral.mu_max(df, SIGNAL)) <= 0.005 + 1e-12
     rows = np.arange(0, mu.size, 37)
     lam = mu[rows] ** 2
     inside = ncx2.cdf(t_hi[rows] ** 2, df, lam) - ncx2.cdf(t_lo[rows] ** 2, df, lam)
@@ -81,3 +83,38 @@ def test_the_top_of_the_belt_grows_with_the_degrees_of_freedom():
     )
     assert noncentral.mu_max(1.0, 2.0) == noncentral.MU_MAX
     assert noncentral.mu_max(1000.0, SIGNAL) > 17.0
+
+
+@pytest.mark.parametrize(
+    ("df", "confidence", "signal"),
+    [
+        (1.0, 0.08, SIGNAL),
+        (1.0, 0.95, SIGNAL),
+        (2.0, 0.95, SIGNAL),
+        (1.0, 0.995, 0.0),
+        (1.0, 0.95, 30.0),
+    ],
+)
+def test_every_row_of_a_belt_of_few_degrees_of_freedom_holds_the_confidence(df, confidence, signal):
+    # Every mu of the grid (not a sample of rows). With no switch (signal 0: central regions
+    # from mu_floor = 1 on) at 0.995 the rows just above mu = 1 start at t = 0 and leave below
+    # less than the first cell's probability (P(t <= 0.01) = 0.0048 > 0.0025), which a region
+    # starting one cell higher would lose. At a confidence of 0.08 the region of mu = 0 is
+    # [0, t] with P(|Z| <= t) >= 0.08 (t = 0.11, the first edge past Phi^-1(0.54) = 0.1004).
+    # A switch at 30 sigma takes the grid to mu = 35.5, whose regions reach t = 37.5.
+    mu, t_lo, t_hi = noncentral._upper_limit_belt(df, confidence, signal, 1.0)
+    lam = mu**2
+    inside = ncx2.cdf(t_hi**2, df, lam) - ncx2.cdf(t_lo**2, df, lam)
+    assert np.all(inside >= confidence - 1e-9), (mu[np.argmin(inside)], inside.min())
+    if confidence == 0.08:
+        assert t_hi[0] == pytest.approx(0.11, abs=1e-9)
+
+
+def test_an_x_beyond_the_top_of_the_belt_gets_the_top_not_past_it():
+    # the caller switches to a normal interval long before; an X beyond every region (t = 100,
+    # one degree of freedom) gets both ends at the belt's last mu, squared, and one just inside
+    # the top region's upper end a lower end below it
+    mu, t_lo, t_hi = noncentral._upper_limit_belt(1.0, 0.95, SIGNAL, 1.0)
+    lo, hi = noncentral.upper_limit_interval(np.array([1e4, t_hi[-1] ** 2]), 1.0, 0.95, SIGNAL)
+    assert lo[0] == mu[-1] ** 2 and hi[0] == mu[-1] ** 2
+    assert hi[1] == mu[-1] ** 2 and lo[1] < mu[-1] ** 2

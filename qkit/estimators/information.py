@@ -11,7 +11,11 @@ label ``x`` and the receiver's outcome ``y``. Two sampling designs:
 
 The plug-in estimate is biased upward at finite shots; the Miller-Madow correction
 (generalized by the delta method to the known-prior design) removes the ``1/N`` term.
-Intervals come from a bootstrap of the count rows (each row multinomial with its own shots).
+With a known prior the default interval is analytic (``interval="delta"``, no resampling): the
+delta method where the shots resolve the information, a Neyman belt on the plug-in's noncentral
+chi-square where they do not, Fano's bound near a noiseless channel (see
+:func:`mutual_information`). With random inputs, or on request, the interval comes from a
+bootstrap of the count rows (each row multinomial with its own shots).
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ def mutual_information(
     (``Var(q_y) = sum_x pi_x^2 p(y|x)(1 - p(y|x))/N_x``, ``m_x`` the observed outcomes of row
     ``x``), which ``"miller-madow"`` subtracts with plug-in probabilities. Random inputs: the
     classic Miller-Madow ``(m_xy - m_x - m_y + 1)/(2N)`` nats. ``"bootstrap"`` subtracts the
-    bootstrap bias estimate instead. The interval resamples each row multinomially (same
+    bootstrap bias estimate instead. A bootstrap interval resamples each row multinomially (same
     shots) from its observed frequencies and takes percentiles of the recomputed corrected
     estimate (``"basic"`` intervals under-cover when the distribution is skewed near 0:
     measured 0.86 at 100 shots per input and ``I = 0.08``, against 0.95 for percentile).
@@ -256,6 +260,7 @@ def _delta_interval(
     # sits low in the chi-square regime (measured: upper end missing 4.9% at sqrt(X - d) = 10,
     # coverage 0.933-0.937). The shift fades out as the signal grows and the plug-in stops
     # being a scaled noncentral chi-square (by then it is below 0.08 sd).
+    # equivalent[0.0 -> 0.1]: the signal enters only as signal < 6 and a fade that is 1 below 16
     signal = np.sqrt(np.clip(statistic - dof, 0.0, None))
     fade = np.clip((_SHIFT_GONE - signal) / (_SHIFT_GONE - _SHIFT_FULL), 0.0, 1.0)
     shift = fade * scale * (dof + z * z)
@@ -305,6 +310,7 @@ def _fano_growth(
     """
     shots = np.sum(counts, axis=-1)
     used = prior > 0
+    # equivalent[Gt -> GtE; 0 -> 1; 1.0 -> 1.1]: as in _fewer_rare (prior 0, weight 0)
     safe = np.where(shots > 0, shots, 1.0)
     mode = np.argmax(counts, axis=-1)
     rare = shots - np.take_along_axis(counts, mode[..., None], axis=-1)[..., 0]
@@ -341,7 +347,10 @@ def _fewer_rare(counts: np.ndarray, prior: np.ndarray, confidence: float) -> np.
     No rare outcome: ``P_lo = 0``, the estimate of a noiseless channel.
     """
     shots = np.sum(counts, axis=-1)
-    used = prior > 0
+    used = prior > 0  # equivalent[Gt -> GtE]: a letter of prior 0 has weight 0 either way
+    # only letters of prior 0 may have no shots (weight 0 whatever they are divided by), and a
+    # row of one shot divides by 1 either way:
+    # equivalent[Gt -> GtE; 0 -> 1; 1.0 -> 1.1]
     safe = np.where(shots > 0, shots, 1.0)
     mode = np.argmax(counts, axis=-1)
     is_mode = mode[..., None] == np.arange(counts.shape[-1])
@@ -350,9 +359,13 @@ def _fewer_rare(counts: np.ndarray, prior: np.ndarray, confidence: float) -> np.
     y = np.sum(weight * rare, axis=-1)
     v = np.sum(weight**2 * rare, axis=-1)
     w_half = np.max(weight, axis=-1) / 2.0
+    # where y = 0 no used letter saw a rare outcome: any ratio scales only counts of weight 0
+    # equivalent[Gt -> GtE]
     seen = y > 0
+    # equivalent[1.0 -> 1.1]: the fallbacks where nothing rare was seen are masked (where=seen)
     mean = np.where(seen, y + w_half, 1.0)
-    var = np.where(seen, v + w_half * w_half * 2.0, 1.0)
+    var = np.where(seen, v + w_half * w_half * 2.0, 1.0)  # equivalent[1.0 -> 1.1]: as above
+    # equivalent[0.0 -> 0.1]: p_lo where nothing rare was seen is masked by the ratio's where=seen
     p_lo = np.where(seen, var / mean * gammaincinv(mean * mean / var, 0.5 - confidence / 2.0), 0.0)
     ratio = np.clip(np.divide(p_lo, y, out=np.zeros_like(y), where=seen), 0.0, 1.0)
     scaled = np.where(is_mode, 0.0, counts * ratio[..., None, None])
@@ -387,6 +400,7 @@ def _weak_signal(
     has two outcomes (the data are the same whatever the draw).
     """
     shots = np.sum(counts, axis=-1)
+    # equivalent[0 -> 1; 1.0 -> 1.1]: a row of no shots has prior 0, of one shot divides by 1
     safe = np.where(shots > 0, shots, 1.0)
     cond = counts / safe[..., None]
     n_in, n_out = cond.shape[-2:]
@@ -397,6 +411,7 @@ def _weak_signal(
         link = link @ link
     used = prior > 0
     block_prior = np.sum(link * prior[..., None, :], axis=-1)
+    # equivalent[1.0 -> 1.1]: the fallback of an unused letter is masked by where(used)
     fixed = -np.sum(np.where(used, prior * np.log2(np.where(used, block_prior, 1.0)), 0.0), -1)
     plugin = _prior_mi(counts, prior, correct=False)
     # tr(H Sigma) and tr((H Sigma)^2) in closed form (O(n_in n_out^2), no (n_in n_out)^2
@@ -425,6 +440,9 @@ def _weak_signal(
     )
     w1 = trace / (2.0 * np.log(2.0))
     w2 = trace2 / (2.0 * np.log(2.0)) ** 2
+    # w2 (the squared weights' sum) is 0 only with w1, to rounding; 1e-15 is a rounding guard
+    # (w1 is the Miller-Madow bias, of order 1/N: [1e-15, 1.1e-15] needs some 10^14 shots):
+    # equivalent[Gt -> GtE; 1e-15 -> 1.1e-15]
     noisy = (w1 > 1e-15) & (w2 > 0)  # 0 up to rounding where every row saw one outcome
     scale = np.divide(w2, w1, out=np.zeros_like(w1), where=noisy)
     dof = np.divide(w1**2, w2, out=np.ones_like(w2), where=noisy)
@@ -434,11 +452,13 @@ def _weak_signal(
 def _prior_mi_spread(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """First-order (delta-method) standard deviation of the known-prior MI, bits (see above)."""
     shots = np.sum(counts, axis=-1)
+    # equivalent[0 -> 1; 1.0 -> 1.1]: a row of no shots has prior 0, of one shot divides by 1
     safe = np.where(shots > 0, shots, 1.0)
     cond = counts / safe[..., None]
     q = np.sum(prior[..., None] * cond, axis=-2)
     seen = cond > 0
     with np.errstate(divide="ignore", invalid="ignore"):
+        # equivalent[1.0 -> 1.1]: both fallbacks are where a row did not see y (weight cond = 0)
         ratio = np.where(seen, cond / np.where(q[..., None, :] > 0, q[..., None, :], 1.0), 1.0)
     g = np.log2(ratio)
     mean = np.sum(cond * g, axis=-1)

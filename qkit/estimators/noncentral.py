@@ -28,7 +28,10 @@ from scipy.special import ndtr
 _STEP = 0.01
 MU_MAX = 10.0
 """Smallest top of the ``mu = sqrt(lambda)`` grid (:func:`mu_max` grows it with ``d``)."""
-_MARGIN = 3.0  # the grid goes on past mu_max, so every region near the top is built whole
+# The grid goes on past mu_max. Each row's region uses only its own probabilities and the rows
+# past mu_max are dropped, so the margin changes no region (left for safety):
+# equivalent[3.0 -> 3.3]
+_MARGIN = 3.0
 
 
 def mu_max(df: float, signal: float) -> float:
@@ -53,26 +56,40 @@ def _upper_limit_belt(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Belt of :func:`upper_limit_interval`: ``mu`` grid and regions ``[t_lo, t_hi]``."""
     top = mu_max(df, signal)
+    # equivalent[Add -> Sub #1; Div -> Mult; 2 -> 3]: a node more or less past mu_max + margin
     mu = np.arange(0.0, top + _MARGIN + _STEP / 2, _STEP)
     # t = sqrt(X) from sqrt(df) - 12 (whole cells: the same nodes as a grid from 0) to 8 past
-    # the largest mu's bulk; what lies below the first edge (less than 1e-30) is left out
+    # the largest mu's bulk; what lies below the first edge (less than 1e-30) is left out.
+    # equivalent[Div -> Mult; 12.0 -> 13.2]: from lower down (more cells below, each < 1e-30)
     first = _STEP * math.floor(max(0.0, math.sqrt(df) - 12.0) / _STEP)
+    # the last edge 8 (or 5) past the top row's bulk: every cdf 1 to 3e-7, past every region
+    # equivalent[8.0 -> 8.8; Add -> Sub #3; 2 -> 3]
     last = math.sqrt(df + (top + _MARGIN) ** 2) + 8.0
+    # equivalent[Add -> Sub #2; Sub -> Add; 1 -> 2]: an edge or two fewer, or more, past them
     edges = first + _STEP * np.arange(round((last - first) / _STEP) + 1)
     cdf = _cdf(edges, mu, df)
     cdf[:, 0] = 0.0
     alpha = 1.0 - confidence
     cells = np.arange(edges.size)
     # the first edge reaching a probability (rounded up: the region only grows)
+    # equivalent[GtE -> Gt]: a cdf equal to 1 - alpha/2 to the last bit does not occur
     central = edges[np.argmax(cdf >= 1.0 - alpha / 2.0, axis=1)]
+    # a tolerance: t_s or t_hi within 1e-12 of an edge (0.01 apart) is that edge; the switch
+    # t_s = sqrt(d + signal^2) falls on an edge only for special signals (not 6: 6.0828; 0 with
+    # d = 1: 1.0, where the central end of every row past mu_floor lies above it anyway)
+    # equivalent[1e-12 -> 1.1e-12; Sub -> Add]
     t_hi = np.maximum(edges[np.searchsorted(edges, np.sqrt(df + signal**2) - 1e-12)], central)
+    # equivalent[1e-12 -> 1.1e-12]: as above
     below = alpha - (1.0 - cdf[np.arange(mu.size), np.searchsorted(edges, t_hi - 1e-12)])
     # the last edge below the lower miss (rounded down: the region only grows)
+    # equivalent[LtE -> Lt]: a cdf equal to the lower miss to the last bit does not occur
     t_lo = edges[np.max(np.where(cdf <= below[:, None], cells, 0), axis=1)]
+    # equivalent[LtE -> Lt; 2 -> 3]: between two nodes (mu_floor = 1 is a node)
     floor = mu <= mu_floor + _STEP / 2
     t_lo[floor] = 0.0
+    # equivalent[GtE -> Gt]: as for central
     t_hi[floor] = edges[np.argmax(cdf[floor] >= confidence, axis=1)]
-    keep = mu <= top + _STEP / 2
+    keep = mu <= top + _STEP / 2  # equivalent[LtE -> Lt]: never a node to the last bit
     t_lo = np.minimum.accumulate(t_lo[keep][::-1])[::-1]  # monotone, by growing the regions
     return mu[keep], t_lo, np.maximum.accumulate(t_hi[keep])
 
@@ -113,6 +130,8 @@ def upper_limit_interval(
         here = dfs == value
         lo = np.searchsorted(t_hi, t[here], side="left") - 1
         hi = np.searchsorted(t_lo, t[here], side="right")
+        # equivalent[Sub -> Add]: lo <= mu.size - 1 already (a searchsorted less one)
         lam_lo[here] = mu[np.clip(lo, 0, mu.size - 1)] ** 2
+        # equivalent[0 -> 1]: hi >= 1 already (the floor rows' regions start at t = 0)
         lam_hi[here] = mu[np.clip(hi, 0, mu.size - 1)] ** 2
     return lam_lo, lam_hi
