@@ -124,6 +124,22 @@ def test_bounds_kept_per_process_are_the_bounds_computed_afresh(monkeypatch):
     assert (2_000_000.0, 0.05) not in _binomial._MEMO  # beyond MEMO_TRIALS: not kept
 
 
+def test_the_tables_are_bounded_as_documented(monkeypatch):
+    """At most MEMO_ENTRIES tables (the next new one clears them), and a table is kept for
+    exactly MEMO_TRIALS trials but not for one more (the memory the docstrings promise)."""
+    monkeypatch.setattr(_binomial, "_MEMO", {})
+    for trials in range(1, _binomial.MEMO_ENTRIES + 1):
+        _binomial.clopper_pearson_bounds(np.array([0]), np.array([trials]), 0.05)
+    assert len(_binomial._MEMO) == _binomial.MEMO_ENTRIES
+    _binomial.clopper_pearson_bounds(np.array([0]), np.array([1000]), 0.05)
+    assert list(_binomial._MEMO) == [(1000.0, 0.05)]  # full: cleared, then this one kept
+    top = _binomial.MEMO_TRIALS
+    _binomial.clopper_pearson_bounds(np.array([1, top]), np.array([top, top]), 0.05)
+    assert (float(top), 0.05) in _binomial._MEMO
+    _binomial.clopper_pearson_bounds(np.array([1]), np.array([top + 1]), 0.05)
+    assert (float(top + 1), 0.05) not in _binomial._MEMO
+
+
 def test_the_chsh_tests_are_binomtests_per_point_in_any_shape():
     rng = np.random.default_rng(4)
     total = np.full((3, 5), 16000)

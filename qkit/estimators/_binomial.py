@@ -95,8 +95,10 @@ def clopper_pearson_bounds(
             continue
         if len(_MEMO) >= MEMO_ENTRIES and (float(trials), alpha) not in _MEMO:
             _MEMO.clear()  # many distinct trial counts: start again rather than grow
+        # equivalent[2 -> 3; 1 -> 2]: a larger table holds the same bounds where they are read
         known = _MEMO.setdefault((float(trials), alpha), np.full((2, int(trials) + 1), np.nan))
         wins = kf[chosen].astype(np.int64)
+        # equivalent[0 -> 1]: both rows of a win count are filled together
         missing = np.unique(wins[np.isnan(known[0, wins])])
         if missing.size:
             known[0, missing], known[1, missing] = _quantiles(
@@ -122,8 +124,8 @@ def _quantiles(k: np.ndarray, n: float, alpha: float) -> tuple[np.ndarray, np.nd
 
     low = np.zeros(k.shape)
     high = np.ones(k.shape)
-    above = k > 0  # equivalent[Gt -> GtE]: at k = 0 the quantile I^-1(alpha; 0, .) is 0
-    below = k < n  # equivalent[Lt -> LtE]: at k = n the quantile is 1
+    above = k > 0  # the quantile's first shape must be positive: 0 at k = 0
+    below = k < n  # and its second: 1 at k = n
     low[above] = betaincinv(k[above], n - k[above] + 1.0, alpha)
     high[below] = betainccinv(k[below] + 1.0, n - k[below], alpha)
     return low, high
