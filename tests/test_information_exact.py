@@ -2,7 +2,7 @@
 
 They pin what the mutation test of ``qkit/estimators/information.py`` changes one at a time:
 letters sent with prior 0, the Fano bound of a noiseless channel at few shots and unequal
-shots, and the switch between Feldman-Cousins and the normal interval.
+shots, and the switch between the weak-signal belt and the normal interval.
 """
 
 from __future__ import annotations
