@@ -43,8 +43,8 @@ def outcome_table(num_clbits: int, outcome: Callable[..., int], num_outcomes: in
 
 def read_qubits(circuit: QuantumCircuit) -> list[int]:
     """The qubit read into each classical bit (``qubits[k]`` for clbit ``k``; the last
-    measurement into a bit wins): ``measurements(circuit, final=False)[1]`` without copying
-    the circuit (a transpiled circuit has every qubit of its device).
+    measurement into a bit wins), without copying the circuit (a transpiled circuit has every
+    qubit of its device).
 
     >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(5, 2); _ = qc.measure(3, 0); _ = qc.measure(1, 1)
@@ -63,16 +63,13 @@ def read_qubits(circuit: QuantumCircuit) -> list[int]:
     return [measured[c] for c in range(circuit.num_clbits)]
 
 
-def measurements(
-    circuit: QuantumCircuit, *, final: bool = True
-) -> tuple[QuantumCircuit, list[int]]:
+def measurements(circuit: QuantumCircuit) -> tuple[QuantumCircuit, list[int]]:
     """``(body, qubits)``: the circuit without measurements and barriers, and the qubit read
     into each classical bit (``qubits[k]`` for clbit ``k``).
 
-    Every classical bit must be measured exactly once. With ``final`` (the default) no
-    operation may act on a qubit after its measurement, so ``body`` followed by measuring
-    ``qubits`` is the circuit; ``final=False`` only reads which qubit each bit holds (the last
-    measurement into it wins).
+    Every classical bit must be measured exactly once and no operation may act on a qubit
+    after its measurement, so ``body`` followed by measuring ``qubits`` is the circuit
+    (:func:`read_qubits` only reads which qubit each bit holds, from any circuit).
 
     >>> from qiskit import QuantumCircuit
     >>> qc = QuantumCircuit(5, 2); _ = qc.h(3); _ = qc.measure(3, 0); _ = qc.measure(1, 1)
@@ -86,11 +83,11 @@ def measurements(
         name = inst.operation.name
         if name == "measure":
             clbit = circuit.find_bit(inst.clbits[0]).index
-            if final and clbit in measured:
+            if clbit in measured:
                 raise ValueError(f"classical bit {clbit} is measured twice")
             measured[clbit] = circuit.find_bit(inst.qubits[0]).index
         elif name != "barrier":
-            if final and measured:
+            if measured:
                 on = {circuit.find_bit(q).index for q in inst.qubits}
                 if on & set(measured.values()):
                     raise ValueError(f"{name} acts on a qubit after its measurement")

@@ -23,7 +23,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.transpiler import generate_preset_pass_manager
 
-from qkit.bits import measurements
+from qkit.bits import read_qubits
 from qkit.channel import circuits as channel_circuits
 from qkit.mixup import circuits as mixup_circuits
 from qkit.mixup import theory as mixup_theory
@@ -114,7 +114,7 @@ def check_placement(
 
 def measured_qubits(circuit: QuantumCircuit) -> dict[str, tuple[int, ...]]:
     """Physical qubit measured into each bit of each register (registers in circuit order)."""
-    qubits = measurements(circuit, final=False)[1]
+    qubits = read_qubits(circuit)
     return {r.name: tuple(qubits[circuit.find_bit(b).index] for b in r) for r in circuit.cregs}
 
 
