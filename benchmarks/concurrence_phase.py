@@ -32,6 +32,8 @@ POINTS = {
     "phase pi/4, pure": phase_state(np.pi / 4),
     "phase pi/2, p=0.8": phase_state(np.pi / 2, 0.8),
     "phase pi/4, p=0.8": phase_state(np.pi / 4, 0.8),
+    "phase pi/2, p=0.4": phase_state(np.pi / 2, 0.4),  # C = 0.084
+    "phase pi/2, C=0": phase_state(np.pi / 2, 0.5 / 1.46),  # the entanglement threshold
 }
 
 

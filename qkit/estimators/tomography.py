@@ -374,7 +374,20 @@ def state_tomography(
     # Concurrence of the fit that the witness does not see, where more than the noise explains.
     k_fit = np.einsum("...ab,...ba->...", operator, state).real
     unseen = c_fit - np.maximum(k_fit, 0.0)
-    unseen = np.where(unseen > z * sd, unseen, 0.0)
+    aligned = _witness_operator(state if psi is None else None, psi, phase_of=state)
+    coeff_a = _linear_coefficients(aligned)
+    k_fit_a = np.einsum("...ab,...ba->...", aligned, state).real
+    sd_gap = np.sqrt(_linear_variance(coeff_a - coeff, smooth, shots))
+    resolved = (unseen > z * sd) | (k_fit_a - k_fit > z * sd_gap)
+    # There the state has a coherence phase the target lacks: take the witness in the basis
+    # with the fitted rho_03's phase (K' = 2 |rho_03| - rho_11 - rho_22 at the fit), and keep
+    # as excess only what that one does not see. Elsewhere every number is as before.
+    k_fixed = k_hat  # the fixed-basis witness: Hoeffding's test and lower bound stay on it
+    sd_a = np.sqrt(_linear_variance(coeff_a, smooth, shots))
+    unseen_a = c_fit - np.maximum(k_fit_a, 0.0)
+    k_hat = np.where(resolved, _dot36(coeff_a, freqs), k_hat)
+    sd = np.where(resolved, sd_a, sd)
+    unseen = np.where(resolved & (unseen_a > z * sd_a), unseen_a, 0.0)
     c = np.minimum(np.maximum(k_hat, 0.0) + unseen, 1.0)  # K_hat <= 1 (the witness's range)
     exactly_bounded = (c <= 0.0) | (c >= 1.0 - 1e-12)  # a Bell pair's K_hat: 1 up to rounding
 
@@ -416,7 +429,7 @@ def state_tomography(
     k_spread = _hoeffding_spread(coeff, shots)
     # Hoeffding: P(K_hat - K >= t) <= exp(-2 t^2 / spread) for every state, so the test of
     # K <= 0 and the lower bound hold at any number of shots.
-    log_p = -2.0 * np.maximum(k_hat, 0.0) ** 2 / k_spread
+    log_p = -2.0 * np.maximum(k_fixed, 0.0) ** 2 / k_spread
     margin = np.sqrt(k_spread * np.log(1.0 / (1.0 - confidence)) / 2.0)
     # The opposite claim C < threshold: one-sided normal bound on the witness (plus `unseen`).
     # (sd > 0: the smoothed frequencies of every setting are strictly inside (0, 1).)
@@ -429,7 +442,7 @@ def state_tomography(
         at_boundary=edge,
         method="witness-feldman-cousins",
         stderr=sd,
-        lower_bound=np.clip(k_hat - margin, 0.0, low),
+        lower_bound=np.clip(k_fixed - margin, 0.0, low),
         entangled_p_value=np.exp(log_p),
         entangled_sigma=sigma_of(np.exp(log_p), log_p),
         upper_bound=high,  # a one-sided bound is never inside the two-sided interval
@@ -451,12 +464,15 @@ def state_tomography(
     return TomographyEstimate(state=state, concurrence=conc, eof=eof, fidelity=fid)
 
 
-def _witness_operator(state, psi) -> np.ndarray:
+def _witness_operator(state, psi, phase_of=None) -> np.ndarray:
     """``W X W^dag``: the witness ``K(rho) = Tr[W X W^dag rho]`` (:func:`state_tomography`).
 
     ``X = |00><11| + |11><00| - |01><01| - |10><10|`` and ``W = U ⊗ V`` the local unitary taking
     ``|kk>`` to the Schmidt vectors of ``psi`` (``psi_ij = sum_k U_ik s_k V_jk``); without
-    ``psi``, the leading eigenvector of ``state``.
+    ``psi``, the leading eigenvector of ``state``. With ``phase_of`` (states), ``|00><11|``
+    carries the phase ``e^{i theta}`` of their ``rho_{00,11}`` in that basis, so that ``K =
+    2 |rho_{00,11}| - rho_{01,01} - rho_{10,10}`` at them (the witness of the target with
+    that relative phase on ``|11>``: still ``C >= K`` for every state).
     """
     if psi is None:
         psi = np.linalg.eigh(state)[1][..., -1]
@@ -467,7 +483,12 @@ def _witness_operator(state, psi) -> np.ndarray:
     def outer(a: int, b: int) -> np.ndarray:
         return phi[..., :, a, None] * np.conj(phi[..., None, :, b])
 
-    return outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
+    if phase_of is None:
+        return outer(0, 3) + outer(3, 0) - outer(1, 1) - outer(2, 2)
+    # rho_03 = <phi_0|rho|phi_3>; Tr[|phi_0><phi_3| rho] = conj(rho_03).
+    rho_03 = np.einsum("...a,...ab,...b->...", np.conj(phi[..., :, 0]), phase_of, phi[..., :, 3])
+    phase = np.exp(1j * np.angle(rho_03))[..., None, None]
+    return phase * outer(0, 3) + np.conj(phase) * outer(3, 0) - outer(1, 1) - outer(2, 2)
 
 
 def _hoeffding_spread(coeff: np.ndarray, shots: np.ndarray) -> np.ndarray:
