@@ -182,7 +182,10 @@ def _sample(
             store.add_jobs(run_id, device.name, [job.job_id()], {"pubs": len(prepared.pubs)})
         if not wait:
             return Pending(run_id, [job.job_id()], device.name)
-        engines.import_analysis(run)  # while a local simulator samples in its own thread
+        if not durable:  # while a local simulator samples in its own thread (a durable run's
+            # worker is another process, and Ctrl-C during these imports killed the waiting
+            # process outright, exit -2 without its 'qkit jobs fetch' line: measured, cause open)
+            engines.import_analysis(run)
         results = job.result()
     except KeyboardInterrupt:
         if durable and job is not None:
