@@ -13,7 +13,7 @@ The belt is built once per ``(d, confidence, switch)`` on a grid of ``mu = sqrt(
 ``t = sqrt(X)`` (step ``_STEP``), each region rounded outwards to whole cells, so the coverage is
 at least ``confidence`` up to the grid's resolution. The grids reach as far as ``d`` needs: ``t``
 from ``sqrt(d) - 12`` (below it ``X`` has probability < 1e-30 whatever ``lambda``) to ``8`` past
-the largest region, ``mu`` to :func:`mu_max` plus a margin.
+the largest region, ``mu`` to :func:`mu_max`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ from scipy.special import ndtr
 _STEP = 0.01
 MU_MAX = 10.0
 """Smallest top of the ``mu = sqrt(lambda)`` grid (:func:`mu_max` grows it with ``d``)."""
-# The grid goes on past mu_max. Each row's region uses only its own probabilities and the rows
-# past mu_max are dropped, so the margin changes no region (left for safety):
-# equivalent[3.0 -> 3.3]
-_MARGIN = 3.0
 
 
 def mu_max(df: float, signal: float) -> float:
@@ -56,15 +52,18 @@ def _upper_limit_belt(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Belt of :func:`upper_limit_interval`: ``mu`` grid and regions ``[t_lo, t_hi]``."""
     top = mu_max(df, signal)
-    # equivalent[Add -> Sub #1; Div -> Mult; 2 -> 3]: a node more or less past mu_max + margin
-    mu = np.arange(0.0, top + _MARGIN + _STEP / 2, _STEP)
+    # Each row's region uses only its own probabilities: the grid stops at mu_max (the margin
+    # past it that Feldman-Cousins' likelihood-ratio ordering needed changed no region here).
+    # equivalent[Add -> Sub #1; Div -> Mult; 2 -> 3]: a node more or less at the top, which only
+    # an X beyond every caller's switch reads
+    mu = np.arange(0.0, top + _STEP / 2, _STEP)
     # t = sqrt(X) from sqrt(df) - 12 (whole cells: the same nodes as a grid from 0) to 8 past
     # the largest mu's bulk; what lies below the first edge (less than 1e-30) is left out.
     # equivalent[Div -> Mult; 12.0 -> 13.2]: from lower down (more cells below, each < 1e-30)
     first = _STEP * math.floor(max(0.0, math.sqrt(df) - 12.0) / _STEP)
     # the last edge 8 (or 5) past the top row's bulk: every cdf 1 to 3e-7, past every region
     # equivalent[8.0 -> 8.8; Add -> Sub #3; 2 -> 3]
-    last = math.sqrt(df + (top + _MARGIN) ** 2) + 8.0
+    last = math.sqrt(df + top**2) + 8.0
     # equivalent[Add -> Sub #2; Sub -> Add; 1 -> 2]: an edge or two fewer, or more, past them
     edges = first + _STEP * np.arange(round((last - first) / _STEP) + 1)
     cdf = _cdf(edges, mu, df)
@@ -89,9 +88,8 @@ def _upper_limit_belt(
     t_lo[floor] = 0.0
     # equivalent[GtE -> Gt]: as for central
     t_hi[floor] = edges[np.argmax(cdf[floor] >= confidence, axis=1)]
-    keep = mu <= top + _STEP / 2  # equivalent[LtE -> Lt]: never a node to the last bit
-    t_lo = np.minimum.accumulate(t_lo[keep][::-1])[::-1]  # monotone, by growing the regions
-    return mu[keep], t_lo, np.maximum.accumulate(t_hi[keep])
+    t_lo = np.minimum.accumulate(t_lo[::-1])[::-1]  # monotone, by growing the regions
+    return mu, t_lo, np.maximum.accumulate(t_hi)
 
 
 def upper_limit_interval(
